@@ -1,0 +1,95 @@
+"""Casework: case management for a public library's social media policy."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+# Flask and SQLAlchemy are imported inside the factory so that the command line starts quickly
+# for commands that need neither.
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the Casework app: configuration, extensions, blueprints, error handlers, commands."""
+    from flask import Flask
+
+    from casework.paths import resource_dir
+
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(resource_dir("templates")),
+        static_folder=str(resource_dir("static")),
+    )
+    configure(app, test_config)
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    return app
+
+
+def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
+    from zoneinfo import ZoneInfo
+
+    from casework import config
+    from casework.calendar import BusinessCalendar, parse_closures
+    from casework.services.context import Library
+    from casework.workflow import load_registry
+
+    app.config.update(config.DEFAULTS)
+    app.config.from_prefixed_env("CASEWORK")
+    if test_config:
+        app.config.update(test_config)
+    cfg = app.config
+    cfg["SQLALCHEMY_DATABASE_URI"] = config.database_url(cfg, app.instance_path)
+    cfg["SECRET_KEY"] = config.secret_key(cfg, app.instance_path)
+    max_upload = int(cfg["MAX_UPLOAD_MB"]) * 1024 * 1024
+    # Room for the multipart envelope around one file of the largest allowed size.
+    cfg["MAX_CONTENT_LENGTH"] = max_upload + 64 * 1024
+    cfg["MAX_FORM_PARTS"] = 50
+    cfg.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    cfg.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    tz = ZoneInfo(str(cfg["TIMEZONE"]))
+    app.extensions["casework"] = Library(
+        workflows=load_registry(config.workflows_dir(cfg)),
+        tz=tz,
+        calendar=BusinessCalendar(
+            tz,
+            str(cfg["HOLIDAYS_COUNTRY"]),
+            str(cfg["HOLIDAYS_SUBDIVISION"] or "") or None,
+            parse_closures(str(cfg["CLOSURES"] or "")),
+        ),
+        name=str(cfg["LIBRARY_NAME"]),
+        max_upload_bytes=max_upload,
+    )
+
+
+def register_extensions(app: Flask) -> None:
+    import casework.models  # noqa: F401  (every model on the metadata)
+    from casework.auth import init_auth
+    from casework.extensions import csrf, db, login_manager, migrate
+    from casework.paths import PACKAGE_DIR
+    from casework.services.db import configure_engine
+
+    db.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine)
+    migrate.init_app(app, db, directory=str(PACKAGE_DIR / "migrations"), render_as_batch=True)
+    login_manager.init_app(app)
+    init_auth(app)
+    csrf.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from casework.api import bp as api_bp
+
+    app.register_blueprint(api_bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from casework.api.errors import register
+
+    register(app)

@@ -1,0 +1,135 @@
+"""Errors as `{"error": {"code", "message", "fields"}}`, and one commit per request."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, g, jsonify, request
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from werkzeug.exceptions import HTTPException
+
+from casework.errors import CaseworkError, Conflict
+from casework.extensions import db
+
+log = logging.getLogger(__name__)
+
+
+def error_body(
+    code: str, message: str, fields: dict[str, list[str]] | None = None
+) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "fields": fields or {}}}
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def json_error(
+    status: int, code: str, message: str, fields: dict[str, list[str]] | None = None
+) -> Response:
+    response = jsonify(error_body(code, message, fields))
+    response.status_code = status
+    return response
+
+
+HTTP_CODES = {
+    400: "bad_request",
+    401: "not_signed_in",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid_fields",
+    429: "too_many_requests",
+    500: "internal_error",
+    503: "unavailable",
+}
+
+
+def casework_error_response(exc: CaseworkError) -> Response:
+    """The JSON response for a refused request (the transaction has been rolled back)."""
+    response = json_error(exc.status, exc.code, exc.message, exc.fields)
+    if isinstance(exc, Conflict) and exc.current is not None:
+        body = response.get_json()
+        body["case"] = current_case_body(exc.current)
+        response = jsonify(body)
+        response.status_code = exc.status
+    return response
+
+
+def current_case_body(case: Any) -> dict[str, Any]:
+    """The case as it is now, for the user who sent the stale request."""
+    from casework.api.serialize import case_json, current_case_json
+    from casework.services.access import case_access
+    from casework.services.cases import workflow_of
+
+    actor = g.get("api_user")
+    if actor is None:
+        return current_case_json(case)
+    workflow = workflow_of(case)
+    return case_json(case, workflow, case_access(actor, case, workflow), actor)
+
+
+def finish_request(response: Response) -> Response:
+    """Commit what a successful request changed, or roll back; the single place that commits."""
+    session = db.session
+    if response.status_code >= 400:
+        session.rollback()
+        return response
+    try:
+        session.commit()
+    except (IntegrityError, OperationalError, DBAPIError) as exc:
+        session.rollback()
+        log.warning("commit failed: %s", exc.__class__.__name__)
+        conflict = isinstance(exc, IntegrityError)
+        status, code = (409, "conflict") if conflict else (503, "unavailable")
+        message = (
+            "Someone else changed this at the same moment; nothing was saved. Reload and try again."
+            if conflict
+            else "The database is busy; nothing was saved. Try again in a moment."
+        )
+        return json_error(status, code, message) if wants_json() else _plain(status, message)
+    return response
+
+
+def _plain(status: int, message: str) -> Response:
+    return Response(message, status=status, mimetype="text/plain")
+
+
+def register(app: Flask) -> None:
+    app.after_request(finish_request)
+
+    @app.errorhandler(CaseworkError)
+    def handle_casework_error(exc: CaseworkError) -> Response:
+        db.session.rollback()
+        return casework_error_response(exc)
+
+    @app.errorhandler(HTTPException)
+    def handle_http_error(exc: HTTPException) -> Any:
+        db.session.rollback()
+        if not wants_json():
+            return exc
+        status = exc.code or 500
+        message = exc.description or "Request refused."
+        if status == 413:
+            message = "The request is too large."
+        return json_error(status, HTTP_CODES.get(status, "error"), message)
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(exc: Exception) -> Any:
+        db.session.rollback()
+        log.exception("unexpected error on %s %s", request.method, request.path)
+        if isinstance(exc, (OperationalError,)):
+            return (
+                json_error(
+                    503, "unavailable", "The database is busy; nothing was saved. Try again."
+                )
+                if wants_json()
+                else _plain(503, "The database is busy; try again.")
+            )
+        if wants_json():
+            return json_error(500, "internal_error", "Something went wrong; nothing was saved.")
+        return _plain(500, "Something went wrong; nothing was saved.")

@@ -1,0 +1,531 @@
+"""The OpenAPI 3.1 description of the JSON API (a test checks it against the routes)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from casework import __doc__ as package_doc
+
+NUMBER = {
+    "name": "number",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string"},
+    "description": "Case number, e.g. CMP-2026-0042.",
+}
+KEY = {"name": "key", "in": "path", "required": True, "schema": {"type": "string"}}
+PERSON_ID = {"name": "person_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+SHA256 = {"name": "sha256", "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+def ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def json_content(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"application/json": {"schema": schema}}
+
+
+def ok(
+    description: str, schema: dict[str, Any] | None = None, status: str = "200"
+) -> dict[str, Any]:
+    body: dict[str, Any] = {"description": description}
+    if schema is not None:
+        body["content"] = json_content(schema)
+    return {status: body}
+
+
+def errors(*statuses: int) -> dict[str, Any]:
+    text = {
+        400: "Malformed request",
+        401: "Not signed in",
+        403: "Not allowed",
+        404: "Unknown, or not visible to you",
+        409: "Stale version; the body carries the current case",
+        413: "Too large",
+        422: "Invalid fields, or a workflow rule refused",
+    }
+    out: dict[str, Any] = {}
+    for status in statuses:
+        schema = ref("StaleVersion") if status == 409 else ref("Error")
+        out[str(status)] = {"description": text[status], "content": json_content(schema)}
+    return out
+
+
+def request_body(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"required": True, "content": json_content(schema)}
+
+
+def obj(
+    properties: dict[str, Any], required: list[str] | None = None, **extra: Any
+) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = required
+    schema.update(extra)
+    return schema
+
+
+STRING = {"type": "string"}
+NSTRING = {"type": ["string", "null"]}
+NTIME = {"type": ["string", "null"], "format": "date-time"}
+TIME = {"type": "string", "format": "date-time"}
+INT = {"type": "integer"}
+BOOL = {"type": "boolean"}
+
+FIELD = obj(
+    {
+        "name": STRING,
+        "label": STRING,
+        "type": STRING,
+        "required": BOOL,
+        "choices": {"type": ["array", "null"], "items": STRING},
+        "choice_labels": {"type": ["object", "null"], "additionalProperties": STRING},
+        "confidential": BOOL,
+        "help": NSTRING,
+    },
+    ["name", "type", "required", "choices"],
+)
+
+SCHEMAS: dict[str, Any] = {
+    "Error": obj(
+        {
+            "error": obj(
+                {
+                    "code": STRING,
+                    "message": STRING,
+                    "fields": {
+                        "type": "object",
+                        "additionalProperties": {"type": "array", "items": STRING},
+                    },
+                },
+                ["code", "message", "fields"],
+            )
+        },
+        ["error"],
+    ),
+    "Field": FIELD,
+    "Receipt": obj(
+        {
+            "number": STRING,
+            "workflow": STRING,
+            "state": STRING,
+            "state_label": STRING,
+            "created_at": TIME,
+            "receipt": {"const": True},
+        },
+        ["number", "workflow", "state", "created_at", "receipt"],
+        description="What the reporter of a confidential case sees: number, date and state.",
+    ),
+    "CaseSummary": obj(
+        {
+            "number": STRING,
+            "workflow": STRING,
+            "workflow_version": INT,
+            "title": STRING,
+            "state": STRING,
+            "state_label": STRING,
+            "version": INT,
+            "confidential": BOOL,
+            "assignee": NSTRING,
+            "branch": NSTRING,
+            "created_at": TIME,
+            "updated_at": TIME,
+            "due_at": NTIME,
+            "overdue": BOOL,
+            "closed_at": NTIME,
+            "fields": {
+                "type": "object",
+                "description": "Intake fields (not listed for confidential cases).",
+            },
+        },
+        ["number", "workflow", "state", "version", "created_at", "updated_at", "due_at", "overdue"],
+    ),
+    "Transition": obj(
+        {
+            "trigger": STRING,
+            "label": STRING,
+            "dest": STRING,
+            "fields": {"type": "array", "items": ref("Field")},
+        },
+        ["trigger", "dest", "fields"],
+    ),
+    "Case": {
+        "oneOf": [
+            {
+                "allOf": [
+                    ref("CaseSummary"),
+                    obj(
+                        {
+                            "fields": {"type": "object"},
+                            "reporter": STRING,
+                            "subject": obj({"id": INT, "name": STRING}),
+                            "links": {"type": "array", "items": STRING},
+                            "attachments": {"type": "array", "items": ref("Attachment")},
+                            "chain_head": obj({"seq": INT, "hash": STRING}),
+                            "available_transitions": {"type": "array", "items": ref("Transition")},
+                            "blocked_transitions": {
+                                "type": "array",
+                                "items": obj(
+                                    {"trigger": STRING, "label": STRING, "reason": STRING}
+                                ),
+                            },
+                        },
+                        ["fields", "links", "available_transitions"],
+                    ),
+                ]
+            },
+            ref("Receipt"),
+        ]
+    },
+    "CaseList": obj(
+        {
+            "items": {"type": "array", "items": {"oneOf": [ref("CaseSummary"), ref("Receipt")]}},
+            "page": INT,
+            "per_page": INT,
+            "total": INT,
+            "next_cursor": NSTRING,
+        },
+        ["items", "page", "per_page", "total"],
+    ),
+    "Event": obj(
+        {
+            "seq": INT,
+            "at": TIME,
+            "actor": STRING,
+            "action": STRING,
+            "from_state": NSTRING,
+            "to_state": NSTRING,
+            "data": {"type": "object"},
+            "prev_hash": STRING,
+            "hash": STRING,
+        },
+        ["seq", "at", "actor", "action", "from_state", "to_state", "data", "prev_hash", "hash"],
+    ),
+    "Attachment": obj(
+        {"sha256": STRING, "name": STRING, "size": INT, "type": STRING},
+        ["sha256", "name", "size", "type"],
+    ),
+    "Person": obj(
+        {"id": INT, "name": STRING, "employee_id": STRING, "branch": STRING, "user": NSTRING},
+        ["id", "name", "employee_id"],
+    ),
+    "WorkflowSummary": obj(
+        {
+            "key": STRING,
+            "version": INT,
+            "prefix": STRING,
+            "title": STRING,
+            "description": STRING,
+            "confidential": BOOL,
+        },
+        ["key", "version", "prefix", "title"],
+    ),
+    "Workflow": obj(
+        {
+            "key": STRING,
+            "version": INT,
+            "prefix": STRING,
+            "title": STRING,
+            "initial": STRING,
+            "fields": {"type": "array", "items": ref("Field")},
+            "states": {"type": "array", "items": {"type": "object"}},
+            "transitions": {"type": "array", "items": {"type": "object"}},
+        },
+        ["key", "version", "prefix", "title", "initial", "fields", "states", "transitions"],
+    ),
+    "AuditReport": obj(
+        {
+            "ok": BOOL,
+            "cases": INT,
+            "events": INT,
+            "broken": {
+                "type": "array",
+                "items": obj({"case": STRING, "seq": INT, "problem": STRING}),
+            },
+        },
+        ["ok", "cases", "events", "broken"],
+    ),
+}
+# The 409 body: the error object plus the case as it is now.
+SCHEMAS["StaleVersion"] = obj(
+    {"error": SCHEMAS["Error"]["properties"]["error"], "case": ref("Case")}, ["error", "case"]
+)
+
+
+def _paths() -> dict[str, Any]:
+    authed = (401,)
+    return {
+        "/openapi.json": {
+            "get": {
+                "summary": "This document",
+                "security": [],
+                "responses": ok("OpenAPI document", {"type": "object"}),
+            }
+        },
+        "/workflows": {
+            "get": {
+                "summary": "List workflows",
+                "responses": {
+                    **ok(
+                        "Workflows",
+                        obj(
+                            {"items": {"type": "array", "items": ref("WorkflowSummary")}}, ["items"]
+                        ),
+                    ),
+                    **errors(*authed),
+                },
+            }
+        },
+        "/workflows/{key}": {
+            "get": {
+                "summary": "A workflow's states, transitions and fields",
+                "parameters": [KEY],
+                "responses": {**ok("The workflow", ref("Workflow")), **errors(401, 404)},
+            }
+        },
+        "/workflows/{key}/diagram.svg": {
+            "get": {
+                "summary": "A workflow's diagram",
+                "parameters": [KEY],
+                "responses": {
+                    "200": {
+                        "description": "SVG image",
+                        "content": {"image/svg+xml": {"schema": STRING}},
+                    },
+                    **errors(401, 404),
+                },
+            }
+        },
+        "/people": {
+            "get": {
+                "summary": "Find people by name or employee id",
+                "parameters": [{"name": "q", "in": "query", "schema": STRING}],
+                "responses": {
+                    **ok(
+                        "People",
+                        obj({"items": {"type": "array", "items": ref("Person")}}, ["items"]),
+                    ),
+                    **errors(401, 422),
+                },
+            },
+            "post": {
+                "summary": "Add a person (director, hr, admin)",
+                "requestBody": request_body(
+                    obj(
+                        {"name": STRING, "employee_id": STRING, "branch": STRING, "user": NSTRING},
+                        ["name", "employee_id"],
+                        additionalProperties=False,
+                    )
+                ),
+                "responses": {**ok("Added", ref("Person"), "201"), **errors(400, 401, 403, 422)},
+            },
+        },
+        "/people/{person_id}": {
+            "get": {
+                "summary": "A person",
+                "parameters": [PERSON_ID],
+                "responses": {**ok("The person", ref("Person")), **errors(401, 404)},
+            }
+        },
+        "/cases": {
+            "get": {
+                "summary": "List the cases you may see",
+                "parameters": [
+                    {"name": name, "in": "query", "schema": schema}
+                    for name, schema in (
+                        ("workflow", STRING),
+                        ("state", STRING),
+                        (
+                            "assignee",
+                            {"type": "string", "description": "A user name, 'me' or 'none'."},
+                        ),
+                        ("branch", STRING),
+                        ("q", {"type": "string", "description": "Free text, or a case number."}),
+                        (
+                            "overdue",
+                            {"type": "string", "enum": ["1", "0", "true", "false", "yes", "no"]},
+                        ),
+                        ("opened_from", {"type": "string", "format": "date"}),
+                        ("opened_to", {"type": "string", "format": "date"}),
+                        (
+                            "sort",
+                            {
+                                "type": "string",
+                                "enum": [
+                                    "-created_at",
+                                    "created_at",
+                                    "-updated_at",
+                                    "updated_at",
+                                    "due_at",
+                                ],
+                            },
+                        ),
+                        ("page", {"type": "integer", "minimum": 1}),
+                        ("per_page", {"type": "integer", "minimum": 1, "maximum": 200}),
+                        (
+                            "cursor",
+                            {
+                                "type": "string",
+                                "description": "next_cursor of the previous page (keyset).",
+                            },
+                        ),
+                    )
+                ],
+                "responses": {**ok("One page of cases", ref("CaseList")), **errors(401, 422)},
+            },
+            "post": {
+                "summary": "Open a case",
+                "requestBody": request_body(
+                    obj(
+                        {"workflow": STRING, "fields": {"type": "object"}},
+                        ["workflow"],
+                        additionalProperties=False,
+                    )
+                ),
+                "responses": {**ok("Opened", ref("Case"), "201"), **errors(400, 401, 403, 422)},
+            },
+        },
+        "/cases/{number}": {
+            "get": {
+                "summary": "A case, with the transitions you may fire now",
+                "parameters": [NUMBER],
+                "responses": {**ok("The case", ref("Case")), **errors(401, 404)},
+            }
+        },
+        "/cases/{number}/transitions": {
+            "post": {
+                "summary": "Fire a transition",
+                "parameters": [NUMBER],
+                "requestBody": request_body(
+                    obj(
+                        {"trigger": STRING, "version": INT, "fields": {"type": "object"}},
+                        ["trigger", "version"],
+                        additionalProperties=False,
+                    )
+                ),
+                "responses": {
+                    **ok("The case after the transition", ref("Case")),
+                    **errors(400, 401, 403, 404, 409, 422),
+                },
+            }
+        },
+        "/cases/{number}/notes": {
+            "post": {
+                "summary": "Add a note",
+                "parameters": [NUMBER],
+                "requestBody": request_body(
+                    obj({"text": STRING}, ["text"], additionalProperties=False)
+                ),
+                "responses": {
+                    **ok("The note's audit event", ref("Event"), "201"),
+                    **errors(400, 401, 403, 404, 422),
+                },
+            }
+        },
+        "/cases/{number}/events": {
+            "get": {
+                "summary": "The case's audit trail",
+                "parameters": [NUMBER],
+                "responses": {
+                    **ok(
+                        "Events in order",
+                        obj({"items": {"type": "array", "items": ref("Event")}}, ["items"]),
+                    ),
+                    **errors(401, 403, 404),
+                },
+            }
+        },
+        "/cases/{number}/assignee": {
+            "post": {
+                "summary": "Assign the case (null or empty to unassign)",
+                "parameters": [NUMBER],
+                "requestBody": request_body(
+                    obj({"username": NSTRING}, ["username"], additionalProperties=False)
+                ),
+                "responses": {**ok("The case", ref("Case")), **errors(400, 401, 403, 404, 422)},
+            }
+        },
+        "/cases/{number}/links": {
+            "post": {
+                "summary": "Link another case",
+                "parameters": [NUMBER],
+                "requestBody": request_body(
+                    obj({"number": STRING}, ["number"], additionalProperties=False)
+                ),
+                "responses": {
+                    **ok("The case", ref("Case"), "201"),
+                    **errors(400, 401, 403, 404, 422),
+                },
+            }
+        },
+        "/cases/{number}/attachments": {
+            "post": {
+                "summary": "Attach evidence (png, jpeg, pdf or plain text, checked by content)",
+                "parameters": [NUMBER],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "multipart/form-data": {
+                            "schema": obj(
+                                {"file": {"type": "string", "format": "binary"}}, ["file"]
+                            )
+                        }
+                    },
+                },
+                "responses": {
+                    **ok("Stored", ref("Attachment"), "201"),
+                    **errors(400, 401, 403, 404, 413, 422),
+                },
+            }
+        },
+        "/cases/{number}/attachments/{sha256}": {
+            "get": {
+                "summary": "Download an attachment",
+                "parameters": [NUMBER, SHA256],
+                "responses": {
+                    "200": {
+                        "description": "The file, as a download",
+                        "content": {
+                            "application/octet-stream": {
+                                "schema": {"type": "string", "format": "binary"}
+                            }
+                        },
+                    },
+                    **errors(401, 403, 404),
+                },
+            }
+        },
+        "/audit/verify": {
+            "get": {
+                "summary": "Verify every case's audit chain (director, admin)",
+                "responses": {**ok("The report", ref("AuditReport")), **errors(401, 403)},
+            }
+        },
+    }
+
+
+def openapi_document() -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Casework API",
+            "version": "1",
+            "description": (package_doc or "").strip()
+            + ' Errors are {"error": {"code", "message", "fields"}}.',
+        },
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"bearer": []}, {"session": []}],
+        "components": {
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A token from `casework users token NAME`.",
+                },
+                "session": {"type": "apiKey", "in": "cookie", "name": "session"},
+            },
+            "schemas": SCHEMAS,
+        },
+        "paths": _paths(),
+    }

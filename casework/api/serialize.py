@@ -1,0 +1,132 @@
+"""Cases, events and people as JSON."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from casework.models import Case, Event, Person, User, utcnow
+from casework.services.access import CaseAccess, Level
+from casework.services.activity import attachments, linked_numbers
+from casework.services.audit import format_at
+from casework.services.cases import offers, workflow_of
+from casework.workflow import Workflow
+from casework.workflow.definition import describe_field
+
+
+def iso(moment: datetime | None) -> str | None:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
+
+
+def receipt_json(case: Case, workflow: Workflow) -> dict[str, Any]:
+    """What the reporter of a confidential case may know: number, date, state."""
+    return {
+        "number": case.number,
+        "workflow": case.workflow_key,
+        "state": case.state,
+        "state_label": workflow.states[case.state].label,
+        "created_at": iso(case.created_at),
+        "receipt": True,
+    }
+
+
+def summary_json(
+    case: Case, workflow: Workflow, access: CaseAccess, now: datetime
+) -> dict[str, Any]:
+    """A case as lists show it. Fields of confidential cases only come with the case itself,
+    whose every view is recorded."""
+    if access.level is Level.RECEIPT:
+        return receipt_json(case, workflow)
+    body: dict[str, Any] = {
+        "number": case.number,
+        "workflow": case.workflow_key,
+        "workflow_version": workflow.version,
+        "title": case.title,
+        "state": case.state,
+        "state_label": workflow.states[case.state].label,
+        "version": case.version,
+        "confidential": case.confidential,
+        "assignee": case.assignee.username if case.assignee else None,
+        "branch": case.branch,
+        "created_at": iso(case.created_at),
+        "updated_at": iso(case.updated_at),
+        "due_at": iso(case.due_at),
+        "overdue": case.is_overdue(now),
+        "closed_at": iso(case.closed_at),
+    }
+    if not case.confidential:
+        body["fields"] = case.fields
+    return body
+
+
+def case_json(
+    case: Case, workflow: Workflow, access: CaseAccess, user: User, now: datetime | None = None
+) -> dict[str, Any]:
+    """A case in full, with the transitions `user` may fire now."""
+    now = now or utcnow()
+    if access.level is Level.RECEIPT:
+        return receipt_json(case, workflow)
+    body = summary_json(case, workflow, access, now)
+    body["fields"] = case.fields
+    body["reporter"] = case.reporter.username
+    if case.subject is not None:
+        body["subject"] = {"id": case.subject.id, "name": case.subject.name}
+    body["links"] = linked_numbers(user, case)
+    body["attachments"] = [
+        {"sha256": a.sha256, "name": a.name, "size": a.size, "type": a.media_type}
+        for a in attachments(case)
+    ]
+    body["chain_head"] = {"seq": case.head_seq, "hash": case.head_hash}
+    available, blocked = [], []
+    for offer in offers(user, case, workflow, access):
+        t = offer.transition
+        if offer.blocked:
+            blocked.append({"trigger": t.trigger, "label": t.label, "reason": offer.blocked})
+        else:
+            available.append(
+                {
+                    "trigger": t.trigger,
+                    "label": t.label,
+                    "dest": t.dest,
+                    "fields": [describe_field(f) for f in t.fields],
+                }
+            )
+    body["available_transitions"] = available
+    body["blocked_transitions"] = blocked
+    return body
+
+
+def current_case_json(case: Case) -> dict[str, Any]:
+    """The case as a 409 reports it: where it is now (state and version), nothing more."""
+    workflow = workflow_of(case)
+    return {
+        "number": case.number,
+        "state": case.state,
+        "state_label": workflow.states[case.state].label,
+        "version": case.version,
+        "updated_at": iso(case.updated_at),
+    }
+
+
+def event_json(event: Event) -> dict[str, Any]:
+    return {
+        "seq": event.seq,
+        "at": format_at(event.at),
+        "actor": event.actor,
+        "action": event.action,
+        "from_state": event.from_state,
+        "to_state": event.to_state,
+        "data": event.data,
+        "prev_hash": event.prev_hash,
+        "hash": event.hash,
+    }
+
+
+def person_json(person: Person) -> dict[str, Any]:
+    return {
+        "id": person.id,
+        "name": person.name,
+        "employee_id": person.employee_id,
+        "branch": person.branch,
+        "user": person.user.username if person.user else None,
+    }

@@ -1,0 +1,271 @@
+"""The JSON API endpoints: load, then authorize, then act; the request's end commits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Response, current_app, g, jsonify, request, url_for
+
+from casework.api import bp
+from casework.api.openapi import openapi_document
+from casework.api.serialize import case_json, event_json, person_json, summary_json
+from casework.auth import api_user
+from casework.errors import BadRequest, Forbidden, InvalidFields, NotFound
+from casework.extensions import csrf, db
+from casework.models import Event, Person, User, utcnow
+from casework.services import activity, cases, listing, people
+from casework.services.access import case_access, person_id_of
+from casework.services.audit import verify_chains
+from casework.services.context import library
+from casework.workflow.diagram import render_svg
+
+csrf.exempt(bp)
+
+
+def user() -> User:
+    """The signed-in user of this request (remembered for the rest of it)."""
+    if "api_user" not in g:
+        g.api_user = api_user()
+    found: User = g.api_user
+    return found
+
+
+def body(required: tuple[str, ...] = (), optional: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The request's JSON object, with exactly the keys allowed; `BadRequest` or `InvalidFields`."""
+    data = request.get_json(force=True, silent=True)
+    if not isinstance(data, dict):
+        raise BadRequest("The request body must be a JSON object.")
+    errors = {str(k)[:64]: ["Unknown field."] for k in data if k not in required + optional}
+    errors.update({k: ["This field is required."] for k in required if k not in data})
+    if errors:
+        raise InvalidFields(errors)
+    return data
+
+
+def created(payload: dict[str, Any], location: str | None = None) -> tuple[Response, int]:
+    response = jsonify(payload)
+    if location:
+        response.headers["Location"] = location
+    return response, 201
+
+
+# --- workflows --------------------------------------------------------------------------------
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    return jsonify(openapi_document())
+
+
+@bp.get("/workflows")
+def workflows() -> Response:
+    user()
+    items = [
+        {
+            "key": w.key,
+            "version": w.version,
+            "prefix": w.prefix,
+            "title": w.title,
+            "description": w.description,
+            "confidential": w.access.confidential,
+        }
+        for w in library().workflows
+    ]
+    return jsonify({"items": items})
+
+
+def _workflow(key: str) -> Any:
+    lib = library()
+    if key not in lib.workflows:
+        raise NotFound("There is no such workflow.")
+    return lib.workflow(key)
+
+
+@bp.get("/workflows/<key>")
+def workflow(key: str) -> Response:
+    user()
+    return jsonify(_workflow(key).describe())
+
+
+@bp.get("/workflows/<key>/diagram.svg")
+def workflow_diagram(key: str) -> Response:
+    user()
+    return Response(render_svg(_workflow(key)), mimetype="image/svg+xml")
+
+
+# --- people -----------------------------------------------------------------------------------
+
+
+@bp.post("/people")
+def add_person() -> tuple[Response, int]:
+    actor = user()
+    if not actor.roles & people.PEOPLE_EDITORS:
+        raise Forbidden("Only the Library Director, HR or an administrator may add people.")
+    data = body(("name", "employee_id"), ("branch", "user"))
+    person = people.create_person(
+        data["name"], data["employee_id"], data.get("branch", ""), data.get("user")
+    )
+    return created(person_json(person), url_for("api.get_person", person_id=person.id))
+
+
+@bp.get("/people")
+def find_people() -> Response:
+    user()
+    text = request.args.get("q", "")
+    if len(text) > 200:
+        raise InvalidFields({"q": ["At most 200 characters."]})
+    return jsonify({"items": [person_json(p) for p in people.search_people(text)]})
+
+
+@bp.get("/people/<int:person_id>")
+def get_person(person_id: int) -> Response:
+    user()
+    person = db.session.get(Person, person_id) if person_id < 2**31 else None
+    if person is None:
+        raise NotFound("There is no such person.")
+    return jsonify(person_json(person))
+
+
+# --- cases ------------------------------------------------------------------------------------
+
+
+@bp.post("/cases")
+def open_case() -> tuple[Response, int]:
+    actor = user()
+    data = body(("workflow",), ("fields",))
+    case = cases.open_case(actor, data["workflow"], data.get("fields"))
+    workflow = cases.workflow_of(case)
+    access = case_access(actor, case, workflow)
+    return created(
+        case_json(case, workflow, access, actor), url_for("api.get_case", number=case.number)
+    )
+
+
+@bp.get("/cases")
+def list_cases() -> Response:
+    actor = user()
+    f = listing.parse_filter(request.args, max_per_page=int(current_app.config["PER_PAGE_MAX"]))
+    now = utcnow()
+    page = listing.list_cases(actor, f, now=now)
+    person_id = person_id_of(actor)
+    items = []
+    for case in page.items:
+        workflow = cases.workflow_of(case)
+        items.append(
+            summary_json(case, workflow, case_access(actor, case, workflow, person_id), now)
+        )
+    return jsonify(
+        {
+            "items": items,
+            "page": page.page,
+            "per_page": page.per_page,
+            "total": page.total,
+            "next_cursor": page.next_cursor,
+        }
+    )
+
+
+@bp.get("/cases/<number>")
+def get_case(number: str) -> Response:
+    actor = user()
+    case, workflow, access = cases.load_case(actor, number, write=cases.records_views(number))
+    if access.full:
+        activity.record_access(actor, case, workflow, "view")
+    return jsonify(case_json(case, workflow, access, actor))
+
+
+@bp.post("/cases/<number>/transitions")
+def fire_transition(number: str) -> Response:
+    actor = user()
+    data = body(("trigger", "version"), ("fields",))
+    case, workflow, access = cases.load_case(actor, number, write=True)
+    cases.fire(actor, case, workflow, access, data["trigger"], data["version"], data.get("fields"))
+    return jsonify(case_json(case, workflow, access, actor))
+
+
+@bp.post("/cases/<number>/notes")
+def add_note(number: str) -> tuple[Response, int]:
+    actor = user()
+    data = body(("text",))
+    case, _, access = cases.load_case(actor, number, write=True)
+    activity.add_note(actor, case, access, data["text"])
+    event = db.session.execute(
+        sa.select(Event).where(Event.case_id == case.id, Event.seq == case.head_seq)
+    ).scalar_one()
+    return created(event_json(event))
+
+
+@bp.get("/cases/<number>/events")
+def events(number: str) -> Response:
+    actor = user()
+    case, workflow, access = cases.load_case(actor, number, write=cases.records_views(number))
+    cases.require_full(access)
+    activity.record_access(actor, case, workflow, "view", {"what": "events"})
+    db.session.flush()
+    rows = db.session.execute(
+        sa.select(Event).where(Event.case_id == case.id).order_by(Event.seq)
+    ).scalars()
+    return jsonify({"items": [event_json(e) for e in rows]})
+
+
+@bp.post("/cases/<number>/assignee")
+def assign(number: str) -> Response:
+    actor = user()
+    data = body(("username",))
+    case, workflow, access = cases.load_case(actor, number, write=True)
+    activity.assign(actor, case, workflow, access, data["username"])
+    return jsonify(case_json(case, workflow, access, actor))
+
+
+@bp.post("/cases/<number>/links")
+def add_link(number: str) -> tuple[Response, int]:
+    actor = user()
+    data = body(("number",))
+    case, workflow, access = cases.load_case(actor, number, write=True)
+    activity.link(actor, case, workflow, access, data["number"])
+    return created(case_json(case, workflow, access, actor))
+
+
+@bp.post("/cases/<number>/attachments")
+def upload(number: str) -> tuple[Response, int]:
+    actor = user()
+    files = request.files.getlist("file")
+    if len(files) != 1 or set(request.files) - {"file"}:
+        raise InvalidFields({"file": ["Send exactly one file, in the multipart field 'file'."]})
+    case, _, access = cases.load_case(actor, number, write=True)
+    stored = activity.attach(actor, case, access, files[0].filename, files[0].stream)
+    return created(stored.as_dict())
+
+
+@bp.get("/cases/<number>/attachments/<sha256>")
+def download(number: str, sha256: str) -> Response:
+    actor = user()
+    case, _, access = cases.load_case(actor, number, write=True)
+    attachment, content = activity.download(actor, case, access, sha256)
+    mimetype = attachment.media_type
+    if mimetype == "text/plain":
+        mimetype = "text/plain; charset=utf-8"
+    response = Response(content, mimetype=mimetype)
+    response.headers.set("Content-Disposition", "attachment", filename=attachment.name)
+    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    return response
+
+
+# --- audit ------------------------------------------------------------------------------------
+
+
+@bp.get("/audit/verify")
+def audit_verify() -> Response:
+    actor = user()
+    if not actor.roles & {"director", "admin"}:
+        raise Forbidden("Only the Library Director or an administrator may verify the audit trail.")
+    result = verify_chains()
+    return jsonify(
+        {
+            "ok": result.ok,
+            "cases": result.cases,
+            "events": result.events,
+            "broken": [b.as_dict() for b in result.broken],
+        }
+    )

@@ -1,0 +1,392 @@
+"""The `casework` command line.
+
+Flask, SQLAlchemy and WeasyPrint are imported only by the commands that need them, so that
+`casework --help` and `casework workflows check` answer at once.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def fail(message: str, code: int = 1) -> None:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(code)
+
+
+def make_app(database_url: str | None = None) -> Flask:
+    """The app, or a clean error (no traceback) when a workflow file is broken."""
+    from casework import create_app
+    from casework.workflow import WorkflowFileError
+
+    config = {"DATABASE_URL": database_url} if database_url else None
+    try:
+        return create_app(config)
+    except WorkflowFileError as exc:
+        fail(str(exc), 2)
+        raise  # unreachable; fail() exits
+
+
+@contextmanager
+def app_session(app: Flask, *, write: bool = True) -> Iterator[None]:
+    """An app context whose database work is committed at the end, or rolled back on error.
+
+    With `write`, the command's transaction takes the write lock from its start.
+    """
+    from casework.errors import CaseworkError
+    from casework.extensions import db
+    from casework.services.db import begin_write
+
+    with app.app_context():
+        try:
+            if write:
+                begin_write()
+            yield
+            db.session.commit()
+        except CaseworkError as exc:
+            db.session.rollback()
+            fields = "".join(f"\n  {name}: {' '.join(msgs)}" for name, msgs in exc.fields.items())
+            fail(f"{exc.message}{fields}")
+        except BaseException:
+            db.session.rollback()
+            raise
+
+
+def with_app(fn: F) -> F:
+    """Run the command inside the configured app, committing once at the end."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        app = make_app()
+        with app_session(app):
+            return fn(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="casework")
+def main() -> None:
+    """Casework: case management for the library's social media policy.
+
+    Configuration comes from environment variables: CASEWORK_DATABASE_URL, CASEWORK_SECRET_KEY,
+    CASEWORK_TIMEZONE, CASEWORK_MAX_UPLOAD_MB (see the README).
+    """
+
+
+# --- set-up and serving -----------------------------------------------------------------------
+
+
+def prepare_database(app: Flask) -> list[str]:
+    """Bring the schema up to date and store the workflow definitions; return what was done."""
+    from flask_migrate import upgrade
+
+    from casework import config
+    from casework.paths import PACKAGE_DIR
+    from casework.services.cases import stored_definition_id
+    from casework.services.context import library
+    from casework.services.users import system_user
+
+    done = []
+    if not os.environ.get("CASEWORK_SECRET_KEY"):
+        path = config.ensure_secret_key_file(app.instance_path)
+        app.config["SECRET_KEY"] = path.read_text().strip()
+        done.append(f"secret key: {path}")
+    upgrade(directory=str(PACKAGE_DIR / "migrations"))
+    done.append("database schema: up to date")
+    for workflow in library().workflows:
+        stored_definition_id(workflow)
+    done.append(
+        "workflows stored: " + ", ".join(f"{w.key} v{w.version}" for w in library().workflows)
+    )
+    system_user()
+    return done
+
+
+@main.command()
+def init() -> None:
+    """Create or upgrade the database, and an administrator if there is none."""
+    import sqlalchemy as sa
+
+    from casework.extensions import db
+    from casework.models import User, UserRole
+    from casework.services.users import create_user, generate_password
+
+    app = make_app()
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    with app_session(app, write=False):
+        for line in prepare_database(app):
+            click.echo(line)
+        has_admin = db.session.execute(
+            sa.select(User.id).join(UserRole).where(UserRole.role == "admin")
+        ).first()
+        if not has_admin:
+            password = generate_password()
+            create_user(
+                "admin",
+                ["admin"],
+                password=password,
+                display_name="Administrator",
+                must_change_password=True,
+            )
+            click.echo(
+                f"administrator: admin, one-time password {password} (change it at first sign-in)"
+            )
+    click.echo(f"database: {app.config['SQLALCHEMY_DATABASE_URI']}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--fresh", is_flag=True, help="Start again from an empty demo database.")
+@click.option("--no-serve", is_flag=True, help="Only create the demo data.")
+def demo(host: str, port: int, fresh: bool, no_serve: bool) -> None:
+    """Create a demo database with users of every role and cases, and serve it."""
+    from casework.demo import DEMO_DATABASE, seed
+
+    url = os.environ.get("CASEWORK_DATABASE_URL")
+    app = make_app(url)
+    if not url:
+        path = Path(app.instance_path) / DEMO_DATABASE
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if fresh:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+        app = make_app(f"sqlite:///{path}")
+    with app_session(app, write=False):
+        prepare_database(app)
+    with app_session(app):
+        accounts = seed()
+    click.echo(f"Casework demo ({app.config['SQLALCHEMY_DATABASE_URI']})\n")
+    click.echo(f"{'user':<12} {'role':<22} {'password':<18} API token")
+    for account in accounts:
+        click.echo(
+            f"{account.username:<12} {account.role:<22} {account.password:<18} {account.token}"
+        )
+    base = f"http://{host}:{port}"
+    director = next(a for a in accounts if a.role == "director")
+    click.echo(f"\nSign in at {base}/ with any user above.")
+    click.echo(
+        f'Try the API:\n  curl -H "Authorization: Bearer {director.token}" {base}/api/v1/cases\n'
+    )
+    if not no_serve:
+        app.run(host=host, port=port, threaded=True, use_reloader=False)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int)
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve Casework with gunicorn (run `casework init` first)."""
+    from gunicorn.app.base import BaseApplication
+
+    app = make_app()
+
+    class Server(BaseApplication):
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("accesslog", "-")
+
+        def load(self) -> Flask:
+            return app
+
+    Server().run()
+
+
+# --- users and people -------------------------------------------------------------------------
+
+
+@main.group()
+def users() -> None:
+    """Manage user accounts."""
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--role", "roles", multiple=True, required=True, help="Repeat for several roles.")
+@click.option("--password", help="Without it, a one-time password is printed.")
+@click.option("--display-name", default="")
+@click.option("--email")
+@with_app
+def users_add(
+    name: str, roles: tuple[str, ...], password: str | None, display_name: str, email: str | None
+) -> None:
+    """Add a user NAME with one or more roles."""
+    from casework.services.users import create_user, generate_password
+
+    split = [r.strip() for role in roles for r in role.split(",") if r.strip()]
+    one_time = password is None
+    password = password or generate_password()
+    user = create_user(
+        name,
+        split,
+        password=password,
+        display_name=display_name,
+        email=email,
+        must_change_password=one_time,
+    )
+    click.echo(f"added {user.username} ({', '.join(user.assigned_roles)})")
+    if one_time:
+        click.echo(f"one-time password: {password}")
+
+
+@users.command("list")
+@with_app
+def users_list() -> None:
+    """List user accounts and their roles."""
+    import sqlalchemy as sa
+
+    from casework.extensions import db
+    from casework.models import User
+
+    for user in db.session.execute(sa.select(User).order_by(User.username)).scalars():
+        status = "" if user.active else " (disabled)"
+        click.echo(f"{user.username:<20} {', '.join(user.assigned_roles)}{status}")
+
+
+@users.command("token")
+@click.argument("name")
+@with_app
+def users_token(name: str) -> None:
+    """Print a new API token for user NAME."""
+    from casework.services.users import find_user, issue_token
+
+    user = find_user(name)
+    if user is None or not user.active:
+        fail(f"no active user {name!r}")
+        return
+    click.echo(issue_token(user))
+
+
+@main.group()
+def people() -> None:
+    """Manage the people who can be subjects of violation cases."""
+
+
+@people.command("add")
+@click.argument("name")
+@click.option("--employee-id", required=True)
+@click.option("--branch", default="")
+@click.option("--user", "username", help="The person's own user account, if any.")
+@with_app
+def people_add(name: str, employee_id: str, branch: str, username: str | None) -> None:
+    """Add a person NAME."""
+    from casework.services.people import create_person
+
+    person = create_person(name, employee_id, branch, username)
+    click.echo(f"added person {person.id}: {person.name} ({person.employee_id})")
+
+
+# --- audit ------------------------------------------------------------------------------------
+
+
+@main.group()
+def audit() -> None:
+    """Check the audit trail."""
+
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """Verify every case's hash chain; name the first broken link of each."""
+    import time
+
+    from casework.services.audit import verify_chains
+
+    app = make_app()
+    with app_session(app, write=False):
+        started = time.perf_counter()
+        result = verify_chains()
+        seconds = time.perf_counter() - started
+    for broken in result.broken:
+        click.echo(f"BROKEN {broken.case} event {broken.seq}: {broken.problem}")
+    verdict = "ok" if result.ok else f"{len(result.broken)} broken chain(s)"
+    click.echo(
+        f"{verdict}: {result.cases} cases, {result.events} events checked in {seconds:.2f} s"
+    )
+    if not result.ok:
+        sys.exit(1)
+
+
+# --- workflows --------------------------------------------------------------------------------
+
+
+def _registry() -> Any:
+    from casework.config import workflows_dir
+    from casework.workflow import WorkflowFileError, load_registry
+
+    folder = workflows_dir({"WORKFLOWS_DIR": os.environ.get("CASEWORK_WORKFLOWS_DIR")})
+    try:
+        return load_registry(folder)
+    except WorkflowFileError as exc:
+        fail(str(exc), 2)
+
+
+@main.group()
+def workflows() -> None:
+    """Check and show workflow definitions."""
+
+
+@workflows.command("check")
+def workflows_check() -> None:
+    """Validate every workflow file."""
+    registry = _registry()
+    for w in registry:
+        click.echo(
+            f"ok  {w.key:<12} v{w.version}  {w.prefix}  "
+            f"{len(w.states)} states, {len(w.transitions)} transitions"
+        )
+
+
+@workflows.command("show")
+@click.argument("key")
+@click.option("--svg", is_flag=True, help="Print the diagram as SVG.")
+def workflows_show(key: str, svg: bool) -> None:
+    """Show workflow KEY: its states, transitions and who may fire them."""
+    from casework.workflow.definition import ROLE_LABELS
+    from casework.workflow.diagram import render_svg
+
+    registry = _registry()
+    if key not in registry:
+        fail(f"no workflow {key!r}; known: {', '.join(registry.keys())}")
+    w = registry.get(key)
+    if svg:
+        click.echo(render_svg(w))
+        return
+    click.echo(f"{w.title} ({w.key} v{w.version}, numbers {w.prefix}-YEAR-NNNN)")
+    if w.policy:
+        click.echo(f"Policy: {w.policy}")
+    click.echo("\nStates:")
+    for s in w.states.values():
+        flags = " (final)" if s.terminal else ""
+        flags += " (start)" if s.name == w.initial else ""
+        deadline = f" — due within {s.deadline.business_days} business days" if s.deadline else ""
+        click.echo(f"  {s.name}{flags}{deadline}")
+    click.echo("\nTransitions:")
+    for t in w.transitions.values():
+        roles = ", ".join(ROLE_LABELS.get(r, r) for r in t.roles)
+        click.echo(f"  {t.trigger}: {' | '.join(t.sources)} -> {t.dest}  [{roles}]")
+        for source, narrower in t.roles_by_source.items():
+            click.echo(
+                f"      from {source} only: {', '.join(ROLE_LABELS.get(r, r) for r in narrower)}"
+            )
+        if t.fields:
+            click.echo(
+                f"      fields: {', '.join(f.name + ('*' if f.required else '') for f in t.fields)}"
+            )
+        if t.guards or t.conditions:
+            click.echo(f"      checks: {', '.join(t.guards + t.conditions)}")

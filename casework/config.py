@@ -1,0 +1,64 @@
+"""Configuration defaults, overridden by `CASEWORK_*` environment variables."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+from casework.paths import resource_dir
+
+#: Settings a deployment may change; every one can be set as `CASEWORK_<NAME>`.
+DEFAULTS: dict[str, Any] = {
+    "DATABASE_URL": None,  # SQLite file in the instance folder when unset
+    "SECRET_KEY": None,  # read from instance/secret_key when unset
+    "TIMEZONE": "America/New_York",
+    "MAX_UPLOAD_MB": 10,
+    "WORKFLOWS_DIR": None,  # the bundled workflows/ folder when unset
+    "LIBRARY_NAME": "Portsmouth Public Library",
+    "HOLIDAYS_COUNTRY": "US",
+    "HOLIDAYS_SUBDIVISION": "OH",
+    "CLOSURES": "",  # extra closure days, comma separated ISO dates
+    "BASE_URL": "http://127.0.0.1:5000",
+    "PER_PAGE_MAX": 200,
+}
+
+SECRET_KEY_FILE = "secret_key"
+
+
+def database_url(config: dict[str, Any], instance_path: str) -> str:
+    """The SQLAlchemy URL: `CASEWORK_DATABASE_URL`, or a SQLite file in the instance folder."""
+    url = config.get("DATABASE_URL")
+    if url:
+        return str(url)
+    return f"sqlite:///{Path(instance_path) / 'casework.sqlite'}"
+
+
+def secret_key(config: dict[str, Any], instance_path: str) -> str:
+    """The signing key: configured, else the one `casework init` stored in the instance folder.
+
+    Without either, a random per-process key is used, which is only good for a single process
+    (sign-ins do not survive a restart).
+    """
+    if config.get("SECRET_KEY"):
+        return str(config["SECRET_KEY"])
+    path = Path(instance_path) / SECRET_KEY_FILE
+    if path.is_file():
+        return path.read_text().strip()
+    return secrets.token_hex(32)
+
+
+def ensure_secret_key_file(instance_path: str) -> Path:
+    """Create the instance folder's secret key file if there is none (run by `casework init`)."""
+    path = Path(instance_path) / SECRET_KEY_FILE
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path
+
+
+def workflows_dir(config: dict[str, Any]) -> Path:
+    """The folder of workflow definition files."""
+    configured = config.get("WORKFLOWS_DIR")
+    return Path(configured) if configured else resource_dir("workflows")

@@ -1,0 +1,127 @@
+"""Cases, the workflow definitions they were opened under, their links and number counters."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from casework.models.base import Base, utcnow
+from casework.models.person import Person
+from casework.models.user import User
+
+GENESIS_HASH = "0" * 64
+
+
+class WorkflowDefinition(Base):
+    """Every workflow definition the database has seen, so old cases keep their rules."""
+
+    __tablename__ = "workflow_definitions"
+    __table_args__ = (sa.UniqueConstraint("key", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(64))
+    version: Mapped[int]
+    #: SHA-256 of the file's text.
+    digest: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    source_text: Mapped[str] = mapped_column(sa.Text)
+    first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Case(Base):
+    __tablename__ = "cases"
+    __table_args__ = (
+        sa.Index("ix_cases_listing", "created_at", "id"),
+        sa.Index("ix_cases_workflow_listing", "workflow_key", "state", "created_at", "id"),
+        sa.Index("ix_cases_assignee_listing", "assignee_id", "created_at", "id"),
+        sa.Index("ix_cases_due", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: PREFIX-YEAR-NNNN, unique and never reused.
+    number: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    workflow_key: Mapped[str] = mapped_column(sa.String(64))
+    #: The definition the case was opened under; it keeps it while it lives.
+    definition_id: Mapped[int] = mapped_column(sa.ForeignKey("workflow_definitions.id"))
+    state: Mapped[str] = mapped_column(sa.String(64))
+    #: Optimistic lock: 1 at opening, +1 at every transition and assignment.
+    version: Mapped[int] = mapped_column(default=1)
+    #: Intake fields as canonical JSON.
+    fields_json: Mapped[str] = mapped_column(sa.Text, default="{}")
+    #: Copied from the workflow's access rules, so lists can filter without reading definitions.
+    confidential: Mapped[bool] = mapped_column(default=False, index=True)
+    subject_person_id: Mapped[int | None] = mapped_column(sa.ForeignKey("people.id"), index=True)
+    reporter_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    assignee_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    #: Copies of intake fields that lists show and filter on.
+    title: Mapped[str] = mapped_column(sa.String(200), default="")
+    branch: Mapped[str | None] = mapped_column(sa.String(200), index=True)
+    #: The text free-text search looks at (fields and notes).
+    search_text: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    state_entered_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: When the current state's deadline passes; None when the state has none.
+    due_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    #: The audit chain's head: sequence and hash of the last event, kept with every event.
+    head_seq: Mapped[int] = mapped_column(default=0)
+    head_hash: Mapped[str] = mapped_column(sa.String(64), default=GENESIS_HASH)
+
+    definition: Mapped[WorkflowDefinition] = relationship(lazy="joined")
+    subject: Mapped[Person | None] = relationship()
+    reporter: Mapped[User] = relationship(foreign_keys=[reporter_id])
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+
+    @property
+    def fields(self) -> dict[str, Any]:
+        value: dict[str, Any] = json.loads(self.fields_json)
+        return value
+
+    def is_overdue(self, now: datetime) -> bool:
+        return self.due_at is not None and self.due_at < now
+
+
+class CaseLink(Base):
+    """Two related cases; stored once, with the lower id first."""
+
+    __tablename__ = "case_links"
+    __table_args__ = (
+        sa.UniqueConstraint("case_a_id", "case_b_id"),
+        sa.CheckConstraint("case_a_id < case_b_id", name="ordered"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_a_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id"))
+    case_b_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+
+
+class CaseCounter(Base):
+    """The last number given per prefix and year."""
+
+    __tablename__ = "case_counters"
+
+    prefix: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
+    year: Mapped[int] = mapped_column(primary_key=True)
+    last: Mapped[int] = mapped_column(default=0)
+
+
+class DeniedAuthor(Base):
+    """A member of the public denied access to one of the library's accounts."""
+
+    __tablename__ = "denied_authors"
+    __table_args__ = (sa.UniqueConstraint("account_case_id", "author"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id"))
+    author: Mapped[str] = mapped_column(sa.String(500))
+    #: The moderation case that decided it.
+    moderation_case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id"))
+    reason: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))

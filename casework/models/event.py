@@ -1,0 +1,38 @@
+"""The audit trail: events appended to a case's hash chain, never changed."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from casework.models.base import Base
+
+
+class Event(Base):
+    __tablename__ = "events"
+    __table_args__ = (sa.UniqueConstraint("case_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id"))
+    #: 1, 2, 3 … within the case.
+    seq: Mapped[int]
+    at: Mapped[datetime]
+    #: Username of who did it (`system` for the deadline sweep).
+    actor: Mapped[str] = mapped_column(sa.String(64))
+    #: created, transition, note, attachment, assign, link, view, print, export …
+    action: Mapped[str] = mapped_column(sa.String(32))
+    from_state: Mapped[str | None] = mapped_column(sa.String(64))
+    to_state: Mapped[str | None] = mapped_column(sa.String(64))
+    #: Canonical JSON of what happened (trigger and fields given, note text …).
+    data_json: Mapped[str] = mapped_column(sa.Text, default="{}")
+    prev_hash: Mapped[str] = mapped_column(sa.String(64))
+    hash: Mapped[str] = mapped_column(sa.String(64))
+
+    @property
+    def data(self) -> dict[str, Any]:
+        value: dict[str, Any] = json.loads(self.data_json)
+        return value

@@ -1,0 +1,98 @@
+"""Users (people who sign in), their roles, and their API tokens."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from casework.models.base import Base, utcnow
+from casework.workflow.definition import effective_roles
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Lower-case sign-in name; never changes, since audit events name users by it.
+    username: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(sa.String(200), default="")
+    email: Mapped[str | None] = mapped_column(sa.String(320))
+    #: Hash of the password (argon2); None when the user may not sign in with a password.
+    password_hash: Mapped[str | None] = mapped_column(sa.String(255))
+    #: The password was set by someone else (init, reset) and must be changed at next sign-in.
+    must_change_password: Mapped[bool] = mapped_column(default=False)
+    active: Mapped[bool] = mapped_column(default=True)
+    #: Bumped at sign-out everywhere, password change or disabling: ends every session at once.
+    session_generation: Mapped[int] = mapped_column(default=0)
+    #: Failed sign-ins in a row, and until when further attempts are refused.
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]
+    #: Kinds of e-mail notification the user has turned off, comma separated.
+    mail_optout: Mapped[str] = mapped_column(sa.String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    role_rows: Mapped[list[UserRole]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def roles(self) -> frozenset[str]:
+        """Every role the user holds, `staff` included where implied."""
+        return effective_roles(frozenset(r.role for r in self.role_rows))
+
+    @property
+    def assigned_roles(self) -> list[str]:
+        """The roles given to the user, without implied ones."""
+        return sorted(r.role for r in self.role_rows)
+
+    def set_roles(self, roles: list[str] | tuple[str, ...] | set[str]) -> None:
+        wanted = set(roles)
+        self.role_rows = [r for r in self.role_rows if r.role in wanted] + [
+            UserRole(role=role) for role in sorted(wanted - {r.role for r in self.role_rows})
+        ]
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.username
+
+    # Flask-Login's user interface.
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        """The session's user id carries the session generation, so old sessions stop working."""
+        return f"{self.id}:{self.session_generation}"
+
+
+class UserRole(Base):
+    __tablename__ = "user_roles"
+
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(sa.String(40), primary_key=True, index=True)
+
+    user: Mapped[User] = relationship(back_populates="role_rows")
+
+
+class ApiToken(Base):
+    """A bearer token for the JSON API; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked: Mapped[bool] = mapped_column(default=False)
+
+    user: Mapped[User] = relationship()

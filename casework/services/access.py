@@ -1,0 +1,121 @@
+"""Who may see and act on which case.
+
+The rules live in each workflow's `[access]` table. They are applied twice, and the two must agree:
+as a SQL condition (lists, counts, search, and loading one case, so an unknown case and a hidden
+one take the same path to "not found"), and in Python for the case at hand (the user's roles on
+it, e.g. a trustee standing in for a director who is the subject).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
+
+from casework.extensions import db
+from casework.models import Case, Person, User, UserRole
+from casework.services.context import library
+from casework.workflow import Workflow
+
+
+class Level(Enum):
+    NONE = "none"
+    #: Number, date and state only (the reporter of a confidential case).
+    RECEIPT = "receipt"
+    FULL = "full"
+
+
+@dataclass(frozen=True)
+class CaseAccess:
+    level: Level
+    #: The user's roles on this case, stand-in roles included.
+    roles: frozenset[str]
+
+    @property
+    def full(self) -> bool:
+        return self.level is Level.FULL
+
+
+NO_ACCESS = CaseAccess(Level.NONE, frozenset())
+
+
+def person_id_of(user: User) -> int | None:
+    """The person record of a user, if any (to know when they are a case's subject)."""
+    return db.session.execute(
+        sa.select(Person.id).where(Person.user_id == user.id)
+    ).scalar_one_or_none()
+
+
+def subject_holds(case: Case, role: str) -> bool:
+    if case.subject_person_id is None:
+        return False
+    found = db.session.execute(
+        sa.select(sa.literal(1))
+        .select_from(Person)
+        .join(UserRole, UserRole.user_id == Person.user_id)
+        .where(Person.id == case.subject_person_id, UserRole.role == role)
+    ).first()
+    return found is not None
+
+
+def case_access(
+    user: User, case: Case, workflow: Workflow, person_id: int | None = None
+) -> CaseAccess:
+    """What `user` may do with `case`; `person_id` is the user's person record if known."""
+    rules = workflow.access
+    roles = user.roles
+    if rules.subject_field is not None and case.subject_person_id is not None:
+        if person_id is None:
+            person_id = person_id_of(user)
+        if person_id is not None and case.subject_person_id == person_id:
+            return NO_ACCESS
+    on_case = set(roles)
+    for role, deputy in rules.stand_in.items():
+        if deputy in roles and subject_holds(case, role):
+            on_case.add(role)
+    if on_case & set(rules.readers):
+        return CaseAccess(Level.FULL, frozenset(on_case))
+    if rules.confidential and rules.reporter_receipt and case.reporter_id == user.id:
+        return CaseAccess(Level.RECEIPT, frozenset())
+    return NO_ACCESS
+
+
+def visible_clause(
+    user: User, person_id: int | None = None, *, receipts: bool = True
+) -> ColumnElement[bool]:
+    """SQL condition on `Case`: cases `user` may see in full and, with `receipts`, as receipts."""
+    roles = user.roles
+    if person_id is None:
+        person_id = person_id_of(user)
+    clauses: list[ColumnElement[bool]] = []
+    for workflow in library().workflows:
+        rules = workflow.access
+        in_workflow = Case.workflow_key == workflow.key
+        if rules.subject_field is not None and person_id is not None:
+            not_subject: ColumnElement[bool] = sa.or_(
+                Case.subject_person_id.is_(None), Case.subject_person_id != person_id
+            )
+        else:
+            not_subject = sa.true()
+        if roles & set(rules.readers):
+            clauses.append(sa.and_(in_workflow, not_subject))
+            continue
+        for role, deputy in rules.stand_in.items():
+            if deputy in roles and role in rules.readers:
+                subjects_with_role = (
+                    sa.select(Person.id)
+                    .join(UserRole, UserRole.user_id == Person.user_id)
+                    .where(UserRole.role == role)
+                )
+                clauses.append(
+                    sa.and_(
+                        in_workflow, not_subject, Case.subject_person_id.in_(subjects_with_role)
+                    )
+                )
+        if receipts and rules.confidential and rules.reporter_receipt:
+            clauses.append(sa.and_(in_workflow, not_subject, Case.reporter_id == user.id))
+    if not clauses:
+        return sa.false()
+    return sa.or_(*clauses)

@@ -1,0 +1,292 @@
+"""Around a case besides transitions: notes, assignment, links, evidence, access records."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+from typing import IO, Any
+
+import sqlalchemy as sa
+
+from casework.errors import Forbidden, InvalidFields, NotFound, TooLarge
+from casework.extensions import db
+from casework.models import Attachment, Blob, Case, CaseLink, User, utcnow
+from casework.services.access import CaseAccess, case_access, visible_clause
+from casework.services.audit import append_event
+from casework.services.cases import load_case, require_full, store_link, workflow_of
+from casework.services.context import library
+from casework.workflow import Workflow
+from casework.workflow.fields import clean_text
+
+NOTE_MAX = 20_000
+
+
+def add_note(
+    actor: User, case: Case, access: CaseAccess, text: Any, *, now: datetime | None = None
+) -> None:
+    """Append a note to the case's trail (notes are never edited or removed)."""
+    require_full(access)
+    try:
+        clean = clean_text(text, multiline=True, max_length=NOTE_MAX)
+    except ValueError as exc:
+        raise InvalidFields({"text": [str(exc)]}) from None
+    if not clean:
+        raise InvalidFields({"text": ["Write the note."]})
+    now = now or utcnow()
+    append_event(case, actor.username, "note", {"text": clean}, at=now)
+    case.updated_at = now
+
+
+def may_manage(access: CaseAccess, workflow: Workflow) -> bool:
+    """Whether a user may assign and link the case: anyone who may act on it in some state."""
+    return access.full and any(access.roles & set(t.roles) for t in workflow.transitions.values())
+
+
+def assign(
+    actor: User,
+    case: Case,
+    workflow: Workflow,
+    access: CaseAccess,
+    username: Any,
+    *,
+    now: datetime | None = None,
+) -> None:
+    """Give the case to a user who can see it in full (None or "" to unassign)."""
+    require_full(access)
+    if not may_manage(access, workflow):
+        raise Forbidden("Your role may not assign this case.")
+    assignee = None
+    if username not in (None, ""):
+        if not isinstance(username, str) or len(username) > 64:
+            raise InvalidFields({"username": ["Must be a user name."]})
+        assignee = db.session.execute(
+            sa.select(User).where(User.username == username.strip().lower(), User.active.is_(True))
+        ).scalar_one_or_none()
+        if assignee is None:
+            raise InvalidFields({"username": ["No active user has that name."]})
+        if not case_access(assignee, case, workflow).full:
+            raise InvalidFields({"username": [f"{assignee.username} may not see this case."]})
+    before = case.assignee.username if case.assignee else None
+    after = assignee.username if assignee else None
+    if before == after:
+        return
+    now = now or utcnow()
+    case.assignee_id = assignee.id if assignee else None
+    case.assignee = assignee
+    case.version += 1
+    case.updated_at = now
+    append_event(case, actor.username, "assign", {"from": before, "to": after}, at=now)
+
+
+def link(
+    actor: User,
+    case: Case,
+    workflow: Workflow,
+    access: CaseAccess,
+    number: Any,
+    *,
+    now: datetime | None = None,
+) -> Case:
+    """Link two cases the actor can see; both trails record it. Returns the other case."""
+    require_full(access)
+    if not may_manage(access, workflow):
+        raise Forbidden("Your role may not link this case.")
+    try:
+        other, _, other_access = load_case(actor, number, write=True)
+    except NotFound:
+        raise InvalidFields(
+            {"number": ["There is no case with that number that you can see."]}
+        ) from None
+    if not other_access.full:
+        raise InvalidFields({"number": ["There is no case with that number that you can see."]})
+    if other.id == case.id:
+        raise InvalidFields({"number": ["A case cannot be linked to itself."]})
+    if other.confidential != case.confidential:
+        raise InvalidFields(
+            {"number": ["A confidential case can only be linked to other confidential cases."]}
+        )
+    low, high = sorted((case.id, other.id))
+    exists = db.session.execute(
+        sa.select(CaseLink.id).where(CaseLink.case_a_id == low, CaseLink.case_b_id == high)
+    ).first()
+    if exists:
+        return other
+    now = now or utcnow()
+    store_link(case, other, actor, now)
+    append_event(case, actor.username, "link", {"case": other.number}, at=now)
+    append_event(other, actor.username, "link", {"case": case.number}, at=now)
+    case.updated_at = other.updated_at = now
+    return other
+
+
+def linked_numbers(actor: User, case: Case) -> list[str]:
+    """Numbers of the cases linked to `case` that `actor` can see."""
+    other = sa.case((CaseLink.case_a_id == case.id, CaseLink.case_b_id), else_=CaseLink.case_a_id)
+    ids = sa.select(other).where(
+        sa.or_(CaseLink.case_a_id == case.id, CaseLink.case_b_id == case.id)
+    )
+    rows = db.session.execute(
+        sa.select(Case.number).where(Case.id.in_(ids), visible_clause(actor)).order_by(Case.number)
+    )
+    return list(rows.scalars())
+
+
+# --- evidence ---------------------------------------------------------------------------------
+
+#: Accepted evidence, told apart by content, never by name: media type and file extension.
+ACCEPTED = {
+    "image/png": ".png",
+    "image/jpeg": ".jpg",
+    "application/pdf": ".pdf",
+    "text/plain": ".txt",
+}
+_UNSAFE_NAME = re.compile(r"[\\/:*?\"<>|]")
+
+
+def sniff(data: bytes) -> str | None:
+    """The media type of a file's content, if it is one Casework accepts."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data.startswith(b"%PDF-"):
+        return "application/pdf"
+    if b"\x00" in data:
+        return None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if any(unicodedata.category(c) == "Cc" and c not in "\t\n\r\f" for c in text):
+        return None
+    return "text/plain"
+
+
+def clean_filename(name: Any, media_type: str) -> str:
+    """A file name safe to show and to offer for download, ending in its content's extension."""
+    text = name if isinstance(name, str) else ""
+    text = text.split("\x00", 1)[0]
+    text = re.split(r"[\\/]", text)[-1]
+    text = "".join(c for c in text if unicodedata.category(c) not in ("Cc", "Cf"))
+    text = _UNSAFE_NAME.sub("_", text).strip(" .")[:200] or "evidence"
+    extension = ACCEPTED[media_type]
+    if not text.lower().endswith(extension) and not (
+        extension == ".jpg" and text.lower().endswith(".jpeg")
+    ):
+        text += extension
+    return text
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    sha256: str
+    name: str
+    size: int
+    media_type: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "sha256": self.sha256,
+            "name": self.name,
+            "size": self.size,
+            "type": self.media_type,
+        }
+
+
+def attach(
+    actor: User,
+    case: Case,
+    access: CaseAccess,
+    filename: Any,
+    stream: IO[bytes],
+    *,
+    now: datetime | None = None,
+) -> StoredFile:
+    """Store an evidence file in the database and attach it to the case, with its audit event.
+
+    Raises `TooLarge` past the upload limit and `InvalidFields` for a type Casework does not accept.
+    """
+    require_full(access)
+    limit = library().max_upload_bytes
+    data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise TooLarge(f"The file is larger than {limit // (1024 * 1024)} MB.")
+    if not data:
+        raise InvalidFields({"file": ["The file is empty."]})
+    media_type = sniff(data)
+    if media_type is None:
+        raise InvalidFields({"file": ["Only PNG, JPEG, PDF and plain-text files are accepted."]})
+    digest = hashlib.sha256(data).hexdigest()
+    name = clean_filename(filename, media_type)
+    now = now or utcnow()
+    existing = db.session.execute(
+        sa.select(Attachment).where(Attachment.case_id == case.id, Attachment.sha256 == digest)
+    ).scalar_one_or_none()
+    if existing is not None:
+        return StoredFile(existing.sha256, existing.name, existing.size, existing.media_type)
+    if db.session.get(Blob, digest) is None:
+        db.session.add(
+            Blob(sha256=digest, content=data, size=len(data), media_type=media_type, created_at=now)
+        )
+    db.session.add(
+        Attachment(
+            case_id=case.id,
+            sha256=digest,
+            name=name,
+            size=len(data),
+            media_type=media_type,
+            uploaded_by_id=actor.id,
+            uploaded_at=now,
+        )
+    )
+    stored = StoredFile(digest, name, len(data), media_type)
+    append_event(case, actor.username, "attachment", stored.as_dict(), at=now)
+    case.updated_at = now
+    return stored
+
+
+def attachments(case: Case) -> list[Attachment]:
+    return list(
+        db.session.execute(
+            sa.select(Attachment)
+            .where(Attachment.case_id == case.id)
+            .order_by(Attachment.uploaded_at, Attachment.id)
+        ).scalars()
+    )
+
+
+def download(actor: User, case: Case, access: CaseAccess, sha256: Any) -> tuple[Attachment, bytes]:
+    """An attached file's record and content; the download is recorded on the case."""
+    require_full(access)
+    if not isinstance(sha256, str) or not re.fullmatch(r"[0-9a-f]{64}", sha256):
+        raise NotFound("There is no such attachment on this case.")
+    found = db.session.execute(
+        sa.select(Attachment).where(Attachment.case_id == case.id, Attachment.sha256 == sha256)
+    ).scalar_one_or_none()
+    if found is None:
+        raise NotFound("There is no such attachment on this case.")
+    blob = db.session.get(Blob, sha256)
+    assert blob is not None
+    record_access(
+        actor, case, workflow_of(case), "download", {"sha256": sha256, "name": found.name}
+    )
+    return found, blob.content
+
+
+# --- access records ---------------------------------------------------------------------------
+
+
+def record_access(
+    actor: User, case: Case, workflow: Workflow, action: str, data: dict[str, Any] | None = None
+) -> None:
+    """Record a view, print, export or download in the case's trail.
+
+    Views are recorded for workflows that ask for it (confidential ones); prints, exports and
+    downloads always are. The caller loaded the case for writing.
+    """
+    if action == "view" and not workflow.access.record_views:
+        return
+    append_event(case, actor.username, action, data or {})

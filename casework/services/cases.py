@@ -1,0 +1,527 @@
+"""Opening cases, loading them for a user, and firing their transitions."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from casework.errors import Conflict, Forbidden, InvalidFields, NotFound, Refused, Unavailable
+from casework.extensions import db
+from casework.models import (
+    GENESIS_HASH,
+    Case,
+    CaseCounter,
+    CaseLink,
+    DeniedAuthor,
+    Event,
+    Person,
+    User,
+    WorkflowDefinition,
+    utcnow,
+)
+from casework.services.access import (
+    NO_ACCESS,
+    CaseAccess,
+    Level,
+    case_access,
+    person_id_of,
+    visible_clause,
+)
+from casework.services.audit import append_event, canonical_json
+from casework.services.context import library
+from casework.services.db import begin_write, is_sqlite
+from casework.workflow import ROLES, Workflow
+from casework.workflow.definition import ROLE_LABELS, FieldDef, TransitionDef
+from casework.workflow.fields import CASE_NUMBER, validate_fields
+from casework.workflow.hooks import GUARDS
+
+#: What a system actor holds on any case (the deadline sweep).
+SYSTEM_ACCESS = CaseAccess(Level.FULL, frozenset({"system"}))
+
+
+# --- workflow definitions ---------------------------------------------------------------------
+
+
+def stored_definition_id(workflow: Workflow) -> int:
+    """The database row of a workflow definition, stored the first time it is used.
+
+    Raises `Unavailable` when the file changed but kept its version number: cases opened under
+    the old text would otherwise change rules under their feet.
+    """
+    found = db.session.execute(
+        sa.select(WorkflowDefinition.id).where(WorkflowDefinition.digest == workflow.digest)
+    ).scalar_one_or_none()
+    if found is not None:
+        return found
+    clash = db.session.execute(
+        sa.select(WorkflowDefinition.id).where(
+            WorkflowDefinition.key == workflow.key, WorkflowDefinition.version == workflow.version
+        )
+    ).scalar_one_or_none()
+    if clash is not None:
+        raise Unavailable(
+            f"The {workflow.key} workflow file changed but still says version {workflow.version}; "
+            "an administrator must give it a new version number."
+        )
+    insert = postgresql.insert if not is_sqlite() else sqlite.insert
+    db.session.execute(
+        insert(WorkflowDefinition)
+        .values(
+            key=workflow.key,
+            version=workflow.version,
+            digest=workflow.digest,
+            source_text=workflow.source_text,
+            first_seen_at=utcnow(),
+        )
+        .on_conflict_do_nothing()
+    )
+    stored: int = db.session.execute(
+        sa.select(WorkflowDefinition.id).where(WorkflowDefinition.digest == workflow.digest)
+    ).scalar_one()
+    return stored
+
+
+def workflow_of(case: Case) -> Workflow:
+    """The definition a case lives under (the version it was opened with)."""
+    registry = library().workflows
+    found = registry.for_definition_id(case.definition_id)
+    if found is None:
+        row = db.session.get(WorkflowDefinition, case.definition_id)
+        assert row is not None
+        found = registry.definition(row.digest, row.source_text)
+        registry.remember_id(row.id, found)
+    return found
+
+
+# --- numbers ----------------------------------------------------------------------------------
+
+
+def next_number(prefix: str, year: int) -> str:
+    """The next case number, PREFIX-YEAR-NNNN; one atomic upsert, safe under concurrency."""
+    insert = postgresql.insert if not is_sqlite() else sqlite.insert
+    upsert = (
+        insert(CaseCounter)
+        .values(prefix=prefix, year=year, last=1)
+        .on_conflict_do_update(
+            index_elements=[CaseCounter.prefix, CaseCounter.year],
+            set_={"last": CaseCounter.last + 1},
+        )
+        .returning(CaseCounter.last)
+    )
+    last = db.session.execute(upsert).scalar_one()
+    return f"{prefix}-{year}-{last:04d}"
+
+
+# --- references for field checks --------------------------------------------------------------
+
+
+class References:
+    """Database lookups behind `person`, `case` and `usernames` fields, as `actor` sees them."""
+
+    def __init__(self, actor: User) -> None:
+        self.actor = actor
+
+    def person_exists(self, person_id: int) -> bool:
+        return db.session.get(Person, person_id) is not None
+
+    def case_state(self, number: str, workflow: str) -> str | None:
+        clause = visible_clause(self.actor) if "system" not in self.actor.roles else sa.true()
+        state: str | None = db.session.execute(
+            sa.select(Case.state).where(
+                Case.number == number, Case.workflow_key == workflow, clause
+            )
+        ).scalar_one_or_none()
+        return state
+
+    def unknown_users(self, names: Iterable[str]) -> list[str]:
+        names = list(names)
+        found = set(
+            db.session.execute(sa.select(User.username).where(User.username.in_(names))).scalars()
+        )
+        return [n for n in names if n not in found]
+
+
+# --- derived columns --------------------------------------------------------------------------
+
+
+def _display(f: FieldDef | None, value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ", ".join(_display(f, v) for v in value)
+    if f is not None and f.choices:
+        return f.choice_label(str(value))
+    return str(value)
+
+
+def _set_derived(case: Case, workflow: Workflow, fields: Mapping[str, Any]) -> None:
+    """Refresh the columns lists show and search (title, branch, search text)."""
+    title_def = workflow.field(workflow.title_field)
+    title = " ".join(_display(title_def, fields.get(workflow.title_field)).split())
+    case.title = title if len(title) <= 200 else title[:199] + "…"
+    branch = fields.get("branch")
+    case.branch = str(branch) if branch else None
+    parts = [case.number]
+    for f in workflow.fields:
+        if f.name in fields and f.type not in ("person",):
+            parts.append(_display(f, fields[f.name]))
+    case.search_text = "\n".join(parts)
+
+
+def _deadline(workflow: Workflow, state: str, entered: datetime) -> datetime | None:
+    rule = workflow.states[state].deadline
+    if rule is None:
+        return None
+    return library().calendar.due(entered, rule.business_days)
+
+
+# --- opening ----------------------------------------------------------------------------------
+
+
+def open_case(
+    actor: User,
+    workflow_key: Any,
+    fields: Any,
+    *,
+    now: datetime | None = None,
+    check_intake: bool = True,
+    origin: Mapping[str, Any] | None = None,
+) -> Case:
+    """Open a case of a workflow with its intake fields, and record its creation.
+
+    Raises `InvalidFields` (unknown workflow, bad fields) and `Forbidden` (role may not open it).
+    `origin` is recorded in the creation event (e.g. the case it was referred from).
+    """
+    lib = library()
+    if not isinstance(workflow_key, str) or workflow_key not in lib.workflows:
+        known = ", ".join(sorted(lib.workflows.keys()))
+        raise InvalidFields({"workflow": [f"Unknown workflow; one of: {known}."]})
+    workflow = lib.workflow(workflow_key)
+    if check_intake and not actor.roles & set(workflow.access.intake):
+        raise Forbidden(f"Your role may not open {workflow.title.lower()} cases.")
+    begin_write()
+    clean = validate_fields(workflow.fields, fields, References(actor), lib.tz)
+    now = now or utcnow()
+    number = next_number(workflow.prefix, now.astimezone(lib.tz).year)
+    subject = clean.get(workflow.access.subject_field) if workflow.access.subject_field else None
+    case = Case(
+        number=number,
+        workflow_key=workflow.key,
+        definition_id=stored_definition_id(workflow),
+        state=workflow.initial,
+        version=1,
+        fields_json=canonical_json(clean),
+        confidential=workflow.access.confidential,
+        subject_person_id=subject,
+        reporter_id=actor.id,
+        created_at=now,
+        updated_at=now,
+        state_entered_at=now,
+        due_at=_deadline(workflow, workflow.initial, now),
+        head_seq=0,
+        head_hash=GENESIS_HASH,
+    )
+    _set_derived(case, workflow, clean)
+    db.session.add(case)
+    db.session.flush()
+    data: dict[str, Any] = {"workflow": workflow.key, "version": workflow.version, "fields": clean}
+    if origin:
+        data.update(origin)
+    append_event(case, actor.username, "created", data, to_state=workflow.initial, at=now)
+    return case
+
+
+# --- loading ----------------------------------------------------------------------------------
+
+
+def normalize_number(number: Any) -> str | None:
+    if not isinstance(number, str):
+        return None
+    number = number.strip().upper()
+    return number if CASE_NUMBER.match(number) else None
+
+
+def records_views(number: str) -> bool:
+    """Whether looking at this case is itself recorded (decides if a read must be able to write)."""
+    workflow = library().workflows.by_prefix(number.split("-", 1)[0])
+    return bool(workflow and workflow.access.record_views)
+
+
+def not_found(number: Any) -> NotFound:
+    shown = number if isinstance(number, str) and len(number) <= 32 else "that number"
+    return NotFound(f"There is no case {shown} that you can see.")
+
+
+def load_case(
+    actor: User, number: Any, *, write: bool = False
+) -> tuple[Case, Workflow, CaseAccess]:
+    """Load a case as `actor` may see it; `NotFound` whether it is unknown or hidden.
+
+    With `write`, the case is loaded in a write transaction and locked, for changing it.
+    """
+    clean = normalize_number(number)
+    if clean is None:
+        raise not_found(number)
+    if write:
+        begin_write()
+    system = "system" in actor.roles
+    person_id = None if system else person_id_of(actor)
+    clause = sa.true() if system else visible_clause(actor, person_id)
+    stmt = sa.select(Case).where(Case.number == clean, clause)
+    if write:
+        stmt = stmt.with_for_update(of=Case).execution_options(populate_existing=True)
+    case = db.session.execute(stmt).scalar_one_or_none()
+    if case is None:
+        raise not_found(clean)
+    workflow = workflow_of(case)
+    access = SYSTEM_ACCESS if system else case_access(actor, case, workflow, person_id)
+    if access is NO_ACCESS:
+        raise not_found(clean)
+    return case, workflow, access
+
+
+def require_full(access: CaseAccess) -> None:
+    if not access.full:
+        raise Forbidden("You can see only the receipt of this case.")
+
+
+# --- transitions ------------------------------------------------------------------------------
+
+
+def _role_names(roles: Iterable[str]) -> str:
+    names = [ROLE_LABELS.get(r, r) for r in roles if r != "system"]
+    return " or ".join(names) if names else "nobody"
+
+
+@dataclass(frozen=True)
+class Offer:
+    """A transition a user may fire now, with the fields it needs."""
+
+    transition: TransitionDef
+    #: Why a guard would refuse it now; None when it may be fired.
+    blocked: str | None = None
+
+
+class Firing:
+    """One transition of one case in progress: the model `transitions` fires on.
+
+    It implements the `hooks.Firing` protocol that named guards and steps use.
+    """
+
+    def __init__(
+        self,
+        case: Case,
+        workflow: Workflow,
+        transition: TransitionDef,
+        actor: User,
+        roles: frozenset[str],
+        fields: Mapping[str, Any],
+        now: datetime,
+    ) -> None:
+        self.state = case.state
+        self.trigger = transition.trigger
+        self.actor = actor.username
+        self.roles = roles
+        self.fields = fields
+        merged = case.fields
+        for f in transition.fields:
+            if f.updates_case and f.name in fields:
+                merged[f.name] = fields[f.name]
+        self.case_fields: Mapping[str, Any] = merged
+        self.event_data: dict[str, Any] = {}
+        self.refusal: str | None = None
+        self._case = case
+        self._workflow = workflow
+        self._actor_user = actor
+        self._now = now
+
+    def approvals(self) -> list[dict[str, str]]:
+        rows = db.session.execute(
+            sa.select(Event.actor, Event.data_json).where(
+                Event.case_id == self._case.id, Event.action == "transition"
+            )
+        )
+        out = []
+        for actor, data_json in rows:
+            data = json.loads(data_json)
+            if data.get("trigger") == self.trigger and data.get("approved_as"):
+                out.append({"user": actor, "role": data["approved_as"]})
+        return out
+
+    def roles_of(self, usernames: Iterable[str]) -> dict[str, frozenset[str]]:
+        names = list(usernames)
+        if not names:
+            return {}
+        users = db.session.execute(
+            sa.select(User).where(User.username.in_(names), User.active.is_(True))
+        ).scalars()
+        return {u.username: u.roles for u in users}
+
+    def open_linked_case(self, workflow: str, fields: Mapping[str, Any]) -> str:
+        new = open_case(
+            self._actor_user,
+            workflow,
+            dict(fields),
+            now=self._now,
+            check_intake=False,
+            origin={"referred_from": self._case.number},
+        )
+        store_link(self._case, new, self._actor_user, self._now)
+        return new.number
+
+    def case_field_of(self, number: str, name: str) -> Any:
+        fields_json = db.session.execute(
+            sa.select(Case.fields_json).where(Case.number == number)
+        ).scalar_one_or_none()
+        return json.loads(fields_json).get(name) if fields_json else None
+
+    def deny_access(self, account: str, author: str, reason: str) -> None:
+        account_case = db.session.execute(
+            sa.select(Case)
+            .where(Case.number == account, Case.workflow_key == "account")
+            .with_for_update()
+        ).scalar_one_or_none()
+        if account_case is None:
+            raise Refused(f"There is no account case {account}.")
+        exists = db.session.execute(
+            sa.select(DeniedAuthor.id).where(
+                DeniedAuthor.account_case_id == account_case.id, DeniedAuthor.author == author
+            )
+        ).first()
+        if exists:
+            self.event_data["already_denied"] = True
+            return
+        db.session.add(
+            DeniedAuthor(
+                account_case_id=account_case.id,
+                author=author,
+                moderation_case_id=self._case.id,
+                reason=reason,
+                created_at=self._now,
+                created_by_id=self._actor_user.id,
+            )
+        )
+        append_event(
+            account_case,
+            self.actor,
+            "denied_access",
+            {"author": author, "reason": reason, "moderation": self._case.number},
+            at=self._now,
+        )
+        account_case.updated_at = self._now
+
+
+def store_link(a: Case, b: Case, actor: User, now: datetime) -> None:
+    low, high = sorted((a.id, b.id))
+    db.session.add(CaseLink(case_a_id=low, case_b_id=high, created_at=now, created_by_id=actor.id))
+
+
+def _check_version(version: Any) -> int:
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise InvalidFields({"version": ["The case version you saw is required (a whole number)."]})
+    return version
+
+
+def fire(
+    actor: User,
+    case: Case,
+    workflow: Workflow,
+    access: CaseAccess,
+    trigger: Any,
+    version: Any,
+    fields: Any,
+    *,
+    now: datetime | None = None,
+) -> Case:
+    """Fire a transition of a case loaded for writing; record it in the audit trail.
+
+    Checks, in order: the version the user saw (`Conflict`), the transition (`InvalidFields`,
+    `Refused` when not possible from this state), the role (`Forbidden`), the fields
+    (`InvalidFields`) and the guards (`Refused`). A transition whose conditions are not yet met
+    (the first of two approvals) is recorded and leaves the case where it is.
+    """
+    require_full(access)
+    version = _check_version(version)
+    if version != case.version:
+        raise Conflict(
+            f"{case.number} changed since you opened it: it is now "
+            f"{workflow.states[case.state].label.lower()} (version {case.version}).",
+            current=case,
+        )
+    if not isinstance(trigger, str) or trigger not in workflow.transitions:
+        raise InvalidFields({"trigger": [f"{workflow.title} cases have no such transition."]})
+    transition = workflow.transitions[trigger]
+    state_label = workflow.states[case.state].label.lower()
+    if case.state not in transition.sources:
+        raise Refused(
+            f"{transition.label} is not possible while the case is {state_label}.",
+            {"trigger": [f"Not possible while the case is {state_label}."]},
+        )
+    allowed = transition.roles_from(case.state)
+    if not access.roles & set(allowed):
+        raise Forbidden(
+            f"Only the {_role_names(allowed)} may do this ({transition.label.lower()}) now."
+        )
+    lib = library()
+    clean = validate_fields(
+        transition.fields, fields, References(actor), lib.tz, context=case.fields
+    )
+    now = now or utcnow()
+    firing = Firing(case, workflow, transition, actor, access.roles, clean, now)
+    machine = lib.workflows.machine(workflow)
+    completed = machine.events[trigger].trigger(firing)
+    if not completed and firing.refusal:
+        raise Refused(firing.refusal)
+    from_state, to_state = case.state, firing.state
+    updated = {f.name for f in transition.fields if f.updates_case and f.name in clean}
+    if updated:
+        case.fields_json = canonical_json(firing.case_fields)
+        _set_derived(case, workflow, firing.case_fields)
+    if to_state != from_state:
+        case.state = to_state
+        case.state_entered_at = now
+        case.due_at = _deadline(workflow, to_state, now)
+        case.closed_at = now if workflow.states[to_state].terminal else None
+    case.version += 1
+    case.updated_at = now
+    data = {"trigger": trigger, "fields": clean, **firing.event_data}
+    append_event(
+        case, actor.username, "transition", data, from_state=from_state, to_state=to_state, at=now
+    )
+    return case
+
+
+def offers(actor: User, case: Case, workflow: Workflow, access: CaseAccess) -> list[Offer]:
+    """The transitions `actor` may fire on `case` now; those a guard would refuse say why."""
+    if not access.full:
+        return []
+    out: list[Offer] = []
+    for transition in workflow.transitions_from(case.state):
+        if not access.roles & set(transition.roles_from(case.state)):
+            continue
+        blocked = None
+        # Guards are judged now unless the transition's own fields can change the outcome.
+        if transition.guards and not any(f.updates_case for f in transition.fields):
+            firing = Firing(case, workflow, transition, actor, access.roles, {}, utcnow())
+            for name in transition.guards:
+                blocked = GUARDS[name](firing)
+                if blocked:
+                    break
+        out.append(Offer(transition, blocked))
+    return out
+
+
+def check_roles(roles: Iterable[str]) -> list[str]:
+    """Roles a person can be given (not the system's own), or `InvalidFields`."""
+    roles = list(dict.fromkeys(roles))
+    bad = [r for r in roles if r not in ROLES or r == "system"]
+    if bad or not roles:
+        assignable = ", ".join(r for r in ROLES if r != "system")
+        raise InvalidFields({"roles": [f"Give one or more of: {assignable}."]})
+    return roles

@@ -1,0 +1,31 @@
+"""What the services need from the running app: the workflow registry and the library's settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+
+from casework.calendar import BusinessCalendar
+from casework.workflow import Workflow, WorkflowRegistry
+
+
+@dataclass(frozen=True)
+class Library:
+    """Loaded once per app: the workflows and the settings derived from configuration."""
+
+    workflows: WorkflowRegistry
+    tz: ZoneInfo
+    calendar: BusinessCalendar
+    name: str
+    max_upload_bytes: int
+
+    def workflow(self, key: str) -> Workflow:
+        return self.workflows.get(key)
+
+
+def library() -> Library:
+    """The current app's `Library`."""
+    lib: Library = current_app.extensions["casework"]
+    return lib

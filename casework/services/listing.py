@@ -1,0 +1,277 @@
+"""Finding cases: filters, free-text search, sorting and pages, within what a user may see."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
+
+from casework.errors import InvalidFields
+from casework.extensions import db
+from casework.models import Case, User, utcnow
+from casework.services.access import visible_clause
+from casework.services.cases import normalize_number
+from casework.services.context import library
+from casework.services.db import is_sqlite
+
+SORTS = {
+    "-created_at": (Case.created_at, True),
+    "created_at": (Case.created_at, False),
+    "-updated_at": (Case.updated_at, True),
+    "updated_at": (Case.updated_at, False),
+    "due_at": (Case.due_at, False),
+}
+MAX_PAGE = 100_000
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+@dataclass
+class CaseFilter:
+    """What a list asks for; every part optional."""
+
+    workflow: str | None = None
+    state: str | None = None
+    assignee: str | None = None
+    branch: str | None = None
+    q: str | None = None
+    overdue: bool | None = None
+    opened_from: date | None = None
+    opened_to: date | None = None
+    sort: str = "-created_at"
+    page: int = 1
+    per_page: int = 50
+    #: Keyset cursor from a previous page's `next_cursor`; when given, `page` is ignored.
+    cursor: str | None = None
+    errors: dict[str, list[str]] = field(default_factory=dict)
+
+
+def _one(args: Any, name: str) -> str | None:
+    value = args.get(name)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or len(value) > 500:
+        raise ValueError("Too long.")
+    return value
+
+
+def parse_filter(args: Any, *, max_per_page: int = 200) -> CaseFilter:
+    """A `CaseFilter` from query parameters; `InvalidFields` names each bad one."""
+    f = CaseFilter()
+    errors: dict[str, list[str]] = {}
+    for name in ("workflow", "state", "assignee", "branch", "q", "cursor"):
+        try:
+            setattr(f, name, _one(args, name))
+        except ValueError as exc:
+            errors[name] = [str(exc)]
+    lib = library()
+    if f.workflow and f.workflow not in lib.workflows:
+        errors["workflow"] = [
+            f"Unknown workflow; one of: {', '.join(sorted(lib.workflows.keys()))}."
+        ]
+    if f.state:
+        states = {s for w in lib.workflows for s in w.states}
+        if f.workflow and f.workflow in lib.workflows:
+            states = set(lib.workflow(f.workflow).states)
+        if f.state not in states:
+            errors["state"] = ["Unknown state."]
+    overdue = args.get("overdue")
+    if overdue not in (None, ""):
+        if overdue in ("1", "true", "yes"):
+            f.overdue = True
+        elif overdue in ("0", "false", "no"):
+            f.overdue = False
+        else:
+            errors["overdue"] = ["Use 1 or 0."]
+    for name in ("opened_from", "opened_to"):
+        value = args.get(name)
+        if value not in (None, ""):
+            try:
+                setattr(f, name, date.fromisoformat(str(value)))
+            except ValueError:
+                errors[name] = ["Use a date such as 2026-03-01."]
+    sort = args.get("sort")
+    if sort not in (None, ""):
+        if sort not in SORTS:
+            errors["sort"] = [f"One of: {', '.join(SORTS)}."]
+        else:
+            f.sort = sort
+    for name, low, high in (("page", 1, MAX_PAGE), ("per_page", 1, max_per_page)):
+        value = args.get(name)
+        if value in (None, ""):
+            continue
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            errors[name] = ["Must be a whole number."]
+            continue
+        if not low <= number <= high:
+            errors[name] = [f"Must be between {low} and {high}."]
+        else:
+            setattr(f, name, number)
+    if f.cursor is not None and _decode_cursor(f.cursor) is None:
+        errors["cursor"] = ["Not a cursor this list gave."]
+    if errors:
+        raise InvalidFields(errors)
+    return f
+
+
+def _encode_cursor(value: datetime | None, case_id: int) -> str:
+    raw = json.dumps([value.isoformat() if value else None, case_id])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime | None, int] | None:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        value, case_id = json.loads(raw)
+        moment = datetime.fromisoformat(value) if value is not None else None
+        if moment is not None and moment.tzinfo is None:
+            return None
+        if not isinstance(case_id, int):
+            return None
+        return moment, case_id
+    except (ValueError, TypeError, json.JSONDecodeError):
+        return None
+
+
+def search_condition(text: str) -> ColumnElement[bool] | None:
+    """Full-text search: SQLite FTS5 or PostgreSQL tsvector; every word must match (as a prefix)."""
+    number = normalize_number(text)
+    if number is not None:
+        return Case.number == number
+    words = _WORD.findall(text)[:12]
+    if not words:
+        return None
+    if is_sqlite():
+        expression = " ".join(f'"{w}"*' for w in words)
+        matches: sa.Select[Any] = (
+            sa.select(sa.column("rowid"))
+            .select_from(sa.table("cases_fts"))
+            .where(sa.text("cases_fts MATCH :fts").bindparams(fts=expression))
+        )
+        return Case.id.in_(matches)
+    expression = " & ".join(f"{w}:*" for w in words)
+    vector: ColumnElement[Any] = sa.literal_column("cases.search_vector")
+    matched: ColumnElement[bool] = vector.op("@@")(sa.func.to_tsquery("simple", expression))
+    return matched
+
+
+def filter_conditions(user: User, f: CaseFilter, now: datetime) -> list[ColumnElement[bool]]:
+    """The WHERE conditions of a list: visibility first, then each filter."""
+    tz = library().tz
+    # Receipts show number, date and state only, so filters on anything else leave them out.
+    receipts = not (f.assignee or f.branch or f.q or f.overdue is not None)
+    conditions: list[ColumnElement[bool]] = [visible_clause(user, receipts=receipts)]
+    if f.workflow:
+        conditions.append(Case.workflow_key == f.workflow)
+    if f.state:
+        conditions.append(Case.state == f.state)
+    if f.assignee:
+        if f.assignee == "none":
+            conditions.append(Case.assignee_id.is_(None))
+        else:
+            name = user.username if f.assignee == "me" else f.assignee.lower()
+            conditions.append(Case.assignee_id.in_(sa.select(User.id).where(User.username == name)))
+    if f.branch:
+        conditions.append(Case.branch == f.branch)
+    if f.overdue is True:
+        conditions.append(Case.due_at < now)
+    elif f.overdue is False:
+        conditions.append(sa.or_(Case.due_at.is_(None), Case.due_at >= now))
+    if f.opened_from:
+        conditions.append(
+            Case.created_at >= datetime.combine(f.opened_from, time(), tz).astimezone(UTC)
+        )
+    if f.opened_to:
+        end = datetime.combine(f.opened_to + timedelta(days=1), time(), tz).astimezone(UTC)
+        conditions.append(Case.created_at < end)
+    if f.q:
+        found = search_condition(f.q)
+        if found is not None:
+            conditions.append(found)
+    return conditions
+
+
+@dataclass
+class CasePage:
+    items: list[Case]
+    total: int
+    page: int
+    per_page: int
+    next_cursor: str | None
+
+
+def list_cases(user: User, f: CaseFilter, *, now: datetime | None = None) -> CasePage:
+    """One page of the cases `user` may see that match `f`, and how many match in all.
+
+    Pages after the first are reached by keyset (`cursor`) or, for page numbers, by finding the
+    page's ids over the index alone before loading the rows.
+    """
+    now = now or utcnow()
+    conditions = filter_conditions(user, f, now)
+    column, descending = SORTS[f.sort]
+    total = db.session.execute(
+        sa.select(sa.func.count()).select_from(Case).where(*conditions)
+    ).scalar_one()
+    order: tuple[Any, ...] = (
+        (column.desc(), Case.id.desc()) if descending else (column.asc(), Case.id.asc())
+    )
+    if f.sort == "due_at":
+        order = (Case.due_at.is_(None), Case.due_at.asc(), Case.id.asc())
+    ids = sa.select(Case.id).where(*conditions).order_by(*order).limit(f.per_page + 1)
+    if f.cursor:
+        decoded = _decode_cursor(f.cursor)
+        assert decoded is not None
+        value, last_id = decoded
+        ids = ids.where(_after(column, descending, value, last_id, f.sort == "due_at"))
+    else:
+        ids = ids.offset((f.page - 1) * f.per_page)
+    page_ids = list(db.session.execute(ids).scalars())
+    more = len(page_ids) > f.per_page
+    page_ids = page_ids[: f.per_page]
+    rows = (
+        {
+            c.id: c
+            for c in db.session.execute(sa.select(Case).where(Case.id.in_(page_ids))).scalars()
+        }
+        if page_ids
+        else {}
+    )
+    items = [rows[i] for i in page_ids]
+    next_cursor = None
+    if more and items:
+        last = items[-1]
+        next_cursor = _encode_cursor(getattr(last, column.key), last.id)
+    return CasePage(items, total, f.page, f.per_page, next_cursor)
+
+
+def _after(
+    column: Any, descending: bool, value: datetime | None, last_id: int, nulls_last: bool
+) -> ColumnElement[bool]:
+    if nulls_last:
+        if value is None:
+            return sa.and_(Case.due_at.is_(None), Case.id > last_id)
+        return sa.or_(
+            Case.due_at > value,
+            sa.and_(Case.due_at == value, Case.id > last_id),
+            Case.due_at.is_(None),
+        )
+    if descending:
+        return sa.or_(column < value, sa.and_(column == value, Case.id < last_id))
+    return sa.or_(column > value, sa.and_(column == value, Case.id > last_id))
+
+
+def count_by_state(user: User) -> dict[tuple[str, str], int]:
+    """Counts of visible cases per (workflow, state)."""
+    rows = db.session.execute(
+        sa.select(Case.workflow_key, Case.state, sa.func.count())
+        .where(visible_clause(user))
+        .group_by(Case.workflow_key, Case.state)
+    )
+    return {(w, s): n for w, s, n in rows}

@@ -1,0 +1,77 @@
+"""People: employees who may be the subject of a violation case."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from casework.errors import InvalidFields
+from casework.extensions import db
+from casework.models import Person
+from casework.services.users import find_user
+from casework.workflow.fields import clean_text
+
+#: Roles that may add people.
+PEOPLE_EDITORS = frozenset({"director", "hr", "admin"})
+
+
+def create_person(name: Any, employee_id: Any, branch: Any = "", username: Any = None) -> Person:
+    """Add a person; raises `InvalidFields` naming each bad field."""
+    errors: dict[str, list[str]] = {}
+    values: dict[str, str] = {}
+    for field, value, required in (
+        ("name", name, True),
+        ("employee_id", employee_id, True),
+        ("branch", branch if branch is not None else "", False),
+    ):
+        try:
+            values[field] = clean_text(
+                value, multiline=False, max_length=200 if field != "employee_id" else 64
+            )
+        except ValueError as exc:
+            errors[field] = [str(exc)]
+            continue
+        if required and not values[field]:
+            errors[field] = ["This field is required."]
+    user = None
+    if username not in (None, ""):
+        if not isinstance(username, str):
+            errors["user"] = ["Must be a user name."]
+        else:
+            user = find_user(username)
+            if user is None:
+                errors["user"] = ["No user has that name."]
+            elif db.session.execute(sa.select(Person.id).where(Person.user_id == user.id)).first():
+                errors["user"] = ["That user already belongs to another person."]
+    if (
+        "employee_id" not in errors
+        and db.session.execute(
+            sa.select(Person.id).where(Person.employee_id == values["employee_id"])
+        ).first()
+    ):
+        errors["employee_id"] = ["Another person has this employee id."]
+    if errors:
+        raise InvalidFields(errors)
+    person = Person(
+        name=values["name"],
+        employee_id=values["employee_id"],
+        branch=values.get("branch", ""),
+        user_id=user.id if user else None,
+    )
+    db.session.add(person)
+    db.session.flush()
+    return person
+
+
+def search_people(text: str, limit: int = 20) -> list[Person]:
+    """People whose name or employee id contains `text`."""
+    pattern = f"%{text.strip()}%"
+    return list(
+        db.session.execute(
+            sa.select(Person)
+            .where(sa.or_(Person.name.ilike(pattern), Person.employee_id.ilike(pattern)))
+            .order_by(Person.name)
+            .limit(limit)
+        ).scalars()
+    )

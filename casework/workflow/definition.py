@@ -1,0 +1,260 @@
+"""The parts of a workflow definition, as loaded from a file in `workflows/`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+#: Every role a user can hold. `staff` is implied by any role but `admin` and `system`.
+ROLES: tuple[str, ...] = (
+    "staff",
+    "librarian_in_charge",
+    "director",
+    "hr",
+    "social_media_team",
+    "trustee",
+    "admin",
+    "system",
+)
+
+#: Roles that do not make their holder a member of staff.
+NON_STAFF_ROLES = frozenset({"admin", "system"})
+
+ROLE_LABELS: dict[str, str] = {
+    "staff": "Staff",
+    "librarian_in_charge": "Librarian in Charge",
+    "director": "Library Director",
+    "hr": "Human Resources",
+    "social_media_team": "Social media team",
+    "trustee": "Board of Trustees",
+    "admin": "Administrator (IT)",
+    "system": "Casework (automatic)",
+}
+
+FIELD_TYPES = frozenset(
+    {
+        "text",  # one line
+        "textarea",  # several lines
+        "choice",
+        "multichoice",
+        "yesno",
+        "date",
+        "datetime",
+        "url",
+        "person",  # id of a person (an employee)
+        "case",  # number of another case
+        "usernames",  # list of user names
+    }
+)
+
+
+def effective_roles(roles: frozenset[str] | set[str] | tuple[str, ...]) -> frozenset[str]:
+    """A user's roles plus the implied `staff` role for anyone who is not only IT or the system."""
+    held = frozenset(roles)
+    if held - NON_STAFF_ROLES:
+        return held | {"staff"}
+    return held
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    label: str
+    #: The policy text this choice comes from, shown beside it (violation categories).
+    clause: str | None = None
+
+
+@dataclass(frozen=True)
+class FieldDef:
+    name: str
+    label: str
+    type: str
+    required: bool = False
+    choices: tuple[Choice, ...] = ()
+    #: Redacted from public-records copies.
+    confidential: bool = False
+    #: Why a confidential value is withheld, printed in its place.
+    withheld_reason: str = "confidential"
+    help: str = ""
+    max_length: int | None = None
+    #: For `case` fields: the workflow the referenced case belongs to, and its allowed states.
+    workflow: str | None = None
+    states: tuple[str, ...] = ()
+    #: This field may only be given when another field has one of these values.
+    only_when: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: For transition fields: the value replaces the case's intake field of the same name.
+    updates_case: bool = False
+
+    def choice_label(self, value: str) -> str:
+        for choice in self.choices:
+            if choice.value == value:
+                return choice.label
+        return value
+
+    def choice(self, value: str) -> Choice | None:
+        return next((c for c in self.choices if c.value == value), None)
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """A state that must be left within a number of business days of entering it."""
+
+    business_days: int
+    #: The transition that is expected before the deadline (used in wording).
+    expects: str
+    #: The transition `casework sweep` fires, as the system user, once the deadline has passed.
+    on_overdue: str | None = None
+    #: Field values the sweep gives that transition.
+    overdue_fields: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StateDef:
+    name: str
+    label: str
+    terminal: bool = False
+    description: str = ""
+    deadline: Deadline | None = None
+
+
+@dataclass(frozen=True)
+class TransitionDef:
+    trigger: str
+    label: str
+    sources: tuple[str, ...]
+    dest: str
+    roles: tuple[str, ...]
+    #: Narrower role lists for particular source states.
+    roles_by_source: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    fields: tuple[FieldDef, ...] = ()
+    #: Named checks that refuse the transition with a reason.
+    guards: tuple[str, ...] = ()
+    #: Named checks that, when false, record the request but leave the case where it is.
+    conditions: tuple[str, ...] = ()
+    #: Named steps run before the checks (they may add facts to the audit event).
+    prepare: tuple[str, ...] = ()
+    #: Named steps run after the state has changed, in the same transaction.
+    effects: tuple[str, ...] = ()
+    description: str = ""
+
+    def roles_from(self, source: str) -> tuple[str, ...]:
+        return self.roles_by_source.get(source, self.roles)
+
+    def field(self, name: str) -> FieldDef | None:
+        return next((f for f in self.fields if f.name == name), None)
+
+
+@dataclass(frozen=True)
+class Access:
+    """Who may see cases of a workflow."""
+
+    #: Roles that see whole cases.
+    readers: tuple[str, ...]
+    #: Roles that may open a case.
+    intake: tuple[str, ...]
+    #: Confidential workflows: only readers see them; everyone else gets "not found".
+    confidential: bool = False
+    #: In a confidential workflow, the reporter sees a receipt (number, date, state) only.
+    reporter_receipt: bool = False
+    #: The `person` field naming the subject, who never sees or acts on the case.
+    subject_field: str | None = None
+    #: When the subject holds the key role, holders of the value role act in its place.
+    stand_in: Mapping[str, str] = field(default_factory=dict)
+    #: Views, prints and exports of a case are recorded in its audit trail.
+    record_views: bool = False
+
+
+@dataclass(frozen=True)
+class Workflow:
+    key: str
+    version: int
+    prefix: str
+    title: str
+    description: str
+    policy: str
+    initial: str
+    access: Access
+    fields: tuple[FieldDef, ...]
+    states: Mapping[str, StateDef]
+    transitions: Mapping[str, TransitionDef]
+    #: The intake field shown as the case's title in lists.
+    title_field: str
+    source_path: str
+    source_text: str
+    #: SHA-256 of the file's text: the definition's identity in the database.
+    digest: str
+    #: Labels the whole record carries when printed (e.g. a confidentiality marking).
+    marking: str = ""
+
+    def field(self, name: str) -> FieldDef | None:
+        return next((f for f in self.fields if f.name == name), None)
+
+    def transitions_from(self, state: str) -> list[TransitionDef]:
+        return [t for t in self.transitions.values() if state in t.sources]
+
+    @property
+    def terminal_states(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.states.values() if s.terminal)
+
+    def describe(self) -> dict[str, Any]:
+        """The definition as plain data (API, CLI and UI all show this)."""
+        return {
+            "key": self.key,
+            "version": self.version,
+            "prefix": self.prefix,
+            "title": self.title,
+            "description": self.description,
+            "policy": self.policy,
+            "confidential": self.access.confidential,
+            "initial": self.initial,
+            "intake_roles": list(self.access.intake),
+            "fields": [describe_field(f) for f in self.fields],
+            "states": [
+                {
+                    "name": s.name,
+                    "label": s.label,
+                    "terminal": s.terminal,
+                    "description": s.description,
+                    "deadline": (
+                        {
+                            "business_days": s.deadline.business_days,
+                            "expects": s.deadline.expects,
+                            "on_overdue": s.deadline.on_overdue,
+                        }
+                        if s.deadline
+                        else None
+                    ),
+                }
+                for s in self.states.values()
+            ],
+            "transitions": [
+                {
+                    "trigger": t.trigger,
+                    "label": t.label,
+                    "sources": list(t.sources),
+                    "dest": t.dest,
+                    "roles": list(t.roles),
+                    "roles_by_source": {k: list(v) for k, v in t.roles_by_source.items()},
+                    "guards": list(t.guards),
+                    "conditions": list(t.conditions),
+                    "description": t.description,
+                    "fields": [describe_field(f) for f in t.fields],
+                }
+                for t in self.transitions.values()
+            ],
+        }
+
+
+def describe_field(f: FieldDef) -> dict[str, Any]:
+    """A field definition as plain data, as the API's `available_transitions` shows it."""
+    return {
+        "name": f.name,
+        "label": f.label,
+        "type": f.type,
+        "required": f.required,
+        "choices": [c.value for c in f.choices] or None,
+        "choice_labels": {c.value: c.label for c in f.choices} or None,
+        "confidential": f.confidential,
+        "help": f.help or None,
+    }

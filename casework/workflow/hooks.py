@@ -1,0 +1,217 @@
+"""The named guards, conditions and steps workflow files may use: an explicit registry.
+
+A workflow file names these functions; the loader refuses any name not registered here, and the
+engine hands `transitions` the functions themselves, never a dotted string to import.
+
+Guards return the reason they refuse, or None. Conditions return whether the transition may
+complete now; when one is false the request is recorded and the case stays where it is. Steps
+change things through the firing context, inside the transition's database transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Protocol
+
+
+class Firing(Protocol):
+    """What a hook may know and do about the transition being fired."""
+
+    trigger: str
+    actor: str
+    #: The actor's roles on this case (a trustee standing in for a director holds `director`).
+    roles: frozenset[str]
+    #: The case's intake fields, as they will be after this transition.
+    case_fields: Mapping[str, Any]
+    #: The fields given with this transition.
+    fields: Mapping[str, Any]
+    #: Extra facts to record in the transition's audit event.
+    event_data: dict[str, Any]
+
+    def approvals(self) -> list[dict[str, str]]:
+        """Approvals recorded on this case so far: [{"user", "role"}]."""
+        ...
+
+    def roles_of(self, usernames: Iterable[str]) -> dict[str, frozenset[str]]:
+        """The roles of the named active users."""
+        ...
+
+    def open_linked_case(self, workflow: str, fields: Mapping[str, Any]) -> str:
+        """Open a case linked to this one; return its number."""
+        ...
+
+    def case_field_of(self, number: str, name: str) -> Any:
+        """An intake field of another case."""
+        ...
+
+    def deny_access(self, account: str, author: str, reason: str) -> None:
+        """Add an author to an account's denied list."""
+        ...
+
+
+Guard = Callable[[Firing], str | None]
+Condition = Callable[[Firing], bool]
+Step = Callable[[Firing], None]
+
+GUARDS: dict[str, Guard] = {}
+CONDITIONS: dict[str, Condition] = {}
+STEPS: dict[str, Step] = {}
+
+
+def guard(name: str) -> Callable[[Guard], Guard]:
+    def register(fn: Guard) -> Guard:
+        GUARDS[name] = fn
+        return fn
+
+    return register
+
+
+def condition(name: str) -> Callable[[Condition], Condition]:
+    def register(fn: Condition) -> Condition:
+        CONDITIONS[name] = fn
+        return fn
+
+    return register
+
+
+def step(name: str) -> Callable[[Step], Step]:
+    def register(fn: Step) -> Step:
+        STEPS[name] = fn
+        return fn
+
+    return register
+
+
+# --- moderation -------------------------------------------------------------------------------
+
+
+@guard("not_a_complaint")
+def not_a_complaint(firing: Firing) -> str | None:
+    """Complaints and negative comments are engaged, never deleted (policy, third-party posts)."""
+    if firing.case_fields.get("is_complaint") == "yes":
+        return (
+            "This post is a complaint or negative comment. The policy says complaints are not "
+            "deleted but engaged like any other patron complaint: refer it instead, which opens "
+            "a complaint case."
+        )
+    return None
+
+
+@guard("has_account")
+def has_account(firing: Firing) -> str | None:
+    if not firing.case_fields.get("account"):
+        return (
+            "This post is not linked to a registered account, so there is no denied list to add to."
+        )
+    if not firing.case_fields.get("author"):
+        return "The post's author is not recorded, so there is nobody to deny access to."
+    return None
+
+
+@step("open_referred_complaint")
+def open_referred_complaint(firing: Firing) -> None:
+    """Refer a post: open a complaint (state received) carrying the post, linked to this case."""
+    case = firing.case_fields
+    account = case.get("account")
+    platform = firing.case_field_of(account, "platform") if account else None
+    content = str(case.get("content") or "")
+    summary = " ".join(content.split())
+    if len(summary) > 200:
+        summary = summary[:199] + "…"
+    fields: dict[str, Any] = {
+        "summary": summary or "Referred social media post",
+        "channel": platform if platform in SOCIAL_CHANNELS else "other_social",
+        "post_url": case.get("post_url"),
+        "content": content or None,
+        "account": account,
+        "patron": case.get("author"),
+    }
+    number = firing.open_linked_case("complaint", {k: v for k, v in fields.items() if v})
+    firing.event_data["opened"] = number
+
+
+@step("add_to_denied_list")
+def add_to_denied_list(firing: Firing) -> None:
+    account = firing.case_fields["account"]
+    author = firing.case_fields["author"]
+    firing.deny_access(account, author, str(firing.fields.get("reason", "")))
+    firing.event_data["denied"] = {"account": account, "author": author}
+
+
+#: Complaint channels that are social media platforms (an account's platform maps onto these).
+SOCIAL_CHANNELS = frozenset(
+    {"facebook", "x", "instagram", "youtube", "tiktok", "linkedin", "other_social"}
+)
+
+
+# --- account ----------------------------------------------------------------------------------
+
+#: Both of these must approve a new account, as two different people (policy, establishment).
+APPROVER_ROLES = ("director", "social_media_team")
+
+
+def _open_approver_roles(firing: Firing) -> list[str]:
+    covered = {a["role"] for a in firing.approvals()}
+    return [r for r in APPROVER_ROLES if r in firing.roles and r not in covered]
+
+
+@guard("distinct_approver")
+def distinct_approver(firing: Firing) -> str | None:
+    """Each approval comes from a different person, in a role that has not yet approved."""
+    previous = firing.approvals()
+    if any(a["user"] == firing.actor for a in previous):
+        return "You have already approved this request; a second person must approve it."
+    if not _open_approver_roles(firing):
+        done = ", ".join(f"{a['user']} ({a['role'].replace('_', ' ')})" for a in previous)
+        return f"This request already has the approval your role can give ({done})."
+    return None
+
+
+@step("record_approval")
+def record_approval(firing: Firing) -> None:
+    open_roles = _open_approver_roles(firing)
+    if open_roles:
+        firing.event_data["approved_as"] = open_roles[0]
+
+
+@condition("both_approvals")
+def both_approvals(firing: Firing) -> bool:
+    """True once a director and a social media team member, two people, have approved."""
+    approvals = firing.approvals()
+    new_role = firing.event_data.get("approved_as")
+    if new_role:
+        approvals = approvals + [{"user": firing.actor, "role": new_role}]
+    roles = {a["role"] for a in approvals}
+    people = {a["user"] for a in approvals}
+    complete = all(r in roles for r in APPROVER_ROLES) and len(people) >= 2
+    if not complete:
+        waiting = [r for r in APPROVER_ROLES if r not in roles]
+        firing.event_data["waiting_for"] = waiting
+    return complete
+
+
+#: Roles that give continuity of access when one of an account's administrators holds them.
+CONTINUITY_ROLES = frozenset({"social_media_team", "admin"})
+
+
+@guard("continuity_admin")
+def continuity_admin(firing: Firing) -> str | None:
+    """At least one administrator is on the social media team or in IT (policy, continuity)."""
+    names = list(firing.case_fields.get("administrators") or [])
+    roles = firing.roles_of(names)
+    if any(held & CONTINUITY_ROLES for held in roles.values()):
+        return None
+    return (
+        "No administrator of this account is on the social media team or in IT. Add one "
+        "(the administrators field) so the library keeps access to the account."
+    )
+
+
+def known_names() -> dict[str, frozenset[str]]:
+    """Registered names by kind, for the loader's checks."""
+    return {
+        "guards": frozenset(GUARDS),
+        "conditions": frozenset(CONDITIONS),
+        "prepare": frozenset(STEPS),
+        "effects": frozenset(STEPS),
+    }

@@ -1,0 +1,461 @@
+"""Reading and strictly validating workflow files (TOML) into `Workflow` definitions."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from collections import deque
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from casework.workflow.definition import (
+    FIELD_TYPES,
+    ROLES,
+    Access,
+    Choice,
+    Deadline,
+    FieldDef,
+    StateDef,
+    TransitionDef,
+    Workflow,
+)
+from casework.workflow.errors import WorkflowFileError
+from casework.workflow.hooks import known_names
+
+NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+PREFIX = re.compile(r"^[A-Z]{2,6}$")
+#: Cases are never deleted; a workflow may not pretend otherwise.
+FORBIDDEN_TRIGGERS = frozenset({"delete", "destroy", "purge", "erase", "expunge"})
+
+TOP_KEYS = {
+    "key",
+    "version",
+    "prefix",
+    "title",
+    "description",
+    "policy",
+    "initial",
+    "title_field",
+    "marking",
+    "access",
+    "fields",
+    "states",
+    "transitions",
+}
+ACCESS_KEYS = {
+    "readers",
+    "intake",
+    "confidential",
+    "reporter_receipt",
+    "subject_field",
+    "stand_in",
+    "record_views",
+}
+FIELD_KEYS = {
+    "label",
+    "type",
+    "required",
+    "choices",
+    "confidential",
+    "withheld_reason",
+    "help",
+    "max_length",
+    "workflow",
+    "states",
+    "only_when",
+    "updates_case",
+}
+STATE_KEYS = {"label", "terminal", "description", "deadline"}
+DEADLINE_KEYS = {"business_days", "expects", "on_overdue", "overdue_fields"}
+TRANSITION_KEYS = {
+    "label",
+    "source",
+    "dest",
+    "roles",
+    "roles_by_source",
+    "fields",
+    "guards",
+    "conditions",
+    "prepare",
+    "effects",
+    "description",
+}
+DEFAULT_MAX_LENGTH = {"text": 500, "textarea": 20_000, "url": 2_000}
+
+
+class _Reader:
+    """Carries the file and key being read so every error names both."""
+
+    def __init__(self, path: Path, key: str | None) -> None:
+        self.path = path
+        self.key = key
+
+    def fail(self, where: str, reason: str) -> WorkflowFileError:
+        return WorkflowFileError(
+            str(self.path), self.key, f"{where}: {reason}" if where else reason
+        )
+
+    def table(self, data: Any, where: str, allowed: set[str]) -> dict[str, Any]:
+        if not isinstance(data, dict):
+            raise self.fail(where, "must be a table")
+        unknown = sorted(set(data) - allowed)
+        if unknown:
+            raise self.fail(where, f"unknown key {unknown[0]!r}")
+        return data
+
+    def string(
+        self, data: dict[str, Any], name: str, where: str, default: str | None = None
+    ) -> str:
+        value = data.get(name, default)
+        if not isinstance(value, str) or (default is None and not value.strip()):
+            raise self.fail(where, f"{name!r} must be a non-empty string")
+        return value
+
+    def flag(self, data: dict[str, Any], name: str, where: str) -> bool:
+        value = data.get(name, False)
+        if not isinstance(value, bool):
+            raise self.fail(where, f"{name!r} must be true or false")
+        return value
+
+    def names(self, data: dict[str, Any], name: str, where: str) -> tuple[str, ...]:
+        value = data.get(name, [])
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.fail(where, f"{name!r} must be a string or a list of strings")
+        return tuple(value)
+
+    def roles(self, data: dict[str, Any], name: str, where: str) -> tuple[str, ...]:
+        roles = self.names(data, name, where)
+        for role in roles:
+            if role not in ROLES:
+                raise self.fail(where, f"unknown role {role!r} in {name!r}")
+        return roles
+
+
+def load_file(path: Path) -> Workflow:
+    """Read one workflow file; raise `WorkflowFileError` naming the file, key and reason."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise WorkflowFileError(str(path), None, f"cannot read the file: {exc}") from exc
+    return parse(text, path)
+
+
+def parse(text: str, path: Path) -> Workflow:
+    """Parse and validate the text of a workflow file."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise WorkflowFileError(str(path), None, f"not valid TOML: {exc}") from exc
+    key = data.get("key")
+    r = _Reader(path, key if isinstance(key, str) else None)
+    r.table(data, "", TOP_KEYS)
+    if not isinstance(key, str) or not NAME.match(key):
+        raise r.fail("key", "must be lower-case letters, digits and underscores")
+    version = data.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise r.fail("version", "must be a whole number of at least 1")
+    prefix = data.get("prefix")
+    if not isinstance(prefix, str) or not PREFIX.match(prefix):
+        raise r.fail("prefix", "must be 2 to 6 capital letters")
+
+    fields = _fields(r, data.get("fields"), "fields")
+    if not fields:
+        raise r.fail("fields", "a workflow needs at least one intake field")
+    field_names = {f.name for f in fields}
+    states = _states(r, data.get("states"))
+    initial = r.string(data, "initial", "initial")
+    if initial not in states:
+        raise r.fail("initial", f"unknown state {initial!r}")
+    transitions = _transitions(r, data.get("transitions"), states)
+    access = _access(r, data.get("access"), fields)
+    title_field = r.string(data, "title_field", "title_field")
+    if title_field not in field_names:
+        raise r.fail("title_field", f"unknown field {title_field!r}")
+
+    _check_deadlines(r, states, transitions)
+    _check_reachable(r, initial, states, transitions)
+    for t in transitions.values():
+        for f in t.fields:
+            if f.updates_case and f.name not in field_names:
+                raise r.fail(
+                    f"transitions.{t.trigger}.fields.{f.name}", "updates_case names no intake field"
+                )
+
+    return Workflow(
+        key=key,
+        version=version,
+        prefix=prefix,
+        title=r.string(data, "title", "title"),
+        description=r.string(data, "description", "description", ""),
+        policy=r.string(data, "policy", "policy", ""),
+        initial=initial,
+        access=access,
+        fields=fields,
+        states=states,
+        transitions=transitions,
+        title_field=title_field,
+        source_path=str(path),
+        source_text=text,
+        digest=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        marking=r.string(data, "marking", "marking", ""),
+    )
+
+
+def _fields(r: _Reader, data: Any, where: str) -> tuple[FieldDef, ...]:
+    if data is None:
+        return ()
+    table = r.table(data, where, set(data) if isinstance(data, dict) else set())
+    out: list[FieldDef] = []
+    for name, spec in table.items():
+        at = f"{where}.{name}"
+        if not NAME.match(name):
+            raise r.fail(at, "field names are lower-case letters, digits and underscores")
+        spec = r.table(spec, at, FIELD_KEYS)
+        ftype = spec.get("type", "text")
+        if ftype not in FIELD_TYPES:
+            raise r.fail(at, f"unknown field type {ftype!r}")
+        choices = _choices(r, spec.get("choices"), at)
+        if ftype in ("choice", "multichoice") and not choices:
+            raise r.fail(at, f"a {ftype} field needs choices")
+        if ftype not in ("choice", "multichoice") and choices:
+            raise r.fail(at, "only choice fields have choices")
+        max_length = spec.get("max_length", DEFAULT_MAX_LENGTH.get(ftype))
+        if max_length is not None and (not isinstance(max_length, int) or max_length < 1):
+            raise r.fail(at, "max_length must be a positive whole number")
+        only_when_raw = spec.get("only_when", {})
+        if not isinstance(only_when_raw, dict):
+            raise r.fail(at, "only_when must be a table")
+        only_when = {k: r.names(only_when_raw, k, f"{at}.only_when") for k in only_when_raw}
+        if ftype == "case" and not isinstance(spec.get("workflow"), str):
+            raise r.fail(at, "a case field names the workflow of the case it refers to")
+        out.append(
+            FieldDef(
+                name=name,
+                label=r.string(spec, "label", at, name.replace("_", " ").capitalize()),
+                type=ftype,
+                required=r.flag(spec, "required", at),
+                choices=choices,
+                confidential=r.flag(spec, "confidential", at),
+                withheld_reason=r.string(spec, "withheld_reason", at, "confidential"),
+                help=r.string(spec, "help", at, ""),
+                max_length=max_length,
+                workflow=spec.get("workflow"),
+                states=r.names(spec, "states", at),
+                only_when=only_when,
+                updates_case=r.flag(spec, "updates_case", at),
+            )
+        )
+    names = {f.name for f in out}
+    by_name = {f.name: f for f in out}
+    for f in out:
+        for other, values in f.only_when.items():
+            if other not in names:
+                raise r.fail(f"{where}.{f.name}.only_when", f"unknown field {other!r}")
+            known = {c.value for c in by_name[other].choices}
+            bad = [v for v in values if v not in known]
+            if bad:
+                raise r.fail(f"{where}.{f.name}.only_when", f"{other!r} has no choice {bad[0]!r}")
+    return tuple(out)
+
+
+def _choices(r: _Reader, data: Any, where: str) -> tuple[Choice, ...]:
+    if data is None:
+        return ()
+    if not isinstance(data, list):
+        raise r.fail(where, "choices must be a list")
+    out: list[Choice] = []
+    for item in data:
+        if isinstance(item, str):
+            out.append(Choice(item, item.replace("_", " ").capitalize()))
+        elif isinstance(item, dict):
+            item = r.table(item, f"{where}.choices", {"value", "label", "clause"})
+            value = r.string(item, "value", f"{where}.choices")
+            out.append(
+                Choice(
+                    value,
+                    r.string(item, "label", f"{where}.choices", value),
+                    item.get("clause"),
+                )
+            )
+        else:
+            raise r.fail(where, "each choice is a string or a {value, label} table")
+    values = [c.value for c in out]
+    if len(set(values)) != len(values):
+        raise r.fail(where, "choices repeat a value")
+    return tuple(out)
+
+
+def _states(r: _Reader, data: Any) -> dict[str, StateDef]:
+    if not isinstance(data, dict) or not data:
+        raise r.fail("states", "a workflow needs a [states] table with at least one state")
+    out: dict[str, StateDef] = {}
+    for name, spec in data.items():
+        at = f"states.{name}"
+        if not NAME.match(name):
+            raise r.fail(at, "state names are lower-case letters, digits and underscores")
+        spec = r.table(spec, at, STATE_KEYS)
+        deadline = None
+        if "deadline" in spec:
+            d = r.table(spec["deadline"], f"{at}.deadline", DEADLINE_KEYS)
+            days = d.get("business_days")
+            if not isinstance(days, int) or isinstance(days, bool) or days < 1:
+                raise r.fail(f"{at}.deadline", "business_days must be a whole number of at least 1")
+            overdue_fields = d.get("overdue_fields", {})
+            if not isinstance(overdue_fields, dict):
+                raise r.fail(f"{at}.deadline", "overdue_fields must be a table")
+            deadline = Deadline(
+                business_days=days,
+                expects=r.string(d, "expects", f"{at}.deadline"),
+                on_overdue=d.get("on_overdue"),
+                overdue_fields=overdue_fields,
+            )
+        out[name] = StateDef(
+            name=name,
+            label=r.string(spec, "label", at, name.replace("_", " ").capitalize()),
+            terminal=r.flag(spec, "terminal", at),
+            description=r.string(spec, "description", at, ""),
+            deadline=deadline,
+        )
+    return out
+
+
+def _transitions(r: _Reader, data: Any, states: Mapping[str, StateDef]) -> dict[str, TransitionDef]:
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise r.fail("transitions", "must be a table of transitions keyed by trigger")
+    hooks = known_names()
+    out: dict[str, TransitionDef] = {}
+    for trigger, spec in data.items():
+        at = f"transitions.{trigger}"
+        if not NAME.match(trigger):
+            raise r.fail(at, "triggers are lower-case letters, digits and underscores")
+        if trigger in FORBIDDEN_TRIGGERS:
+            raise r.fail(at, "cases are never deleted; no workflow may have such a transition")
+        spec = r.table(spec, at, TRANSITION_KEYS)
+        sources = r.names(spec, "source", at)
+        if not sources:
+            raise r.fail(at, "'source' names at least one state")
+        for s in sources:
+            if s not in states:
+                raise r.fail(at, f"unknown source state {s!r}")
+        dest = r.string(spec, "dest", at)
+        if dest not in states:
+            raise r.fail(at, f"unknown destination state {dest!r}")
+        roles = r.roles(spec, "roles", at)
+        if not roles:
+            raise r.fail(at, "'roles' names at least one role")
+        by_source_raw = spec.get("roles_by_source", {})
+        if not isinstance(by_source_raw, dict):
+            raise r.fail(at, "roles_by_source must be a table")
+        roles_by_source = {}
+        for s in by_source_raw:
+            if s not in sources:
+                raise r.fail(f"{at}.roles_by_source", f"{s!r} is not a source of this transition")
+            roles_by_source[s] = r.roles(by_source_raw, s, f"{at}.roles_by_source")
+        named: dict[str, tuple[str, ...]] = {}
+        for kind in ("guards", "conditions", "prepare", "effects"):
+            named[kind] = r.names(spec, kind, at)
+            for name in named[kind]:
+                if name not in hooks[kind]:
+                    raise r.fail(
+                        at, f"unknown {kind[:-1] if kind.endswith('s') else kind} {name!r}"
+                    )
+        out[trigger] = TransitionDef(
+            trigger=trigger,
+            label=r.string(spec, "label", at, trigger.replace("_", " ").capitalize()),
+            sources=sources,
+            dest=dest,
+            roles=roles,
+            roles_by_source=roles_by_source,
+            fields=_fields(r, spec.get("fields"), f"{at}.fields"),
+            guards=named["guards"],
+            conditions=named["conditions"],
+            prepare=named["prepare"],
+            effects=named["effects"],
+            description=r.string(spec, "description", at, ""),
+        )
+    return out
+
+
+def _access(r: _Reader, data: Any, fields: tuple[FieldDef, ...]) -> Access:
+    spec = r.table(data if data is not None else {}, "access", ACCESS_KEYS)
+    readers = r.roles(spec, "readers", "access")
+    if not readers:
+        raise r.fail("access", "'readers' names at least one role")
+    intake = r.roles(spec, "intake", "access")
+    if not intake:
+        raise r.fail("access", "'intake' names at least one role")
+    subject_field = spec.get("subject_field")
+    if subject_field is not None:
+        f = next((f for f in fields if f.name == subject_field), None)
+        if f is None or f.type != "person":
+            raise r.fail("access", "subject_field must name a person field")
+    stand_in_raw = spec.get("stand_in", {})
+    if not isinstance(stand_in_raw, dict):
+        raise r.fail("access", "stand_in must be a table")
+    for role, deputy in stand_in_raw.items():
+        if role not in ROLES or deputy not in ROLES:
+            raise r.fail("access.stand_in", f"unknown role in {role!r} = {deputy!r}")
+    if stand_in_raw and subject_field is None:
+        raise r.fail("access", "stand_in needs a subject_field")
+    return Access(
+        readers=readers,
+        intake=intake,
+        confidential=r.flag(spec, "confidential", "access"),
+        reporter_receipt=r.flag(spec, "reporter_receipt", "access"),
+        subject_field=subject_field,
+        stand_in=dict(stand_in_raw),
+        record_views=r.flag(spec, "record_views", "access"),
+    )
+
+
+def _check_deadlines(
+    r: _Reader, states: Mapping[str, StateDef], transitions: Mapping[str, TransitionDef]
+) -> None:
+    for state in states.values():
+        d = state.deadline
+        if d is None:
+            continue
+        at = f"states.{state.name}.deadline"
+        for trigger in filter(None, (d.expects, d.on_overdue)):
+            t = transitions.get(trigger)
+            if t is None or state.name not in t.sources:
+                raise r.fail(at, f"{trigger!r} is not a transition out of {state.name!r}")
+        if d.on_overdue:
+            t = transitions[d.on_overdue]
+            if "system" not in t.roles_from(state.name):
+                raise r.fail(
+                    at,
+                    f"the sweep fires {d.on_overdue!r} as role 'system', which it does not allow",
+                )
+            for f in t.fields:
+                if f.required and f.name not in d.overdue_fields:
+                    raise r.fail(
+                        at, f"overdue_fields must give {d.on_overdue!r}'s field {f.name!r}"
+                    )
+
+
+def _check_reachable(
+    r: _Reader,
+    initial: str,
+    states: Mapping[str, StateDef],
+    transitions: Mapping[str, TransitionDef],
+) -> None:
+    seen = {initial}
+    queue = deque([initial])
+    while queue:
+        here = queue.popleft()
+        for t in transitions.values():
+            if here in t.sources and t.dest not in seen:
+                seen.add(t.dest)
+                queue.append(t.dest)
+    for name, state in states.items():
+        if name not in seen:
+            raise r.fail(f"states.{name}", f"unreachable from the initial state {initial!r}")
+        if not state.terminal and not any(name in t.sources for t in transitions.values()):
+            raise r.fail(f"states.{name}", "not terminal, yet no transition leaves it")
