@@ -10,7 +10,9 @@ from casework.models.case import (
     DeniedAuthor,
     WorkflowDefinition,
 )
+from casework.models.document import RenderedDocument
 from casework.models.event import Event
+from casework.models.outbox import OutboxMessage
 from casework.models.person import Person
 from casework.models.user import ApiToken, User, UserRole
 
@@ -25,7 +27,9 @@ __all__ = [
     "CaseLink",
     "DeniedAuthor",
     "Event",
+    "OutboxMessage",
     "Person",
+    "RenderedDocument",
     "User",
     "UserRole",
     "WorkflowDefinition",
