@@ -49,7 +49,6 @@ def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
     max_upload = int(cfg["MAX_UPLOAD_MB"]) * 1024 * 1024
     # Room for the multipart envelope around one file of the largest allowed size.
     cfg["MAX_CONTENT_LENGTH"] = max_upload + 64 * 1024
-    cfg["MAX_FORM_PARTS"] = 50
     cfg.setdefault("SESSION_COOKIE_HTTPONLY", True)
     cfg.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
     tz = ZoneInfo(str(cfg["TIMEZONE"]))

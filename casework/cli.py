@@ -63,6 +63,10 @@ def app_session(app: Flask, *, write: bool = True) -> Iterator[None]:
         except BaseException:
             db.session.rollback()
             raise
+        finally:
+            # A command's connections end with it (a test or a long-lived caller may outlive it).
+            db.session.remove()
+            db.engine.dispose()
 
 
 def with_app(fn: F) -> F:

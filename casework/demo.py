@@ -192,6 +192,20 @@ def _seed_cases() -> None:
         now - 3 * day,
     )
     s.fire("director", pending, "approve", now - 2 * day)
+    approved = s.open(
+        "staff",
+        "account",
+        {
+            "platform": "youtube",
+            "handle": "PPL Story Time",
+            "branch": "Main Library",
+            "purpose": "Recorded story times.",
+            "administrators": ["librarian"],
+        },
+        now - 9 * day,
+    )
+    s.fire("director", approved, "approve", now - 8 * day)
+    s.fire("social2", approved, "approve", now - 7 * day)
     s.open(
         "staff",
         "account",

@@ -83,7 +83,7 @@ def finish_request(response: Response) -> Response:
         session.commit()
     except (IntegrityError, OperationalError, DBAPIError) as exc:
         session.rollback()
-        log.warning("commit failed: %s", exc.__class__.__name__)
+        log.warning("commit failed: %s", getattr(exc, "orig", exc))
         conflict = isinstance(exc, IntegrityError)
         status, code = (409, "conflict") if conflict else (503, "unavailable")
         message = (

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, deferred, mapped_column
+from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from casework.models.base import Base, utcnow
 
@@ -34,3 +34,5 @@ class Attachment(Base):
     media_type: Mapped[str] = mapped_column(sa.String(100))
     uploaded_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    blob: Mapped[Blob] = relationship(lazy="raise")

@@ -71,7 +71,7 @@ class Case(Base):
     head_seq: Mapped[int] = mapped_column(default=0)
     head_hash: Mapped[str] = mapped_column(sa.String(64), default=GENESIS_HASH)
 
-    definition: Mapped[WorkflowDefinition] = relationship(lazy="joined")
+    definition: Mapped[WorkflowDefinition] = relationship()
     subject: Mapped[Person | None] = relationship()
     reporter: Mapped[User] = relationship(foreign_keys=[reporter_id])
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])

@@ -227,14 +227,16 @@ def attach(
     ).scalar_one_or_none()
     if existing is not None:
         return StoredFile(existing.sha256, existing.name, existing.size, existing.media_type)
-    if db.session.get(Blob, digest) is None:
-        db.session.add(
-            Blob(sha256=digest, content=data, size=len(data), media_type=media_type, created_at=now)
+    blob = db.session.get(Blob, digest)
+    if blob is None:
+        blob = Blob(
+            sha256=digest, content=data, size=len(data), media_type=media_type, created_at=now
         )
+        db.session.add(blob)
     db.session.add(
         Attachment(
             case_id=case.id,
-            sha256=digest,
+            blob=blob,
             name=name,
             size=len(data),
             media_type=media_type,

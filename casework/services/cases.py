@@ -385,7 +385,7 @@ class Firing:
         account_case = db.session.execute(
             sa.select(Case)
             .where(Case.number == account, Case.workflow_key == "account")
-            .with_for_update()
+            .with_for_update(of=Case)
         ).scalar_one_or_none()
         if account_case is None:
             raise Refused(f"There is no account case {account}.")

@@ -1,0 +1,219 @@
+"""The audit trail: append-only in the database, hash-chained, and every tampering named."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError
+
+from casework.cli import main
+from casework.extensions import db
+from casework.models import Case, Event
+from casework.services.audit import event_hash, verify_chains
+
+
+@pytest.fixture
+def trail(api):
+    """Three cases: one with six events, one with a single event, one with three."""
+    long = api.open("librarian", "complaint", summary="Wi-Fi drops", channel="email")["number"]
+    api.ok("librarian", long, "engage", response="We restarted the router")
+    api.post(f"/cases/{long}/notes", "librarian", json={"text": "Patron satisfied"})
+    api.ok("librarian", long, "resolve", resolution="Fixed")
+    api.ok("director", long, "reopen", reason="It broke again")
+    api.post(f"/cases/{long}/notes", "director", json={"text": "Calling IT"})
+    single = api.open("librarian", "complaint", summary="Noise", channel="phone")["number"]
+    third = api.open("librarian", "complaint", summary="Parking", channel="in_person")["number"]
+    api.ok("librarian", third, "engage", response="Lights fixed")
+    api.ok("librarian", third, "resolve", resolution="Done")
+    return {"long": long, "single": single, "third": third}
+
+
+def case_id(number):
+    return db.session.execute(sa.select(Case.id).where(Case.number == number)).scalar_one()
+
+
+def tamper(app, *statements):
+    """Run SQL on the trail behind the application's back, past the database's own refusal."""
+    with app.app_context():
+        db.session.remove()
+        with db.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
+            else:
+                conn.exec_driver_sql("DROP TRIGGER IF EXISTS events_no_update")
+                conn.exec_driver_sql("DROP TRIGGER IF EXISTS events_no_delete")
+            for statement, params in statements:
+                conn.execute(sa.text(statement), params)
+
+
+def broken(app):
+    with app.app_context():
+        result = verify_chains()
+        db.session.rollback()
+        return [(b.case, b.seq, b.problem) for b in result.broken]
+
+
+def test_a_clean_trail_verifies(app, trail):
+    with app.app_context():
+        result = verify_chains()
+    assert result.ok and result.cases == 3 and result.events == 10
+
+
+COLUMN_CHANGES = {
+    "at": "UPDATE events SET at = :at WHERE case_id = :case AND seq = 3",
+    "actor": "UPDATE events SET actor = 'director' WHERE case_id = :case AND seq = 3",
+    "action": "UPDATE events SET action = 'view' WHERE case_id = :case AND seq = 3",
+    "from_state": "UPDATE events SET from_state = 'received' WHERE case_id = :case AND seq = 3",
+    "to_state": "UPDATE events SET to_state = 'engaged' WHERE case_id = :case AND seq = 3",
+    "data_json": "UPDATE events SET data_json = :forged WHERE case_id = :case AND seq = 3",
+    "prev_hash": "UPDATE events SET prev_hash = :fake WHERE case_id = :case AND seq = 3",
+    "hash": "UPDATE events SET hash = :fake WHERE case_id = :case AND seq = 3",
+    "seq": "UPDATE events SET seq = 60 WHERE case_id = :case AND seq = 3",
+    # The event moves to the case with a single event, where it becomes its second.
+    "case_id": "UPDATE events SET case_id = :other, seq = 2 WHERE case_id = :case AND seq = 3",
+}
+
+
+@pytest.mark.parametrize("column", sorted(COLUMN_CHANGES))
+def test_a_change_to_any_column_of_an_event_is_named(app, trail, column):
+    # `id` is the storage row number, not part of the record; every other column is covered.
+    assert set(COLUMN_CHANGES) == {c.name for c in Event.__table__.columns} - {"id"}
+    with app.app_context():
+        at = db.session.execute(
+            sa.select(Event.at).where(Event.case_id == case_id(trail["long"]), Event.seq == 3)
+        ).scalar_one()
+        params = {
+            "case": case_id(trail["long"]),
+            "other": case_id(trail["single"]),
+            "fake": "f" * 64,
+            "forged": '{"text":"Patron furious"}',
+            "at": (at + timedelta(microseconds=1)).replace(tzinfo=None),
+        }
+    tamper(app, (COLUMN_CHANGES[column], params))
+    found = broken(app)
+    assert (trail["long"], 3) in [(case, seq) for case, seq, _ in found], found
+    if column == "case_id":
+        assert (trail["single"], 2) in [(case, seq) for case, seq, _ in found]
+    assert all(case != trail["third"] for case, _, _ in found)
+
+
+def test_a_deleted_event_is_named(app, trail):
+    with app.app_context():
+        params = {"case": case_id(trail["long"])}
+    tamper(app, ("DELETE FROM events WHERE case_id = :case AND seq = 4", params))
+    [(case, seq, problem)] = broken(app)
+    assert (case, seq) == (trail["long"], 4) and "missing" in problem
+
+
+def test_a_cut_tail_is_caught_by_the_head_kept_on_the_case(app, trail):
+    with app.app_context():
+        params = {"case": case_id(trail["long"])}
+    tamper(app, ("DELETE FROM events WHERE case_id = :case AND seq >= 5", params))
+    [(case, seq, problem)] = broken(app)
+    assert (case, seq) == (trail["long"], 5) and "cut short" in problem
+
+
+def test_swapped_events_are_named(app, trail):
+    with app.app_context():
+        params = {"case": case_id(trail["long"])}
+    tamper(
+        app,
+        ("UPDATE events SET seq = 100 WHERE case_id = :case AND seq = 2", params),
+        ("UPDATE events SET seq = 2 WHERE case_id = :case AND seq = 3", params),
+        ("UPDATE events SET seq = 3 WHERE case_id = :case AND seq = 100", params),
+    )
+    [(case, seq, _)] = broken(app)
+    assert (case, seq) == (trail["long"], 2)
+
+
+def test_an_inserted_event_with_a_valid_looking_hash_is_named(app, trail):
+    with app.app_context():
+        case = db.session.execute(sa.select(Case).where(Case.number == trail["third"])).scalar_one()
+        last = db.session.execute(
+            sa.select(Event).where(Event.case_id == case.id, Event.seq == case.head_seq)
+        ).scalar_one()
+        at = last.at + timedelta(seconds=1)
+        forged = event_hash(
+            case.number, last.seq + 1, at, "director", "note", None, None, '{"text":"x"}', last.hash
+        )
+        params = {
+            "case": case.id,
+            "seq": last.seq + 1,
+            "at": at.replace(tzinfo=None),
+            "prev": last.hash,
+            "hash": forged,
+            "data": '{"text":"x"}',
+        }
+    tamper(
+        app,
+        (
+            "INSERT INTO events (case_id, seq, at, actor, action, from_state, to_state, data_json,"
+            " prev_hash, hash) VALUES (:case, :seq, :at, 'director', 'note', NULL, NULL, :data,"
+            " :prev, :hash)",
+            params,
+        ),
+    )
+    [(case_number, seq, problem)] = broken(app)
+    assert (case_number, seq) == (trail["third"], 4) and "chain head" in problem
+
+
+def test_no_false_alarm_on_many_clean_events(app, api):
+    number = api.open("librarian", "complaint", summary="Busy", channel="email")["number"]
+    for index in range(300):
+        api.post(
+            f"/cases/{number}/notes", "librarian", json={"text": f"Note {index} ✓ «quoted» \u202e"}
+        )
+    with app.app_context():
+        result = verify_chains()
+    assert result.ok and result.events == 301
+
+
+def test_the_database_refuses_to_change_or_delete_events_and_cases(app, trail):
+    with app.app_context():
+        for statement in (
+            "UPDATE events SET actor = 'x'",
+            "DELETE FROM events",
+            "DELETE FROM cases",
+        ):
+            with pytest.raises(DBAPIError):
+                with db.engine.begin() as conn:
+                    conn.exec_driver_sql(statement)
+        assert verify_chains().ok
+
+
+def test_cli_verify_names_the_broken_link_and_fails(app, trail, monkeypatch, database_url):
+    monkeypatch.setenv("CASEWORK_DATABASE_URL", database_url)
+    runner = app.test_cli_runner()
+    clean = runner.invoke(main, ["audit", "verify"])
+    assert clean.exit_code == 0 and clean.output.startswith("ok: 3 cases, 10 events")
+    with app.app_context():
+        params = {"case": case_id(trail["single"])}
+    tamper(app, ("UPDATE events SET data_json = '{}' WHERE case_id = :case AND seq = 1", params))
+    result = runner.invoke(main, ["audit", "verify"])
+    assert result.exit_code == 1
+    assert f"BROKEN {trail['single']} event 1" in result.output
+
+
+def test_the_api_reports_verification_to_the_director_and_it_only(api, app, trail):
+    ok = api.get("/audit/verify", "director").get_json()
+    assert ok == {"ok": True, "cases": 3, "events": 10, "broken": []}
+    assert api.get("/audit/verify", "admin").status_code == 200
+    assert api.get("/audit/verify", "librarian").status_code == 403
+    with app.app_context():
+        params = {"case": case_id(trail["third"])}
+    tamper(app, ("UPDATE events SET actor = 'hr' WHERE case_id = :case AND seq = 2", params))
+    report = api.get("/audit/verify", "director").get_json()
+    assert report["ok"] is False
+    assert [(b["case"], b["seq"]) for b in report["broken"]] == [(trail["third"], 2)]
+
+
+def test_the_chain_head_moves_with_every_event(api):
+    number = api.open("librarian", "complaint", summary="Busy", channel="email")["number"]
+    before = api.get(f"/cases/{number}", "librarian").get_json()["chain_head"]
+    api.post(f"/cases/{number}/notes", "librarian", json={"text": "hello"})
+    after = api.get(f"/cases/{number}", "librarian").get_json()["chain_head"]
+    events = api.get(f"/cases/{number}/events", "librarian").get_json()["items"]
+    assert before["seq"] == 1 and after["seq"] == 2
+    assert after["hash"] == events[-1]["hash"] and events[-1]["prev_hash"] == before["hash"]

@@ -1,0 +1,50 @@
+"""A case keeps the workflow definition it was opened under, even after the file changes."""
+
+from __future__ import annotations
+
+import shutil
+
+from conftest import Api
+
+from casework.paths import resource_dir
+
+
+def test_open_cases_keep_their_version_when_the_file_changes(make_app, cast, tmp_path):
+    folder = tmp_path / "workflows"
+    shutil.copytree(resource_dir("workflows"), folder)
+    old_api = Api(make_app(WORKFLOWS_DIR=str(folder)).test_client(), cast)
+    old = old_api.open("librarian", "complaint", summary="Before the change", channel="email")
+
+    # Version 2: engaging now needs a second field, and only the Director may do it.
+    path = folder / "complaint.toml"
+    text = path.read_text().replace("version = 1", "version = 2", 1)
+    text = text.replace(
+        'dest = "engaged"\nroles = ["librarian_in_charge", "social_media_team", "director"]',
+        'dest = "engaged"\nroles = ["director"]',
+    )
+    path.write_text(text)
+    api = Api(make_app(WORKFLOWS_DIR=str(folder)).test_client(), cast)
+    new = api.open("librarian", "complaint", summary="After the change", channel="email")
+
+    assert api.get(f"/cases/{old['number']}", "librarian").get_json()["workflow_version"] == 1
+    assert api.get(f"/cases/{new['number']}", "librarian").get_json()["workflow_version"] == 2
+    assert api.fire("librarian", new["number"], "engage", response="r").status_code == 403
+    assert api.ok("librarian", old["number"], "engage", response="r")["state"] == "engaged"
+
+
+def test_a_changed_file_that_keeps_its_version_is_refused_when_used(make_app, cast, tmp_path):
+    folder = tmp_path / "workflows"
+    shutil.copytree(resource_dir("workflows"), folder)
+    Api(make_app(WORKFLOWS_DIR=str(folder)).test_client(), cast).open(
+        "librarian", "complaint", summary="First", channel="email"
+    )
+    path = folder / "complaint.toml"
+    path.write_text(path.read_text().replace('label = "Summary"', 'label = "Short summary"', 1))
+    api = Api(make_app(WORKFLOWS_DIR=str(folder)).test_client(), cast)
+    response = api.post(
+        "/cases",
+        "librarian",
+        json={"workflow": "complaint", "fields": {"summary": "x", "channel": "email"}},
+    )
+    assert response.status_code == 503
+    assert "version" in response.get_json()["error"]["message"]
