@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from casework.models.base import Base, utcnow
 from casework.models.person import Person
@@ -27,7 +27,8 @@ class WorkflowDefinition(Base):
     version: Mapped[int]
     #: SHA-256 of the file's text.
     digest: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    source_text: Mapped[str] = mapped_column(sa.Text)
+    #: Loaded only to parse a definition the running app does not already hold.
+    source_text: Mapped[str] = deferred(mapped_column(sa.Text, nullable=False))
     first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -89,14 +89,11 @@ def stored_definition_id(workflow: Workflow) -> int:
 
 def workflow_of(case: Case) -> Workflow:
     """The definition a case lives under (the version it was opened with)."""
-    registry = library().workflows
-    found = registry.for_definition_id(case.definition_id)
-    if found is None:
-        row = db.session.get(WorkflowDefinition, case.definition_id)
-        assert row is not None
-        found = registry.definition(row.digest, row.source_text)
-        registry.remember_id(row.id, found)
-    return found
+    # The row comes from the session's identity map after the first case; the parsed definition
+    # from the registry, by digest (ids are not cached: a rolled-back id may be given again).
+    row = db.session.get(WorkflowDefinition, case.definition_id)
+    assert row is not None
+    return library().workflows.definition(row.digest, lambda: row.source_text)
 
 
 # --- numbers ----------------------------------------------------------------------------------

@@ -6,10 +6,24 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session, SessionTransaction
 
 from casework.extensions import db
 
 WRITE_OPTION = "casework_write"
+#: Set in `Session.info` once the session has written in its current transaction.
+WROTE = "casework_wrote"
+
+
+@event.listens_for(Session, "after_flush")
+def _remember_write(session: Session, context: Any) -> None:
+    session.info[WROTE] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_write(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(WROTE, None)
 
 
 def configure_engine(engine: Engine) -> None:
@@ -46,16 +60,20 @@ def begin_write() -> None:
     """Make sure the session is in a write transaction before reading what it will change.
 
     On SQLite a read-only transaction that has already begun is ended first (it has nothing to
-    save), and a new one begins with BEGIN IMMEDIATE. On PostgreSQL, writers lock the rows they
-    change with SELECT … FOR UPDATE instead.
+    save), and a new one begins with BEGIN IMMEDIATE. A transaction that has already written
+    holds the write lock, so it simply goes on: nothing is ever committed here. On PostgreSQL,
+    writers lock the rows they change with SELECT … FOR UPDATE instead.
     """
     session = db.session()
     if not is_sqlite():
         return
     if session.in_transaction():
-        if session.connection().get_execution_options().get(WRITE_OPTION):
+        if session.connection().get_execution_options().get(WRITE_OPTION) or session.info.get(
+            WROTE
+        ):
             return
         if session.new or session.dirty or session.deleted:
-            raise RuntimeError("begin_write() called after changes were made in a read transaction")
+            session.flush()
+            return
         session.commit()
     session.connection(execution_options={WRITE_OPTION: True})

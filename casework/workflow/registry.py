@@ -89,7 +89,6 @@ class WorkflowRegistry:
         self._current: dict[str, Workflow] = {}
         self._by_digest: dict[str, Workflow] = {}
         self._machines: dict[str, Machine] = {}
-        self._by_id: dict[int, Workflow] = {}
 
     def __iter__(self) -> Iterator[Workflow]:
         return iter(self._current.values())
@@ -116,22 +115,13 @@ class WorkflowRegistry:
             self._by_digest[workflow.digest] = workflow
             self._machines[workflow.digest] = build_machine(workflow)
 
-    def definition(self, digest: str, source_text: str | None = None) -> Workflow:
+    def definition(self, digest: str, source_text: Callable[[], str]) -> Workflow:
         """The definition with this digest; parsed from its stored text the first time."""
         found = self._by_digest.get(digest)
         if found is None:
-            if source_text is None:
-                raise KeyError(digest)
-            found = parse(source_text, Path(f"(stored definition {digest[:12]})"))
+            found = parse(source_text(), Path(f"(stored definition {digest[:12]})"))
             self._remember(found)
         return found
-
-    def for_definition_id(self, definition_id: int) -> Workflow | None:
-        """The definition stored under a database id, once `remember_id` has seen it."""
-        return self._by_id.get(definition_id)
-
-    def remember_id(self, definition_id: int, workflow: Workflow) -> None:
-        self._by_id[definition_id] = workflow
 
     def machine(self, workflow: Workflow) -> Machine:
         return self._machines[workflow.digest]
