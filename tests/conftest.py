@@ -239,3 +239,13 @@ class Api:
 @pytest.fixture
 def api(client: FlaskClient, cast: Cast) -> Api:
     return Api(client, cast)
+
+
+@pytest.fixture
+def api_for(cast: Cast) -> Any:
+    """An `Api` on another app of this test (one built by `make_app` with other settings)."""
+
+    def build(app: Flask) -> Api:
+        return Api(app.test_client(), cast)
+
+    return build

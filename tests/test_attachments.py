@@ -84,11 +84,9 @@ def test_other_content_is_refused_whatever_its_name(api, number, data):
     assert api.get(f"/cases/{number}", "librarian").get_json()["attachments"] == []
 
 
-def test_files_over_the_limit_get_413_and_nothing_is_stored(make_app, cast):
+def test_files_over_the_limit_get_413_and_nothing_is_stored(make_app, api_for):
     app = make_app(MAX_UPLOAD_MB=1)
-    from conftest import Api
-
-    api = Api(app.test_client(), cast)
+    api = api_for(app)
     number = api.open("librarian", "complaint", summary="Big", channel="email")["number"]
     exactly = b"a" * (1024 * 1024)
     assert upload(api, number, exactly, "ok.txt").status_code == 201

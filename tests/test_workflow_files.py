@@ -95,7 +95,7 @@ def test_start_up_stops_on_a_broken_file(folder):
         create_app({"WORKFLOWS_DIR": str(folder), "DATABASE_URL": "sqlite://", "SECRET_KEY": "x"})
 
 
-def test_a_new_case_type_is_a_new_file(folder, make_app, cast):
+def test_a_new_case_type_is_a_new_file(folder, make_app, api_for):
     (folder / "lost_property.toml").write_text(
         """key = "lost_property"
 version = 1
@@ -123,9 +123,7 @@ roles = ["librarian_in_charge"]
 """
     )
     app = make_app(WORKFLOWS_DIR=str(folder))
-    from conftest import Api
-
-    api = Api(app.test_client(), cast)
+    api = api_for(app)
     case = api.open("staff", "lost_property", item="Blue umbrella")
     assert case["number"].startswith("LOST-") and case["state"] == "found"
     assert api.ok("librarian", case["number"], "return_item")["state"] == "returned"

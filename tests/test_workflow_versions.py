@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import shutil
 
-from conftest import Api
-
 from casework.paths import resource_dir
 
 
-def test_open_cases_keep_their_version_when_the_file_changes(make_app, cast, tmp_path):
+def test_open_cases_keep_their_version_when_the_file_changes(make_app, api_for, tmp_path):
     folder = tmp_path / "workflows"
     shutil.copytree(resource_dir("workflows"), folder)
-    old_api = Api(make_app(WORKFLOWS_DIR=str(folder)).test_client(), cast)
+    old_api = api_for(make_app(WORKFLOWS_DIR=str(folder)))
     old = old_api.open("librarian", "complaint", summary="Before the change", channel="email")
 
     # Version 2: engaging now needs a second field, and only the Director may do it.
@@ -23,7 +21,7 @@ def test_open_cases_keep_their_version_when_the_file_changes(make_app, cast, tmp
         'dest = "engaged"\nroles = ["director"]',
     )
     path.write_text(text)
-    api = Api(make_app(WORKFLOWS_DIR=str(folder)).test_client(), cast)
+    api = api_for(make_app(WORKFLOWS_DIR=str(folder)))
     new = api.open("librarian", "complaint", summary="After the change", channel="email")
 
     assert api.get(f"/cases/{old['number']}", "librarian").get_json()["workflow_version"] == 1
@@ -32,15 +30,15 @@ def test_open_cases_keep_their_version_when_the_file_changes(make_app, cast, tmp
     assert api.ok("librarian", old["number"], "engage", response="r")["state"] == "engaged"
 
 
-def test_a_changed_file_that_keeps_its_version_is_refused_when_used(make_app, cast, tmp_path):
+def test_a_changed_file_that_keeps_its_version_is_refused_when_used(make_app, api_for, tmp_path):
     folder = tmp_path / "workflows"
     shutil.copytree(resource_dir("workflows"), folder)
-    Api(make_app(WORKFLOWS_DIR=str(folder)).test_client(), cast).open(
+    api_for(make_app(WORKFLOWS_DIR=str(folder))).open(
         "librarian", "complaint", summary="First", channel="email"
     )
     path = folder / "complaint.toml"
     path.write_text(path.read_text().replace('label = "Summary"', 'label = "Short summary"', 1))
-    api = Api(make_app(WORKFLOWS_DIR=str(folder)).test_client(), cast)
+    api = api_for(make_app(WORKFLOWS_DIR=str(folder)))
     response = api.post(
         "/cases",
         "librarian",
