@@ -100,7 +100,7 @@ def prepare_database(app: Flask) -> list[str]:
 
     from casework import config
     from casework.paths import PACKAGE_DIR
-    from casework.services.cases import stored_definition_id
+    from casework.services.cases import store_definition
     from casework.services.context import library
     from casework.services.users import system_user
 
@@ -112,7 +112,7 @@ def prepare_database(app: Flask) -> list[str]:
     upgrade(directory=str(PACKAGE_DIR / "migrations"))
     done.append("database schema: up to date")
     for workflow in library().workflows:
-        stored_definition_id(workflow)
+        store_definition(workflow)
     done.append(
         "workflows stored: " + ", ".join(f"{w.key} v{w.version}" for w in library().workflows)
     )

@@ -18,14 +18,21 @@ from casework.services import activity, cases, listing, people
 from casework.services.access import case_access, person_id_of
 from casework.services.audit import verify_chains
 from casework.services.context import library
+from casework.services.db import begin_write
 from casework.workflow.diagram import render_svg
 
 csrf.exempt(bp)
 
 
 def user() -> User:
-    """The signed-in user of this request (remembered for the rest of it)."""
+    """The signed-in user of this request (remembered for the rest of it).
+
+    A request that changes something starts its write transaction before reading the user, so the
+    whole request is one transaction from its first read.
+    """
     if "api_user" not in g:
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            begin_write()
         g.api_user = api_user()
     found: User = g.api_user
     return found

@@ -45,8 +45,10 @@ class Case(Base):
     #: PREFIX-YEAR-NNNN, unique and never reused.
     number: Mapped[str] = mapped_column(sa.String(32), unique=True)
     workflow_key: Mapped[str] = mapped_column(sa.String(64))
-    #: The definition the case was opened under; it keeps it while it lives.
-    definition_id: Mapped[int] = mapped_column(sa.ForeignKey("workflow_definitions.id"))
+    #: The definition the case was opened under (its digest); it keeps it while it lives.
+    definition_digest: Mapped[str] = mapped_column(
+        sa.String(64), sa.ForeignKey("workflow_definitions.digest")
+    )
     state: Mapped[str] = mapped_column(sa.String(64))
     #: Optimistic lock: 1 at opening, +1 at every transition and assignment.
     version: Mapped[int] = mapped_column(default=1)

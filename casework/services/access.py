@@ -8,6 +8,7 @@ it, e.g. a trustee standing in for a director who is the subject).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 
@@ -41,11 +42,20 @@ class CaseAccess:
 NO_ACCESS = CaseAccess(Level.NONE, frozenset())
 
 
+_PERSON_ID = "_casework_person_id"
+
+
 def person_id_of(user: User) -> int | None:
-    """The person record of a user, if any (to know when they are a case's subject)."""
-    return db.session.execute(
-        sa.select(Person.id).where(Person.user_id == user.id)
-    ).scalar_one_or_none()
+    """The person record of a user, if any (to know when they are a case's subject).
+
+    Looked up once per loaded user object, which lives as long as the request.
+    """
+    if _PERSON_ID not in user.__dict__:
+        user.__dict__[_PERSON_ID] = db.session.execute(
+            sa.select(Person.id).where(Person.user_id == user.id)
+        ).scalar_one_or_none()
+    found: int | None = user.__dict__[_PERSON_ID]
+    return found
 
 
 def subject_holds(case: Case, role: str) -> bool:
@@ -83,16 +93,23 @@ def case_access(
 
 
 def visible_clause(
-    user: User, person_id: int | None = None, *, receipts: bool = True
+    user: User,
+    person_id: int | None = None,
+    *,
+    receipts: bool = True,
+    workflows: Iterable[Workflow] | None = None,
 ) -> ColumnElement[bool]:
-    """SQL condition on `Case`: cases `user` may see in full and, with `receipts`, as receipts."""
+    """SQL condition on `Case`: cases `user` may see in full and, with `receipts`, as receipts.
+
+    `workflows` narrows the condition to cases of those workflows (loading one case by number).
+    """
     roles = user.roles
-    if person_id is None:
-        person_id = person_id_of(user)
     clauses: list[ColumnElement[bool]] = []
-    for workflow in library().workflows:
+    for workflow in library().workflows if workflows is None else workflows:
         rules = workflow.access
         in_workflow = Case.workflow_key == workflow.key
+        if rules.subject_field is not None and person_id is None:
+            person_id = person_id_of(user)
         if rules.subject_field is not None and person_id is not None:
             not_subject: ColumnElement[bool] = sa.or_(
                 Case.subject_person_id.is_(None), Case.subject_person_id != person_id

@@ -30,7 +30,6 @@ from casework.services.access import (
     CaseAccess,
     Level,
     case_access,
-    person_id_of,
     visible_clause,
 )
 from casework.services.audit import append_event, canonical_json
@@ -48,17 +47,17 @@ SYSTEM_ACCESS = CaseAccess(Level.FULL, frozenset({"system"}))
 # --- workflow definitions ---------------------------------------------------------------------
 
 
-def stored_definition_id(workflow: Workflow) -> int:
-    """The database row of a workflow definition, stored the first time it is used.
+def store_definition(workflow: Workflow) -> None:
+    """Make sure the database holds this workflow definition (stored the first time it is used).
 
     Raises `Unavailable` when the file changed but kept its version number: cases opened under
     the old text would otherwise change rules under their feet.
     """
     found = db.session.execute(
         sa.select(WorkflowDefinition.id).where(WorkflowDefinition.digest == workflow.digest)
-    ).scalar_one_or_none()
+    ).first()
     if found is not None:
-        return found
+        return
     clash = db.session.execute(
         sa.select(WorkflowDefinition.id).where(
             WorkflowDefinition.key == workflow.key, WorkflowDefinition.version == workflow.version
@@ -81,19 +80,24 @@ def stored_definition_id(workflow: Workflow) -> int:
         )
         .on_conflict_do_nothing()
     )
-    stored: int = db.session.execute(
-        sa.select(WorkflowDefinition.id).where(WorkflowDefinition.digest == workflow.digest)
-    ).scalar_one()
-    return stored
 
 
 def workflow_of(case: Case) -> Workflow:
-    """The definition a case lives under (the version it was opened with)."""
-    # The row comes from the session's identity map after the first case; the parsed definition
-    # from the registry, by digest (ids are not cached: a rolled-back id may be given again).
-    row = db.session.get(WorkflowDefinition, case.definition_id)
-    assert row is not None
-    return library().workflows.definition(row.digest, lambda: row.source_text)
+    """The definition a case lives under (the version it was opened with).
+
+    The registry holds it by digest; a version the running app has not loaded is parsed from the
+    text the database stored.
+    """
+
+    def stored_text() -> str:
+        text: str = db.session.execute(
+            sa.select(WorkflowDefinition.source_text).where(
+                WorkflowDefinition.digest == case.definition_digest
+            )
+        ).scalar_one()
+        return text
+
+    return library().workflows.definition(case.definition_digest, stored_text)
 
 
 # --- numbers ----------------------------------------------------------------------------------
@@ -206,11 +210,12 @@ def open_case(
     clean = validate_fields(workflow.fields, fields, References(actor), lib.tz)
     now = now or utcnow()
     number = next_number(workflow.prefix, now.astimezone(lib.tz).year)
+    store_definition(workflow)
     subject = clean.get(workflow.access.subject_field) if workflow.access.subject_field else None
     case = Case(
         number=number,
         workflow_key=workflow.key,
-        definition_id=stored_definition_id(workflow),
+        definition_digest=workflow.digest,
         state=workflow.initial,
         version=1,
         fields_json=canonical_json(clean),
@@ -263,13 +268,14 @@ def load_case(
     With `write`, the case is loaded in a write transaction and locked, for changing it.
     """
     clean = normalize_number(number)
-    if clean is None:
+    workflow = library().workflows.by_prefix(clean.split("-", 1)[0]) if clean else None
+    if clean is None or workflow is None:
         raise not_found(number)
     if write:
         begin_write()
     system = "system" in actor.roles
-    person_id = None if system else person_id_of(actor)
-    clause = sa.true() if system else visible_clause(actor, person_id)
+    # The condition names workflows by key, so the current definition stands for every version.
+    clause = sa.true() if system else visible_clause(actor, workflows=[workflow])
     stmt = sa.select(Case).where(Case.number == clean, clause)
     if write:
         stmt = stmt.with_for_update(of=Case).execution_options(populate_existing=True)
@@ -277,7 +283,7 @@ def load_case(
     if case is None:
         raise not_found(clean)
     workflow = workflow_of(case)
-    access = SYSTEM_ACCESS if system else case_access(actor, case, workflow, person_id)
+    access = SYSTEM_ACCESS if system else case_access(actor, case, workflow)
     if access is NO_ACCESS:
         raise not_found(clean)
     return case, workflow, access
