@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
@@ -101,15 +102,30 @@ def visible_clause(
 ) -> ColumnElement[bool]:
     """SQL condition on `Case`: cases `user` may see in full and, with `receipts`, as receipts.
 
-    `workflows` narrows the condition to cases of those workflows (loading one case by number).
+    `workflows` narrows the condition to cases of those workflows.
     """
-    roles = user.roles
+    chosen = list(library().workflows if workflows is None else workflows)
+    if person_id is None and any(w.access.subject_field for w in chosen):
+        person_id = person_id_of(user)
+    return visibility(user.roles, user.id, person_id, chosen, receipts=receipts)
+
+
+def visibility(
+    roles: frozenset[str],
+    user_id: Any,
+    person_id: Any,
+    workflows: Iterable[Workflow],
+    *,
+    receipts: bool = True,
+) -> ColumnElement[bool]:
+    """The visibility condition for a holder of `roles`; the ids may be values or bind parameters.
+
+    `person_id` is the holder's person record (None when they have none).
+    """
     clauses: list[ColumnElement[bool]] = []
-    for workflow in library().workflows if workflows is None else workflows:
+    for workflow in workflows:
         rules = workflow.access
         in_workflow = Case.workflow_key == workflow.key
-        if rules.subject_field is not None and person_id is None:
-            person_id = person_id_of(user)
         if rules.subject_field is not None and person_id is not None:
             not_subject: ColumnElement[bool] = sa.or_(
                 Case.subject_person_id.is_(None), Case.subject_person_id != person_id
@@ -132,7 +148,7 @@ def visible_clause(
                     )
                 )
         if receipts and rules.confidential and rules.reporter_receipt:
-            clauses.append(sa.and_(in_workflow, not_subject, Case.reporter_id == user.id))
+            clauses.append(sa.and_(in_workflow, not_subject, Case.reporter_id == user_id))
     if not clauses:
         return sa.false()
     return sa.or_(*clauses)

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import IO, Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm.attributes import set_committed_value
 
 from casework.errors import Forbidden, InvalidFields, NotFound, TooLarge
 from casework.extensions import db
@@ -36,8 +37,7 @@ def add_note(
     if not clean:
         raise InvalidFields({"text": ["Write the note."]})
     now = now or utcnow()
-    append_event(case, actor.username, "note", {"text": clean}, at=now)
-    case.updated_at = now
+    append_event(case, actor.username, "note", {"text": clean}, at=now, changes={"updated_at": now})
 
 
 def may_manage(access: CaseAccess, workflow: Workflow) -> bool:
@@ -74,11 +74,15 @@ def assign(
     if before == after:
         return
     now = now or utcnow()
-    case.assignee_id = assignee.id if assignee else None
-    case.assignee = assignee
-    case.version += 1
-    case.updated_at = now
-    append_event(case, actor.username, "assign", {"from": before, "to": after}, at=now)
+    changes = {
+        "assignee_id": assignee.id if assignee else None,
+        "version": case.version + 1,
+        "updated_at": now,
+    }
+    append_event(
+        case, actor.username, "assign", {"from": before, "to": after}, at=now, changes=changes
+    )
+    set_committed_value(case, "assignee", assignee)
 
 
 def link(
@@ -116,9 +120,12 @@ def link(
         return other
     now = now or utcnow()
     store_link(case, other, actor, now)
-    append_event(case, actor.username, "link", {"case": other.number}, at=now)
-    append_event(other, actor.username, "link", {"case": case.number}, at=now)
-    case.updated_at = other.updated_at = now
+    append_event(
+        case, actor.username, "link", {"case": other.number}, at=now, changes={"updated_at": now}
+    )
+    append_event(
+        other, actor.username, "link", {"case": case.number}, at=now, changes={"updated_at": now}
+    )
     return other
 
 
@@ -245,8 +252,9 @@ def attach(
         )
     )
     stored = StoredFile(digest, name, len(data), media_type)
-    append_event(case, actor.username, "attachment", stored.as_dict(), at=now)
-    case.updated_at = now
+    append_event(
+        case, actor.username, "attachment", stored.as_dict(), at=now, changes={"updated_at": now}
+    )
     return stored
 
 

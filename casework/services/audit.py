@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
+from sqlalchemy.orm.attributes import set_committed_value
 
+from casework.errors import Conflict
 from casework.extensions import db
 from casework.models import GENESIS_HASH, Case, Event, utcnow
+
+
+class ChainMoved(Conflict):
+    """Another writer appended to the case's chain first (the caller did not hold the lock)."""
 
 
 def canonical_json(value: Any) -> str:
@@ -60,34 +67,62 @@ def append_event(
     from_state: str | None = None,
     to_state: str | None = None,
     at: datetime | None = None,
+    changes: dict[str, Any] | None = None,
 ) -> Event:
-    """Append an event to a case's chain and move the case's chain head.
+    """Append an event to a case's chain and move the case's chain head, with `changes` to the case.
 
-    The caller holds the case for writing (begin_write, then a locked load), so the head read
-    here is the latest. The event is flushed with the case in the caller's transaction.
+    Two statements in the caller's transaction: the event's INSERT, and one UPDATE of the case row
+    that moves its head (and applies `changes`) only if the head is still the one this event
+    follows. The caller holds the case for writing (begin_write, then a locked load). The case
+    object is updated to match; the returned event is not attached to the session.
     """
     at = at or utcnow()
     data_json = canonical_json(data or {})
+    prev_hash = case.head_hash
     seq = case.head_seq + 1
     digest = event_hash(
-        case.number, seq, at, actor, action, from_state, to_state, data_json, case.head_hash
+        case.number, seq, at, actor, action, from_state, to_state, data_json, prev_hash
     )
-    event = Event(
-        case_id=case.id,
-        seq=seq,
-        at=at,
-        actor=actor,
-        action=action,
-        from_state=from_state,
-        to_state=to_state,
-        data_json=data_json,
-        prev_hash=case.head_hash,
-        hash=digest,
+    row = {
+        "case_id": case.id,
+        "seq": seq,
+        "at": at,
+        "actor": actor,
+        "action": action,
+        "from_state": from_state,
+        "to_state": to_state,
+        "data_json": data_json,
+        "prev_hash": prev_hash,
+        "hash": digest,
+    }
+    values = {**(changes or {}), "head_seq": seq, "head_hash": digest}
+    # Plain SQL on the session's connection: the statements are built once and reused, and the
+    # case object is brought up to date below instead of by the ORM's unit of work.
+    connection = db.session.connection()
+    connection.execute(INSERT_EVENT, row)
+    moved = connection.execute(
+        _move_head(tuple(sorted(values))), {**values, "_id": case.id, "_seq": seq - 1}
     )
-    db.session.add(event)
-    case.head_seq = seq
-    case.head_hash = digest
-    return event
+    if moved.rowcount != 1:
+        raise ChainMoved(f"{case.number} gained an event while this one was being written.")
+    for name, value in values.items():
+        set_committed_value(case, name, value)
+    return Event(**row)
+
+
+EVENTS = cast(sa.Table, Event.__table__)
+CASES = cast(sa.Table, Case.__table__)
+INSERT_EVENT = EVENTS.insert()
+
+
+@functools.lru_cache(maxsize=64)
+def _move_head(columns: tuple[str, ...]) -> sa.Update:
+    """UPDATE of the given case columns, only while the head is the one the new event follows."""
+    return (
+        CASES.update()
+        .where(CASES.c.id == sa.bindparam("_id"), CASES.c.head_seq == sa.bindparam("_seq"))
+        .values({name: sa.bindparam(name) for name in columns})
+    )
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -30,6 +31,8 @@ from casework.services.access import (
     CaseAccess,
     Level,
     case_access,
+    person_id_of,
+    visibility,
     visible_clause,
 )
 from casework.services.audit import append_event, canonical_json
@@ -161,18 +164,20 @@ def _display(f: FieldDef | None, value: Any) -> str:
     return str(value)
 
 
-def _set_derived(case: Case, workflow: Workflow, fields: Mapping[str, Any]) -> None:
-    """Refresh the columns lists show and search (title, branch, search text)."""
+def _derived(number: str, workflow: Workflow, fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The columns lists show and search (title, branch, search text), from the intake fields."""
     title_def = workflow.field(workflow.title_field)
     title = " ".join(_display(title_def, fields.get(workflow.title_field)).split())
-    case.title = title if len(title) <= 200 else title[:199] + "…"
     branch = fields.get("branch")
-    case.branch = str(branch) if branch else None
-    parts = [case.number]
+    parts = [number]
     for f in workflow.fields:
         if f.name in fields and f.type not in ("person",):
             parts.append(_display(f, fields[f.name]))
-    case.search_text = "\n".join(parts)
+    return {
+        "title": title if len(title) <= 200 else title[:199] + "…",
+        "branch": str(branch) if branch else None,
+        "search_text": "\n".join(parts),
+    }
 
 
 def _deadline(workflow: Workflow, state: str, entered: datetime) -> datetime | None:
@@ -228,8 +233,8 @@ def open_case(
         due_at=_deadline(workflow, workflow.initial, now),
         head_seq=0,
         head_hash=GENESIS_HASH,
+        **_derived(number, workflow, clean),
     )
-    _set_derived(case, workflow, clean)
     db.session.add(case)
     db.session.flush()
     data: dict[str, Any] = {"workflow": workflow.key, "version": workflow.version, "fields": clean}
@@ -274,12 +279,14 @@ def load_case(
     if write:
         begin_write()
     system = "system" in actor.roles
-    # The condition names workflows by key, so the current definition stands for every version.
-    clause = sa.true() if system else visible_clause(actor, workflows=[workflow])
-    stmt = sa.select(Case).where(Case.number == clean, clause)
-    if write:
-        stmt = stmt.with_for_update(of=Case).execution_options(populate_existing=True)
-    case = db.session.execute(stmt).scalar_one_or_none()
+    params: dict[str, Any] = {"number": clean}
+    if system:
+        stmt = _load_statement(workflow.digest, None, False, write)
+    else:
+        person_id = person_id_of(actor) if workflow.access.subject_field else None
+        stmt = _load_statement(workflow.digest, actor.roles, person_id is not None, write)
+        params.update(user_id=actor.id, person_id=person_id)
+    case = db.session.execute(stmt, params).scalar_one_or_none()
     if case is None:
         raise not_found(clean)
     workflow = workflow_of(case)
@@ -287,6 +294,30 @@ def load_case(
     if access is NO_ACCESS:
         raise not_found(clean)
     return case, workflow, access
+
+
+@functools.lru_cache(maxsize=512)
+def _load_statement(
+    digest: str, roles: frozenset[str] | None, has_person: bool, write: bool
+) -> sa.Select[Any]:
+    """The statement loading one case by number for a holder of `roles` (None: the system).
+
+    Built once per workflow definition and role set; the number and the user's ids are bound
+    parameters. The condition names workflows by key, so the current definition of the case's
+    workflow stands for all of its versions.
+    """
+    stmt = sa.select(Case).where(Case.number == sa.bindparam("number"))
+    if roles is not None:
+        workflow = library().workflows.definition(digest, _unknown_digest)
+        person: Any = sa.bindparam("person_id") if has_person else None
+        stmt = stmt.where(visibility(roles, sa.bindparam("user_id"), person, [workflow]))
+    if write:
+        stmt = stmt.with_for_update(of=Case).execution_options(populate_existing=True)
+    return stmt
+
+
+def _unknown_digest() -> str:
+    raise KeyError("the current workflow definitions are always loaded")
 
 
 def require_full(access: CaseAccess) -> None:
@@ -416,8 +447,8 @@ class Firing:
             "denied_access",
             {"author": author, "reason": reason, "moderation": self._case.number},
             at=self._now,
+            changes={"updated_at": self._now},
         )
-        account_case.updated_at = self._now
 
 
 def store_link(a: Case, b: Case, actor: User, now: datetime) -> None:
@@ -482,20 +513,25 @@ def fire(
     if not completed and firing.refusal:
         raise Refused(firing.refusal)
     from_state, to_state = case.state, firing.state
-    updated = {f.name for f in transition.fields if f.updates_case and f.name in clean}
-    if updated:
-        case.fields_json = canonical_json(firing.case_fields)
-        _set_derived(case, workflow, firing.case_fields)
+    changes: dict[str, Any] = {"version": case.version + 1, "updated_at": now}
+    if any(f.updates_case and f.name in clean for f in transition.fields):
+        changes["fields_json"] = canonical_json(firing.case_fields)
+        changes.update(_derived(case.number, workflow, firing.case_fields))
     if to_state != from_state:
-        case.state = to_state
-        case.state_entered_at = now
-        case.due_at = _deadline(workflow, to_state, now)
-        case.closed_at = now if workflow.states[to_state].terminal else None
-    case.version += 1
-    case.updated_at = now
+        changes["state"] = to_state
+        changes["state_entered_at"] = now
+        changes["due_at"] = _deadline(workflow, to_state, now)
+        changes["closed_at"] = now if workflow.states[to_state].terminal else None
     data = {"trigger": trigger, "fields": clean, **firing.event_data}
     append_event(
-        case, actor.username, "transition", data, from_state=from_state, to_state=to_state, at=now
+        case,
+        actor.username,
+        "transition",
+        data,
+        from_state=from_state,
+        to_state=to_state,
+        at=now,
+        changes=changes,
     )
     return case
 
