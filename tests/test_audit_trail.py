@@ -217,3 +217,20 @@ def test_the_chain_head_moves_with_every_event(api):
     events = api.get(f"/cases/{number}/events", "librarian").get_json()["items"]
     assert before["seq"] == 1 and after["seq"] == 2
     assert after["hash"] == events[-1]["hash"] and events[-1]["prev_hash"] == before["hash"]
+
+
+def test_a_rolled_back_savepoint_leaves_no_stale_chain_head(app, api, cast):
+    from casework.services.activity import add_note
+    from casework.services.cases import load_case
+
+    number = api.open("librarian", "complaint", summary="Drafts", channel="email")["number"]
+    with app.app_context():
+        user = cast.user("librarian")
+        case, _, access = load_case(user, number, write=True)
+        savepoint = db.session.begin_nested()
+        add_note(user, case, access, "A draft that is thrown away")
+        savepoint.rollback()
+        add_note(user, case, access, "The note that stays")
+        db.session.commit()
+        assert case.head_seq == 2
+        assert verify_chains().ok

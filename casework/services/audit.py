@@ -11,6 +11,8 @@ from datetime import datetime
 from typing import Any, cast
 
 import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.orm.attributes import set_committed_value
 
 from casework.errors import Conflict
@@ -107,7 +109,28 @@ def append_event(
         raise ChainMoved(f"{case.number} gained an event while this one was being written.")
     for name, value in values.items():
         set_committed_value(case, name, value)
+    db.session().info.setdefault(_WRITTEN_AROUND_ORM, set()).add(case)
     return Event(**row)
+
+
+#: Cases whose rows were changed by plain SQL in the current transaction (see append_event).
+_WRITTEN_AROUND_ORM = "casework_written_around_orm"
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _expire_written(session: Session, previous_transaction: SessionTransaction) -> None:
+    """After a rollback, even of a savepoint, reload the cases append_event changed behind the ORM.
+
+    The ORM expires what it changed itself; these rows it did not see change.
+    """
+    for case in session.info.pop(_WRITTEN_AROUND_ORM, ()):
+        if case in session:
+            session.expire(case)
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_written(session: Session) -> None:
+    session.info.pop(_WRITTEN_AROUND_ORM, None)
 
 
 EVENTS = cast(sa.Table, Event.__table__)
