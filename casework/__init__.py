@@ -83,9 +83,13 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from casework import web
     from casework.api import bp as api_bp
+    from casework.notifications.views import bp as notifications_bp
 
     app.register_blueprint(api_bp)
+    app.register_blueprint(notifications_bp)
+    web.register(app)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
 import sqlalchemy as sa
 from flask import Flask, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms import ValidationError
 
-from casework.errors import BadRequest, NotSignedIn
+from casework.errors import BadRequest, CaseworkError, InvalidFields, NotSignedIn
 from casework.extensions import db, login_manager
-from casework.models import User
-from casework.services.users import user_for_token
+from casework.models import User, utcnow
+from casework.services.users import (
+    check_new_password,
+    check_password,
+    find_user,
+    generate_password,
+    hash_password,
+    user_for_token,
+)
+
+log = logging.getLogger(__name__)
 
 
 def load_session_user(session_id: str) -> User | None:
@@ -60,3 +73,117 @@ def api_user() -> User:
         signed_in: User = current_user._get_current_object()
         return signed_in
     raise NotSignedIn("Sign in, or send an API token as 'Authorization: Bearer TOKEN'.")
+
+
+# --- signing in, and ending sessions ----------------------------------------------------------
+
+#: Failed sign-ins in a row after which a user's sign-in is refused for a while.
+MAX_FAILED_SIGN_INS = 5
+LOCKOUT = timedelta(minutes=15)
+WRONG_CREDENTIALS = "The user name or password is not right."
+
+
+class Throttled(CaseworkError):
+    """Too many failed sign-ins in a row: refused until `until`."""
+
+    status = 429
+    code = "too_many_requests"
+
+    def __init__(self, message: str, until: datetime) -> None:
+        super().__init__(message)
+        self.until = until
+
+
+def authenticate(username: Any, password: Any, *, now: datetime | None = None) -> User:
+    """The active user these credentials belong to.
+
+    Raises `InvalidFields` when they are wrong (the failure is counted on the user) and
+    `Throttled` once `MAX_FAILED_SIGN_INS` failures in a row lock the user out for `LOCKOUT`.
+    The caller keeps the counted failure even though it refuses the request.
+    """
+    now = now or utcnow()
+    name = username.strip().lower() if isinstance(username, str) else ""
+    password = password if isinstance(password, str) else ""
+    user = find_user(name) if name and len(name) <= 64 else None
+    if user is None or not user.active or not user.password_hash:
+        hash_password(password or "-")  # as slow as a real check: no hint that the name is unknown
+        raise InvalidFields({"password": [WRONG_CREDENTIALS]})
+    if user.locked_until is not None:
+        if user.locked_until > now:
+            log.warning("sign-in refused for %s: locked after failed attempts", user.username)
+            raise Throttled(_locked_message(user.locked_until), user.locked_until)
+        user.failed_logins = 0
+        user.locked_until = None
+    if not check_password(user, password):
+        user.failed_logins += 1
+        if user.failed_logins >= MAX_FAILED_SIGN_INS:
+            user.locked_until = now + LOCKOUT
+            log.warning(
+                "sign-in throttled for %s after %d failed attempts in a row",
+                user.username,
+                user.failed_logins,
+            )
+            raise Throttled(_locked_message(user.locked_until), user.locked_until)
+        raise InvalidFields({"password": [WRONG_CREDENTIALS]})
+    user.failed_logins = 0
+    user.locked_until = None
+    return user
+
+
+def _locked_message(until: datetime) -> str:
+    from casework.services.context import library
+
+    local = until.astimezone(library().tz).strftime("%-I:%M %p")
+    return (
+        f"Too many failed sign-ins in a row. Try again after {local}, or ask an administrator "
+        "to reset your password."
+    )
+
+
+def end_sessions(user: User) -> None:
+    """End every session of the user at once (sign-out, password change, disabling)."""
+    user.session_generation += 1
+
+
+def change_password(user: User, current: Any, new: Any, confirm: Any) -> None:
+    """Set a new password the user chose; every other session of theirs ends.
+
+    Raises `InvalidFields` naming `current_password`, `new_password` or `confirm_password`.
+    """
+    errors: dict[str, list[str]] = {}
+    if not isinstance(current, str) or not check_password(user, current):
+        errors["current_password"] = ["This is not your current password."]
+    try:
+        check_new_password(new)
+    except InvalidFields as exc:
+        errors["new_password"] = exc.fields["password"]
+    if "new_password" not in errors:
+        if new != confirm:
+            errors["confirm_password"] = ["The two new passwords are not the same."]
+        elif new == current:
+            errors["new_password"] = ["Choose a password different from the current one."]
+    if errors:
+        raise InvalidFields(errors)
+    user.password_hash = hash_password(new)
+    user.must_change_password = False
+    user.failed_logins = 0
+    user.locked_until = None
+    end_sessions(user)
+
+
+def reset_password(user: User) -> str:
+    """Give the user a one-time password (to change at next sign-in); their sessions end."""
+    password = generate_password()
+    user.password_hash = hash_password(password)
+    user.must_change_password = True
+    user.failed_logins = 0
+    user.locked_until = None
+    end_sessions(user)
+    return password
+
+
+def set_active(user: User, active: bool) -> None:
+    """Enable or disable a user; disabling ends every session at once."""
+    if user.active and not active:
+        end_sessions(user)
+    user.active = active

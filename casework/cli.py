@@ -326,6 +326,51 @@ def audit_verify() -> None:
         sys.exit(1)
 
 
+# --- deadlines and e-mail ---------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--dry-run", is_flag=True, help="List what the sweep would do; change nothing.")
+@click.option("--quiet", is_flag=True, help="Print nothing when there was nothing to do.")
+def sweep(dry_run: bool, quiet: bool) -> None:
+    """Act on overdue cases as their workflows say, then send the waiting e-mail.
+
+    Safe to run every few minutes (cron, a systemd timer), and on several hosts at once.
+    Exits with 1 when an overdue case could not be acted on.
+    """
+    from casework.deadlines import sweep_deadlines
+    from casework.extensions import db
+    from casework.models import utcnow
+    from casework.notifications.delivery import deliver_outbox, due_messages
+
+    app = make_app()
+    now = utcnow()
+    with app_session(app, write=not dry_run):
+        actions = sweep_deadlines(now, dry_run=dry_run)
+        due = [(m.recipient, m.subject) for m in due_messages(now)] if dry_run else []
+    for action in actions:
+        click.echo(action.line())
+    if not actions and not quiet:
+        click.echo("deadlines: nothing to do")
+    if dry_run:
+        for recipient, subject in due:
+            click.echo(f"would send to {recipient}: {subject}")
+        click.echo(f"mail: {len(due)} message(s) would be sent now")
+        return
+    with app.app_context():
+        try:
+            report = deliver_outbox(now)
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+    for error in report.errors:
+        click.echo(f"mail failed for good: {error}")
+    if not quiet or report.sent or report.retrying or report.failed:
+        click.echo(report.summary())
+    if any(a.what == "problem" for a in actions):
+        sys.exit(1)
+
+
 # --- workflows --------------------------------------------------------------------------------
 
 

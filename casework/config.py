@@ -20,6 +20,10 @@ DEFAULTS: dict[str, Any] = {
     "HOLIDAYS_SUBDIVISION": "OH",
     "CLOSURES": "",  # extra closure days, comma separated ISO dates
     "BASE_URL": "http://127.0.0.1:5000",
+    "SMTP_URL": None,  # smtp://user:pass@host:587?starttls=1 (or smtps://); unset: mail waits
+    "MAIL_FROM": "Casework <casework@localhost>",
+    "MAIL_MAX_ATTEMPTS": 12,  # tries before a message is marked failed
+    "MAIL_RETRY_SECONDS": 60,  # first wait after a failed try; doubles each time, up to 4 hours
     "PER_PAGE_MAX": 200,
 }
 

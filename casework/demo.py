@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -124,6 +125,16 @@ class _Seeder:
         actor = self.users[who]
         loaded, _, access = cases.load_case(actor, case.number, write=True)
         activity.add_note(actor, loaded, access, text, now=at)
+
+    def assign(self, who: str, case: Case, to: str, at: datetime) -> None:
+        actor = self.users[who]
+        loaded, workflow, access = cases.load_case(actor, case.number, write=True)
+        activity.assign(actor, loaded, workflow, access, to, now=at)
+
+    def attach(self, who: str, case: Case, name: str, text: str, at: datetime) -> None:
+        actor = self.users[who]
+        loaded, _, access = cases.load_case(actor, case.number, write=True)
+        activity.attach(actor, loaded, access, name, io.BytesIO(text.encode()), now=at)
 
 
 def _seed_cases() -> None:
@@ -253,6 +264,8 @@ def _seed_cases() -> None:
             fields["patron"] = rng.choice(["A. Reader", "J. Smith", "M. Garcia", "K. Johnson"])
         case = s.open(rng.choice(["librarian", "social"]), "complaint", fields, opened)
         fate = index % 8
+        if index % 4 == 1:  # some work is given to someone, so queues show "assigned to you"
+            s.assign("librarian", case, "social" if index % 8 == 1 else "librarian", opened)
         if fate in (0, 1):
             continue  # received; overdue if opened more than two business days ago
         s.fire(
@@ -357,6 +370,13 @@ def _seed_cases() -> None:
             "platform": "Facebook",
             "description": "Posted a mocking comment about a coworker's religion.",
         },
+        now - 20 * day,
+    )
+    s.attach(
+        "director",
+        v1,
+        "screenshot-of-post.txt",
+        "Screenshot transcript: the post as it appeared on Facebook.",
         now - 20 * day,
     )
     s.fire(

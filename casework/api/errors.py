@@ -9,7 +9,7 @@ from flask import Flask, Response, g, jsonify, request
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
-from casework.errors import CaseworkError, Conflict
+from casework.errors import CaseworkError, Conflict, NotSignedIn
 from casework.extensions import db
 
 log = logging.getLogger(__name__)
@@ -76,7 +76,8 @@ def current_case_body(case: Any) -> dict[str, Any]:
 def finish_request(response: Response) -> Response:
     """Commit what a successful request changed, or roll back; the single place that commits."""
     session = db.session
-    if response.status_code >= 400:
+    # A refusal normally changes nothing; a refused sign-in still counts towards throttling.
+    if response.status_code >= 400 and not g.get("keep_changes"):
         session.rollback()
         return response
     try:
@@ -96,7 +97,31 @@ def finish_request(response: Response) -> Response:
 
 
 def _plain(status: int, message: str) -> Response:
-    return Response(message, status=status, mimetype="text/plain")
+    from casework.web.errors import error_page
+
+    return error_page(status, message)
+
+
+def _html_http_error(exc: HTTPException) -> Response:
+    from flask_wtf.csrf import CSRFError
+
+    from casework.web.errors import error_page
+
+    status = exc.code or 500
+    if isinstance(exc, CSRFError):
+        message = (
+            "This form could not be accepted because its security token is missing or belongs "
+            "to an earlier sign-in. Nothing was saved. Go back, reload the page and submit again."
+        )
+    elif status == 413:
+        message = "The upload is too large; nothing was saved."
+    elif status == 404:
+        message = "There is no such page."
+    elif status == 405:
+        message = "That address does not accept this kind of request."
+    else:
+        message = exc.description or "Request refused."
+    return error_page(status, message)
 
 
 def register(app: Flask) -> None:
@@ -105,13 +130,21 @@ def register(app: Flask) -> None:
     @app.errorhandler(CaseworkError)
     def handle_casework_error(exc: CaseworkError) -> Response:
         db.session.rollback()
+        if not wants_json():
+            from casework.web.errors import error_page, sign_in_redirect
+
+            if isinstance(exc, NotSignedIn):
+                return sign_in_redirect()
+            return error_page(exc.status, exc.message)
         return casework_error_response(exc)
 
     @app.errorhandler(HTTPException)
     def handle_http_error(exc: HTTPException) -> Any:
         db.session.rollback()
         if not wants_json():
-            return exc
+            if (exc.code or 500) < 400:
+                return exc  # redirects (e.g. a missing trailing slash)
+            return _html_http_error(exc)
         status = exc.code or 500
         message = exc.description or "Request refused."
         if status == 413:

@@ -60,7 +60,7 @@ def assign(
         raise Forbidden("Your role may not assign this case.")
     assignee = None
     if username not in (None, ""):
-        if not isinstance(username, str) or len(username) > 64:
+        if not isinstance(username, str) or len(username) > 64 or "\x00" in username:
             raise InvalidFields({"username": ["Must be a user name."]})
         assignee = db.session.execute(
             sa.select(User).where(User.username == username.strip().lower(), User.active.is_(True))
@@ -290,13 +290,20 @@ def download(actor: User, case: Case, access: CaseAccess, sha256: Any) -> tuple[
 
 
 def record_access(
-    actor: User, case: Case, workflow: Workflow, action: str, data: dict[str, Any] | None = None
+    actor: User,
+    case: Case,
+    workflow: Workflow,
+    action: str,
+    data: dict[str, Any] | None = None,
+    *,
+    at: datetime | None = None,
 ) -> None:
     """Record a view, print, export or download in the case's trail.
 
     Views are recorded for workflows that ask for it (confidential ones); prints, exports and
-    downloads always are. The caller loaded the case for writing.
+    downloads always are. The caller loaded the case for writing. `at` is when it happened
+    (a print passes the time it stamps on its pages).
     """
     if action == "view" and not workflow.access.record_views:
         return
-    append_event(case, actor.username, action, data or {})
+    append_event(case, actor.username, action, data or {}, at=at)

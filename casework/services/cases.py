@@ -26,6 +26,7 @@ from casework.models import (
     WorkflowDefinition,
     utcnow,
 )
+from casework.notifications import notify
 from casework.services.access import (
     NO_ACCESS,
     CaseAccess,
@@ -240,7 +241,8 @@ def open_case(
     data: dict[str, Any] = {"workflow": workflow.key, "version": workflow.version, "fields": clean}
     if origin:
         data.update(origin)
-    append_event(case, actor.username, "created", data, to_state=workflow.initial, at=now)
+    event = append_event(case, actor.username, "created", data, to_state=workflow.initial, at=now)
+    notify(case, workflow, event)
     return case
 
 
@@ -523,7 +525,7 @@ def fire(
         changes["due_at"] = _deadline(workflow, to_state, now)
         changes["closed_at"] = now if workflow.states[to_state].terminal else None
     data = {"trigger": trigger, "fields": clean, **firing.event_data}
-    append_event(
+    event = append_event(
         case,
         actor.username,
         "transition",
@@ -533,6 +535,7 @@ def fire(
         at=now,
         changes=changes,
     )
+    notify(case, workflow, event)
     return case
 
 

@@ -57,6 +57,8 @@ def _one(args: Any, name: str) -> str | None:
         return None
     if not isinstance(value, str) or len(value) > 500:
         raise ValueError("Too long.")
+    if "\x00" in value:
+        raise ValueError("Contains a character that is not allowed (NUL).")
     return value
 
 
@@ -92,9 +94,14 @@ def parse_filter(args: Any, *, max_per_page: int = 200) -> CaseFilter:
         value = args.get(name)
         if value not in (None, ""):
             try:
-                setattr(f, name, date.fromisoformat(str(value)))
+                day = date.fromisoformat(str(value))
             except ValueError:
                 errors[name] = ["Use a date such as 2026-03-01."]
+                continue
+            if not 1900 <= day.year <= 2200:
+                errors[name] = ["The year is out of range (1900 to 2200)."]
+            else:
+                setattr(f, name, day)
     sort = args.get("sort")
     if sort not in (None, ""):
         if sort not in SORTS:

@@ -66,6 +66,7 @@ def create_person(name: Any, employee_id: Any, branch: Any = "", username: Any =
 
 def search_people(text: str, limit: int = 20) -> list[Person]:
     """People whose name or employee id contains `text`."""
+    text = text.replace("\x00", "")
     pattern = f"%{text.strip()}%"
     return list(
         db.session.execute(

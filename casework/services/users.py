@@ -68,9 +68,10 @@ def generate_password() -> str:
 
 
 def find_user(username: str) -> User | None:
-    return db.session.execute(
-        sa.select(User).where(User.username == username.strip().lower())
-    ).scalar_one_or_none()
+    name = username.strip().lower()
+    if not USERNAME.match(name):
+        return None  # no such user, and no odd bytes (NUL) sent to the database
+    return db.session.execute(sa.select(User).where(User.username == name)).scalar_one_or_none()
 
 
 def create_user(

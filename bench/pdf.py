@@ -1,0 +1,354 @@
+"""Printed records: Casework's print path against a naive WeasyPrint render of the same data.
+
+    python bench/pdf.py [--runs 5]
+
+Builds a database (a temporary SQLite file, or CASEWORK_DATABASE_URL) holding a short complaint,
+a complaint with 500 events and an employee with 20 violation cases, then times, in one process:
+
+- naive: the same data through a straightforward template (five-column timeline, separate notes,
+  automatic table layout, system fonts, default WeasyPrint options), rendered in process;
+- casework: `casework.printing.documents` as the API runs it (load, authorize, cache, render in
+  a child process, record the print event, stamp, commit). "cold" empties the document cache
+  before every run; "unchanged" prints again a case that has not changed since.
+
+WeasyPrint is imported (and warmed) once before timing; its import time is reported apart.
+Prints one JSON line: medians in seconds, and the machine it ran on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+NAIVE_TEMPLATE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{{ title }}</title>
+<style>
+@page { size: letter; margin: 2cm;
+  @bottom-right { content: "Page " counter(page) " of " counter(pages); }
+  @bottom-left { content: "Generated {{ generated }}"; } }
+body { font-family: serif; font-size: 10pt; }
+table { width: 100%; border-collapse: collapse; }
+th, td { border: 1px solid #999; padding: 3px; vertical-align: top; text-align: left; }
+.record { page-break-before: always; }
+</style></head><body>
+{% if person %}<h1>Employee case history: {{ person.name }}</h1>
+<table><tr><th>Case</th><th>Reported</th><th>Category</th><th>State</th></tr>
+{% for c in cases %}<tr><td>{{ c.number }}</td><td>{{ c.created_at }}</td>
+<td>{{ c.fields.get("category", "") }}</td><td>{{ c.state }}</td></tr>{% endfor %}</table>
+{% endif %}
+{% for c in cases %}<div class="{{ 'record' if person }}">
+<h1>{{ c.number }}: {{ c.title }}</h1>
+<p>{{ library }} · {{ c.workflow_key }} · {{ c.state }}</p>
+<h2>Fields</h2><table>{% for k, v in c.fields.items() %}<tr><th>{{ k }}</th><td>{{ v }}</td></tr>
+{% endfor %}</table>
+<h2>Timeline</h2>
+<table><thead><tr><th>#</th><th>When</th><th>Who</th><th>Action</th><th>From</th><th>To</th>
+<th>Data</th></tr></thead><tbody>
+{% for e in c.events %}<tr><td>{{ e.seq }}</td><td>{{ e.at }}</td><td>{{ e.actor }}</td>
+<td>{{ e.action }}</td><td>{{ e.from_state or "" }}</td><td>{{ e.to_state or "" }}</td>
+<td>{{ e.data }}</td></tr>{% endfor %}</tbody></table>
+<h2>Notes</h2>{% for e in c.events if e.action == "note" %}<p><b>{{ e.actor }}, {{ e.at }}</b><br>
+{{ e.data["text"] }}</p>{% endfor %}
+<p>Chain head: {{ c.head_seq }} {{ c.head_hash }}</p></div>{% endfor %}
+</body></html>"""
+
+
+def median_of(runs: int, fn: Callable[[], Any]) -> float:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - started)
+    return round(statistics.median(times), 4)
+
+
+def build(app: Any) -> dict[str, Any]:
+    """The cases the bench prints; returns their numbers and the employee's id."""
+    from casework.extensions import db
+    from casework.models import utcnow
+    from casework.services import activity, cases
+    from casework.services.people import create_person
+    from casework.services.users import create_user
+
+    with app.app_context():
+        librarian = create_user("librarian", ["librarian_in_charge"], display_name="Luis Ortega")
+        director = create_user("director", ["director"], display_name="Dana Whitfield")
+        create_user("hr", ["hr"], display_name="Harriet Nguyen")
+        reporter = create_user("reporter", ["staff"])
+        start = utcnow() - timedelta(days=400)
+        short = cases.open_case(
+            librarian,
+            "complaint",
+            {
+                "summary": "Story time was cancelled without notice",
+                "channel": "facebook",
+                "patron": "M. Garcia",
+                "content": "Why was story time cancelled? Nobody told us.",
+                "branch": "Main Library",
+            },
+            now=start,
+        )
+        cases.fire(librarian, short, cases.workflow_of(short), _full("librarian_in_charge"), "engage", 1,
+                   {"response": "Apologised on Facebook and posted the new schedule."},
+                   now=start + timedelta(hours=3))
+        activity.add_note(librarian, short, _full(), "Branch manager confirmed the cancellation.",
+                          now=start + timedelta(hours=4))
+        long = cases.open_case(
+            librarian,
+            "complaint",
+            {"summary": "Saturday hours at the Wheelersburg Branch", "channel": "facebook",
+             "patron": "J. Patron", "content": "Why is the branch closed on Saturdays?"},
+            now=start,
+        )
+        workflow = cases.workflow_of(long)
+        for i in range(499):
+            at = start + timedelta(hours=i + 1)
+            if i % 50 == 0:
+                trigger = "engage" if long.state == "received" else (
+                    "reopen" if long.state == "resolved" else "resolve")
+                fields = {"engage": {"response": f"Answered on Facebook (round {i})."},
+                          "reopen": {"reason": f"The patron wrote back (round {i})."},
+                          "resolve": {"resolution": f"Schedule explained (round {i})."}}[trigger]
+                cases.fire(librarian, long, workflow, _full("librarian_in_charge"), trigger, long.version, fields,
+                           now=at)
+            else:
+                activity.add_note(
+                    librarian, long, _full(),
+                    f"Follow-up {i}: called the patron back about the Saturday schedule; they "
+                    "asked for a written answer, which was sent by e-mail the same day.",
+                    now=at,
+                )
+        person = create_person("Jordan Lee", "E2001", "New Boston Branch")
+        categories = ["harassment", "logo_misuse", "unprofessional", "workplace_impact"]
+        for i in range(20):
+            at = start + timedelta(days=i * 10)
+            fields: dict[str, Any] = {
+                "subject": person.id,
+                "category": categories[i % 4],
+                "description": f"A post on a personal account about coworkers ({i}).",
+                "on_duty": "off",
+                "platform": "Facebook",
+            }
+            case = cases.open_case(reporter, "violation", fields, now=at)
+            vworkflow = cases.workflow_of(case)
+            steps = [
+                ("inspect", {"cause": "A staff report.", "findings": f"The post is public ({i})."}),
+                ("review", {"assessment": "Reviewed with the branch manager."}),
+                ("discipline", {"action": "written_warning", "handbook_reference": "4.2"})
+                if i % 2 else ("dismiss", {"reason": "protected_communication",
+                                           "explanation": "Speech on a matter of public concern."}),
+            ]
+            for n, (trigger, given) in enumerate(steps):
+                cases.fire(director, case, vworkflow, _full("director"), trigger, case.version,
+                           given, now=at + timedelta(days=n + 1))
+        db.session.commit()
+        return {"short": short.number, "long": long.number, "person": person.id}
+
+
+def _full(*roles: str) -> Any:
+    from casework.services.access import CaseAccess, Level
+
+    return CaseAccess(Level.FULL, frozenset({"staff", *roles}))
+
+
+def naive_render(app: Any, numbers: list[str], person: Any = None) -> bytes:
+    """The straightforward render: every event, system fonts, WeasyPrint's defaults."""
+    import jinja2
+    import sqlalchemy as sa
+    import weasyprint
+
+    from casework.extensions import db
+    from casework.models import Case, Event
+
+    with app.app_context():
+        shown = []
+        for number in numbers:
+            case = db.session.execute(sa.select(Case).where(Case.number == number)).scalar_one()
+            events = db.session.execute(
+                sa.select(Event).where(Event.case_id == case.id).order_by(Event.seq)
+            ).scalars()
+            shown.append(
+                {
+                    "number": case.number,
+                    "title": case.title,
+                    "workflow_key": case.workflow_key,
+                    "state": case.state,
+                    "created_at": case.created_at,
+                    "fields": case.fields,
+                    "head_seq": case.head_seq,
+                    "head_hash": case.head_hash,
+                    "events": [
+                        {"seq": e.seq, "at": e.at, "actor": e.actor, "action": e.action,
+                         "from_state": e.from_state, "to_state": e.to_state, "data": e.data}
+                        for e in events
+                    ],
+                }
+            )
+        html = jinja2.Environment(autoescape=True).from_string(NAIVE_TEMPLATE).render(
+            cases=shown, person=person, title="Record", library="Library", generated="now"
+        )
+        db.session.rollback()
+    pdf: bytes = weasyprint.HTML(string=html).write_pdf()
+    return pdf
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    runs = args.runs
+
+    from casework import create_app
+    from casework.paths import PACKAGE_DIR
+
+    url = os.environ.get("CASEWORK_DATABASE_URL")
+    folder = tempfile.mkdtemp(prefix="casework-bench-")
+    if not url:
+        url = f"sqlite:///{Path(folder) / 'bench.sqlite'}"
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench"})
+    from flask_migrate import upgrade
+
+    from casework.extensions import db
+
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            db.drop_all()
+            db.session.execute(db.text("DROP TABLE IF EXISTS alembic_version"))
+            db.session.commit()
+        upgrade(directory=str(PACKAGE_DIR / "migrations"))
+    made = build(app)
+
+    started = time.perf_counter()
+    import weasyprint  # noqa: F401  (the import is timed on its own)
+
+    import_seconds = time.perf_counter() - started
+
+    from casework.models import RenderedDocument
+    from casework.printing import documents, render
+    from casework.services.users import find_user
+
+    started = time.perf_counter()
+    render.renderer(render.stylesheet(), str(render.print_folder()))
+    warm_seconds = time.perf_counter() - started
+
+    def print_record(number: str, user: str = "librarian", *, cold: bool) -> None:
+        with app.app_context():
+            if cold:
+                db.session.execute(db.delete(RenderedDocument))
+                db.session.commit()
+            actor = find_user(user)
+            documents.case_record_pdf(actor, number)
+            db.session.commit()
+
+    def print_history(*, cold: bool) -> None:
+        with app.app_context():
+            if cold:
+                db.session.execute(db.delete(RenderedDocument))
+                db.session.commit()
+            documents.employee_history_pdf(find_user("hr"), made["person"])
+            db.session.commit()
+
+    with app.app_context():
+        import sqlalchemy as sa
+
+        from casework.models import Case
+
+        violation_numbers = list(
+            db.session.execute(
+                sa.select(Case.number).where(Case.subject_person_id == made["person"])
+                .order_by(Case.id)
+            ).scalars()
+        )
+
+    class Person:
+        name = "Jordan Lee"
+
+    naive = {
+        "record_1_page": median_of(runs, lambda: naive_render(app, [made["short"]])),
+        "record_500_events": median_of(
+            max(1, runs // 2), lambda: naive_render(app, [made["long"]])
+        ),
+        "history_20_cases": median_of(
+            max(1, runs // 2), lambda: naive_render(app, violation_numbers, Person())
+        ),
+    }
+    ours = {
+        "record_1_page_warm": median_of(runs, lambda: print_record(made["short"], cold=True)),
+        "record_repeat_unchanged": median_of(
+            runs * 4, lambda: print_record(made["short"], cold=False)
+        ),
+        "record_500_events_cold": median_of(runs, lambda: print_record(made["long"], cold=True)),
+        "record_500_events_unchanged": median_of(
+            runs, lambda: print_record(made["long"], cold=False)
+        ),
+        "history_20_cases_cold": median_of(runs, lambda: print_history(cold=True)),
+        "history_20_cases_unchanged": median_of(runs, lambda: print_history(cold=False)),
+    }
+    with app.app_context():
+        pages = {}
+        from pypdf import PdfReader
+        import io
+
+        for key, number in (("record_1_page", made["short"]), ("record_500_events", made["long"])):
+            content = documents.case_record_pdf(find_user("librarian"), number).content
+            pages[key] = len(PdfReader(io.BytesIO(content)).pages)
+        history = documents.employee_history_pdf(find_user("hr"), made["person"]).content
+        pages["history_20_cases"] = len(PdfReader(io.BytesIO(history)).pages)
+        dialect = db.engine.dialect.name
+        db.session.rollback()
+
+    ratios = {
+        "record_1_page": round(naive["record_1_page"] / ours["record_1_page_warm"], 2),
+        "record_500_events": round(
+            naive["record_500_events"] / ours["record_500_events_cold"], 2
+        ),
+        "history_20_cases": round(naive["history_20_cases"] / ours["history_20_cases_cold"], 2),
+    }
+    cpu = ""
+    try:
+        cpu = next(
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        )
+    except (OSError, StopIteration):
+        cpu = platform.processor()
+    print(
+        json.dumps(
+            {
+                "bench": "pdf",
+                "runs": runs,
+                "database": dialect,
+                "pdf_variant": render.PDF_OPTIONS.get("pdf_variant"),
+                "weasyprint_import_s": round(import_seconds, 3),
+                "first_render_setup_s": round(warm_seconds, 3),
+                "naive_s": naive,
+                "casework_s": ours,
+                "speedup_vs_naive": ratios,
+                "pages": pages,
+                "machine": {
+                    "cpus": os.cpu_count(),
+                    "cpu": cpu,
+                    "python": platform.python_version(),
+                    "weasyprint": weasyprint.__version__,
+                    "load_average": [round(x, 2) for x in os.getloadavg()],
+                },
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,248 @@
+"""The deadline sweep: overdue cases get what their workflow file says (escalation, reminders).
+
+`casework sweep` runs `sweep_deadlines` in one transaction, under a lock only one sweep holds at a
+time (SQLite's write lock; a PostgreSQL advisory lock), then sends the outbox. Each overdue case
+is acted on once per deadline: a fired `on_overdue` moves the case out of the state, and a
+reminder leaves an `overdue` event in the trail, so running the sweep again changes nothing more.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from casework.errors import CaseworkError
+from casework.extensions import db
+from casework.models import Case, Event, User
+from casework.notifications.outbox import may_be_told, people_to_tell, queue, told_about
+from casework.notifications.render import local_time
+from casework.notifications.rules import KINDS, OVERDUE, WHEN_REACHED
+from casework.services.audit import append_event, format_at
+from casework.services.cases import fire, load_case, workflow_of
+from casework.services.db import begin_write, is_sqlite
+from casework.services.users import SYSTEM_USERNAME, system_user
+from casework.workflow import Workflow
+from casework.workflow.definition import Deadline
+
+#: The PostgreSQL advisory lock only one sweep holds at a time (a fixed 64-bit number).
+SWEEP_LOCK = int.from_bytes(hashlib.sha256(b"casework sweep").digest()[:8], "big", signed=True)
+
+
+@dataclass(frozen=True)
+class Overdue:
+    """A case past its deadline, with the rule of the workflow version it lives under."""
+
+    case: Case
+    workflow: Workflow
+    rule: Deadline
+    #: Whether the sweep already acted on this deadline (an `overdue` event since the state began).
+    handled: bool
+
+    @property
+    def rule_name(self) -> str:
+        return f"{self.workflow.key} v{self.workflow.version}, states.{self.case.state}.deadline"
+
+    def describe(self) -> str:
+        expects = self.workflow.transitions[self.rule.expects].label.lower()
+        days = self.rule.business_days
+        return (
+            f"{self.workflow.states[self.case.state].label.lower()}, due "
+            f"{local_time(self.case.due_at)} ({self.rule_name}: {expects} within {days} "
+            f"business day{'s' if days != 1 else ''})"
+        )
+
+
+@dataclass(frozen=True)
+class SweepAction:
+    """One thing the sweep did (or, in a dry run, would do) to one case."""
+
+    number: str
+    #: fire (the rule's on_overdue), remind, or problem.
+    what: str
+    detail: str
+    trigger: str | None = None
+    told: tuple[str, ...] = ()
+    dry_run: bool = False
+    #: A confidential case: its line names nothing of it (the output ends up in logs).
+    confidential: bool = False
+
+    def line(self) -> str:
+        would = "would " if self.dry_run else ""
+        fire, remind, tell = (
+            ("fire", "remind", "tell") if self.dry_run else ("fired", "reminded", "told")
+        )
+        if self.confidential:
+            if self.what == "problem":
+                return "PROBLEM: the deadline rule of a confidential case could not be applied"
+            return f"a confidential case {'would be' if self.dry_run else 'was'} acted on"
+        if self.what == "fire":
+            head = f"{would}{fire} {self.trigger!r}"
+        elif self.what == "remind":
+            head = f"{would}{remind}"
+        else:
+            head = "PROBLEM"
+        told = f"; {would}{tell}: {', '.join(self.told)}" if self.told else ""
+        return f"{self.number}: {head}: {self.detail}{told}"
+
+
+def take_sweep_lock() -> None:
+    """Make this transaction the only sweep running; another waits until it commits."""
+    begin_write()
+    if not is_sqlite():
+        db.session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": SWEEP_LOCK})
+
+
+def overdue_cases(now: datetime) -> list[Overdue]:
+    """Open cases whose deadline has passed by `now`, the longest overdue first."""
+    handled = (
+        sa.select(Event.id)
+        .where(
+            Event.case_id == Case.id,
+            Event.action == "overdue",
+            Event.at >= Case.state_entered_at,
+        )
+        .exists()
+    )
+    rows = db.session.execute(
+        sa.select(Case, handled)
+        .where(Case.due_at < now, Case.closed_at.is_(None))
+        .order_by(Case.due_at, Case.id)
+    )
+    found = []
+    for case, done in rows:
+        workflow = workflow_of(case)
+        rule = workflow.states[case.state].deadline
+        if rule is not None:
+            found.append(Overdue(case, workflow, rule, bool(done)))
+    return found
+
+
+def reminder_recipients(
+    item: Overdue, exclude: Iterable[str] = (), *, assignee_only: bool = False
+) -> list[User]:
+    """Who hears that a case is overdue: its assignee; when nobody is assigned (and the rule
+    fires no transition that tells someone anyway), whoever may fire the expected transition."""
+    case, workflow = item.case, item.workflow
+    skip = set(exclude) | {SYSTEM_USERNAME}
+    if case.assignee is not None:
+        assignee = case.assignee
+        told = assignee.username not in skip and may_be_told(assignee, OVERDUE, case, workflow, ())
+        return [assignee] if told else []
+    if assignee_only:
+        return []
+    roles = workflow.transitions[item.rule.expects].roles_from(case.state)
+    return [u for u in people_to_tell(OVERDUE, case, workflow, roles) if u.username not in skip]
+
+
+def _record_overdue(item: Overdue, now: datetime) -> None:
+    """The `overdue` event: the deadline passed, under which rule, and what the sweep does."""
+    case, rule = item.case, item.rule
+    append_event(
+        case,
+        SYSTEM_USERNAME,
+        "overdue",
+        {
+            "rule": f"states.{case.state}.deadline",
+            "workflow": item.workflow.key,
+            "workflow_version": item.workflow.version,
+            "business_days": rule.business_days,
+            "expects": rule.expects,
+            "due_at": format_at(case.due_at) if case.due_at else None,
+            "then": rule.on_overdue or "remind",
+        },
+        at=now,
+    )
+
+
+def _remind(
+    item: Overdue, now: datetime, due: str, *, moved: bool, exclude: Iterable[str] = ()
+) -> list[str]:
+    """Queue the overdue notice; `moved` when the rule's on_overdue has just moved the case on."""
+    users = reminder_recipients(item, exclude, assignee_only=moved)
+    facts = {
+        "expects": item.workflow.transitions[item.rule.expects].label.lower(),
+        "business_days": item.rule.business_days,
+        "due_was": due,
+        "moved": moved,
+    }
+    queue(KINDS[OVERDUE], item.case, item.workflow, users, at=now, facts=facts)
+    return [u.username for u in users]
+
+
+def _act(found: Overdue, system: User, now: datetime) -> SweepAction | None:
+    """Apply the rule to one overdue case, locked and checked again first."""
+    case, workflow, access = load_case(system, found.case.number, write=True)
+    if case.state != found.case.state or case.due_at is None or case.due_at >= now:
+        return None  # someone acted on it since it was found
+    item = Overdue(case, workflow, found.rule, found.handled)
+    rule, number = item.rule, case.number
+    detail, due = item.describe(), local_time(case.due_at)
+    problem = None
+    if rule.on_overdue:
+        try:
+            # A savepoint: a refusal undoes this case's events only, not the whole sweep.
+            with db.session.begin_nested():
+                _record_overdue(item, now)
+                fields = dict(rule.overdue_fields)
+                fire(system, case, workflow, access, rule.on_overdue, case.version, fields, now=now)
+        except CaseworkError as exc:
+            problem = f"could not fire {rule.on_overdue!r}: {exc.message}"
+        else:
+            escalated_to = told_about(case, now)
+            reminded = _remind(item, now, due, moved=True, exclude=escalated_to)
+            told_all = tuple(escalated_to + reminded)
+            return SweepAction(number, "fire", detail, rule.on_overdue, told_all)
+    if item.handled:
+        return SweepAction(number, "problem", problem) if problem else None
+    _record_overdue(item, now)
+    told = tuple(_remind(item, now, due, moved=False))
+    if problem:
+        return SweepAction(number, "problem", f"{problem}; reminded instead", told=told)
+    return SweepAction(number, "remind", detail, told=told)
+
+
+def _preview(item: Overdue) -> SweepAction | None:
+    """What `_act` would do, without doing it."""
+    case, workflow, rule = item.case, item.workflow, item.rule
+    if rule.on_overdue:
+        dest = workflow.transitions[rule.on_overdue].dest
+        kind = WHEN_REACHED.get((workflow.key, dest))
+        told = (
+            [u.username for u in people_to_tell(kind, case, workflow, KINDS[kind].roles)]
+            if kind
+            else []
+        )
+        told += [u.username for u in reminder_recipients(item, told, assignee_only=True)]
+        return SweepAction(
+            case.number, "fire", item.describe(), rule.on_overdue, tuple(told), dry_run=True
+        )
+    if item.handled:
+        return None
+    told = [u.username for u in reminder_recipients(item)]
+    return SweepAction(case.number, "remind", item.describe(), told=tuple(told), dry_run=True)
+
+
+def sweep_deadlines(now: datetime, *, dry_run: bool = False) -> list[SweepAction]:
+    """Act on every overdue case as its workflow says; with `dry_run`, only say what would be done.
+
+    Runs in the caller's transaction and does not commit; it takes the sweep lock first, so a
+    second sweep waits and then finds nothing left to do.
+    """
+    if not dry_run:
+        take_sweep_lock()
+        system = system_user()
+    actions = []
+    for found in overdue_cases(now):
+        if dry_run:
+            action = _preview(found)
+        elif found.handled and not found.rule.on_overdue:
+            continue
+        else:
+            action = _act(found, system, now)
+        if action is not None:
+            actions.append(replace(action, confidential=found.workflow.access.confidential))
+    return actions

@@ -1,0 +1,26 @@
+"""E-mail notifications: queued in the outbox with the event that causes them, sent by the sweep."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from casework.notifications.rules import WHEN_REACHED
+
+if TYPE_CHECKING:
+    from casework.models import Case, Event
+    from casework.workflow import Workflow
+
+
+def notify(case: Case, workflow: Workflow, event: Event) -> None:
+    """Queue the e-mails an event calls for, in the event's own transaction.
+
+    Called for every creation and transition; costs a dictionary lookup when nobody is to be told.
+    """
+    if event.to_state is None or event.to_state == event.from_state:
+        return
+    kind = WHEN_REACHED.get((case.workflow_key, event.to_state))
+    if kind is None:
+        return
+    from casework.notifications.outbox import queue_for_event
+
+    queue_for_event(kind, case, workflow, event)

@@ -1,0 +1,182 @@
+"""Choosing who is told, and writing their e-mails to the outbox in the caller's transaction."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from casework.extensions import db
+from casework.models import Case, Event, OutboxMessage, User, UserRole
+from casework.notifications.render import render_mail
+from casework.notifications.rules import KINDS, Kind
+from casework.services.access import case_access
+from casework.services.users import SYSTEM_USERNAME
+from casework.workflow import Workflow
+
+#: One address, no display name, nothing that could break out of a mail header.
+ADDRESS = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+$")
+
+
+def optouts(user: User) -> set[str]:
+    """The kinds of notification a user has turned off."""
+    return {k.strip() for k in (user.mail_optout or "").split(",") if k.strip()}
+
+
+def mailable(user: User, kind: str) -> bool:
+    """Whether an e-mail of this kind can and may go to the user."""
+    return (
+        user.active
+        and user.username != SYSTEM_USERNAME
+        and bool(user.email and ADDRESS.match(user.email))
+        and kind not in optouts(user)
+    )
+
+
+def may_be_told(
+    user: User, kind: str, case: Case, workflow: Workflow, roles: Iterable[str]
+) -> bool:
+    """Whether the user may be told about the case: mailable, and sees it in full holding one of
+    `roles` on it (any role when `roles` is empty). The subject of a case never sees it, so is
+    never told."""
+    if not mailable(user, kind):
+        return False
+    access = case_access(user, case, workflow)
+    if not access.full:
+        return False
+    wanted = set(roles)
+    return not wanted or bool(access.roles & wanted)
+
+
+def people_to_tell(
+    kind: str,
+    case: Case,
+    workflow: Workflow,
+    roles: Iterable[str],
+    *,
+    exclude: str | None = None,
+) -> list[User]:
+    """Users holding one of `roles` on the case (stand-ins included) who may be told of it.
+
+    `exclude` names the user whose action it was: nobody is told of what they did themselves.
+    """
+    wanted = set(roles)
+    holders = wanted | {
+        deputy for role, deputy in workflow.access.stand_in.items() if role in wanted
+    }
+    if not holders:
+        return []
+    users = db.session.execute(
+        sa.select(User)
+        .where(
+            User.id.in_(sa.select(UserRole.user_id).where(UserRole.role.in_(sorted(holders)))),
+            User.active.is_(True),
+            User.email.is_not(None),
+        )
+        .order_by(User.username)
+    ).scalars()
+    return [
+        u for u in users if u.username != exclude and may_be_told(u, kind, case, workflow, wanted)
+    ]
+
+
+def queue(
+    kind: Kind,
+    case: Case,
+    workflow: Workflow,
+    recipients: Iterable[User],
+    *,
+    at: datetime,
+    facts: dict[str, Any] | None = None,
+) -> list[OutboxMessage]:
+    """Write one e-mail per recipient to the outbox, rendered now, to be sent by the sweep."""
+    rows = []
+    for user in recipients:
+        assert user.email is not None
+        mail = render_mail(kind, case, workflow, user, facts or {})
+        row = OutboxMessage(
+            kind=kind.key,
+            case_id=case.id,
+            user_id=user.id,
+            recipient=user.email,
+            subject=mail.subject,
+            body_text=mail.text,
+            body_html=mail.html,
+            status="pending",
+            attempts=0,
+            next_attempt_at=at,
+            last_error="",
+            created_at=at,
+        )
+        db.session.add(row)
+        rows.append(row)
+    return rows
+
+
+def actor_name(username: str) -> str:
+    """How an e-mail names whoever did something."""
+    if username == SYSTEM_USERNAME:
+        return "Casework (automatic)"
+    name = db.session.execute(
+        sa.select(User.display_name).where(User.username == username)
+    ).scalar_one_or_none()
+    return name or username
+
+
+def queue_for_event(kind_key: str, case: Case, workflow: Workflow, event: Event) -> None:
+    """Queue a notification of `kind_key` about an event to everyone it is for."""
+    kind = KINDS[kind_key]
+    recipients = people_to_tell(kind.key, case, workflow, kind.roles, exclude=event.actor)
+    if not recipients:
+        return
+    facts = {"by": actor_name(event.actor), "automatic": event.actor == SYSTEM_USERNAME}
+    queue(kind, case, workflow, recipients, at=event.at, facts=facts)
+
+
+def told_about(case: Case, at: datetime) -> list[str]:
+    """Usernames of those an e-mail about the case was queued for at `at` (in this transaction
+    or before)."""
+    rows = db.session.execute(
+        sa.select(User.username)
+        .join(OutboxMessage, OutboxMessage.user_id == User.id)
+        .where(OutboxMessage.case_id == case.id, OutboxMessage.created_at == at)
+        .order_by(User.username)
+    ).scalars()
+    return list(dict.fromkeys(rows))
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    """A pending or failed message as the administrator sees it (no case content)."""
+
+    message: OutboxMessage
+    #: The kind, unless the case is confidential: even that would say what kind of case it is.
+    kind_label: str
+
+
+def undelivered(limit: int = 200) -> tuple[list[OutboxRow], dict[str, int]]:
+    """Failed messages, then pending ones, newest first; and how many there are of each status."""
+    counts = {
+        status: int(n)
+        for status, n in db.session.execute(
+            sa.select(OutboxMessage.status, sa.func.count()).group_by(OutboxMessage.status)
+        )
+    }
+    failed_first = sa.case((OutboxMessage.status == "failed", 0), else_=1)
+    rows = db.session.execute(
+        sa.select(OutboxMessage, Case.confidential)
+        .outerjoin(Case, Case.id == OutboxMessage.case_id)
+        .where(OutboxMessage.status.in_(("pending", "failed")))
+        .order_by(failed_first, OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
+        .limit(limit)
+    )
+    out = []
+    for message, confidential in rows:
+        kind = KINDS.get(message.kind)
+        label = "—" if confidential or kind is None else kind.label
+        out.append(OutboxRow(message, label))
+    return out, counts

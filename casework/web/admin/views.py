@@ -1,0 +1,116 @@
+"""User administration pages (administrators only)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import flash, redirect, render_template, request, url_for
+
+from casework import auth
+from casework.errors import InvalidFields, NotFound
+from casework.extensions import db
+from casework.models import User
+from casework.services.users import create_user, generate_password
+from casework.web import Page
+from casework.web.actor import actor, require_role
+from casework.web.admin import bp
+from casework.web.admin.forms import NewUserForm, UserForm
+from casework.web.admin.operations import clean_profile, refuse_self_lockout, update_user
+
+
+def administrator() -> User:
+    user = actor()
+    require_role(user, {"admin"}, "Only an administrator manages user accounts.")
+    return user
+
+
+def load_user(user_id: int) -> User:
+    found = db.session.get(User, user_id) if user_id < 2**31 else None
+    if found is None or found.username == "system":
+        raise NotFound("There is no such user.")
+    return found
+
+
+def _show_errors(form: UserForm, exc: InvalidFields) -> None:
+    for name, messages in exc.fields.items():
+        target = name if name in form else "roles"
+        form[target].errors = list(messages)
+
+
+@bp.get("/users")
+def users() -> str:
+    administrator()
+    everyone = db.session.execute(
+        sa.select(User).where(User.username != "system").order_by(User.username)
+    ).scalars()
+    return render_template("admin/users.html", users=list(everyone))
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+def new_user() -> Page:
+    administrator()
+    form = NewUserForm()
+    if request.method == "POST" and form.validate():
+        try:
+            name, address = clean_profile(form.display_name.data, form.email.data)
+            password = generate_password()
+            user = create_user(
+                form.username.data,
+                list(form.roles.data or []),
+                password=password,
+                display_name=name,
+                email=address,
+                must_change_password=True,
+            )
+        except InvalidFields as exc:
+            _show_errors(form, exc)
+            return render_template("admin/new_user.html", form=form), 422
+        return render_template("admin/password.html", user=user, password=password, new=True)
+    return render_template("admin/new_user.html", form=form)
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+def user(user_id: int) -> Page:
+    admin = administrator()
+    target = load_user(user_id)
+    form = UserForm(
+        display_name=target.display_name, email=target.email, roles=target.assigned_roles
+    )
+    if request.method == "POST" and form.validate():
+        try:
+            update_user(admin, target, form.display_name.data, form.email.data, form.roles.data)
+        except InvalidFields as exc:
+            _show_errors(form, exc)
+            return render_template("admin/user.html", user=target, form=form), 422
+        flash(f"{target.username} is saved.", "success")
+        return redirect(url_for("admin.user", user_id=target.id))
+    return render_template("admin/user.html", user=target, form=form)
+
+
+@bp.post("/users/<int:user_id>/active")
+def set_active(user_id: int) -> Page:
+    admin = administrator()
+    target = load_user(user_id)
+    enable = request.form.get("active") == "1"
+    if not enable:
+        refuse_self_lockout(admin, target)
+    auth.set_active(target, enable)
+    state = "enabled" if enable else "disabled; every session of theirs has ended"
+    flash(f"{target.username} is {state}.", "success")
+    return redirect(url_for("admin.user", user_id=target.id))
+
+
+@bp.post("/users/<int:user_id>/password")
+def reset_password(user_id: int) -> str:
+    administrator()
+    target = load_user(user_id)
+    password = auth.reset_password(target)
+    return render_template("admin/password.html", user=target, password=password, new=False)
+
+
+@bp.post("/users/<int:user_id>/sessions")
+def end_sessions(user_id: int) -> Page:
+    administrator()
+    target = load_user(user_id)
+    auth.end_sessions(target)
+    flash(f"Every session of {target.username} has ended.", "success")
+    return redirect(url_for("admin.user", user_id=target.id))

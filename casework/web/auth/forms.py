@@ -1,0 +1,17 @@
+"""Forms for signing in and changing a password."""
+
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+
+
+class SignInForm(FlaskForm):
+    username = StringField("User name")
+    password = PasswordField("Password")
+
+
+class PasswordForm(FlaskForm):
+    current_password = PasswordField("Current password")
+    new_password = PasswordField(
+        "New password", description="At least 10 characters. A short sentence is easy to remember."
+    )
+    confirm_password = PasswordField("New password again")

@@ -1,0 +1,164 @@
+"""The search page's filter choices and the CSV export of a result list."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+
+from casework.extensions import db
+from casework.models import Case, User
+from casework.services import activity, cases, listing
+from casework.services.access import visible_clause
+from casework.services.context import library
+from casework.web.display import CaseRow, case_rows, local_time
+
+#: Rows one export may hold; the page says so when a list is longer.
+EXPORT_MAX = 5000
+#: Filters the search form sends, in the order shareable links carry them.
+FILTER_NAMES = (
+    "q",
+    "workflow",
+    "state",
+    "assignee",
+    "branch",
+    "overdue",
+    "opened_from",
+    "opened_to",
+    "sort",
+    "per_page",
+)
+SORT_LABELS = {
+    "-created_at": "Newest first",
+    "created_at": "Oldest first",
+    "-updated_at": "Recently changed",
+    "updated_at": "Least recently changed",
+    "due_at": "Due soonest",
+}
+UI_PER_PAGE = 25
+
+
+def parse(args: Mapping[str, Any]) -> listing.CaseFilter:
+    """The filter a page asks for (`InvalidFields` names bad parameters)."""
+    f = listing.parse_filter(args, max_per_page=int(current_app.config["PER_PAGE_MAX"]))
+    if not args.get("per_page"):
+        f.per_page = UI_PER_PAGE
+    return f
+
+
+def shared_args(args: Mapping[str, Any]) -> dict[str, str]:
+    """The filters of this list, to build links to its other pages and its export."""
+    out = {}
+    for name in FILTER_NAMES:
+        value = args.get(name)
+        if isinstance(value, str) and value and len(value) <= 500:
+            out[name] = value
+    return out
+
+
+@dataclass
+class FilterChoices:
+    workflows: list[tuple[str, str]]
+    states: list[tuple[str, list[tuple[str, str]]]]
+    assignees: list[tuple[str, str]]
+    branches: list[str]
+    sorts: list[tuple[str, str]]
+
+
+def filter_choices(user: User) -> FilterChoices:
+    """What the search form offers: only branches and people of cases the user may see."""
+    lib = library()
+    workflows = [(w.key, w.title) for w in lib.workflows]
+    states = [(w.title, [(s.name, s.label) for s in w.states.values()]) for w in lib.workflows]
+    visible = visible_clause(user, receipts=False)
+    branches = list(
+        db.session.execute(
+            sa.select(Case.branch)
+            .where(visible, Case.branch.is_not(None))
+            .distinct()
+            .order_by(Case.branch)
+            .limit(200)
+        ).scalars()
+    )
+    assignees = [
+        (name, display or name)
+        for name, display in db.session.execute(
+            sa.select(User.username, User.display_name)
+            .where(User.id.in_(sa.select(Case.assignee_id).where(visible)))
+            .order_by(User.display_name)
+        )
+    ]
+    return FilterChoices(
+        workflows, states, assignees, [b for b in branches if b], list(SORT_LABELS.items())
+    )
+
+
+def matching_cases(user: User, f: listing.CaseFilter, now: datetime) -> Iterator[Case]:
+    """Every case of a list, page after page by keyset, up to `EXPORT_MAX`."""
+    f = replace(f, per_page=200, cursor=None, page=1)
+    given = 0
+    while True:
+        page = listing.list_cases(user, f, now=now)
+        for case in page.items:
+            if given >= EXPORT_MAX:
+                return
+            given += 1
+            yield case
+        if not page.next_cursor:
+            return
+        f = replace(f, cursor=page.next_cursor)
+
+
+EXPORT_COLUMNS = (
+    "number",
+    "workflow",
+    "title",
+    "state",
+    "assignee",
+    "branch",
+    "opened",
+    "due",
+    "overdue",
+)
+
+
+def _cell(value: str) -> str:
+    # A spreadsheet would run a cell that starts like a formula.
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def export_rows(user: User, f: listing.CaseFilter, now: datetime) -> tuple[list[CaseRow], str]:
+    """The rows of an export and its CSV text; each confidential case records the export."""
+    found = list(matching_cases(user, f, now))
+    rows = case_rows(user, found, now)
+    for case in found:
+        if case.confidential:
+            locked, workflow, _ = cases.load_case(user, case.number, write=True)
+            activity.record_access(user, locked, workflow, "export", {"format": "csv"})
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(EXPORT_COLUMNS)
+    for row in rows:
+        writer.writerow(
+            [
+                _cell(v)
+                for v in (
+                    row.number,
+                    row.workflow,
+                    row.title,
+                    row.state_label,
+                    row.assignee,
+                    row.branch,
+                    local_time(row.opened),
+                    local_time(row.due),
+                    "yes" if row.overdue else "no",
+                )
+            ]
+        )
+    return rows, out.getvalue()

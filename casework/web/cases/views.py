@@ -1,0 +1,322 @@
+"""Case pages: load the case as the user may see it, authorize, act, and show the result."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from wtforms.fields.choices import SelectChoice
+
+from casework.errors import CaseworkError, Conflict, InvalidFields, NotFound, Refused
+from casework.extensions import db
+from casework.models import Case, User, utcnow
+from casework.services import activity, cases, listing
+from casework.services.access import CaseAccess, Level, case_access
+from casework.services.context import library
+from casework.web import Page, display
+from casework.web.actor import actor
+from casework.web.cases import bp, results
+from casework.web.cases.forms import AssignForm, EvidenceForm, LinkForm, NoteForm
+from casework.web.fieldforms import FieldsForm, fields_form, transition_form
+from casework.workflow import Workflow
+
+# --- intake -----------------------------------------------------------------------------------
+
+
+def openable(user: User) -> list[Workflow]:
+    """The workflows whose cases the user may open."""
+    return [w for w in library().workflows if user.roles & set(w.access.intake)]
+
+
+@bp.get("/cases/new")
+def new_case() -> str:
+    user = actor()
+    return render_template("cases/new.html", workflows=openable(user))
+
+
+@bp.route("/cases/new/<key>", methods=["GET", "POST"])
+def intake(key: str) -> Page:
+    user = actor()
+    workflow = next((w for w in openable(user) if w.key == key), None)
+    if workflow is None:
+        raise NotFound("There is no such kind of case that you can open.")
+    form = fields_form(workflow.fields, user, name="IntakeForm")
+    if request.method == "POST" and form.validate():
+        try:
+            case = cases.open_case(user, workflow.key, form.values())
+        except CaseworkError as exc:
+            form.show_errors(exc)
+            return render_template("cases/intake.html", workflow=workflow, form=form), 422
+        flash(f"{case.number} is opened.", "success")
+        return redirect(url_for("cases.case_page", number=case.number))
+    return render_template("cases/intake.html", workflow=workflow, form=form)
+
+
+# --- the case page ----------------------------------------------------------------------------
+
+
+def assignable_users(case: Case, workflow: Workflow) -> list[User]:
+    """Active users who can see the case in full: the only ones it may be given to."""
+    users = db.session.execute(
+        sa.select(User)
+        .where(User.active.is_(True), User.username != "system")
+        .order_by(User.display_name, User.username)
+    ).scalars()
+    return [u for u in users if case_access(u, case, workflow).full]
+
+
+def render_case(
+    user: User,
+    case: Case,
+    workflow: Workflow,
+    access: CaseAccess,
+    *,
+    status: int = 200,
+    note_form: NoteForm | None = None,
+    evidence_form: EvidenceForm | None = None,
+    link_form: LinkForm | None = None,
+    assign_form: AssignForm | None = None,
+) -> tuple[str, int]:
+    """The case page: the receipt alone for a reporter, everything for a reader."""
+    if access.level is Level.RECEIPT:
+        return render_template("cases/receipt.html", case=case, workflow=workflow), status
+    now = utcnow()
+    offered = cases.offers(user, case, workflow, access)
+    manage = activity.may_manage(access, workflow)
+    if assign_form is None:
+        assign_form = AssignForm(
+            formdata=None, username=case.assignee.username if case.assignee else ""
+        )
+    if manage:
+        assign_form.username.choices = [SelectChoice("", "Nobody")] + [
+            SelectChoice(u.username, f"{u.name} ({u.username})")
+            for u in assignable_users(case, workflow)
+        ]
+    state = workflow.states[case.state]
+    due_note = ""
+    if state.deadline is not None:
+        expected = workflow.transitions.get(state.deadline.expects)
+        action = expected.label if expected else state.deadline.expects
+        due_note = f"{action} within {state.deadline.business_days} business days"
+    forms = [
+        (note_form, "text", "Note"),
+        (evidence_form, "evidence-file", "Evidence file"),
+        (link_form, "number", "Case number"),
+        (assign_form, "username", "Assign to"),
+    ]
+    page_errors = [
+        (dom_id, label, " ".join(e for f in form for e in f.errors))
+        for form, dom_id, label in forms
+        if form is not None and any(f.errors for f in form)
+    ]
+    return render_template(
+        "cases/case.html",
+        case=case,
+        workflow=workflow,
+        state=state,
+        due_note=due_note,
+        page_errors=page_errors,
+        overdue=case.is_overdue(now),
+        fields=display.show_fields(workflow.fields, case.fields),
+        available=[o.transition for o in offered if not o.blocked],
+        blocked=[(o.transition, o.blocked) for o in offered if o.blocked],
+        links=activity.linked_numbers(user, case),
+        files=activity.attachments(case),
+        timeline=display.timeline(case, workflow),
+        manage=manage,
+        note_form=note_form or NoteForm(formdata=None),
+        evidence_form=evidence_form or EvidenceForm(formdata=None),
+        link_form=link_form or LinkForm(formdata=None),
+        assign_form=assign_form,
+    ), status
+
+
+@bp.get("/cases/<number>")
+def case_page(number: str) -> Page:
+    user = actor()
+    case, workflow, access = cases.load_case(user, number, write=cases.records_views(number))
+    if access.full:
+        activity.record_access(user, case, workflow, "view")
+    return render_case(user, case, workflow, access)
+
+
+# --- transitions ------------------------------------------------------------------------------
+
+
+def _version(raw: Any) -> int | None:
+    text = raw.strip() if isinstance(raw, str) else ""
+    return int(text) if text.isdigit() and len(text) < 10 else None
+
+
+def conflict_page(case: Case, workflow: Workflow, exc: Conflict, entered: list[Any]) -> Page:
+    """The stale-page answer: what the case is now, and what the user typed (not saved)."""
+    return render_template(
+        "cases/conflict.html",
+        case=case,
+        workflow=workflow,
+        state=workflow.states[case.state],
+        message=exc.message,
+        entered=[s for s in entered if s.text],
+    ), 409
+
+
+@bp.route("/cases/<number>/transitions/<trigger>", methods=["GET", "POST"])
+def transition(number: str, trigger: str) -> Page:
+    user = actor()
+    posting = request.method == "POST"
+    case, workflow, access = cases.load_case(user, number, write=posting)
+    cases.require_full(access)
+    target = workflow.transitions.get(trigger)
+    if target is None:
+        raise NotFound(f"{workflow.title} cases have no such action.")
+    seen = _version(request.form.get("version") if posting else request.args.get("version"))
+    stale = Conflict(f"{case.number} changed since you opened it.", current=case)
+    form = transition_form(target.fields, user, seen if seen is not None else case.version)
+    page = {"case": case, "workflow": workflow, "transition": target, "form": form}
+    if not posting:
+        if seen is not None and seen != case.version:
+            return conflict_page(case, workflow, stale, [])
+        offer = next(
+            (o for o in cases.offers(user, case, workflow, access) if o.transition is target), None
+        )
+        if offer is None:
+            state = workflow.states[case.state].label.lower()
+            raise Refused(f"You cannot do this ({target.label.lower()}) while it is {state}.")
+        return render_template("cases/transition.html", blocked=offer.blocked, **page)
+    if not form.validate():
+        return render_template("cases/transition.html", blocked=None, **page), 400
+    try:
+        cases.fire(user, case, workflow, access, trigger, seen, form.values())
+    except Conflict as exc:
+        return conflict_page(case, workflow, exc, display.show_fields(target.fields, _given(form)))
+    except (InvalidFields, Refused) as exc:
+        if "version" in exc.fields:
+            return conflict_page(case, workflow, stale, [])
+        form.show_errors(exc)
+        return render_template("cases/transition.html", blocked=None, **page), 422
+    state_label = workflow.states[case.state].label.lower()
+    flash(f"{target.label}: done. {case.number} is now {state_label}.", "success")
+    return redirect(url_for("cases.case_page", number=case.number))
+
+
+def _given(form: FieldsForm) -> dict[str, Any]:
+    return {k: v for k, v in form.values().items() if v not in ("", [], None)}
+
+
+# --- notes, evidence, links, assignment -------------------------------------------------------
+
+
+def _back(case: Case, message: str, anchor: str) -> Page:
+    flash(message, "success")
+    return redirect(url_for("cases.case_page", number=case.number, _anchor=anchor))
+
+
+@bp.post("/cases/<number>/notes")
+def add_note(number: str) -> Page:
+    user = actor()
+    case, workflow, access = cases.load_case(user, number, write=True)
+    form = NoteForm()
+    if form.validate():
+        try:
+            activity.add_note(user, case, access, form.text.data)
+        except InvalidFields as exc:
+            form.text.errors = exc.fields.get("text", [exc.message])
+            return render_case(user, case, workflow, access, status=422, note_form=form)
+        return _back(case, "Your note is added.", "timeline")
+    return render_case(user, case, workflow, access, status=400, note_form=form)
+
+
+@bp.post("/cases/<number>/evidence")
+def add_evidence(number: str) -> Page:
+    user = actor()
+    case, workflow, access = cases.load_case(user, number, write=True)
+    form = EvidenceForm()
+    upload = form.file.data if form.validate() else None
+    if upload is None or not getattr(upload, "filename", None):
+        form.file.errors = ["Choose a file to attach."]
+        return render_case(user, case, workflow, access, status=422, evidence_form=form)
+    try:
+        stored = activity.attach(user, case, access, upload.filename, upload.stream)
+    except CaseworkError as exc:
+        if exc.status == 403:
+            raise
+        form.file.errors = exc.fields.get("file", [exc.message])
+        return render_case(user, case, workflow, access, status=exc.status, evidence_form=form)
+    return _back(case, f"{stored.name} is attached.", "evidence")
+
+
+@bp.post("/cases/<number>/links")
+def add_link(number: str) -> Page:
+    user = actor()
+    case, workflow, access = cases.load_case(user, number, write=True)
+    form = LinkForm()
+    if form.validate():
+        try:
+            other = activity.link(user, case, workflow, access, form.number.data)
+        except InvalidFields as exc:
+            form.number.errors = exc.fields.get("number", [exc.message])
+            return render_case(user, case, workflow, access, status=422, link_form=form)
+        return _back(case, f"{case.number} is linked to {other.number}.", "links")
+    return render_case(user, case, workflow, access, status=400, link_form=form)
+
+
+@bp.post("/cases/<number>/assignee")
+def assign(number: str) -> Page:
+    user = actor()
+    case, workflow, access = cases.load_case(user, number, write=True)
+    form = AssignForm()
+    if form.validate():
+        try:
+            activity.assign(user, case, workflow, access, form.username.data)
+        except InvalidFields as exc:
+            form.username.errors = exc.fields.get("username", [exc.message])
+            return render_case(user, case, workflow, access, status=422, assign_form=form)
+        who = case.assignee.name if case.assignee else "nobody"
+        return _back(case, f"{case.number} is assigned to {who}.", "assignment")
+    return render_case(user, case, workflow, access, status=400, assign_form=form)
+
+
+# --- search and export ------------------------------------------------------------------------
+
+
+@bp.get("/cases")
+def search() -> Page:
+    user = actor()
+    args = results.shared_args(request.args)
+    try:
+        f = results.parse(request.args)
+    except InvalidFields as exc:
+        return render_template(
+            "cases/search.html",
+            args=args,
+            errors=exc.fields,
+            choices=results.filter_choices(user),
+            page=None,
+            rows=[],
+        ), 400
+    now = utcnow()
+    page = listing.list_cases(user, f, now=now)
+    return render_template(
+        "cases/search.html",
+        args=args,
+        errors={},
+        choices=results.filter_choices(user),
+        page=page,
+        rows=display.case_rows(user, page.items, now),
+    )
+
+
+@bp.get("/cases/export.csv")
+def export() -> Page:
+    user = actor()
+    try:
+        f = results.parse(request.args)
+    except InvalidFields as exc:
+        abort(400, description="; ".join(f"{k}: {' '.join(v)}" for k, v in exc.fields.items()))
+    now = utcnow()
+    _, text = results.export_rows(user, f, now)
+    stamp = now.astimezone(library().tz).strftime("%Y-%m-%d")
+    response = Response(text, mimetype="text/csv")
+    response.headers.set("Content-Disposition", "attachment", filename=f"cases-{stamp}.csv")
+    return response

@@ -1,0 +1,24 @@
+"""The dashboard page."""
+
+from __future__ import annotations
+
+from flask import render_template
+
+from casework.models import utcnow
+from casework.web.actor import actor
+from casework.web.dashboard import bp, figures
+
+
+@bp.get("/dashboard")
+def dashboard() -> str:
+    user = actor()
+    now = utcnow()
+    weekly = figures.opened_per_week(user, now)
+    return render_template(
+        "dashboard/dashboard.html",
+        counts=figures.counts(user),
+        overdue=figures.overdue_count(user, now),
+        engage=figures.describe_span(figures.median_time_to_engage(user)),
+        weekly=weekly,
+        chart=figures.chart_svg(weekly),
+    )

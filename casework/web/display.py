@@ -1,0 +1,357 @@
+"""How cases, fields and audit events read on a page: labels, local times and timeline entries."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask, current_app, url_for
+from werkzeug.routing import BuildError
+
+from casework.extensions import db
+from casework.models import Case, Event, Person, User
+from casework.services.context import library
+from casework.workflow import Workflow
+from casework.workflow.definition import ROLE_LABELS, FieldDef
+
+
+def local_time(moment: datetime | None) -> str:
+    """A moment as the library reads it: its own time zone, e.g. "Mar 3, 2026, 2:30 PM"."""
+    if moment is None:
+        return ""
+    return moment.astimezone(library().tz).strftime("%b %-d, %Y, %-I:%M %p")
+
+
+def local_date(moment: datetime | date | None) -> str:
+    if moment is None:
+        return ""
+    if isinstance(moment, datetime):
+        moment = moment.astimezone(library().tz).date()
+    return moment.strftime("%b %-d, %Y")
+
+
+def iso_time(moment: datetime | None) -> str:
+    return moment.isoformat() if moment else ""
+
+
+def role_label(role: str) -> str:
+    return ROLE_LABELS.get(role, role.replace("_", " "))
+
+
+def role_list(roles: Iterable[str]) -> str:
+    return ", ".join(role_label(r) for r in roles if r != "system")
+
+
+def has_endpoint(name: str) -> bool:
+    """Whether a page exists (pages owned by optional parts link only when they are there)."""
+    try:
+        url_for(name)
+    except BuildError:
+        return False
+    return True
+
+
+@dataclass
+class Shown:
+    """One labelled value as a page shows it."""
+
+    label: str
+    text: str
+    href: str | None = None
+    multiline: bool = False
+
+
+def people_names(ids: Iterable[int]) -> dict[int, str]:
+    wanted = {i for i in ids if isinstance(i, int)}
+    if not wanted:
+        return {}
+    rows = db.session.execute(
+        sa.select(Person.id, Person.name, Person.employee_id).where(Person.id.in_(wanted))
+    )
+    return {pid: f"{name} ({employee_id})" for pid, name, employee_id in rows}
+
+
+def user_names(usernames: Iterable[str]) -> dict[str, str]:
+    wanted = {u for u in usernames if isinstance(u, str)}
+    if not wanted:
+        return {}
+    rows = db.session.execute(
+        sa.select(User.username, User.display_name).where(User.username.in_(wanted))
+    )
+    return {name: display or name for name, display in rows}
+
+
+def _choice_text(f: FieldDef, value: Any) -> str:
+    if f.type == "yesno":
+        return {"yes": "Yes", "no": "No"}.get(str(value), str(value))
+    return f.choice_label(str(value))
+
+
+def show_value(f: FieldDef, value: Any, people: Mapping[int, str]) -> Shown:
+    """A field's stored value in the library's words (choice labels, names, local times)."""
+    href = None
+    if value is None or value == "" or value == []:
+        text = ""
+    elif f.type in ("choice", "yesno"):
+        text = _choice_text(f, value)
+    elif f.type == "multichoice":
+        text = ", ".join(_choice_text(f, v) for v in value) if isinstance(value, list) else ""
+    elif f.type == "datetime":
+        try:
+            text = local_time(datetime.fromisoformat(str(value).replace("Z", "+00:00")))
+        except ValueError:
+            text = str(value)
+    elif f.type == "date":
+        try:
+            text = local_date(date.fromisoformat(str(value)))
+        except ValueError:
+            text = str(value)
+    elif f.type == "person":
+        text = people.get(value, f"person {value}") if isinstance(value, int) else str(value)
+    elif f.type == "case":
+        text = str(value)
+        href = url_for("cases.case_page", number=text)
+    elif f.type == "url":
+        text = str(value)
+        href = text if text.startswith(("http://", "https://")) else None
+    elif f.type == "usernames":
+        text = ", ".join(str(v) for v in value) if isinstance(value, list) else str(value)
+    else:
+        text = str(value)
+    return Shown(f.label, text, href, multiline=f.type == "textarea")
+
+
+def show_fields(defs: Sequence[FieldDef], values: Mapping[str, Any]) -> list[Shown]:
+    """The given fields, in their definition's order, ready to show."""
+    people = people_names(
+        v for f in defs if f.type == "person" for v in [values.get(f.name)] if v is not None
+    )
+    return [show_value(f, values[f.name], people) for f in defs if f.name in values]
+
+
+# --- the timeline -----------------------------------------------------------------------------
+
+ACTION_LABELS = {
+    "created": "Opened",
+    "note": "Note",
+    "attachment": "Evidence attached",
+    "assign": "Assigned",
+    "link": "Linked",
+    "view": "Viewed",
+    "print": "Printed",
+    "export": "Exported",
+    "download": "Evidence downloaded",
+    "denied_access": "Author denied access",
+}
+#: Access records: shown in a quieter style, they can be many.
+ACCESS_ACTIONS = frozenset({"view", "print", "export", "download"})
+
+
+@dataclass
+class TimelineEntry:
+    seq: int
+    at: datetime
+    actor: str
+    what: str
+    from_state: str | None
+    to_state: str | None
+    details: list[Shown] = field(default_factory=list)
+    access_record: bool = False
+
+
+def _state(workflow: Workflow, name: str | None) -> str | None:
+    if name is None:
+        return None
+    state = workflow.states.get(name)
+    return state.label if state else name
+
+
+def _case_link(label: str, number: Any) -> Shown:
+    text = str(number)
+    return Shown(label, text, url_for("cases.case_page", number=text))
+
+
+def _details(event: Event, data: dict[str, Any], workflow: Workflow) -> tuple[str, list[Shown]]:
+    action = event.action
+    if action == "created":
+        return "Opened", show_fields(workflow.fields, data.get("fields") or {}) + (
+            [_case_link("Referred from", data["referred_from"])]
+            if data.get("referred_from")
+            else []
+        )
+    if action == "transition":
+        transition = workflow.transitions.get(str(data.get("trigger")))
+        what = transition.label if transition else str(data.get("trigger"))
+        shown = show_fields(transition.fields, data.get("fields") or {}) if transition else []
+        if data.get("approved_as"):
+            shown.append(Shown("Approved as", role_label(str(data["approved_as"]))))
+        if data.get("waiting_for"):
+            shown.append(Shown("Waiting for", role_list(data["waiting_for"])))
+        if data.get("opened"):
+            shown.append(_case_link("Opened", data["opened"]))
+        if isinstance(data.get("denied"), dict):
+            shown.append(Shown("Denied access", str(data["denied"].get("author", ""))))
+        if data.get("already_denied"):
+            shown.append(Shown("Note", "The author was already on the denied list."))
+        return what, shown
+    if action == "note":
+        return "Note", [Shown("Note", str(data.get("text", "")), multiline=True)]
+    if action == "attachment":
+        return "Evidence attached", [
+            Shown("File", f"{data.get('name')} ({data.get('size')} bytes)")
+        ]
+    if action == "assign":
+        names = user_names([str(data.get("from")), str(data.get("to"))])
+        before = names.get(data.get("from") or "", "nobody")
+        after = names.get(data.get("to") or "", "nobody")
+        return "Assigned", [Shown("From", before), Shown("To", after)]
+    if action == "link":
+        return "Linked", [_case_link("Case", data.get("case"))]
+    if action == "denied_access":
+        return "Author denied access", [
+            Shown("Author", str(data.get("author", ""))),
+            Shown("Reason", str(data.get("reason", "")), multiline=True),
+            _case_link("Decided in", data.get("moderation")),
+        ]
+    label = ACTION_LABELS.get(action, action.replace("_", " ").capitalize())
+    shown = []
+    if data.get("name"):
+        shown.append(Shown("File", str(data["name"])))
+    return label, shown
+
+
+def timeline(case: Case, workflow: Workflow) -> list[TimelineEntry]:
+    """Every event of the case, oldest first, in the library's words."""
+    events = list(
+        db.session.execute(
+            sa.select(Event).where(Event.case_id == case.id).order_by(Event.seq)
+        ).scalars()
+    )
+    names = user_names(e.actor for e in events)
+    entries = []
+    for event in events:
+        what, details = _details(event, event.data, workflow)
+        entries.append(
+            TimelineEntry(
+                seq=event.seq,
+                at=event.at,
+                actor=names.get(event.actor, event.actor),
+                what=what,
+                from_state=_state(workflow, event.from_state),
+                to_state=_state(workflow, event.to_state),
+                details=details,
+                access_record=event.action in ACCESS_ACTIONS,
+            )
+        )
+    return entries
+
+
+def init(app: Flask) -> None:
+    """Template filters and globals every page uses."""
+    app.add_template_filter(local_time, "when")
+    app.add_template_global(local_time, "when")
+    app.add_template_filter(local_date, "day")
+    app.add_template_filter(iso_time, "iso")
+    app.add_template_global(has_endpoint)
+    app.add_template_global(role_label)
+    app.add_template_global(role_list)
+
+    @app.context_processor
+    def page_context() -> dict[str, Any]:
+        return {
+            "library_name": current_app.config.get("LIBRARY_NAME", ""),
+            "main_nav": main_nav(),
+        }
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    endpoint: str
+    #: The blueprint whose pages mark this item as the current one.
+    section: str
+
+
+def main_nav() -> list[NavItem]:
+    """The main menu of the signed-in user: what their roles let them use."""
+    from flask import request
+    from flask_login import current_user
+
+    from casework.services.people import PEOPLE_EDITORS
+
+    if request.endpoint == "static" or not current_user.is_authenticated:
+        return []
+    roles = current_user.roles
+    items = [NavItem("My queue", "home.home", "home")]
+    if "staff" in roles:
+        items += [
+            NavItem("New case", "cases.new_case", "intake"),
+            NavItem("Cases", "cases.search", "cases"),
+            NavItem("Dashboard", "dashboard.dashboard", "dashboard"),
+            NavItem("Account registry", "registry.registry", "registry"),
+        ]
+    items.append(NavItem("Workflows", "workflows.index", "workflows"))
+    if roles & PEOPLE_EDITORS:
+        items.append(NavItem("People", "people.index", "people"))
+    if "admin" in roles:
+        items.append(NavItem("Users", "admin.users", "admin"))
+        if has_endpoint("notifications.outbox"):
+            items.append(NavItem("Outbox", "notifications.outbox", "notifications"))
+    return items
+
+
+# --- case lists -------------------------------------------------------------------------------
+
+
+@dataclass
+class CaseRow:
+    """One case as a list shows it; a receipt shows number, date and state only."""
+
+    number: str
+    workflow: str
+    title: str
+    state: str
+    state_label: str
+    terminal: bool
+    overdue: bool
+    receipt: bool
+    assignee: str = ""
+    branch: str = ""
+    opened: datetime | None = None
+    due: datetime | None = None
+
+
+def case_rows(user: User, cases: Iterable[Case], now: datetime) -> list[CaseRow]:
+    """List rows for cases already filtered by what `user` may see (`visible_clause`)."""
+    from casework.services.access import Level, case_access, person_id_of
+    from casework.services.cases import workflow_of
+
+    person_id = person_id_of(user)
+    rows = []
+    for case in cases:
+        workflow = workflow_of(case)
+        state = workflow.states[case.state]
+        access = case_access(user, case, workflow, person_id)
+        if access.level is Level.NONE:
+            continue  # never shown, whatever the query returned
+        receipt = access.level is Level.RECEIPT
+        rows.append(
+            CaseRow(
+                number=case.number,
+                workflow=workflow.title,
+                title="Your report (receipt)" if receipt else case.title,
+                state=case.state,
+                state_label=state.label,
+                terminal=state.terminal,
+                overdue=not receipt and case.is_overdue(now),
+                receipt=receipt,
+                assignee="" if receipt or case.assignee is None else case.assignee.name,
+                branch="" if receipt else (case.branch or ""),
+                opened=case.created_at,
+                due=None if receipt else case.due_at,
+            )
+        )
+    return rows

@@ -1,0 +1,35 @@
+"""The home page: the signed-in user's queue."""
+
+from __future__ import annotations
+
+from flask import render_template
+
+from casework.models import utcnow
+from casework.services.context import library
+from casework.web.actor import actor
+from casework.web.home import bp
+from casework.web.home.queues import assigned_open, queues_for, reported_by
+
+
+@bp.get("/")
+def home() -> str:
+    user = actor()
+    now = utcnow()
+    report = next(
+        (
+            w
+            for w in library().workflows
+            if w.access.confidential and user.roles & set(w.access.intake)
+        ),
+        None,
+    )
+    return render_template(
+        "home/home.html",
+        user=user,
+        queues=queues_for(user, now),
+        assigned=assigned_open(user, now) if "staff" in user.roles else [],
+        reported=reported_by(user, now) if "staff" in user.roles else [],
+        report_workflow=report,
+        is_staff="staff" in user.roles,
+        is_admin="admin" in user.roles,
+    )

@@ -1,0 +1,73 @@
+"""The people pages: a list to add to, and one person with the cases about them one may see."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import flash, redirect, render_template, request, url_for
+from wtforms.fields.choices import SelectChoice
+
+from casework.errors import InvalidFields, NotFound
+from casework.extensions import db
+from casework.models import Case, Person, User, utcnow
+from casework.services import people
+from casework.services.access import visible_clause
+from casework.web import Page
+from casework.web.actor import actor, require_role
+from casework.web.display import case_rows
+from casework.web.people import bp
+from casework.web.people.forms import PersonForm
+
+NOT_EDITOR = "Only the Library Director, HR or an administrator manage people."
+
+
+def person_form() -> PersonForm:
+    form = PersonForm()
+    linked = sa.select(Person.user_id).where(Person.user_id.is_not(None))
+    free = db.session.execute(
+        sa.select(User)
+        .where(User.username != "system", User.id.not_in(linked))
+        .order_by(User.display_name, User.username)
+    ).scalars()
+    form.user.choices = [SelectChoice("", "No user account")] + [
+        SelectChoice(u.username, f"{u.name} ({u.username})") for u in free
+    ]
+    return form
+
+
+@bp.route("/people", methods=["GET", "POST"])
+def index() -> Page:
+    user = actor()
+    require_role(user, people.PEOPLE_EDITORS, NOT_EDITOR)
+    form = person_form()
+    status = 200
+    if request.method == "POST" and form.validate():
+        try:
+            person = people.create_person(
+                form.name.data, form.employee_id.data, form.branch.data, form.user.data or None
+            )
+        except InvalidFields as exc:
+            for name, messages in exc.fields.items():
+                form[name].errors = list(messages)
+            status = 422
+        else:
+            flash(f"{person.name} is added.", "success")
+            return redirect(url_for("people.person", person_id=person.id))
+    text = request.args.get("q", "")[:200]
+    found = people.search_people(text, limit=500)
+    return render_template("people/index.html", form=form, people=found, q=text), status
+
+
+@bp.get("/people/<int:person_id>")
+def person(person_id: int) -> str:
+    user = actor()
+    require_role(user, people.PEOPLE_EDITORS, NOT_EDITOR)
+    found = db.session.get(Person, person_id) if person_id < 2**31 else None
+    if found is None:
+        raise NotFound("There is no such person.")
+    about = db.session.execute(
+        sa.select(Case)
+        .where(Case.subject_person_id == found.id, visible_clause(user, receipts=False))
+        .order_by(Case.created_at.desc())
+    ).scalars()
+    rows = case_rows(user, about, utcnow())
+    return render_template("people/person.html", person=found, rows=rows)
