@@ -30,7 +30,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# Run from the repository, not from bench/ (whose scripts share names with libraries).
+sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 NAIVE_TEMPLATE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{{ title }}</title>
@@ -100,32 +101,63 @@ def build(app: Any) -> dict[str, Any]:
             },
             now=start,
         )
-        cases.fire(librarian, short, cases.workflow_of(short), _full("librarian_in_charge"), "engage", 1,
-                   {"response": "Apologised on Facebook and posted the new schedule."},
-                   now=start + timedelta(hours=3))
-        activity.add_note(librarian, short, _full(), "Branch manager confirmed the cancellation.",
-                          now=start + timedelta(hours=4))
+        cases.fire(
+            librarian,
+            short,
+            cases.workflow_of(short),
+            _full("librarian_in_charge"),
+            "engage",
+            1,
+            {"response": "Apologised on Facebook and posted the new schedule."},
+            now=start + timedelta(hours=3),
+        )
+        activity.add_note(
+            librarian,
+            short,
+            _full(),
+            "Branch manager confirmed the cancellation.",
+            now=start + timedelta(hours=4),
+        )
         long = cases.open_case(
             librarian,
             "complaint",
-            {"summary": "Saturday hours at the Wheelersburg Branch", "channel": "facebook",
-             "patron": "J. Patron", "content": "Why is the branch closed on Saturdays?"},
+            {
+                "summary": "Saturday hours at the Wheelersburg Branch",
+                "channel": "facebook",
+                "patron": "J. Patron",
+                "content": "Why is the branch closed on Saturdays?",
+            },
             now=start,
         )
         workflow = cases.workflow_of(long)
         for i in range(499):
             at = start + timedelta(hours=i + 1)
             if i % 50 == 0:
-                trigger = "engage" if long.state == "received" else (
-                    "reopen" if long.state == "resolved" else "resolve")
-                fields = {"engage": {"response": f"Answered on Facebook (round {i})."},
-                          "reopen": {"reason": f"The patron wrote back (round {i})."},
-                          "resolve": {"resolution": f"Schedule explained (round {i})."}}[trigger]
-                cases.fire(librarian, long, workflow, _full("librarian_in_charge"), trigger, long.version, fields,
-                           now=at)
+                trigger = (
+                    "engage"
+                    if long.state == "received"
+                    else ("reopen" if long.state == "resolved" else "resolve")
+                )
+                fields = {
+                    "engage": {"response": f"Answered on Facebook (round {i})."},
+                    "reopen": {"reason": f"The patron wrote back (round {i})."},
+                    "resolve": {"resolution": f"Schedule explained (round {i})."},
+                }[trigger]
+                cases.fire(
+                    librarian,
+                    long,
+                    workflow,
+                    _full("librarian_in_charge"),
+                    trigger,
+                    long.version,
+                    fields,
+                    now=at,
+                )
             else:
                 activity.add_note(
-                    librarian, long, _full(),
+                    librarian,
+                    long,
+                    _full(),
                     f"Follow-up {i}: called the patron back about the Saturday schedule; they "
                     "asked for a written answer, which was sent by e-mail the same day.",
                     now=at,
@@ -147,12 +179,26 @@ def build(app: Any) -> dict[str, Any]:
                 ("inspect", {"cause": "A staff report.", "findings": f"The post is public ({i})."}),
                 ("review", {"assessment": "Reviewed with the branch manager."}),
                 ("discipline", {"action": "written_warning", "handbook_reference": "4.2"})
-                if i % 2 else ("dismiss", {"reason": "protected_communication",
-                                           "explanation": "Speech on a matter of public concern."}),
+                if i % 2
+                else (
+                    "dismiss",
+                    {
+                        "reason": "protected_communication",
+                        "explanation": "Speech on a matter of public concern.",
+                    },
+                ),
             ]
             for n, (trigger, given) in enumerate(steps):
-                cases.fire(director, case, vworkflow, _full("director"), trigger, case.version,
-                           given, now=at + timedelta(days=n + 1))
+                cases.fire(
+                    director,
+                    case,
+                    vworkflow,
+                    _full("director"),
+                    trigger,
+                    case.version,
+                    given,
+                    now=at + timedelta(days=n + 1),
+                )
         db.session.commit()
         return {"short": short.number, "long": long.number, "person": person.id}
 
@@ -190,14 +236,23 @@ def naive_render(app: Any, numbers: list[str], person: Any = None) -> bytes:
                     "head_seq": case.head_seq,
                     "head_hash": case.head_hash,
                     "events": [
-                        {"seq": e.seq, "at": e.at, "actor": e.actor, "action": e.action,
-                         "from_state": e.from_state, "to_state": e.to_state, "data": e.data}
+                        {
+                            "seq": e.seq,
+                            "at": e.at,
+                            "actor": e.actor,
+                            "action": e.action,
+                            "from_state": e.from_state,
+                            "to_state": e.to_state,
+                            "data": e.data,
+                        }
                         for e in events
                     ],
                 }
             )
-        html = jinja2.Environment(autoescape=True).from_string(NAIVE_TEMPLATE).render(
-            cases=shown, person=person, title="Record", library="Library", generated="now"
+        html = (
+            jinja2.Environment(autoescape=True)
+            .from_string(NAIVE_TEMPLATE)
+            .render(cases=shown, person=person, title="Record", library="Library", generated="now")
         )
         db.session.rollback()
     pdf: bytes = weasyprint.HTML(string=html).write_pdf()
@@ -210,24 +265,43 @@ def main() -> None:
     args = parser.parse_args()
     runs = args.runs
 
+    import sqlalchemy as sa
+    from flask_migrate import upgrade
+
     from casework import create_app
+    from casework.extensions import db
     from casework.paths import PACKAGE_DIR
 
     url = os.environ.get("CASEWORK_DATABASE_URL")
-    folder = tempfile.mkdtemp(prefix="casework-bench-")
-    if not url:
-        url = f"sqlite:///{Path(folder) / 'bench.sqlite'}"
+    schema = None
+    if url and url.startswith("postgresql"):
+        # A schema of its own, dropped at the end: the database's other tables are not touched.
+        schema = f"bench_pdf_{os.getpid()}"
+        admin = sa.create_engine(url)
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+        url += ("&" if "?" in url else "?") + f"options=-csearch_path%3D{schema}"
+    elif not url:
+        url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='casework-bench-')) / 'bench.sqlite'}"
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench"})
-    from flask_migrate import upgrade
+    with app.app_context():
+        upgrade(directory=str(PACKAGE_DIR / "migrations"))
+    try:
+        run(app, runs)
+    finally:
+        if schema:
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()
+            with admin.begin() as conn:
+                conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+            admin.dispose()
 
+
+def run(app: Any, runs: int) -> None:
+    """Build the data, time both renders, print the JSON line."""
     from casework.extensions import db
 
-    with app.app_context():
-        if db.engine.dialect.name == "postgresql":
-            db.drop_all()
-            db.session.execute(db.text("DROP TABLE IF EXISTS alembic_version"))
-            db.session.commit()
-        upgrade(directory=str(PACKAGE_DIR / "migrations"))
     made = build(app)
 
     started = time.perf_counter()
@@ -267,7 +341,8 @@ def main() -> None:
 
         violation_numbers = list(
             db.session.execute(
-                sa.select(Case.number).where(Case.subject_person_id == made["person"])
+                sa.select(Case.number)
+                .where(Case.subject_person_id == made["person"])
                 .order_by(Case.id)
             ).scalars()
         )
@@ -297,9 +372,11 @@ def main() -> None:
         "history_20_cases_unchanged": median_of(runs, lambda: print_history(cold=False)),
     }
     with app.app_context():
-        pages = {}
-        from pypdf import PdfReader
         import io
+
+        from pypdf import PdfReader
+
+        pages = {}
 
         for key, number in (("record_1_page", made["short"]), ("record_500_events", made["long"])):
             content = documents.case_record_pdf(find_user("librarian"), number).content
@@ -311,9 +388,7 @@ def main() -> None:
 
     ratios = {
         "record_1_page": round(naive["record_1_page"] / ours["record_1_page_warm"], 2),
-        "record_500_events": round(
-            naive["record_500_events"] / ours["record_500_events_cold"], 2
-        ),
+        "record_500_events": round(naive["record_500_events"] / ours["record_500_events_cold"], 2),
         "history_20_cases": round(naive["history_20_cases"] / ours["history_20_cases_cold"], 2),
     }
     cpu = ""

@@ -371,6 +371,64 @@ def sweep(dry_run: bool, quiet: bool) -> None:
         sys.exit(1)
 
 
+# --- printed records ---------------------------------------------------------------------------
+
+
+def _printing_user(username: str | None) -> Any:
+    """The user a print is made and recorded as: `--as NAME`, else Casework's system user."""
+    from casework.services.users import find_user, system_user
+
+    if username is None:
+        return system_user()
+    found = find_user(username)
+    if found is None or not found.active:
+        fail(f"no active user {username!r}")
+    return found
+
+
+def _save(content: bytes, output: str) -> None:
+    try:
+        Path(output).write_bytes(content)
+    except OSError as exc:
+        fail(f"cannot write {output}: {exc.strerror or exc}")
+
+
+@main.command("print")
+@click.argument("number")
+@click.option("-o", "--output", required=True, help="The PDF file to write.")
+@click.option("--redacted", is_flag=True, help="The public-records copy: confidential withheld.")
+@click.option("--as", "username", help="Print as this user, with their access (default: system).")
+@with_app
+def print_record(number: str, output: str, redacted: bool, username: str | None) -> None:
+    """Write the record of case NUMBER as a PDF; the print is recorded in the case's trail."""
+    from casework.printing.documents import case_record_pdf
+
+    printed = case_record_pdf(_printing_user(username), number, redacted=redacted)
+    _save(printed.content, output)
+    click.echo(f"{output}: {printed.filename}, {len(printed.content)} bytes")
+
+
+@main.command("history")
+@click.argument("person")
+@click.option("-o", "--output", required=True, help="The PDF file to write.")
+@click.option("--as", "username", help="Print as this user, with their access (default: system).")
+@with_app
+def print_history(person: str, output: str, username: str | None) -> None:
+    """Write the case history of PERSON (id or employee id) as a PDF, for the personnel file."""
+    import sqlalchemy as sa
+
+    from casework.extensions import db
+    from casework.models import Person
+    from casework.printing.documents import employee_history_pdf
+
+    found = db.session.execute(
+        sa.select(Person.id).where(Person.employee_id == person)
+    ).scalar_one_or_none()
+    printed = employee_history_pdf(_printing_user(username), found if found else person)
+    _save(printed.content, output)
+    click.echo(f"{output}: {len(printed.recorded)} case(s), {len(printed.content)} bytes")
+
+
 # --- workflows --------------------------------------------------------------------------------
 
 

@@ -18,6 +18,18 @@ PERSON_ID = {"name": "person_id", "in": "path", "required": True, "schema": {"ty
 SHA256 = {"name": "sha256", "in": "path", "required": True, "schema": {"type": "string"}}
 
 
+#: The media types evidence files are stored as (checked by content on upload).
+ATTACHMENT_TYPES = ("image/png", "image/jpeg", "application/pdf", "text/plain")
+
+#: A printed document's response.
+PDF = {
+    "200": {
+        "description": "PDF document",
+        "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
+
+
 def ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
@@ -64,6 +76,11 @@ def obj(
         schema["required"] = required
     schema.update(extra)
     return schema
+
+
+def or_empty(schema: dict[str, Any]) -> dict[str, Any]:
+    """A query parameter that may also be sent empty, as a form does: empty means not given."""
+    return {"anyOf": [schema, {"type": "string", "maxLength": 0}]}
 
 
 STRING = {"type": "string"}
@@ -332,7 +349,7 @@ def _paths() -> dict[str, Any]:
             "get": {
                 "summary": "List the cases you may see",
                 "parameters": [
-                    {"name": name, "in": "query", "schema": schema}
+                    {"name": name, "in": "query", "schema": or_empty(schema)}
                     for name, schema in (
                         ("workflow", STRING),
                         ("state", STRING),
@@ -485,11 +502,10 @@ def _paths() -> dict[str, Any]:
                 "parameters": [NUMBER, SHA256],
                 "responses": {
                     "200": {
-                        "description": "The file, as a download",
+                        "description": "The file, as a download, typed by its content",
                         "content": {
-                            "application/octet-stream": {
-                                "schema": {"type": "string", "format": "binary"}
-                            }
+                            media_type: {"schema": {"type": "string", "format": "binary"}}
+                            for media_type in ATTACHMENT_TYPES
                         },
                     },
                     **errors(401, 403, 404),
@@ -500,6 +516,38 @@ def _paths() -> dict[str, Any]:
             "get": {
                 "summary": "Verify every case's audit chain (director, admin)",
                 "responses": {**ok("The report", ref("AuditReport")), **errors(401, 403)},
+            }
+        },
+        "/cases/{number}/record.pdf": {
+            "get": {
+                "summary": "The case record as PDF; the print is recorded in the case's trail",
+                "parameters": [
+                    NUMBER,
+                    {
+                        "name": "redacted",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "string", "enum": ["0", "1"]},
+                        "description": "1 for the public-records copy: confidential fields "
+                        "withheld and marked.",
+                    },
+                ],
+                "responses": {**PDF, **errors(401, 403, 404, 422)},
+            }
+        },
+        "/people/{person_id}/history.pdf": {
+            "get": {
+                "summary": "An employee's case history as PDF (HR, Library Director)",
+                "description": "404 unless the caller may see every case of the person; the "
+                "print is recorded in each case's trail.",
+                "parameters": [PERSON_ID],
+                "responses": {**PDF, **errors(401, 404)},
+            }
+        },
+        "/registry.pdf": {
+            "get": {
+                "summary": "The account registry as PDF; recorded on each account case listed",
+                "responses": {**PDF, **errors(401, 403)},
             }
         },
     }

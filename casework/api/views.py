@@ -250,10 +250,8 @@ def download(number: str, sha256: str) -> Response:
     actor = user()
     case, _, access = cases.load_case(actor, number, write=True)
     attachment, content = activity.download(actor, case, access, sha256)
-    mimetype = attachment.media_type
-    if mimetype == "text/plain":
-        mimetype = "text/plain; charset=utf-8"
-    response = Response(content, mimetype=mimetype)
+    # Werkzeug adds "; charset=utf-8" to text types itself.
+    response = Response(content, mimetype=attachment.media_type)
     response.headers.set("Content-Disposition", "attachment", filename=attachment.name)
     response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
     return response

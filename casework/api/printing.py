@@ -1,0 +1,47 @@
+"""Printed records as PDF: a case's record, an employee's case history, the account registry."""
+
+from __future__ import annotations
+
+from flask import Response, request
+
+from casework.api import bp
+from casework.api.views import user
+from casework.errors import InvalidFields
+from casework.printing import documents
+
+#: Accepted spellings of the `redacted` query parameter.
+FLAGS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False, "": False}
+
+
+def pdf_response(printed: documents.Printed) -> Response:
+    """The document as an inline PDF that no cache keeps (every print is its own audit event)."""
+    response = Response(printed.content, mimetype="application/pdf")
+    response.headers.set("Content-Disposition", "inline", filename=printed.filename)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def redacted_flag() -> bool:
+    value = request.args.get("redacted", "").strip().lower()
+    if value not in FLAGS:
+        raise InvalidFields({"redacted": ["Must be 1 (a public-records copy) or 0."]})
+    return FLAGS[value]
+
+
+@bp.get("/cases/<number>/record.pdf")
+def case_record_pdf(number: str) -> Response:
+    actor = user()
+    return pdf_response(documents.case_record_pdf(actor, number, redacted=redacted_flag()))
+
+
+@bp.get("/people/<int:person_id>/history.pdf")
+def employee_history_pdf(person_id: int) -> Response:
+    actor = user()
+    return pdf_response(documents.employee_history_pdf(actor, person_id))
+
+
+@bp.get("/registry.pdf")
+def account_registry_pdf() -> Response:
+    actor = user()
+    return pdf_response(documents.account_registry_pdf(actor))

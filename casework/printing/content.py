@@ -1,0 +1,614 @@
+"""What a printed document shows, as plain data, redacted before any HTML exists.
+
+A public-records copy is made here, not in a template: every value whose field is marked
+`confidential` in the workflow file is replaced by "[withheld: reason]" in the data itself, as are
+the free texts no workflow file classifies (notes, evidence file names) and any field the
+definition does not know. The templates receive only what may be printed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+from casework.extensions import db
+from casework.models import Case, Event, Person
+from casework.workflow import Workflow
+from casework.workflow.definition import ROLE_LABELS, FieldDef
+
+#: Actions that record someone reading a case; they never change what a record shows.
+ACCESS_ACTIONS = frozenset({"view", "print", "export", "download"})
+
+#: Why free texts no workflow file classifies are left out of a public-records copy.
+UNREVIEWED = "free text, not reviewed for release"
+
+
+def withheld(reason: str) -> str:
+    """The visible mark that replaces a withheld value."""
+    return f"[withheld: {reason}]"
+
+
+@dataclass(frozen=True)
+class Item:
+    """One labelled value as printed."""
+
+    label: str
+    value: str
+    #: The value was replaced by a withheld mark.
+    withheld: bool = False
+    #: Print in the fixed-width face (hashes).
+    code: bool = False
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One event of the audit trail, as the timeline prints it."""
+
+    seq: int
+    at: str
+    actor: str
+    what: str
+    #: What follows on the same line: the states moved between, or a lone unlabelled detail.
+    summary: Item | None
+    #: Labelled details, one a line.
+    details: tuple[Item, ...]
+
+
+@dataclass(frozen=True)
+class Evidence:
+    seq: int
+    name: str
+    name_withheld: bool
+    media_type: str
+    size: str
+    sha256: str
+    at: str
+    actor: str
+
+
+@dataclass(frozen=True)
+class Clause:
+    """The policy text a violation's category comes from."""
+
+    label: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Record:
+    """A case record: everything its pages show, already redacted when `redacted`."""
+
+    number: str
+    workflow_key: str
+    workflow_title: str
+    workflow_version: int
+    marking: str
+    confidential: bool
+    redacted: bool
+    state: str
+    title: str
+    facts: tuple[Item, ...]
+    fields: tuple[Item, ...]
+    policy: str
+    clause: Clause | None
+    timeline: tuple[Entry, ...]
+    evidence: tuple[Evidence, ...]
+    head_seq: int
+    head_hash: str
+    head_at: str
+    #: For an employee history: the summary line of this case on the cover.
+    outcome: str = ""
+    category: str = ""
+    opened: str = ""
+    closed: str = ""
+
+
+@dataclass(frozen=True)
+class PersonFacts:
+    id: int
+    name: str
+    employee_id: str
+    branch: str
+
+    def display(self) -> str:
+        extra = ", ".join(p for p in (f"employee {self.employee_id}", self.branch) if p)
+        return f"{self.name} ({extra})"
+
+
+# --- formatting -------------------------------------------------------------------------------
+
+
+class Clock:
+    """Times as printed: the library's zone, to the minute, with the zone's abbreviation."""
+
+    def __init__(self, tz: ZoneInfo) -> None:
+        self.tz = tz
+
+    def at(self, moment: datetime | None) -> str:
+        if moment is None:
+            return ""
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        local = moment.astimezone(self.tz)
+        # The zone stays with the time when a narrow column wraps the line after the date.
+        return f"{local:%Y-%m-%d %H:%M}\u00a0{local.tzname()}"
+
+    def day(self, moment: datetime | None) -> str:
+        if moment is None:
+            return ""
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return f"{moment.astimezone(self.tz):%Y-%m-%d}"
+
+    def stored(self, text: str) -> str:
+        """A stored UTC timestamp (`...Z`) in the library's zone; other text unchanged."""
+        try:
+            return self.at(datetime.fromisoformat(text.replace("Z", "+00:00")))
+        except ValueError:
+            return text
+
+
+def file_size(size: Any) -> str:
+    if not isinstance(size, int):
+        return str(size)
+    if size < 1024:
+        return f"{size} bytes"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KB"
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def humanize(name: str) -> str:
+    return name.replace("_", " ").capitalize()
+
+
+def role_label(role: Any) -> str:
+    return ROLE_LABELS.get(str(role), humanize(str(role)))
+
+
+class Shower:
+    """Turns stored values into printed text, and withholds what a public copy may not show."""
+
+    def __init__(self, clock: Clock, people: Mapping[int, PersonFacts], redacted: bool) -> None:
+        self.clock = clock
+        self.people = people
+        self.redacted = redacted
+
+    def text(self, f: FieldDef | None, value: Any) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, list):
+            return ", ".join(self.text(f, v) for v in value)
+        if isinstance(value, dict):
+            return json.dumps(value, sort_keys=True, ensure_ascii=False)
+        if f is None:
+            return str(value)
+        if f.choices:
+            return f.choice_label(str(value))
+        if f.type == "yesno":
+            return {"yes": "Yes", "no": "No"}.get(str(value), str(value))
+        if f.type == "datetime":
+            return self.clock.stored(str(value))
+        if f.type == "person" and isinstance(value, int):
+            person = self.people.get(value)
+            return person.display() if person else f"person {value}"
+        return str(value)
+
+    def item(self, f: FieldDef | None, name: str, value: Any) -> Item:
+        label = f.label if f is not None else humanize(name)
+        if self.redacted and (f is None or f.confidential):
+            reason = f.withheld_reason if f is not None else "not in the workflow definition"
+            return Item(label, withheld(reason), withheld=True)
+        return Item(label, self.text(f, value))
+
+    def fields(self, defs: Sequence[FieldDef], values: Mapping[str, Any]) -> list[Item]:
+        """Values in the order the workflow file declares them; unknown names last."""
+        known = {f.name for f in defs}
+        out = [self.item(f, f.name, values[f.name]) for f in defs if f.name in values]
+        out += [self.item(None, k, v) for k, v in sorted(values.items()) if k not in known]
+        return out
+
+    def free_text(self, label: str, value: Any) -> Item:
+        if self.redacted:
+            return Item(label, withheld(UNREVIEWED), withheld=True)
+        return Item(label, str(value))
+
+
+# --- loading ----------------------------------------------------------------------------------
+
+
+def content_head(case: Case) -> tuple[int, str, datetime | None]:
+    """The last event that changed the case (not a view, print, export or download).
+
+    A record shows every event up to and including it, and is fully determined by it: prints
+    and views after it change nothing printed, so the same document serves them all.
+    """
+    row = db.session.execute(
+        sa.select(Event.seq, Event.hash, Event.at)
+        .where(Event.case_id == case.id, Event.action.not_in(ACCESS_ACTIONS))
+        .order_by(Event.seq.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return 0, case.head_hash, None
+    return int(row.seq), str(row.hash), row.at
+
+
+def person_fields(workflow: Workflow) -> list[str]:
+    return [f.name for f in workflow.fields if f.type == "person"]
+
+
+def people_of(cases: Iterable[tuple[Case, Workflow]]) -> dict[int, PersonFacts]:
+    """The people the cases' person fields name (subjects), as printed."""
+    ids: set[int] = set()
+    for case, workflow in cases:
+        fields = case.fields
+        for name in person_fields(workflow):
+            if isinstance(fields.get(name), int):
+                ids.add(fields[name])
+        if case.subject_person_id is not None:
+            ids.add(case.subject_person_id)
+    if not ids:
+        return {}
+    rows = db.session.execute(sa.select(Person).where(Person.id.in_(ids))).scalars()
+    return {p.id: PersonFacts(p.id, p.name, p.employee_id, p.branch) for p in rows}
+
+
+def events_through(case: Case, seq: int) -> list[Event]:
+    return list(
+        db.session.execute(
+            sa.select(Event).where(Event.case_id == case.id, Event.seq <= seq).order_by(Event.seq)
+        ).scalars()
+    )
+
+
+# --- the case record --------------------------------------------------------------------------
+
+
+class RecordBuilder:
+    """Builds the `Record` of one case through its content head."""
+
+    def __init__(
+        self,
+        case: Case,
+        workflow: Workflow,
+        events: Sequence[Event],
+        people: Mapping[int, PersonFacts],
+        clock: Clock,
+        redacted: bool,
+    ) -> None:
+        self.case = case
+        self.workflow = workflow
+        self.events = events
+        self.clock = clock
+        self.show = Shower(clock, people, redacted)
+        self.redacted = redacted
+        self.fields = case.fields
+
+    def state_label(self, state: str | None) -> str:
+        if state is None:
+            return ""
+        found = self.workflow.states.get(state)
+        return found.label if found else humanize(state)
+
+    def build(self) -> Record:
+        case, workflow = self.case, self.workflow
+        timeline = tuple(self.entry(e) for e in self.events)
+        head = self.events[-1] if self.events else None
+        return Record(
+            number=case.number,
+            workflow_key=workflow.key,
+            workflow_title=workflow.title,
+            workflow_version=workflow.version,
+            marking=workflow.marking,
+            confidential=workflow.access.confidential,
+            redacted=self.redacted,
+            state=self.state_label(case.state),
+            title=self.title(),
+            facts=tuple(self.facts(head)),
+            fields=tuple(self.show.fields(workflow.fields, self.fields)),
+            policy=workflow.policy,
+            clause=self.clause(),
+            timeline=timeline,
+            evidence=self.evidence(),
+            head_seq=head.seq if head else 0,
+            head_hash=head.hash if head else case.head_hash,
+            head_at=self.clock.at(head.at) if head else "",
+            outcome=self.outcome(),
+            category=self.category(),
+            opened=self.clock.day(case.created_at),
+            closed=self.clock.day(case.closed_at),
+        )
+
+    def title(self) -> str:
+        f = self.workflow.field(self.workflow.title_field)
+        value = self.fields.get(self.workflow.title_field)
+        if value is None:
+            return ""
+        shown = self.show.item(f, self.workflow.title_field, value)
+        return "" if shown.withheld else " ".join(shown.value.split())
+
+    def linked(self) -> list[str]:
+        numbers: list[str] = []
+        for e in self.events:
+            data = e.data
+            for key in ("case", "referred_from", "opened"):
+                value = data.get(key) if e.action in ("link", "created", "transition") else None
+                if isinstance(value, str) and value not in numbers:
+                    numbers.append(value)
+        return numbers
+
+    def facts(self, head: Event | None) -> list[Item]:
+        case, workflow = self.case, self.workflow
+        out = [
+            Item("Case number", case.number),
+            Item(
+                "Case type",
+                f"{workflow.title} (workflow {workflow.key}, version {workflow.version})",
+            ),
+            Item("State", self.state_label(case.state)),
+            Item("Opened", f"{self.clock.at(case.created_at)} by {case.reporter.username}"),
+            Item("Assigned to", case.assignee.username if case.assignee else "nobody"),
+        ]
+        if case.due_at is not None and case.closed_at is None:
+            out.append(Item("Due", self.clock.at(case.due_at)))
+        if case.closed_at is not None:
+            out.append(Item("Closed", self.clock.at(case.closed_at)))
+        linked = self.linked()
+        if linked:
+            out.append(Item("Linked cases", ", ".join(linked)))
+        if head is not None:
+            out.append(Item("Audit chain head", f"event {head.seq}, {head.hash}", code=True))
+        return out
+
+    def category(self) -> str:
+        f = self.workflow.field("category")
+        value = self.fields.get("category")
+        return self.show.text(f, value) if f is not None and value else ""
+
+    def clause(self) -> Clause | None:
+        for f in self.workflow.fields:
+            value = self.fields.get(f.name)
+            choice = f.choice(str(value)) if f.choices and isinstance(value, str) else None
+            if choice is not None and choice.clause:
+                if self.redacted and f.confidential:
+                    return None
+                return Clause(choice.label, choice.clause)
+        return None
+
+    def outcome(self) -> str:
+        """The decision, for a closed case: the state and the choice that closed it."""
+        state = self.state_label(self.case.state)
+        if self.case.closed_at is None:
+            return f"Open ({state.lower()})"
+        for e in reversed(self.events):
+            if e.action == "transition" and e.to_state == self.case.state:
+                transition = self.workflow.transitions.get(str(e.data.get("trigger")))
+                given = e.data.get("fields") or {}
+                for f in transition.fields if transition else ():
+                    if f.choices and f.name in given and not f.confidential:
+                        return f"{state}: {f.choice_label(str(given[f.name]))}"
+                break
+        return state
+
+    def evidence(self) -> tuple[Evidence, ...]:
+        out = []
+        for e in self.events:
+            if e.action == "attachment":
+                data = e.data
+                name = self.show.free_text("Name", data.get("name", ""))
+                out.append(
+                    Evidence(
+                        e.seq,
+                        name.value,
+                        name.withheld,
+                        str(data.get("type", "")),
+                        file_size(data.get("size")),
+                        str(data.get("sha256", "")),
+                        self.clock.at(e.at),
+                        e.actor,
+                    )
+                )
+        return tuple(out)
+
+    # --- timeline entries ---------------------------------------------------------------------
+
+    def entry(self, e: Event) -> Entry:
+        what, details = self.describe(e)
+        if e.from_state and e.to_state and e.from_state != e.to_state:
+            states = f"{self.state_label(e.from_state)} → {self.state_label(e.to_state)}"
+        elif e.to_state and not e.from_state:
+            states = self.state_label(e.to_state)
+        elif e.to_state:
+            states = f"stays {self.state_label(e.to_state).lower()}"
+        else:
+            states = ""
+        summary = Item("", states) if states else None
+        if summary is None and details and not details[0].label:
+            summary, details = details[0], details[1:]
+        return Entry(e.seq, self.clock.at(e.at), e.actor, what, summary, tuple(details))
+
+    def describe(self, e: Event) -> tuple[str, list[Item]]:
+        data = e.data
+        action = e.action
+        if action == "created":
+            given = data.get("fields") or {}
+            details: list[Item] = []
+            if given == self.fields:
+                details.append(Item("", "Intake fields as shown under Intake."))
+            else:
+                details += self.show.fields(self.workflow.fields, given)
+            if data.get("referred_from"):
+                details.append(Item("Referred from", str(data["referred_from"])))
+            return "Case opened", details
+        if action == "transition":
+            return self.transition(data)
+        if action == "note":
+            return "Note", [self.show.free_text("", data.get("text", ""))]
+        if action == "attachment":
+            name = self.show.free_text("File", data.get("name", ""))
+            size = file_size(data.get("size"))
+            sha = str(data.get("sha256", ""))[:12]
+            return "Evidence attached", [name, Item("", f"{size}, SHA-256 {sha}… (see Evidence)")]
+        if action == "assign":
+            before = data.get("from") or "nobody"
+            after = data.get("to") or "nobody"
+            return "Assigned", [Item("", f"{before} → {after}")]
+        if action == "link":
+            return "Linked", [Item("Case", str(data.get("case", "")))]
+        if action == "denied_access":
+            return "Author denied access", [
+                Item("Author", str(data.get("author", ""))),
+                Item("Reason", str(data.get("reason", ""))),
+                Item("Decided in", str(data.get("moderation", ""))),
+            ]
+        if action in ACCESS_ACTIONS:
+            return self.access(action, data)
+        return humanize(action), self.generic(data)
+
+    def transition(self, data: Mapping[str, Any]) -> tuple[str, list[Item]]:
+        trigger = str(data.get("trigger", ""))
+        t = self.workflow.transitions.get(trigger)
+        details = self.show.fields(t.fields if t else (), data.get("fields") or {})
+        if data.get("approved_as"):
+            details.append(Item("Approved as", role_label(data["approved_as"])))
+        if data.get("waiting_for"):
+            waiting = ", ".join(role_label(r) for r in data["waiting_for"])
+            details.append(Item("Waiting for", waiting))
+        if data.get("opened"):
+            details.append(Item("Opened", str(data["opened"])))
+        denied = data.get("denied")
+        if isinstance(denied, dict):
+            details.append(
+                Item("Denied access", f"{denied.get('author')} on {denied.get('account')}")
+            )
+        if data.get("already_denied"):
+            details.append(Item("", "Already on the account's denied list."))
+        return (t.label if t else humanize(trigger)), details
+
+    def access(self, action: str, data: Mapping[str, Any]) -> tuple[str, list[Item]]:
+        if action == "print":
+            head = data.get("chain_head") or {}
+            document = humanize(str(data.get("document", "record")))
+            copy = "public-records copy" if data.get("redacted") else "full copy"
+            return "Printed", [
+                Item("", f"{document}, {copy}, through event {head.get('seq', '?')}")
+            ]
+        if action == "download":
+            return "Evidence downloaded", [self.show.free_text("File", data.get("name", ""))]
+        if action == "export":
+            return "Exported", self.generic(data)
+        return "Viewed", self.generic(data)
+
+    def generic(self, data: Mapping[str, Any]) -> list[Item]:
+        out = []
+        for key, value in sorted(data.items()):
+            if isinstance(value, str) and value.endswith("Z") and value[:4].isdigit():
+                value = self.clock.stored(value)
+            out.append(Item(humanize(key), self.show.text(None, value)))
+        return out
+
+
+def build_record(
+    case: Case,
+    workflow: Workflow,
+    *,
+    through: int,
+    people: Mapping[int, PersonFacts],
+    clock: Clock,
+    redacted: bool,
+) -> Record:
+    """The record of `case` through event `through`, redacted for a public-records copy."""
+    events = events_through(case, through)
+    return RecordBuilder(case, workflow, events, people, clock, redacted).build()
+
+
+# --- the account registry ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Account:
+    number: str
+    platform: str
+    handle: str
+    branch: str
+    purpose: str
+    state: str
+    administrators: tuple[str, ...]
+    #: Whether an administrator is on the social media team or in IT (continuity of access).
+    continuity: bool
+    since: str
+    denied: tuple[Item, ...] = ()
+    approvals: str = ""
+
+
+@dataclass(frozen=True)
+class Registry:
+    active: tuple[Account, ...]
+    pending: tuple[Account, ...]
+    administrators: tuple[Item, ...]
+    denied_total: int
+
+
+def build_registry(
+    accounts: Sequence[tuple[Case, Workflow]],
+    denied: Mapping[int, Sequence[tuple[str, str, datetime, str]]],
+    approvals: Mapping[int, Sequence[tuple[str, str]]],
+    users: Mapping[str, tuple[str, frozenset[str]]],
+    clock: Clock,
+) -> Registry:
+    """The account registry: active accounts with their administrators and denied lists, and the
+    requests still waiting (approvals so far)."""
+    from casework.workflow.hooks import CONTINUITY_ROLES
+
+    show = Shower(clock, {}, redacted=False)
+    active: list[Account] = []
+    pending: list[Account] = []
+    admins: dict[str, list[str]] = {}
+    for case, workflow in accounts:
+        fields = case.fields
+        names = tuple(str(n) for n in fields.get("administrators") or ())
+        continuity = any(users.get(n, ("", frozenset()))[1] & CONTINUITY_ROLES for n in names)
+        given = [f"{user} ({role_label(role)})" for user, role in approvals.get(case.id, ())]
+        account = Account(
+            number=case.number,
+            platform=show.text(workflow.field("platform"), fields.get("platform")),
+            handle=str(fields.get("handle", "")),
+            branch=str(fields.get("branch", "")),
+            purpose=str(fields.get("purpose", "")),
+            state=workflow.states[case.state].label
+            if case.state in workflow.states
+            else case.state,
+            administrators=names,
+            continuity=continuity,
+            since=clock.day(case.state_entered_at if case.state == "active" else case.created_at),
+            denied=tuple(
+                Item(author, f"{reason} ({clock.day(at)}, {moderation})")
+                for author, reason, at, moderation in denied.get(case.id, ())
+            ),
+            approvals="; ".join(given) if given else "none yet",
+        )
+        if case.state == "active":
+            active.append(account)
+            for name in names:
+                admins.setdefault(name, []).append(case.number)
+        else:
+            pending.append(account)
+    administrators = []
+    for name in sorted(admins):
+        display, roles = users.get(name, ("", frozenset()))
+        shown_roles = ", ".join(role_label(r) for r in sorted(roles - {"staff"})) or "Staff"
+        label = f"{name} ({display})" if display and display != name else name
+        administrators.append(Item(label, f"{shown_roles}. Administers {', '.join(admins[name])}."))
+    return Registry(
+        active=tuple(active),
+        pending=tuple(pending),
+        administrators=tuple(administrators),
+        denied_total=sum(len(a.denied) for a in active),
+    )

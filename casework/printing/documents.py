@@ -1,0 +1,431 @@
+"""The printed documents: a case record, an employee's case history, the account registry.
+
+Each print goes: load what the reader may see (not found otherwise) → work out the document's
+key → take it from the cache or render it, outside any write lock → lock the cases, check the
+key still holds (render again under the lock in the rare case it does not) → record the print in
+each case's audit trail → stamp "generated at / by" on the pages. Nothing here commits.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+
+from casework.errors import Forbidden, NotFound
+from casework.extensions import db
+from casework.models import Case, DeniedAuthor, Event, Person, User, utcnow
+from casework.printing import content, render
+from casework.printing.cache import cached, document_key, keep
+from casework.printing.stamp import stamp
+from casework.services.access import Level, case_access, visible_clause
+from casework.services.activity import record_access
+from casework.services.cases import load_case, require_full, workflow_of
+from casework.services.context import library
+from casework.services.db import begin_write
+from casework.workflow import Workflow
+
+#: How long one render may take before it is stopped (CASEWORK_PRINT_TIME_LIMIT, seconds); under
+#: gunicorn's default worker timeout (30 s), so the worker answers 503 before it is killed.
+DEFAULT_TIME_LIMIT = 25.0
+
+
+@dataclass(frozen=True)
+class Printed:
+    """A document as handed to the reader."""
+
+    content: bytes
+    filename: str
+    #: The events that recorded this print: (case number, sequence).
+    recorded: tuple[tuple[str, int], ...]
+
+
+def time_limit() -> float:
+    return float(current_app.config.get("PRINT_TIME_LIMIT", DEFAULT_TIME_LIMIT))
+
+
+def clock() -> content.Clock:
+    return content.Clock(library().tz)
+
+
+def setting_parts() -> dict[str, Any]:
+    """What every document depends on besides its data."""
+    lib = library()
+    return {
+        "layout": render.layout_version(),
+        "library": lib.name,
+        "tz": lib.tz.key,
+        "source_date_epoch": source_date_epoch(),
+    }
+
+
+def source_date_epoch() -> int | None:
+    """SOURCE_DATE_EPOCH, when set: the date reproducible documents carry in their metadata."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    return int(epoch) if epoch.isdigit() else None
+
+
+def document_date(latest: datetime | None) -> str | None:
+    """The creation date written into a document's metadata: SOURCE_DATE_EPOCH when set, else
+    when the newest case it shows last changed (so a rendering depends on its data only)."""
+    epoch = source_date_epoch()
+    moment = datetime.fromtimestamp(epoch, UTC) if epoch is not None else latest
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def generated_line(actor: User, now: datetime) -> str:
+    """The stamp on every page: when, and who (their user name, and name if they gave one)."""
+    name = actor.display_name.strip()
+    if "system" in actor.roles:
+        who = "the casework command line"
+    elif name and name != actor.username:
+        who = f"{actor.username} ({name})"
+    else:
+        who = actor.username
+    return f"Generated {clock().at(now)} by {who}"
+
+
+def render_pdf(template: str, key: str, **context: Any) -> bytes:
+    lib = library()
+    html = render.html_of(template, library=lib.name, **context)
+    return render.pdf_of(html, identifier=key[:32].encode(), time_limit=time_limit())
+
+
+# --- case record ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecordPlan:
+    """What a case's record will show, and the key it is kept under."""
+
+    case: Case
+    workflow: Workflow
+    redacted: bool
+    head_seq: int
+    head_hash: str
+    head_at: datetime | None
+    people: dict[int, content.PersonFacts]
+    key: str
+
+    @property
+    def kind(self) -> str:
+        return "public-record" if self.redacted else "record"
+
+    def build(self) -> content.Record:
+        return content.build_record(
+            self.case,
+            self.workflow,
+            through=self.head_seq,
+            people=self.people,
+            clock=clock(),
+            redacted=self.redacted,
+        )
+
+    def chain_head(self) -> dict[str, Any]:
+        return {"seq": self.head_seq, "hash": self.head_hash}
+
+
+def plan_record(case: Case, workflow: Workflow, redacted: bool) -> RecordPlan:
+    seq, digest, at = content.content_head(case)
+    people = content.people_of([(case, workflow)])
+    key = document_key(
+        kind="public-record" if redacted else "record",
+        case=case.number,
+        head=[seq, digest],
+        definition=workflow.digest,
+        people=[dataclasses.asdict(p) for _, p in sorted(people.items())],
+        **setting_parts(),
+    )
+    return RecordPlan(case, workflow, redacted, seq, digest, at, people, key)
+
+
+def render_record(plan: RecordPlan) -> bytes:
+    record = plan.build()
+    kind = "Public-records copy" if plan.redacted else "Case record"
+    return render_pdf(
+        "record.html",
+        plan.key,
+        r=record,
+        created=document_date(plan.head_at),
+        title=f"{kind} {record.number}",
+        subject=f"{kind} of {record.workflow_title.lower()} case {record.number}",
+    )
+
+
+def case_record_pdf(
+    actor: User, number: Any, *, redacted: bool = False, now: datetime | None = None
+) -> Printed:
+    """A case's record (a public-records copy when `redacted`), its print recorded on the case.
+
+    Raises `NotFound` for a case the actor cannot see and `Forbidden` for a receipt-only reader.
+    """
+    case, workflow, access = load_case(actor, number)
+    require_full(access)
+    plan = plan_record(case, workflow, redacted)
+    pdf = cached(plan.key) or render_record(plan)
+    case, workflow, access = load_case(actor, number, write=True)
+    require_full(access)
+    locked = plan_record(case, workflow, redacted)
+    if locked.key != plan.key:
+        pdf = cached(locked.key) or render_record(locked)
+    keep(locked.key, locked.kind, pdf, case_id=case.id)
+    now = now or utcnow()
+    data = {"document": "record", "redacted": redacted, "chain_head": locked.chain_head()}
+    record_access(actor, case, workflow, "print", data, at=now)
+    suffix = "public-record" if redacted else "record"
+    return Printed(
+        stamp(pdf, generated_line(actor, now)),
+        f"{case.number}-{suffix}.pdf",
+        ((case.number, case.head_seq),),
+    )
+
+
+# --- employee case history --------------------------------------------------------------------
+
+
+def _history_cases(actor: User, person: Person, *, write: bool) -> list[tuple[Case, Workflow]]:
+    """Every case whose subject is `person`, each loaded as `actor` may see it.
+
+    Raises `NotFound` unless the actor may see all of them in full, and would see any further
+    one (so the answer never tells whether a person has cases the actor cannot see).
+    """
+    missing = NotFound("There is no such person whose case history you may print.")
+    system = "system" in actor.roles
+    lib = library()
+    if not system:
+        for workflow in lib.workflows:
+            if workflow.access.subject_field is None:
+                continue
+            unseen = Case(
+                workflow_key=workflow.key,
+                subject_person_id=person.id,
+                confidential=workflow.access.confidential,
+                reporter_id=0,
+            )
+            if case_access(actor, unseen, workflow).level is not Level.FULL:
+                raise missing
+    numbers = db.session.execute(
+        sa.select(Case.number)
+        .where(Case.subject_person_id == person.id)
+        .order_by(Case.created_at, Case.id)
+    ).scalars()
+    out = []
+    for number in list(numbers):
+        try:
+            case, workflow, access = load_case(actor, number, write=write)
+        except NotFound:
+            raise missing from None
+        if not access.full:
+            raise missing
+        out.append((case, workflow))
+    return out
+
+
+@dataclass(frozen=True)
+class HistoryPlan:
+    person: content.PersonFacts
+    records: tuple[RecordPlan, ...]
+    key: str
+
+    def chain_heads(self) -> list[tuple[Case, Workflow, dict[str, Any]]]:
+        return [(p.case, p.workflow, p.chain_head()) for p in self.records]
+
+
+def plan_history(person: Person, cases: Sequence[tuple[Case, Workflow]]) -> HistoryPlan:
+    facts = content.PersonFacts(person.id, person.name, person.employee_id, person.branch)
+    records = tuple(plan_record(case, workflow, False) for case, workflow in cases)
+    key = document_key(
+        kind="history",
+        person=dataclasses.asdict(facts),
+        records=[p.key for p in records],
+        **setting_parts(),
+    )
+    return HistoryPlan(facts, records, key)
+
+
+def render_history(plan: HistoryPlan) -> bytes:
+    records = [p.build() for p in plan.records]
+    person = plan.person
+    return render_pdf(
+        "history.html",
+        plan.key,
+        person=person,
+        records=records,
+        created=document_date(max((p.head_at for p in plan.records if p.head_at), default=None)),
+        title=f"Employee case history: {person.name}",
+        subject=f"Social media policy cases of {person.name}, employee {person.employee_id}",
+    )
+
+
+def find_person(person_id: Any) -> Person | None:
+    if isinstance(person_id, str):
+        person_id = int(person_id) if person_id.isdigit() else None
+    if not isinstance(person_id, int) or not 0 < person_id < 2**31:
+        return None
+    return db.session.get(Person, person_id)
+
+
+def employee_history_pdf(actor: User, person_id: Any, *, now: datetime | None = None) -> Printed:
+    """Every case of one person, a cover summary then each record; for HR and the Director.
+
+    Raises `NotFound` for an unknown person and for a reader who may not see every one of the
+    person's cases (the subject of a case never gets their own history).
+    """
+    person = find_person(person_id)
+    if person is None:
+        raise NotFound("There is no such person whose case history you may print.")
+    plan = plan_history(person, _history_cases(actor, person, write=False))
+    pdf = cached(plan.key) or render_history(plan)
+    begin_write()
+    locked = plan_history(person, _history_cases(actor, person, write=True))
+    if locked.key != plan.key:
+        pdf = cached(locked.key) or render_history(locked)
+    keep(locked.key, "history", pdf, person_id=person.id)
+    now = now or utcnow()
+    recorded = []
+    for case, workflow, head in locked.chain_heads():
+        data = {"document": "history", "person": person.id, "redacted": False, "chain_head": head}
+        record_access(actor, case, workflow, "print", data, at=now)
+        recorded.append((case.number, case.head_seq))
+    return Printed(
+        stamp(pdf, generated_line(actor, now)),
+        f"employee-{person.id}-case-history.pdf",
+        tuple(recorded),
+    )
+
+
+# --- account registry -------------------------------------------------------------------------
+
+REGISTRY_WORKFLOW = "account"
+#: Account states the registry lists: active accounts, and requests not yet decided or activated.
+LISTED_STATES = ("active", "requested", "approved")
+
+
+def _registry_cases(actor: User, *, write: bool) -> list[tuple[Case, Workflow]]:
+    lib = library()
+    if REGISTRY_WORKFLOW not in lib.workflows:
+        raise NotFound("There is no account registry.")
+    workflow = lib.workflow(REGISTRY_WORKFLOW)
+    system = "system" in actor.roles
+    if not system and not actor.roles & set(workflow.access.readers):
+        raise Forbidden("Only library staff may print the account registry.")
+    if write:
+        begin_write()
+    stmt = (
+        sa.select(Case)
+        .where(
+            Case.workflow_key == REGISTRY_WORKFLOW,
+            Case.state.in_(LISTED_STATES),
+            sa.true() if system else visible_clause(actor, receipts=False),
+        )
+        .order_by(Case.id)
+    )
+    if write:
+        stmt = stmt.with_for_update(of=Case).execution_options(populate_existing=True)
+    return [(case, workflow_of(case)) for case in db.session.execute(stmt).scalars()]
+
+
+def _registry_facts(cases: Sequence[tuple[Case, Workflow]]) -> content.Registry:
+    ids = [case.id for case, _ in cases]
+    moderation = sa.orm.aliased(Case)
+    denied: dict[int, list[tuple[str, str, datetime, str]]] = {}
+    rows = db.session.execute(
+        sa.select(DeniedAuthor, moderation.number)
+        .join(moderation, moderation.id == DeniedAuthor.moderation_case_id)
+        .where(DeniedAuthor.account_case_id.in_(ids))
+        .order_by(DeniedAuthor.created_at, DeniedAuthor.id)
+    )
+    for row, number in rows:
+        denied.setdefault(row.account_case_id, []).append(
+            (row.author, row.reason, row.created_at, number)
+        )
+    approvals: dict[int, list[tuple[str, str]]] = {}
+    pending = [case.id for case, _ in cases if case.state != "active"]
+    for case_id, actor, data_json in db.session.execute(
+        sa.select(Event.case_id, Event.actor, Event.data_json)
+        .where(Event.case_id.in_(pending), Event.action == "transition")
+        .order_by(Event.case_id, Event.seq)
+    ):
+        role = json.loads(data_json).get("approved_as")
+        if role:
+            approvals.setdefault(case_id, []).append((actor, role))
+    names = {str(n) for case, _ in cases for n in case.fields.get("administrators") or ()}
+    users: dict[str, tuple[str, frozenset[str]]] = {}
+    if names:
+        found = db.session.execute(sa.select(User).where(User.username.in_(names))).scalars()
+        users = {u.username: (u.display_name, u.roles) for u in found}
+    return content.build_registry(cases, denied, approvals, users, clock())
+
+
+@dataclass(frozen=True)
+class RegistryPlan:
+    cases: tuple[tuple[Case, Workflow], ...]
+    registry: content.Registry
+    #: (case, workflow, chain head printed) for each account case listed.
+    heads: tuple[tuple[Case, Workflow, dict[str, Any]], ...]
+    latest: datetime | None
+    key: str
+
+
+def plan_registry(cases: Sequence[tuple[Case, Workflow]]) -> RegistryPlan:
+    registry = _registry_facts(cases)
+    heads = []
+    latest: datetime | None = None
+    for case, workflow in cases:
+        seq, digest, at = content.content_head(case)
+        heads.append((case, workflow, {"seq": seq, "hash": digest}))
+        if at is not None and (latest is None or at > latest):
+            latest = at
+    key = document_key(
+        kind="registry",
+        registry=dataclasses.asdict(registry),
+        heads=[[case.number, head["seq"], head["hash"]] for case, _, head in heads],
+        **setting_parts(),
+    )
+    return RegistryPlan(tuple(cases), registry, tuple(heads), latest, key)
+
+
+def render_registry(plan: RegistryPlan) -> bytes:
+    return render_pdf(
+        "registry.html",
+        plan.key,
+        registry=plan.registry,
+        created=document_date(plan.latest),
+        title="Social media account registry",
+        subject="The library's official social media accounts, administrators and denied lists",
+    )
+
+
+def account_registry_pdf(actor: User, *, now: datetime | None = None) -> Printed:
+    """The registry of accounts; the print is recorded on every account case it lists.
+
+    Raises `Forbidden` for a user who may not read account cases (IT administrators).
+    """
+    plan = plan_registry(_registry_cases(actor, write=False))
+    pdf = cached(plan.key) or render_registry(plan)
+    locked = plan_registry(_registry_cases(actor, write=True))
+    if locked.key != plan.key:
+        pdf = cached(locked.key) or render_registry(locked)
+    keep(locked.key, "registry", pdf)
+    now = now or utcnow()
+    recorded = []
+    for case, workflow, head in locked.heads:
+        data = {"document": "registry", "redacted": False, "chain_head": head}
+        record_access(actor, case, workflow, "print", data, at=now)
+        recorded.append((case.number, case.head_seq))
+    return Printed(
+        stamp(pdf, generated_line(actor, now)),
+        "account-registry.pdf",
+        tuple(recorded),
+    )
