@@ -33,6 +33,8 @@ from typing import Any
 # Run from the repository, not from bench/ (whose scripts share names with libraries).
 sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
+from bench.harness import cpu_check_ms  # noqa: E402 (after the path is set)
+
 NAIVE_TEMPLATE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{{ title }}</title>
 <style>
@@ -419,6 +421,7 @@ def run(app: Any, runs: int) -> None:
                     "python": platform.python_version(),
                     "weasyprint": weasyprint.__version__,
                     "load_average": [round(x, 2) for x in os.getloadavg()],
+                    "cpu_check_ms": cpu_check_ms(),
                 },
             }
         )
