@@ -527,7 +527,11 @@ def _paths() -> dict[str, Any]:
                         "name": "redacted",
                         "in": "query",
                         "required": False,
-                        "schema": {"type": "string", "enum": ["0", "1"]},
+                        # As the API reads it: empty is 0, as a form sends it.
+                        "schema": {
+                            "type": "string",
+                            "enum": ["1", "true", "yes", "0", "false", "no", ""],
+                        },
                         "description": "1 for the public-records copy: confidential fields "
                         "withheld and marked.",
                     },

@@ -40,7 +40,10 @@ def user() -> User:
 
 def body(required: tuple[str, ...] = (), optional: tuple[str, ...] = ()) -> dict[str, Any]:
     """The request's JSON object, with exactly the keys allowed; `BadRequest` or `InvalidFields`."""
-    data = request.get_json(force=True, silent=True)
+    try:
+        data = request.get_json(force=True, silent=True)
+    except RecursionError:  # nested deeper than the parser goes; `silent` covers ValueError only
+        data = None
     if not isinstance(data, dict):
         raise BadRequest("The request body must be a JSON object.")
     errors = {str(k)[:64]: ["Unknown field."] for k in data if k not in required + optional}

@@ -84,7 +84,8 @@ def outbox() -> str:
 def retry(message_id: int) -> Response:
     require_admin(signed_in())
     begin_write()
-    message = db.session.get(OutboxMessage, message_id)
+    # Ids past the column's range would overflow the database driver: no such message.
+    message = db.session.get(OutboxMessage, message_id) if message_id < 2**31 else None
     if message is None or message.status != "failed":
         raise NotFound("There is no such failed message.")
     requeue(message, utcnow())

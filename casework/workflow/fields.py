@@ -134,7 +134,7 @@ def clean_value(f: FieldDef, value: Any, refs: References, tz: ZoneInfo) -> Any:
     if f.type == "url":
         return _url(f, value)
     if f.type == "person":
-        if isinstance(value, str) and value.strip().isdigit():
+        if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
             value = int(value.strip())
         if not isinstance(value, int) or isinstance(value, bool) or not 0 < value < 2**31:
             raise ValueError("Must be the id of a person.")

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
 
 from casework import auth
-from casework.errors import InvalidFields, NotFound
+from casework.errors import BadRequest, InvalidFields, NotFound
 from casework.extensions import db
 from casework.models import User
 from casework.services.users import create_user, generate_password
@@ -90,7 +90,10 @@ def user(user_id: int) -> Page:
 def set_active(user_id: int) -> Page:
     admin = administrator()
     target = load_user(user_id)
-    enable = request.form.get("active") == "1"
+    choice = request.form.get("active")
+    if choice not in ("0", "1"):
+        raise BadRequest("Say 1 to enable the user or 0 to disable them.")
+    enable = choice == "1"
     if not enable:
         refuse_self_lockout(admin, target)
     auth.set_active(target, enable)

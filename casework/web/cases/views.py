@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from wtforms.fields.choices import SelectChoice
 
-from casework.errors import CaseworkError, Conflict, InvalidFields, NotFound, Refused
+from casework.errors import CaseworkError, Conflict, Forbidden, InvalidFields, NotFound, Refused
 from casework.extensions import db
 from casework.models import Case, User, utcnow
 from casework.services import activity, cases, listing
@@ -146,7 +146,8 @@ def case_page(number: str) -> Page:
 
 def _version(raw: Any) -> int | None:
     text = raw.strip() if isinstance(raw, str) else ""
-    return int(text) if text.isdigit() and len(text) < 10 else None
+    # isdigit() alone also accepts digits int() refuses, such as "²".
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 10 else None
 
 
 def conflict_page(case: Case, workflow: Workflow, exc: Conflict, entered: list[Any]) -> Page:
@@ -181,6 +182,8 @@ def transition(number: str, trigger: str) -> Page:
             (o for o in cases.offers(user, case, workflow, access) if o.transition is target), None
         )
         if offer is None:
+            if case.state in target.sources:  # possible now, but not for this user's roles
+                raise Forbidden(f"Your role may not do this ({target.label.lower()}).")
             state = workflow.states[case.state].label.lower()
             raise Refused(f"You cannot do this ({target.label.lower()}) while it is {state}.")
         return render_template("cases/transition.html", blocked=offer.blocked, **page)
