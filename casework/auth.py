@@ -6,14 +6,13 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Flask, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms import ValidationError
 
 from casework.errors import BadRequest, CaseworkError, InvalidFields, NotSignedIn
-from casework.extensions import db, login_manager
+from casework.extensions import login_manager
 from casework.models import User, utcnow
 from casework.services.users import (
     check_new_password,
@@ -21,6 +20,7 @@ from casework.services.users import (
     find_user,
     generate_password,
     hash_password,
+    session_user,
     user_for_token,
 )
 
@@ -32,7 +32,7 @@ def load_session_user(session_id: str) -> User | None:
     user_id, _, generation = session_id.partition(":")
     if not user_id.isdigit() or not generation.isdigit():
         return None
-    user = db.session.execute(sa.select(User).where(User.id == int(user_id))).scalar_one_or_none()
+    user = session_user(int(user_id))
     if user is None or not user.active or user.session_generation != int(generation):
         return None
     return user

@@ -102,6 +102,7 @@ def prepare_database(app: Flask) -> list[str]:
     from casework.paths import PACKAGE_DIR
     from casework.services.cases import store_definition
     from casework.services.context import library
+    from casework.services.db import refresh_statistics
     from casework.services.users import system_user
 
     done = []
@@ -117,6 +118,7 @@ def prepare_database(app: Flask) -> list[str]:
         "workflows stored: " + ", ".join(f"{w.key} v{w.version}" for w in library().workflows)
     )
     system_user()
+    refresh_statistics()
     return done
 
 
@@ -342,12 +344,15 @@ def sweep(dry_run: bool, quiet: bool) -> None:
     from casework.extensions import db
     from casework.models import utcnow
     from casework.notifications.delivery import deliver_outbox, due_messages
+    from casework.services.db import refresh_statistics
 
     app = make_app()
     now = utcnow()
     with app_session(app, write=not dry_run):
         actions = sweep_deadlines(now, dry_run=dry_run)
         due = [(m.recipient, m.subject) for m in due_messages(now)] if dry_run else []
+        if not dry_run:
+            refresh_statistics()  # every few minutes: the planner keeps up as cases pile up
     for action in actions:
         click.echo(action.line())
     if not actions and not quiet:

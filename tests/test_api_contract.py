@@ -221,3 +221,36 @@ def test_lists_filter_search_and_page_through_everything_once(api):
         ]
     assert by_page == list(reversed(numbers))
     assert api.get("/cases?page=100000", "librarian").get_json()["items"] == []
+
+
+@pytest.mark.parametrize("sort", ["-created_at", "created_at", "-updated_at", "updated_at"])
+def test_keyset_pages_give_every_case_once_in_order_when_times_tie(app, api, sort):
+    """Cases opened in the same microsecond are ordered by id, and no cursor skips one."""
+    import sqlalchemy as sa
+
+    from casework.extensions import db
+    from casework.models import Case
+
+    numbers = [
+        api.open("librarian", "complaint", summary=f"Tie {i}", channel="email")["number"]
+        for i in range(7)
+    ]
+    moment = sa.text("'2026-03-02 10:00:00.000000'")
+    with app.app_context():
+        tied = Case.number.in_(numbers[1:5])
+        db.session.execute(sa.update(Case).where(tied).values(created_at=moment, updated_at=moment))
+        db.session.commit()
+        column = sort.lstrip("-")
+        rows = db.session.execute(
+            sa.select(Case.number, getattr(Case, column), Case.id).where(Case.number.in_(numbers))
+        ).all()
+    expected = [n for n, *_ in sorted(rows, key=lambda r: (r[1], r[2]), reverse=sort[0] == "-")]
+    seen, cursor = [], None
+    for _ in range(len(numbers)):
+        query = f"/cases?per_page=2&sort={sort}" + (f"&cursor={cursor}" if cursor else "")
+        body = api.get(query, "librarian").get_json()
+        seen += [i["number"] for i in body["items"]]
+        cursor = body["next_cursor"]
+        if not cursor:
+            break
+    assert seen == expected

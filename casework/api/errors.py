@@ -9,7 +9,7 @@ from flask import Flask, Response, g, jsonify, request
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
-from casework.errors import CaseworkError, Conflict, NotSignedIn
+from casework.errors import CaseworkError, Conflict, NotSignedIn, Unavailable
 from casework.extensions import db
 
 log = logging.getLogger(__name__)
@@ -73,26 +73,60 @@ def current_case_body(case: Any) -> dict[str, Any]:
     return case_json(case, workflow, case_access(actor, case, workflow), actor)
 
 
-def finish_request(response: Response) -> Response:
-    """Commit what a successful request changed, or roll back; the single place that commits."""
+class ChangedMeanwhile(CaseworkError):
+    """The commit met a change someone else made at the same moment; nothing was saved."""
+
+    status = 409
+    code = "conflict"
+
+
+def _commit() -> None:
+    """Commit the session; `ChangedMeanwhile` or `Unavailable` (rolled back) when it fails."""
     session = db.session
-    # A refusal normally changes nothing; a refused sign-in still counts towards throttling.
-    if response.status_code >= 400 and not g.get("keep_changes"):
-        session.rollback()
-        return response
     try:
         session.commit()
     except (IntegrityError, OperationalError, DBAPIError) as exc:
         session.rollback()
         log.warning("commit failed: %s", getattr(exc, "orig", exc))
-        conflict = isinstance(exc, IntegrityError)
-        status, code = (409, "conflict") if conflict else (503, "unavailable")
-        message = (
-            "Someone else changed this at the same moment; nothing was saved. Reload and try again."
-            if conflict
-            else "The database is busy; nothing was saved. Try again in a moment."
-        )
-        return json_error(status, code, message) if wants_json() else _plain(status, message)
+        if isinstance(exc, IntegrityError):
+            raise ChangedMeanwhile(
+                "Someone else changed this at the same moment; nothing was saved. "
+                "Reload and try again."
+            ) from None
+        raise Unavailable(
+            "The database is busy; nothing was saved. Try again in a moment."
+        ) from None
+
+
+def commit_now() -> None:
+    """Commit what the request changed before its response is made, which then only reads.
+
+    For writes that answer with what they wrote: the answer is built after the database's write
+    lock (SQLite) or row locks (PostgreSQL) are released, so other writers need not wait for it.
+    The session's objects keep their values, which are what was just committed. Raises as
+    `finish_request` would answer; the request's end then has nothing left to commit.
+    """
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        _commit()
+    finally:
+        session.expire_on_commit = True
+
+
+def finish_request(response: Response) -> Response:
+    """Commit what a successful request changed, or roll back: with `commit_now`, the only place
+    that commits."""
+    # A refusal normally changes nothing; a refused sign-in still counts towards throttling.
+    if response.status_code >= 400 and not g.get("keep_changes"):
+        db.session.rollback()
+        return response
+    try:
+        _commit()
+    except CaseworkError as exc:
+        if wants_json():
+            return json_error(exc.status, exc.code, exc.message)
+        return _plain(exc.status, exc.message)
     return response
 
 

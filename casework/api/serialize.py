@@ -9,7 +9,7 @@ from casework.models import Case, Event, Person, User, utcnow
 from casework.services.access import CaseAccess, Level
 from casework.services.activity import attachments, linked_numbers
 from casework.services.audit import format_at
-from casework.services.cases import offers, workflow_of
+from casework.services.cases import load_people, offers, workflow_of
 from casework.workflow import Workflow
 from casework.workflow.definition import describe_field
 
@@ -66,6 +66,7 @@ def case_json(
     now = now or utcnow()
     if access.level is Level.RECEIPT:
         return receipt_json(case, workflow)
+    load_people(case)
     body = summary_json(case, workflow, access, now)
     body["fields"] = case.fields
     body["reporter"] = case.reporter.username

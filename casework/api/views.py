@@ -1,4 +1,5 @@
-"""The JSON API endpoints: load, then authorize, then act; the request's end commits."""
+"""The JSON API endpoints: load, then authorize, then act; the request's end commits (or, where
+the answer shows what was written, `commit_now` before it is built)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import sqlalchemy as sa
 from flask import Response, current_app, g, jsonify, request, url_for
 
 from casework.api import bp
+from casework.api.errors import commit_now
 from casework.api.openapi import openapi_document
 from casework.api.serialize import case_json, event_json, person_json, summary_json
 from casework.auth import api_user
@@ -145,6 +147,7 @@ def open_case() -> tuple[Response, int]:
     actor = user()
     data = body(("workflow",), ("fields",))
     case = cases.open_case(actor, data["workflow"], data.get("fields"))
+    commit_now()
     workflow = cases.workflow_of(case)
     access = case_access(actor, case, workflow)
     return created(
@@ -191,6 +194,7 @@ def fire_transition(number: str) -> Response:
     data = body(("trigger", "version"), ("fields",))
     case, workflow, access = cases.load_case(actor, number, write=True)
     cases.fire(actor, case, workflow, access, data["trigger"], data["version"], data.get("fields"))
+    commit_now()
     return jsonify(case_json(case, workflow, access, actor))
 
 
@@ -225,6 +229,7 @@ def assign(number: str) -> Response:
     data = body(("username",))
     case, workflow, access = cases.load_case(actor, number, write=True)
     activity.assign(actor, case, workflow, access, data["username"])
+    commit_now()
     return jsonify(case_json(case, workflow, access, actor))
 
 
@@ -234,6 +239,7 @@ def add_link(number: str) -> tuple[Response, int]:
     data = body(("number",))
     case, workflow, access = cases.load_case(actor, number, write=True)
     activity.link(actor, case, workflow, access, data["number"])
+    commit_now()
     return created(case_json(case, workflow, access, actor))
 
 

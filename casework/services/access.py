@@ -59,6 +59,11 @@ def person_id_of(user: User) -> int | None:
     return found
 
 
+def remember_person_id(user: User, person_id: int | None) -> None:
+    """Keep the person record of a user loaded with it, so `person_id_of` need not look."""
+    user.__dict__[_PERSON_ID] = person_id
+
+
 def subject_holds(case: Case, role: str) -> bool:
     if case.subject_person_id is None:
         return False
@@ -104,10 +109,22 @@ def visible_clause(
 
     `workflows` narrows the condition to cases of those workflows.
     """
+    parts = visible_parts(user, person_id, receipts=receipts, workflows=workflows)
+    return sa.or_(*parts) if parts else sa.false()
+
+
+def visible_parts(
+    user: User,
+    person_id: int | None = None,
+    *,
+    receipts: bool = True,
+    workflows: Iterable[Workflow] | None = None,
+) -> list[ColumnElement[bool]]:
+    """`visible_clause` as conditions no case meets two of (see `visibility_parts`)."""
     chosen = list(library().workflows if workflows is None else workflows)
     if person_id is None and any(w.access.subject_field for w in chosen):
         person_id = person_id_of(user)
-    return visibility(user.roles, user.id, person_id, chosen, receipts=receipts)
+    return visibility_parts(user.roles, user.id, person_id, chosen, receipts=receipts)
 
 
 def visibility(
@@ -122,19 +139,42 @@ def visibility(
 
     `person_id` is the holder's person record (None when they have none).
     """
-    clauses: list[ColumnElement[bool]] = []
+    parts = visibility_parts(roles, user_id, person_id, workflows, receipts=receipts)
+    return sa.or_(*parts) if parts else sa.false()
+
+
+def visibility_parts(
+    roles: frozenset[str],
+    user_id: Any,
+    person_id: Any,
+    workflows: Iterable[Workflow],
+    *,
+    receipts: bool = True,
+) -> list[ColumnElement[bool]]:
+    """`visibility` as conditions on different workflows: no case meets two of them.
+
+    Workflows seen whole come first, in one `IN` an index answers; a count is the sum of the
+    counts of the parts, each read from an index range.
+    """
+    parts: list[ColumnElement[bool]] = []
+    whole: list[str] = []
     for workflow in workflows:
         rules = workflow.access
         in_workflow = Case.workflow_key == workflow.key
-        if rules.subject_field is not None and person_id is not None:
+        subject_rule = rules.subject_field is not None and person_id is not None
+        if subject_rule:
             not_subject: ColumnElement[bool] = sa.or_(
                 Case.subject_person_id.is_(None), Case.subject_person_id != person_id
             )
         else:
             not_subject = sa.true()
         if roles & set(rules.readers):
-            clauses.append(sa.and_(in_workflow, not_subject))
+            if subject_rule:
+                parts.append(sa.and_(in_workflow, not_subject))
+            else:
+                whole.append(workflow.key)
             continue
+        clauses: list[ColumnElement[bool]] = []
         for role, deputy in rules.stand_in.items():
             if deputy in roles and role in rules.readers:
                 subjects_with_role = (
@@ -149,6 +189,10 @@ def visibility(
                 )
         if receipts and rules.confidential and rules.reporter_receipt:
             clauses.append(sa.and_(in_workflow, not_subject, Case.reporter_id == user_id))
-    if not clauses:
-        return sa.false()
-    return sa.or_(*clauses)
+        if clauses:
+            parts.append(sa.or_(*clauses) if len(clauses) > 1 else clauses[0])
+    if len(whole) == 1:  # as when one case is loaded: plain SQL, no list to expand each time
+        parts.insert(0, Case.workflow_key == whole[0])
+    elif whole:
+        parts.insert(0, Case.workflow_key.in_(whole))
+    return parts

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -15,7 +16,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from casework.errors import Forbidden, InvalidFields, NotFound, TooLarge
 from casework.extensions import db
 from casework.models import Attachment, Blob, Case, CaseLink, User, utcnow
-from casework.services.access import CaseAccess, case_access, visible_clause
+from casework.services.access import CaseAccess, case_access, person_id_of, visibility
 from casework.services.audit import append_event
 from casework.services.cases import load_case, require_full, store_link, workflow_of
 from casework.services.context import library
@@ -131,14 +132,37 @@ def link(
 
 def linked_numbers(actor: User, case: Case) -> list[str]:
     """Numbers of the cases linked to `case` that `actor` can see."""
-    other = sa.case((CaseLink.case_a_id == case.id, CaseLink.case_b_id), else_=CaseLink.case_a_id)
-    ids = sa.select(other).where(
-        sa.or_(CaseLink.case_a_id == case.id, CaseLink.case_b_id == case.id)
-    )
+    person_id = person_id_of(actor)
+    digests = tuple(w.digest for w in library().workflows)
+    statement = _linked_statement(digests, actor.roles, person_id is not None)
     rows = db.session.execute(
-        sa.select(Case.number).where(Case.id.in_(ids), visible_clause(actor)).order_by(Case.number)
+        statement, {"case_id": case.id, "user_id": actor.id, "person_id": person_id}
     )
     return list(rows.scalars())
+
+
+@functools.lru_cache(maxsize=256)
+def _linked_statement(
+    digests: tuple[str, ...], roles: frozenset[str], has_person: bool
+) -> sa.Select[Any]:
+    """The linked cases' numbers, for holders of `roles` under these workflow definitions.
+
+    Every case page and case in the API asks, so the statement (with its visibility rule) is
+    built once per set of roles; the case and the user are bound parameters.
+    """
+    case_id: Any = sa.bindparam("case_id")
+    other = sa.case((CaseLink.case_a_id == case_id, CaseLink.case_b_id), else_=CaseLink.case_a_id)
+    ids = sa.select(other).where(
+        sa.or_(CaseLink.case_a_id == case_id, CaseLink.case_b_id == case_id)
+    )
+    workflows = [library().workflows.definition(d, _current_only) for d in digests]
+    person: Any = sa.bindparam("person_id") if has_person else None
+    visible = visibility(roles, sa.bindparam("user_id"), person, workflows)
+    return sa.select(Case.number).where(Case.id.in_(ids), visible).order_by(Case.number)
+
+
+def _current_only() -> str:
+    raise KeyError("linked cases are shown under the current workflow definitions")
 
 
 # --- evidence ---------------------------------------------------------------------------------
@@ -258,14 +282,16 @@ def attach(
     return stored
 
 
+#: A case's evidence in the order it came (built once: every case page and case asks).
+_ATTACHMENTS = (
+    sa.select(Attachment)
+    .where(Attachment.case_id == sa.bindparam("case_id"))
+    .order_by(Attachment.uploaded_at, Attachment.id)
+)
+
+
 def attachments(case: Case) -> list[Attachment]:
-    return list(
-        db.session.execute(
-            sa.select(Attachment)
-            .where(Attachment.case_id == case.id)
-            .order_by(Attachment.uploaded_at, Attachment.id)
-        ).scalars()
-    )
+    return list(db.session.execute(_ATTACHMENTS, {"case_id": case.id}).scalars())
 
 
 def download(actor: User, case: Case, access: CaseAccess, sha256: Any) -> tuple[Attachment, bytes]:

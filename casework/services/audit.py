@@ -5,7 +5,10 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
+import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
@@ -18,6 +21,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from casework.errors import Conflict
 from casework.extensions import db
 from casework.models import GENESIS_HASH, Case, Event, utcnow
+from casework.services import chains
 
 
 class ChainMoved(Conflict):
@@ -31,7 +35,7 @@ def canonical_json(value: Any) -> str:
 
 def format_at(at: datetime) -> str:
     """An event's time as it is hashed: UTC, microseconds, `Z`."""
-    return at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return at.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def event_hash(
@@ -50,12 +54,11 @@ def event_hash(
     The content is the canonical JSON object {action, actor, at, case, data, from, prev, seq, to};
     `data_json` is already canonical, so it is spliced in as it is stored.
     """
-    dump = json.dumps
+    dump = chains.json_string
     text = (
-        f'{{"action":{dump(action, ensure_ascii=False)},"actor":{dump(actor, ensure_ascii=False)},'
-        f'"at":"{format_at(at)}","case":{dump(number, ensure_ascii=False)},"data":{data_json},'
-        f'"from":{dump(from_state, ensure_ascii=False)},"prev":"{prev_hash}","seq":{seq},'
-        f'"to":{dump(to_state, ensure_ascii=False)}}}'
+        f'{{"action":{dump(action)},"actor":{dump(actor)},"at":"{format_at(at)}",'
+        f'"case":{dump(number)},"data":{data_json},"from":{dump(from_state)},'
+        f'"prev":"{prev_hash}","seq":{seq},"to":{dump(to_state)}}}'
     )
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -216,67 +219,153 @@ def _check_case(
         prev = digest
         expected_seq += 1
     if problem is None:
-        last = expected_seq - 1
-        if last != head_seq:
-            if last < head_seq:
-                problem = Broken(
-                    number,
-                    last + 1,
-                    f"events {last + 1}–{head_seq} are missing (the trail was cut short)",
-                )
-            else:
-                problem = Broken(
-                    number, head_seq + 1, "events after the case's recorded chain head"
-                )
-        elif prev != head_hash:
-            problem = Broken(
-                number, last, "the last event does not match the chain head kept on the case"
-            )
+        problem = _check_head(number, head_seq, head_hash, expected_seq - 1, prev)
     if problem is not None:
         result.broken.append(problem)
 
 
-def verify_chains(batch: int = 5000) -> VerifyResult:
-    """Check every case's chain: sequence, links, hashes, and the head kept on the case row."""
-    result = VerifyResult()
-    session = db.session
-    cases = session.execute(
-        sa.select(Case.id, Case.number, Case.head_seq, Case.head_hash).order_by(Case.id)
-    ).all()
-    result.cases = len(cases)
-    heads = {c.id: c for c in cases}
-    stream = session.execute(
-        sa.select(*_EVENT_COLUMNS)
-        .order_by(Event.case_id, Event.seq)
-        .execution_options(yield_per=batch)
-    )
-    current: list[Any] = []
-    current_id: int | None = None
-    seen: set[int] = set()
-
-    def flush_case() -> None:
-        if current_id is None:
-            return
-        head = heads.get(current_id)
-        if head is None:
-            result.events += len(current)
-            result.broken.append(
-                Broken(f"(case id {current_id})", current[0][1], "events of an unknown case")
+def _check_head(
+    number: str, head_seq: int, head_hash: str, last: int, last_hash: str
+) -> Broken | None:
+    """A sound chain must end where the case row says its head is."""
+    if last != head_seq:
+        if last < head_seq:
+            return Broken(
+                number,
+                last + 1,
+                f"events {last + 1}–{head_seq} are missing (the trail was cut short)",
             )
-            return
-        seen.add(current_id)
-        _check_case(head.number, head.head_seq, head.head_hash, iter(current), result)
+        return Broken(number, head_seq + 1, "events after the case's recorded chain head")
+    if last_hash != head_hash:
+        return Broken(number, last, "the last event does not match the chain head kept on the case")
+    return None
 
-    for row in stream:
-        if row[0] != current_id:
-            flush_case()
-            current = []
-            current_id = row[0]
-        current.append(row)
-    flush_case()
-    for case_id, head in heads.items():
-        if case_id not in seen and head.head_seq != 0:
-            result.broken.append(
-                Broken(head.number, 1, "the case has no events, yet its chain head says it has")
-            )
+
+#: From about this many events on, the check is shared among processes, one per core.
+SHARED_FROM = 300_000
+
+
+def verify_chains(batch: int = 5000, *, processes: int | None = None) -> VerifyResult:
+    """Check every case's chain: sequence, links, hashes, and the head kept on the case row.
+
+    All in one snapshot of the database. Events are read in the order they are stored and each
+    case's chain is followed as its events come (`services.chains`); from `SHARED_FROM` events
+    on, runs of event ids are shared among `processes` (by default one per core): this one and
+    helpers. A case whose events do not check out there is walked again here in sequence order
+    by `_check_case`, which names its first broken link.
+    """
+    url = db.engine.url
+    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+        return _verify(db.session.connection(), batch, 1)  # a private database has no other
+    with _reading(db.engine) as connection:
+        return _verify(connection, batch, processes)
+
+
+@contextmanager
+def _reading(engine: sa.Engine) -> Iterator[sa.Connection]:
+    """A connection whose reads all see one snapshot of the database (heads and events agree)."""
+    options = {"isolation_level": "REPEATABLE READ"} if engine.dialect.name != "sqlite" else {}
+    with engine.connect().execution_options(**options) as connection, connection.begin():
+        yield connection
+
+
+def _verify(connection: sa.Connection, batch: int, processes: int | None) -> VerifyResult:
+    heads = chains.read_heads(connection)
+    low, high = connection.execute(sa.select(sa.func.min(Event.id), sa.func.max(Event.id))).one()
+    result = VerifyResult(cases=len(heads))
+    runs: list[chains.Run] = []
+    if low is not None:
+        if processes is None:
+            processes = min(os.cpu_count() or 1, 8) if high - low >= SHARED_FROM else 1
+
+        def here(ids: tuple[int, int]) -> chains.Run:
+            return chains.follow(chains.stored_events(connection, ids, batch), heads)
+
+        if processes <= 1:
+            runs = [here((low, high))]
+        else:
+            step = (high - low) // processes + 1
+            ranges = [
+                (low + k * step, min(high, low + (k + 1) * step - 1)) for k in range(processes)
+            ]
+            address = connection.engine.url.render_as_string(hide_password=False)
+            runs = chains.in_helpers(address, ranges, batch, here)
+    #: case id -> (seq after the last event, the last hash), as the runs join up
+    joined: dict[int, tuple[int, str]] = {}
+    sound: set[int] = set()
+    suspects: set[int] = set()
+    for run in runs:
+        result.events += run.events
+        sound.update(run.sound)
+        suspects.update(run.suspects)
+        for case_id, (first, first_prev, after, last) in run.pieces.items():
+            expected = joined.get(case_id, (1, GENESIS_HASH))
+            if (first, first_prev) != expected:
+                suspects.add(case_id)
+            joined[case_id] = (after, last)
+    for case_id, (after, last) in joined.items():
+        if case_id not in suspects:
+            number, head_seq, head_hash = heads[case_id]
+            if _check_head(number, head_seq, head_hash, after - 1, last) is not None:
+                suspects.add(case_id)
+    for case_id, (_, head_seq, _) in heads.items():
+        if head_seq and case_id not in sound and case_id not in joined:
+            suspects.add(case_id)  # no events seen, yet its chain head says it has some
+    # Helpers read in snapshots of their own, taken a moment later: only a walk in this
+    # connection's snapshot may call a chain broken, so a write during the check is no alarm.
+    found = (_recheck(connection, case_id, heads.get(case_id)) for case_id in sorted(suspects))
+    result.broken = [problem for problem in found if problem is not None]
     return result
+
+
+HASH = re.compile(r"^[0-9a-f]{64}$")
+
+
+def check_printed_head(number: str, seq: int, digest: str) -> Broken | None:
+    """Whether a printed record's chain head is still in the trail: event `seq` of case
+    `number` carries the hash `digest` the record shows.
+
+    With every chain sound (`verify_chains`), that proves the trail holds the events the paper
+    shows, unchanged. It catches what the chains alone cannot: a trail cut back, or rewritten
+    with fresh hashes, together with the head kept on the case row.
+    """
+    found = db.session.execute(
+        sa.select(Case.id, Case.head_seq).where(Case.number == number)
+    ).one_or_none()
+    if found is None:
+        return Broken(number, seq, "there is no such case, yet a record of it was printed")
+    stored = db.session.execute(
+        sa.select(Event.hash).where(Event.case_id == found.id, Event.seq == seq)
+    ).scalar_one_or_none()
+    if stored is None:
+        return Broken(
+            number,
+            seq,
+            f"the trail has no event {seq} (it ends at {found.head_seq}): it was cut back "
+            "after the record was printed",
+        )
+    if stored != digest:
+        return Broken(
+            number,
+            seq,
+            "the event does not carry the hash printed on the record: the trail was changed "
+            "after the record was printed",
+        )
+    return None
+
+
+def _recheck(connection: sa.Connection, case_id: int, head: Any) -> Broken | None:
+    """The first broken link of one case, its events walked in sequence order."""
+    rows = connection.execute(
+        sa.select(*_EVENT_COLUMNS).where(Event.case_id == case_id).order_by(Event.seq)
+    ).all()
+    if head is None:
+        return Broken(f"(case id {case_id})", rows[0][1], "events of an unknown case")
+    number, head_seq, head_hash = head
+    if not rows:
+        if head_seq:
+            return Broken(number, 1, "the case has no events, yet its chain head says it has")
+        return None
+    probe = VerifyResult()
+    _check_case(number, head_seq, head_hash, iter(rows), probe)
+    return probe.broken[0] if probe.broken else None

@@ -11,6 +11,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import lazyload
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from casework.errors import Conflict, Forbidden, InvalidFields, NotFound, Refused, Unavailable
 from casework.extensions import db
@@ -308,7 +311,9 @@ def _load_statement(
     parameters. The condition names workflows by key, so the current definition of the case's
     workflow stands for all of its versions.
     """
-    stmt = sa.select(Case).where(Case.number == sa.bindparam("number"))
+    # Pages and the API show the reporter's and assignee's names, not their roles.
+    people = [lazyload(c).lazyload(User.role_rows) for c in (Case.reporter, Case.assignee)]
+    stmt = sa.select(Case).where(Case.number == sa.bindparam("number")).options(*people)
     if roles is not None:
         workflow = library().workflows.definition(digest, _unknown_digest)
         person: Any = sa.bindparam("person_id") if has_person else None
@@ -316,6 +321,32 @@ def _load_statement(
     if write:
         stmt = stmt.with_for_update(of=Case).execution_options(populate_existing=True)
     return stmt
+
+
+#: Users by id, without their roles (names are what is shown).
+_USERS_BY_ID = (
+    sa.select(User)
+    .where(User.id.in_(sa.bindparam("ids", expanding=True)))
+    .options(lazyload(User.role_rows))
+)
+
+
+def load_people(case: Case) -> None:
+    """Give the case its reporter and assignee with one query at most (pages show their names),
+    taking users the session already holds, such as the one signed in."""
+    session = db.session()
+    ids = {name: getattr(case, f"{name}_id") for name in ("reporter", "assignee")}
+    found: dict[int, User] = {}
+    for user_id in set(ids.values()) - {None}:
+        known = session.identity_map.get(identity_key(User, user_id))
+        if isinstance(known, User):
+            found[user_id] = known
+    missing = set(ids.values()) - set(found) - {None}
+    if missing:
+        rows = session.execute(_USERS_BY_ID, {"ids": list(missing)}).scalars()
+        found.update((u.id, u) for u in rows)
+    for name, user_id in ids.items():
+        set_committed_value(case, name, found.get(user_id) if user_id is not None else None)
 
 
 def _unknown_digest() -> str:

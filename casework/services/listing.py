@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import base64
+import functools
 import json
+import operator
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
 from sqlalchemy.sql.elements import ColumnElement
 
 from casework.errors import InvalidFields
 from casework.extensions import db
 from casework.models import Case, User, utcnow
-from casework.services.access import visible_clause
+from casework.services.access import visible_clause, visible_parts
 from casework.services.cases import normalize_number
 from casework.services.context import library
 from casework.services.db import is_sqlite
@@ -171,10 +174,19 @@ def search_condition(text: str) -> ColumnElement[bool] | None:
 
 def filter_conditions(user: User, f: CaseFilter, now: datetime) -> list[ColumnElement[bool]]:
     """The WHERE conditions of a list: visibility first, then each filter."""
+    return [visible_clause(user, receipts=_receipts(f)), *_filters(user, f, now)]
+
+
+def _receipts(f: CaseFilter) -> bool:
+    """Whether receipts belong in the list: they show number, date and state only, so filters
+    on anything else leave them out."""
+    return not (f.assignee or f.branch or f.q or f.overdue is not None)
+
+
+def _filters(user: User, f: CaseFilter, now: datetime) -> list[ColumnElement[bool]]:
+    """The conditions of the filters alone (visibility apart)."""
     tz = library().tz
-    # Receipts show number, date and state only, so filters on anything else leave them out.
-    receipts = not (f.assignee or f.branch or f.q or f.overdue is not None)
-    conditions: list[ColumnElement[bool]] = [visible_clause(user, receipts=receipts)]
+    conditions: list[ColumnElement[bool]] = []
     if f.workflow:
         conditions.append(Case.workflow_key == f.workflow)
     if f.state:
@@ -221,11 +233,21 @@ def list_cases(user: User, f: CaseFilter, *, now: datetime | None = None) -> Cas
     page's ids over the index alone before loading the rows.
     """
     now = now or utcnow()
-    conditions = filter_conditions(user, f, now)
+    parts = visible_parts(user, receipts=_receipts(f))
+    filters = _filters(user, f, now)
+    conditions = [sa.or_(*parts) if parts else sa.false(), *filters]
     column, descending = SORTS[f.sort]
-    total = db.session.execute(
-        sa.select(sa.func.count()).select_from(Case).where(*conditions)
-    ).scalar_one()
+    # The count of each part of what the user may see, added up: each part is an index range,
+    # where the whole would be a scan of every case.
+    counts = [
+        sa.select(sa.func.count()).select_from(Case).where(part, *filters).scalar_subquery()
+        for part in parts
+    ]
+    total = (
+        db.session.execute(sa.select(functools.reduce(operator.add, counts))).scalar_one()
+        if counts
+        else 0
+    )
     order: tuple[Any, ...] = (
         (column.desc(), Case.id.desc()) if descending else (column.asc(), Case.id.asc())
     )
@@ -242,14 +264,14 @@ def list_cases(user: User, f: CaseFilter, *, now: datetime | None = None) -> Cas
     page_ids = list(db.session.execute(ids).scalars())
     more = len(page_ids) > f.per_page
     page_ids = page_ids[: f.per_page]
-    rows = (
-        {
-            c.id: c
-            for c in db.session.execute(sa.select(Case).where(Case.id.in_(page_ids))).scalars()
-        }
-        if page_ids
-        else {}
+    # Assignees come with the page (lists show their names), not one query per case; their roles
+    # are not needed here, so they are left to load if anything asks.
+    page = (
+        sa.select(Case)
+        .where(Case.id.in_(page_ids))
+        .options(joinedload(Case.assignee).lazyload(User.role_rows))
     )
+    rows = {c.id: c for c in db.session.execute(page).scalars()} if page_ids else {}
     items = [rows[i] for i in page_ids]
     next_cursor = None
     if more and items:
@@ -269,9 +291,10 @@ def _after(
             sa.and_(Case.due_at == value, Case.id > last_id),
             Case.due_at.is_(None),
         )
-    if descending:
-        return sa.or_(column < value, sa.and_(column == value, Case.id < last_id))
-    return sa.or_(column > value, sa.and_(column == value, Case.id > last_id))
+    # A row-value comparison, which both databases answer as one range of the sort's index.
+    after = sa.tuple_(sa.literal(value, column.type), sa.literal(last_id, Case.id.type))
+    key = sa.tuple_(column, Case.id)
+    return key < after if descending else key > after
 
 
 def count_by_state(user: User) -> dict[tuple[str, str], int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import secrets
@@ -11,10 +12,12 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
+from sqlalchemy.orm import joinedload
 
 from casework.errors import InvalidFields
 from casework.extensions import db
-from casework.models import ApiToken, User, utcnow
+from casework.models import ApiToken, Person, User, utcnow
+from casework.services.access import remember_person_id
 from casework.services.cases import check_roles
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
@@ -136,13 +139,51 @@ def user_for_token(token: str) -> User | None:
     """The active user a bearer token belongs to, if the token is valid."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
-    user: User | None = db.session.execute(
+    return _requesting_user(_token_user(), {"token_hash": _token_hash(token)})
+
+
+@functools.cache
+def _token_user() -> sa.Select[Any]:
+    """The active user of an unrevoked token (built once: every API request runs it)."""
+    return _with_roles_and_person(
         sa.select(User)
         .join(ApiToken, ApiToken.user_id == User.id)
         .where(
-            ApiToken.token_hash == _token_hash(token),
+            ApiToken.token_hash == sa.bindparam("token_hash"),
             ApiToken.revoked.is_(False),
             User.active.is_(True),
         )
-    ).scalar_one_or_none()
+    )
+
+
+@functools.cache
+def _session_user() -> sa.Select[Any]:
+    """The user of a signed-in session, by id (built once: every page runs it)."""
+    return _with_roles_and_person(sa.select(User).where(User.id == sa.bindparam("user_id")))
+
+
+def session_user(user_id: int) -> User | None:
+    """The user a session names, with their roles and person record (see `_requesting_user`)."""
+    return _requesting_user(_session_user(), {"user_id": user_id})
+
+
+def _with_roles_and_person(statement: sa.Select[Any]) -> sa.Select[Any]:
+    return (
+        statement.add_columns(Person.id)
+        .outerjoin(Person, Person.user_id == User.id)
+        .options(joinedload(User.role_rows))
+    )
+
+
+def _requesting_user(statement: Any, params: dict[str, Any]) -> User | None:
+    """The user making a request, with their roles and their person record, in one query.
+
+    Every request needs all three (what the user may do, and which cases they are the subject
+    of), so they are read together rather than in three round trips.
+    """
+    row = db.session.execute(statement, params).unique().first()
+    if row is None:
+        return None
+    user, person_id = row
+    remember_person_id(user, person_id)
     return user

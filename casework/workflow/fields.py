@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
@@ -16,6 +15,10 @@ from casework.workflow.definition import FieldDef
 CASE_NUMBER = re.compile(r"^[A-Z]{2,6}-\d{4}-\d{4,}$")
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 ALLOWED_CONTROLS = {"\t", "\n", "\r"}
+#: Unicode's control characters (category Cc: U+0000–U+001F and U+007F–U+009F).
+_CC = "".join(chr(c) for c in (*range(0x20), *range(0x7F, 0xA0)))
+#: Any control character but those allowed.
+_CONTROL = re.compile("[" + re.escape("".join(c for c in _CC if c not in ALLOWED_CONTROLS)) + "]")
 
 
 class References(Protocol):
@@ -45,8 +48,7 @@ def clean_text(value: Any, *, multiline: bool, max_length: int | None) -> str:
         value.encode("utf-8")
     except UnicodeEncodeError:
         raise ValueError("Contains characters that are not valid text.") from None
-    bad = {c for c in value if unicodedata.category(c) == "Cc" and c not in ALLOWED_CONTROLS}
-    if bad:
+    if _CONTROL.search(value):
         raise ValueError("Contains control characters (such as NUL) that are not allowed.")
     value = value.strip()
     if not multiline and ("\n" in value or "\r" in value):
