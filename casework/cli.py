@@ -307,24 +307,62 @@ def audit() -> None:
 
 
 @audit.command("verify")
-def audit_verify() -> None:
-    """Verify every case's hash chain; name the first broken link of each."""
+@click.option(
+    "--record",
+    "records",
+    nargs=3,
+    multiple=True,
+    metavar="NUMBER SEQ HASH",
+    help="Also check a printed record: the case, and the event and hash of its audit chain "
+    "head as printed (repeatable).",
+)
+def audit_verify(records: tuple[tuple[str, str, str], ...]) -> None:
+    """Verify every case's hash chain; name the first broken link of each.
+
+    With --record, also check that each printed record's chain head is still in the trail.
+    """
     import time
 
-    from casework.services.audit import verify_chains
+    from casework.services.audit import HASH, check_printed_head, verify_chains
+    from casework.services.cases import normalize_number
 
+    printed = []
+    for number, seq, digest in records:
+        clean = normalize_number(number)
+        if clean is None or not seq.isascii() or not seq.isdigit() or not 0 < int(seq) < 2**31:
+            raise click.BadParameter(
+                f"{number} {seq}: give the case number and the event number as printed, "
+                "e.g. CMP-2026-0042 7",
+                param_hint="--record",
+            )
+        if not HASH.match(digest.strip().lower()):
+            raise click.BadParameter(
+                f"{digest!r}: the hash is the 64 hexadecimal characters printed after the event",
+                param_hint="--record",
+            )
+        printed.append((clean, int(seq), digest.strip().lower()))
     app = make_app()
     with app_session(app, write=False):
         started = time.perf_counter()
         result = verify_chains()
+        problems = [check_printed_head(*record) for record in printed]
         seconds = time.perf_counter() - started
     for broken in result.broken:
         click.echo(f"BROKEN {broken.case} event {broken.seq}: {broken.problem}")
-    verdict = "ok" if result.ok else f"{len(result.broken)} broken chain(s)"
+    for (printed_number, printed_seq, _), problem in zip(printed, problems, strict=True):
+        if problem is None:
+            click.echo(
+                f"record {printed_number} event {printed_seq}: the printed chain head is in "
+                "the trail"
+            )
+        else:
+            click.echo(f"BROKEN {problem.case} event {problem.seq} (printed): {problem.problem}")
+    bad = len(result.broken) + sum(p is not None for p in problems)
+    verdict = "ok" if not bad else f"{bad} problem(s)"
     click.echo(
         f"{verdict}: {result.cases} cases, {result.events} events checked in {seconds:.2f} s"
     )
-    if not result.ok:
+    if bad:
         sys.exit(1)
 
 

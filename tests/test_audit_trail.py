@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -234,3 +235,98 @@ def test_a_rolled_back_savepoint_leaves_no_stale_chain_head(app, api, cast):
         db.session.commit()
         assert case.head_seq == 2
         assert verify_chains().ok
+
+
+def printed_head(api, number):
+    """The chain head a printed record shows: (event number, hash)."""
+    from test_pdf_records import get_pdf, pdf_text, squeezed
+
+    text = squeezed(pdf_text(get_pdf(api, f"/cases/{number}/record.pdf", "librarian")))
+    found = re.search(r"event(\d+),([0-9a-f]{64})", text)
+    assert found, "the record shows its audit chain head"
+    return int(found.group(1)), found.group(2)
+
+
+def cut_back(app, case, keep):
+    """Drop the events after `keep` and move the case's head back to match: a sound chain."""
+    last = db.session.execute(
+        sa.select(Event.hash).where(Event.case_id == case.id, Event.seq == keep)
+    ).scalar_one()
+    params = {"case": case.id, "keep": keep, "hash": last}
+    tamper(
+        app,
+        ("DELETE FROM events WHERE case_id = :case AND seq > :keep", params),
+        ("UPDATE cases SET head_seq = :keep, head_hash = :hash WHERE id = :case", params),
+    )
+
+
+def rewrite(app, case, seq):
+    """Change event `seq` and hash it and every later event afresh, head included."""
+    rows = db.session.execute(
+        sa.select(Event).where(Event.case_id == case.id).order_by(Event.seq)
+    ).scalars()
+    statements, prev = [], None
+    for event in rows:
+        data_json = '{"text":"Nothing happened."}' if event.seq == seq else event.data_json
+        prev = prev or event.prev_hash
+        digest = event_hash(
+            case.number,
+            event.seq,
+            event.at,
+            event.actor,
+            event.action,
+            event.from_state,
+            event.to_state,
+            data_json,
+            prev,
+        )
+        params = {"id": event.id, "data": data_json, "prev": prev, "hash": digest}
+        change = "UPDATE events SET data_json = :data, prev_hash = :prev, hash = :hash"
+        statements.append((f"{change} WHERE id = :id", params))
+        prev = digest
+    head = {"case": case.id, "hash": prev}
+    statements.append(("UPDATE cases SET head_hash = :hash WHERE id = :case", head))
+    tamper(app, *statements)
+
+
+@pytest.mark.parametrize("forge", [cut_back, rewrite], ids=["cut-back", "rewritten"])
+def test_a_printed_record_catches_a_trail_forged_with_its_head(
+    app, api, monkeypatch, database_url, forge
+):
+    """A forger who keeps the chains sound, head on the case row included, is still caught by
+    the chain head a paper copy shows."""
+    number = api.open("librarian", "complaint", summary="Wi-Fi drops", channel="email")["number"]
+    api.ok("librarian", number, "engage", response="We restarted the router")
+    api.post(f"/cases/{number}/notes", "librarian", json={"text": "Patron satisfied"})
+    api.ok("librarian", number, "resolve", resolution="Fixed")
+    seq, digest = printed_head(api, number)
+    assert seq == 4
+    monkeypatch.setenv("CASEWORK_DATABASE_URL", database_url)
+    runner = app.test_cli_runner()
+    checked = runner.invoke(main, ["audit", "verify", "--record", number, str(seq), digest])
+    assert checked.exit_code == 0, checked.output
+    assert f"record {number} event 4: the printed chain head is in the trail" in checked.output
+
+    with app.app_context():
+        case = db.session.execute(sa.select(Case).where(Case.number == number)).scalar_one()
+        forge(app, case, 3)
+    plain = runner.invoke(main, ["audit", "verify"])
+    assert plain.exit_code == 0, "the forged trail is a sound chain: only the paper shows it"
+    result = runner.invoke(main, ["audit", "verify", "--record", number, str(seq), digest])
+    assert result.exit_code == 1
+    assert f"BROKEN {number} event 4 (printed): " in result.output
+    assert "1 problem(s)" in result.output
+
+
+def test_a_printed_head_must_be_given_as_printed(app, monkeypatch, database_url):
+    monkeypatch.setenv("CASEWORK_DATABASE_URL", database_url)
+    runner = app.test_cli_runner()
+    for args, wrong in (
+        (["CMP-2026-0001", "four", "0" * 64], "event number"),
+        (["not-a-case", "4", "0" * 64], "case number"),
+        (["CMP-2026-0001", "4", "abc"], "64 hexadecimal"),
+    ):
+        result = runner.invoke(main, ["audit", "verify", "--record", *args])
+        assert result.exit_code == 2 and wrong in result.output, result.output
+    unknown = runner.invoke(main, ["audit", "verify", "--record", "CMP-2026-0999", "1", "0" * 64])
+    assert unknown.exit_code == 1 and "no such case" in unknown.output
