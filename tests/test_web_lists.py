@@ -56,6 +56,8 @@ def test_filters_narrow_the_list_and_the_address_keeps_them(app, cast, api):
     assert found("q=printer") == {a["number"]}
     assert found("q=noisy+study") == {b["number"]}
     assert found("assignee=social") == {a["number"]}
+    assert found("assignee=SOCIAL") == {a["number"]}
+    assert found("assignee=nobody-by-that-name") == set()
     assert found("assignee=none&workflow=complaint") == {b["number"]}
     assert found("branch=Lucasville+Branch") == {b["number"]}
     today = utcnow().date()

@@ -46,7 +46,7 @@ class Case(Base):
         sa.Index(
             "ix_cases_assignee_listing", "assignee_id", "created_at", "id", *VISIBILITY_COLUMNS
         ),
-        sa.Index("ix_cases_branch", "branch", *VISIBILITY_COLUMNS),
+        sa.Index("ix_cases_branch", "branch", "created_at", "id", *VISIBILITY_COLUMNS),
         sa.Index("ix_cases_due", "due_at", *VISIBILITY_COLUMNS),
         sa.Index("ix_cases_visibility", *VISIBILITY_COLUMNS),
     )

@@ -195,8 +195,18 @@ def _filters(user: User, f: CaseFilter, now: datetime) -> list[ColumnElement[boo
         if f.assignee == "none":
             conditions.append(Case.assignee_id.is_(None))
         else:
-            name = user.username if f.assignee == "me" else f.assignee.lower()
-            conditions.append(Case.assignee_id.in_(sa.select(User.id).where(User.username == name)))
+            # The id itself, not a subquery: with it the planner reads the assignee's own index
+            # in list order instead of the whole list, looking for their cases.
+            assignee_id = (
+                user.id
+                if f.assignee == "me"
+                else db.session.execute(
+                    sa.select(User.id).where(User.username == f.assignee.lower())
+                ).scalar_one_or_none()
+            )
+            conditions.append(
+                Case.assignee_id == assignee_id if assignee_id is not None else sa.false()
+            )
     if f.branch:
         conditions.append(Case.branch == f.branch)
     if f.overdue is True:

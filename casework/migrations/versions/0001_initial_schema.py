@@ -126,7 +126,7 @@ def upgrade():
     visibility = ['workflow_key', 'reporter_id', 'subject_person_id']
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.create_index('ix_cases_assignee_listing', ['assignee_id', 'created_at', 'id', *visibility], unique=False)
-        batch_op.create_index('ix_cases_branch', ['branch', *visibility], unique=False)
+        batch_op.create_index('ix_cases_branch', ['branch', 'created_at', 'id', *visibility], unique=False)
         batch_op.create_index(batch_op.f('ix_cases_confidential'), ['confidential'], unique=False)
         batch_op.create_index('ix_cases_due', ['due_at', *visibility], unique=False)
         batch_op.create_index('ix_cases_listing', ['created_at', 'id', *visibility], unique=False)
