@@ -158,10 +158,13 @@ def prepare(db: harness.Database, threads: int) -> dict[str, Any]:
 
     from casework.extensions import db as sql
     from casework.models import Case
+    from casework.services.db import begin_write
     from casework.services.users import find_user, hash_password, issue_token
 
     app = harness.make_app(db)
     with harness.app_context(app):
+        # A write from the start: the server may still be finishing the last run's requests.
+        begin_write()
         user = find_user(USER)
         assert user is not None, f"the seeded database has no user {USER}"
         user.password_hash = hash_password(PASSWORD)

@@ -223,9 +223,12 @@ def test_lists_filter_search_and_page_through_everything_once(api):
     assert api.get("/cases?page=100000", "librarian").get_json()["items"] == []
 
 
-@pytest.mark.parametrize("sort", ["-created_at", "created_at", "-updated_at", "updated_at"])
-def test_keyset_pages_give_every_case_once_in_order_when_times_tie(app, api, sort):
-    """Cases opened in the same microsecond are ordered by id, and no cursor skips one."""
+@pytest.mark.parametrize(
+    "sort", ["-created_at", "created_at", "-updated_at", "updated_at", "due_at"]
+)
+def test_every_page_gives_every_case_once_in_order_when_times_tie(app, api, sort):
+    """Cases with the same time are ordered by id (due dates: cases without one last), and
+    neither cursors nor page numbers, counted from either end, skip or repeat one."""
     import sqlalchemy as sa
 
     from casework.extensions import db
@@ -238,13 +241,20 @@ def test_keyset_pages_give_every_case_once_in_order_when_times_tie(app, api, sor
     moment = sa.text("'2026-03-02 10:00:00.000000'")
     with app.app_context():
         tied = Case.number.in_(numbers[1:5])
-        db.session.execute(sa.update(Case).where(tied).values(created_at=moment, updated_at=moment))
+        db.session.execute(
+            sa.update(Case).where(tied).values(created_at=moment, updated_at=moment, due_at=moment)
+        )
+        db.session.execute(sa.update(Case).where(Case.number == numbers[6]).values(due_at=None))
         db.session.commit()
-        column = sort.lstrip("-")
+        column = getattr(Case, sort.lstrip("-"))
         rows = db.session.execute(
-            sa.select(Case.number, getattr(Case, column), Case.id).where(Case.number.in_(numbers))
+            sa.select(Case.number, column, Case.id).where(Case.number.in_(numbers))
         ).all()
-    expected = [n for n, *_ in sorted(rows, key=lambda r: (r[1], r[2]), reverse=sort[0] == "-")]
+    if sort == "due_at":
+        expected = [n for n, *_ in sorted(rows, key=lambda r: (r[1] is None, r[1] or 0, r[2]))]
+    else:
+        ordered = sorted(rows, key=lambda r: (r[1], r[2]), reverse=sort[0] == "-")
+        expected = [n for n, *_ in ordered]
     seen, cursor = [], None
     for _ in range(len(numbers)):
         query = f"/cases?per_page=2&sort={sort}" + (f"&cursor={cursor}" if cursor else "")
@@ -254,3 +264,10 @@ def test_keyset_pages_give_every_case_once_in_order_when_times_tie(app, api, sor
         if not cursor:
             break
     assert seen == expected
+    by_number = []
+    for page in (1, 2, 3, 4):
+        body = api.get(f"/cases?per_page=2&sort={sort}&page={page}", "librarian").get_json()
+        assert body["total"] == 7
+        assert (body["next_cursor"] is not None) == (page < 4), page
+        by_number += [i["number"] for i in body["items"]]
+    assert by_number == expected

@@ -258,22 +258,31 @@ def list_cases(user: User, f: CaseFilter, *, now: datetime | None = None) -> Cas
         if counts
         else 0
     )
-    order: tuple[Any, ...] = (
-        (column.desc(), Case.id.desc()) if descending else (column.asc(), Case.id.asc())
-    )
-    if f.sort == "due_at":
-        order = (Case.due_at.is_(None), Case.due_at.asc(), Case.id.asc())
-    ids = sa.select(Case.id).where(*conditions).order_by(*order).limit(f.per_page + 1)
+    forward, backward = _orders(column, descending, nulls_last=f.sort == "due_at")
+    ids = sa.select(Case.id).where(*conditions)
+    offset = (f.page - 1) * f.per_page
     if f.cursor:
         decoded = _decode_cursor(f.cursor)
         assert decoded is not None
         value, last_id = decoded
-        ids = ids.where(_after(column, descending, value, last_id, f.sort == "due_at"))
+        after = _after(column, descending, value, last_id, f.sort == "due_at")
+        page_ids = list(
+            db.session.execute(ids.where(after).order_by(*forward).limit(f.per_page + 1)).scalars()
+        )
+        more = len(page_ids) > f.per_page
+        page_ids = page_ids[: f.per_page]
+    elif total // 2 < offset < total:
+        # A page in the second half is counted from the far end, so that the last pages are as
+        # quick to reach as the first.
+        start = max(0, total - offset - f.per_page)
+        backwards = ids.order_by(*backward).offset(start).limit(total - offset - start)
+        page_ids = list(reversed(db.session.execute(backwards).scalars().all()))
+        more = offset + len(page_ids) < total
     else:
-        ids = ids.offset((f.page - 1) * f.per_page)
-    page_ids = list(db.session.execute(ids).scalars())
-    more = len(page_ids) > f.per_page
-    page_ids = page_ids[: f.per_page]
+        forwards = ids.order_by(*forward).offset(offset).limit(f.per_page + 1)
+        page_ids = list(db.session.execute(forwards).scalars())
+        more = len(page_ids) > f.per_page
+        page_ids = page_ids[: f.per_page]
     # Assignees come with the page (lists show their names), not one query per case; their roles
     # are not needed here, so they are left to load if anything asks.
     page = (
@@ -288,6 +297,19 @@ def list_cases(user: User, f: CaseFilter, *, now: datetime | None = None) -> Cas
         last = items[-1]
         next_cursor = _encode_cursor(getattr(last, column.key), last.id)
     return CasePage(items, total, f.page, f.per_page, next_cursor)
+
+
+def _orders(
+    column: Any, descending: bool, *, nulls_last: bool
+) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    """The list's ORDER BY, and the same order backwards; ties go by id."""
+    if nulls_last:
+        return (
+            (column.is_(None), column.asc(), Case.id.asc()),
+            (column.is_(None).desc(), column.desc(), Case.id.desc()),
+        )
+    down, up = (column.desc(), Case.id.desc()), (column.asc(), Case.id.asc())
+    return (down, up) if descending else (up, down)
 
 
 def _after(
