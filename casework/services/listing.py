@@ -271,7 +271,9 @@ def list_cases(user: User, f: CaseFilter, *, now: datetime | None = None) -> Cas
         )
         more = len(page_ids) > f.per_page
         page_ids = page_ids[: f.per_page]
-    elif total // 2 < offset < total:
+    elif offset >= total:
+        page_ids, more = [], False  # past the end: nothing to look for
+    elif total // 2 < offset:
         # A page in the second half is counted from the far end, so that the last pages are as
         # quick to reach as the first.
         start = max(0, total - offset - f.per_page)
