@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import re
 import secrets
@@ -139,32 +138,12 @@ def user_for_token(token: str) -> User | None:
     """The active user a bearer token belongs to, if the token is valid."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
-    return _requesting_user(_token_user(), {"token_hash": _token_hash(token)})
-
-
-@functools.cache
-def _token_user() -> sa.Select[Any]:
-    """The active user of an unrevoked token (built once: every API request runs it)."""
-    return _with_roles_and_person(
-        sa.select(User)
-        .join(ApiToken, ApiToken.user_id == User.id)
-        .where(
-            ApiToken.token_hash == sa.bindparam("token_hash"),
-            ApiToken.revoked.is_(False),
-            User.active.is_(True),
-        )
-    )
-
-
-@functools.cache
-def _session_user() -> sa.Select[Any]:
-    """The user of a signed-in session, by id (built once: every page runs it)."""
-    return _with_roles_and_person(sa.select(User).where(User.id == sa.bindparam("user_id")))
+    return _requesting_user(_TOKEN_USER, {"token_hash": _token_hash(token)})
 
 
 def session_user(user_id: int) -> User | None:
     """The user a session names, with their roles and person record (see `_requesting_user`)."""
-    return _requesting_user(_session_user(), {"user_id": user_id})
+    return _requesting_user(_SESSION_USER, {"user_id": user_id})
 
 
 def _with_roles_and_person(statement: sa.Select[Any]) -> sa.Select[Any]:
@@ -175,7 +154,21 @@ def _with_roles_and_person(statement: sa.Select[Any]) -> sa.Select[Any]:
     )
 
 
-def _requesting_user(statement: Any, params: dict[str, Any]) -> User | None:
+#: The active user of an unrevoked token (built once: every API request runs it).
+_TOKEN_USER = _with_roles_and_person(
+    sa.select(User)
+    .join(ApiToken, ApiToken.user_id == User.id)
+    .where(
+        ApiToken.token_hash == sa.bindparam("token_hash"),
+        ApiToken.revoked.is_(False),
+        User.active.is_(True),
+    )
+)
+#: The user of a signed-in session, by id (built once: every page runs it).
+_SESSION_USER = _with_roles_and_person(sa.select(User).where(User.id == sa.bindparam("user_id")))
+
+
+def _requesting_user(statement: sa.Select[Any], params: dict[str, Any]) -> User | None:
     """The user making a request, with their roles and their person record, in one query.
 
     Every request needs all three (what the user may do, and which cases they are the subject
