@@ -8,6 +8,7 @@ it, e.g. a trustee standing in for a director who is the subject).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
@@ -125,6 +126,24 @@ def visible_parts(
     if person_id is None and any(w.access.subject_field for w in chosen):
         person_id = person_id_of(user)
     return visibility_parts(user.roles, user.id, person_id, chosen, receipts=receipts)
+
+
+@functools.lru_cache(maxsize=512)
+def bound_visibility(
+    digests: tuple[str, ...], roles: frozenset[str], has_person: bool
+) -> ColumnElement[bool]:
+    """`visibility` for holders of `roles` of cases of these workflow definitions, with the
+    user's ids as the bound parameters `user_id` and (with `has_person`) `person_id`.
+
+    Built once per set of roles, so statements that every page runs need not build it again.
+    """
+    workflows = [library().workflows.definition(d, _loaded_only) for d in digests]
+    person: Any = sa.bindparam("person_id") if has_person else None
+    return visibility(roles, sa.bindparam("user_id"), person, workflows)
+
+
+def _loaded_only() -> str:
+    raise KeyError("definitions named here are those already loaded")
 
 
 def visibility(

@@ -16,7 +16,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from casework.errors import Forbidden, InvalidFields, NotFound, TooLarge
 from casework.extensions import db
 from casework.models import Attachment, Blob, Case, CaseLink, User, utcnow
-from casework.services.access import CaseAccess, case_access, person_id_of, visibility
+from casework.services.access import CaseAccess, bound_visibility, case_access, person_id_of
 from casework.services.audit import append_event
 from casework.services.cases import load_case, require_full, store_link, workflow_of
 from casework.services.context import library
@@ -155,14 +155,8 @@ def _linked_statement(
     ids = sa.select(other).where(
         sa.or_(CaseLink.case_a_id == case_id, CaseLink.case_b_id == case_id)
     )
-    workflows = [library().workflows.definition(d, _current_only) for d in digests]
-    person: Any = sa.bindparam("person_id") if has_person else None
-    visible = visibility(roles, sa.bindparam("user_id"), person, workflows)
+    visible = bound_visibility(digests, roles, has_person)
     return sa.select(Case.number).where(Case.id.in_(ids), visible).order_by(Case.number)
-
-
-def _current_only() -> str:
-    raise KeyError("linked cases are shown under the current workflow definitions")
 
 
 # --- evidence ---------------------------------------------------------------------------------

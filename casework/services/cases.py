@@ -34,9 +34,9 @@ from casework.services.access import (
     NO_ACCESS,
     CaseAccess,
     Level,
+    bound_visibility,
     case_access,
     person_id_of,
-    visibility,
     visible_clause,
 )
 from casework.services.audit import append_event, canonical_json
@@ -315,9 +315,7 @@ def _load_statement(
     people = [lazyload(c).lazyload(User.role_rows) for c in (Case.reporter, Case.assignee)]
     stmt = sa.select(Case).where(Case.number == sa.bindparam("number")).options(*people)
     if roles is not None:
-        workflow = library().workflows.definition(digest, _unknown_digest)
-        person: Any = sa.bindparam("person_id") if has_person else None
-        stmt = stmt.where(visibility(roles, sa.bindparam("user_id"), person, [workflow]))
+        stmt = stmt.where(bound_visibility((digest,), roles, has_person))
     if write:
         stmt = stmt.with_for_update(of=Case).execution_options(populate_existing=True)
     return stmt
@@ -347,10 +345,6 @@ def load_people(case: Case) -> None:
         found.update((u.id, u) for u in rows)
     for name, user_id in ids.items():
         set_committed_value(case, name, found.get(user_id) if user_id is not None else None)
-
-
-def _unknown_digest() -> str:
-    raise KeyError("the current workflow definitions are always loaded")
 
 
 def require_full(access: CaseAccess) -> None:
