@@ -150,3 +150,33 @@ def test_csv_export_holds_every_match_and_defuses_formulas(app, cast, api):
     titles = [r[2] for r in rows[1:]]
     assert '\'=HYPERLINK("http://x")' in titles
     assert all(r[3] == "Received" for r in rows[1:])
+
+
+def test_the_filters_offer_the_branches_and_assignees_of_cases_the_user_may_see(app, cast, api):
+    for branch in ("Wheelersburg Branch", "Main Library", "Lucasville Branch", "Main Library"):
+        api.open("librarian", "complaint", summary="Hours", channel="phone", branch=branch)
+    assigned = api.open("librarian", "complaint", summary="Parking", channel="phone")["number"]
+    api.post(f"/cases/{assigned}/assignee", "librarian", json={"username": "social"})
+    hidden = api.open(
+        "staff",
+        "violation",
+        subject=cast.person_ids["olive"],
+        category="harassment",
+        description="x",
+    )["number"]
+    assert (
+        api.post(f"/cases/{hidden}/assignee", "director", json={"username": "hr"}).status_code
+        == 200
+    )
+
+    def offered(username: str, name: str) -> list[str]:
+        page = Visitor(app, username).get("/cases").text
+        select = re.search(rf'<select id="filter-{name}" name="{name}".*?</select>', page, re.S)
+        assert select, page[:500]
+        return re.findall(r'<option value="([^"]+)"', select.group(0))
+
+    branches = ["Lucasville Branch", "Main Library", "Wheelersburg Branch"]
+    assert offered("librarian", "branch") == branches
+    assert "hr" not in offered("librarian", "assignee")
+    assert "social" in offered("librarian", "assignee")
+    assert {"hr", "social"} <= set(offered("director", "assignee"))

@@ -47,6 +47,10 @@ class Case(Base):
             "ix_cases_assignee_listing", "assignee_id", "created_at", "id", *VISIBILITY_COLUMNS
         ),
         sa.Index("ix_cases_branch", "branch", "created_at", "id", *VISIBILITY_COLUMNS),
+        # What a member of staff reported, newest first (their home page and receipts).
+        sa.Index(
+            "ix_cases_reporter_listing", "reporter_id", "created_at", "id", *VISIBILITY_COLUMNS
+        ),
         sa.Index("ix_cases_due", "due_at", *VISIBILITY_COLUMNS),
         sa.Index("ix_cases_visibility", *VISIBILITY_COLUMNS),
     )
@@ -67,7 +71,7 @@ class Case(Base):
     #: Copied from the workflow's access rules, so lists can filter without reading definitions.
     confidential: Mapped[bool] = mapped_column(default=False, index=True)
     subject_person_id: Mapped[int | None] = mapped_column(sa.ForeignKey("people.id"), index=True)
-    reporter_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    reporter_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     assignee_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     #: Copies of intake fields that lists show and filter on.
     title: Mapped[str] = mapped_column(sa.String(200), default="")

@@ -236,6 +236,11 @@ class CasePage:
     next_cursor: str | None
 
 
+#: Lists show each case's assignee: loaded with the cases, not one query per case; their roles
+#: are not needed, so they are left to load if anything asks.
+WITH_ASSIGNEE = joinedload(Case.assignee).lazyload(User.role_rows)
+
+
 def list_cases(user: User, f: CaseFilter, *, now: datetime | None = None) -> CasePage:
     """One page of the cases `user` may see that match `f`, and how many match in all.
 
@@ -285,13 +290,7 @@ def list_cases(user: User, f: CaseFilter, *, now: datetime | None = None) -> Cas
         page_ids = list(db.session.execute(forwards).scalars())
         more = len(page_ids) > f.per_page
         page_ids = page_ids[: f.per_page]
-    # Assignees come with the page (lists show their names), not one query per case; their roles
-    # are not needed here, so they are left to load if anything asks.
-    page = (
-        sa.select(Case)
-        .where(Case.id.in_(page_ids))
-        .options(joinedload(Case.assignee).lazyload(User.role_rows))
-    )
+    page = sa.select(Case).where(Case.id.in_(page_ids)).options(WITH_ASSIGNEE)
     rows = {c.id: c for c in db.session.execute(page).scalars()} if page_ids else {}
     items = [rows[i] for i in page_ids]
     next_cursor = None

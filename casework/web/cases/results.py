@@ -11,6 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.sql.elements import ColumnElement
 
 from casework.extensions import db
 from casework.models import Case, User
@@ -77,26 +78,35 @@ def filter_choices(user: User) -> FilterChoices:
     workflows = [(w.key, w.title) for w in lib.workflows]
     states = [(w.title, [(s.name, s.label) for s in w.states.values()]) for w in lib.workflows]
     visible = visible_clause(user, receipts=False)
-    branches = list(
-        db.session.execute(
-            sa.select(Case.branch)
-            .where(visible, Case.branch.is_not(None))
-            .distinct()
-            .order_by(Case.branch)
-            .limit(200)
-        ).scalars()
-    )
+    branches = distinct_among(Case.branch, visible, 200)
     assignees = [
         (name, display or name)
         for name, display in db.session.execute(
             sa.select(User.username, User.display_name)
-            .where(User.id.in_(sa.select(Case.assignee_id).where(visible)))
+            .where(User.id.in_(distinct_among(Case.assignee_id, visible, 1000)))
             .order_by(User.display_name)
         )
     ]
     return FilterChoices(
         workflows, states, assignees, [b for b in branches if b], list(SORT_LABELS.items())
     )
+
+
+def distinct_among(column: Any, visible: ColumnElement[bool], limit: int) -> list[Any]:
+    """The distinct values of an indexed column of the cases `visible` admits, in order.
+
+    Found value after value, each the first in the column's index after the one before (a loose
+    index scan), instead of reading every case: a few dozen index seeks at 100,000 cases.
+    """
+
+    def first_after(previous: Any) -> Any:
+        later = column > previous if previous is not None else column.is_not(None)
+        return sa.select(column).where(visible, later).order_by(column).limit(1).scalar_subquery()
+
+    steps = sa.select(first_after(None).label("value")).cte("steps", recursive=True)
+    steps = steps.union_all(sa.select(first_after(steps.c.value)).where(steps.c.value.is_not(None)))
+    found = sa.select(steps.c.value).where(steps.c.value.is_not(None)).limit(limit)
+    return list(db.session.execute(found).scalars())
 
 
 def matching_cases(user: User, f: listing.CaseFilter, now: datetime) -> Iterator[Case]:

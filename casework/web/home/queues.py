@@ -123,6 +123,7 @@ def assigned_open(user: User, now: datetime) -> list[CaseRow]:
         .where(visible_clause(user), Case.assignee_id == user.id, Case.closed_at.is_(None))
         .order_by(Case.due_at.is_(None), Case.due_at, Case.created_at)
         .limit(QUEUE_ROWS * 2)
+        .options(listing.WITH_ASSIGNEE)
     ).scalars()
     return case_rows(user, found, now)
 
@@ -134,5 +135,6 @@ def reported_by(user: User, now: datetime) -> list[CaseRow]:
         .where(visible_clause(user), Case.reporter_id == user.id)
         .order_by(Case.created_at.desc(), Case.id.desc())
         .limit(QUEUE_ROWS * 2)
+        .options(listing.WITH_ASSIGNEE)
     ).scalars()
     return case_rows(user, found, now)
