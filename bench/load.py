@@ -303,6 +303,18 @@ def transitions_recorded(db: harness.Database) -> int:
     return count
 
 
+def wait_until_quiet(db: harness.Database) -> None:
+    """Until the server has answered the requests wrk left queued when it stopped, and no more
+    transitions are being recorded (a version read before then could be stale)."""
+    count = transitions_recorded(db)
+    for _ in range(60):
+        time.sleep(1)
+        now = transitions_recorded(db)
+        if now == count:
+            return
+        count = now
+
+
 def run_wrk(
     port: int, script: Path, connections: int, duration: int, threads: int
 ) -> dict[str, Any]:
@@ -365,6 +377,7 @@ def main() -> None:
         plan += [("transitions", c) for c in args.transitions_connections]
         for run, (mix, connections) in enumerate(plan):
             if run:  # the complaints' versions as the last run left them
+                wait_until_quiet(db)
                 data = prepare(db, args.threads)
             data["cookie"] = cookie
             data["only_transitions"] = mix == "transitions"
