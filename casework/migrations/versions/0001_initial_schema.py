@@ -260,9 +260,9 @@ SQLITE_TRIGGERS = [
     """CREATE TRIGGER cases_fts_update AFTER UPDATE OF search_text ON cases BEGIN
        INSERT INTO cases_fts(cases_fts, rowid, search_text) VALUES ('delete', old.id, old.search_text);
        INSERT INTO cases_fts(rowid, search_text) VALUES (new.id, new.search_text); END""",
-    # A search's matches are ids; their visibility and the list's order are read from here, not
-    # from the wide rows.
-    "CREATE INDEX cases_fts_visibility ON cases (id, created_at, workflow_key, reporter_id, subject_person_id)",
+    # A search's matches are ids; their visibility, the list's order and the commonest filters
+    # (workflow and state) are read from here, not from the wide rows.
+    "CREATE INDEX cases_fts_visibility ON cases (id, created_at, workflow_key, state, reporter_id, subject_person_id)",
 ]
 
 POSTGRESQL_STATEMENTS = [
