@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
@@ -36,3 +37,39 @@ def test_a_fresh_database_is_at_the_single_head(app):
     config.set_main_option("script_location", str(PACKAGE_DIR / "migrations"))
     assert heads == tuple(ScriptDirectory.from_config(config).get_heads())
     assert len(heads) == 1
+
+
+def test_a_database_made_by_an_earlier_release_upgrades_with_its_cases(
+    empty_database_url, make_app
+):
+    """`casework init` on a database at an older revision: each migration in turn, data kept,
+    and each can be undone."""
+    from flask_migrate import downgrade, upgrade
+
+    from casework.models import Case
+    from casework.paths import PACKAGE_DIR
+    from casework.services.cases import open_case, store_definition
+    from casework.services.context import library
+    from casework.services.users import create_user, system_user
+
+    folder = str(PACKAGE_DIR / "migrations")
+    app = make_app(DATABASE_URL=empty_database_url)
+    with app.app_context():
+        upgrade(directory=folder, revision="0001")
+        for workflow in library().workflows:
+            store_definition(workflow)
+        system_user()
+        librarian = create_user("librarian", ["librarian_in_charge"])
+        opened = open_case(librarian, "complaint", {"summary": "Hours", "channel": "email"})
+        db.session.commit()
+        number = opened.number
+        db.session.remove()
+        upgrade(directory=folder)
+        test_the_migrated_schema_matches_the_models(app)
+        assert db.session.execute(sa.select(Case.state).where(Case.number == number)).scalar() == (
+            "received"
+        )
+        db.session.remove()
+        downgrade(directory=folder, revision="0001")
+        upgrade(directory=folder)
+        assert db.session.execute(sa.select(sa.func.count()).select_from(Case)).scalar() == 1

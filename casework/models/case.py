@@ -49,7 +49,12 @@ class Case(Base):
         sa.Index("ix_cases_branch", "branch", "created_at", "id", *VISIBILITY_COLUMNS),
         # What a member of staff reported, newest first (their home page and receipts).
         sa.Index(
-            "ix_cases_reporter_listing", "reporter_id", "created_at", "id", *VISIBILITY_COLUMNS
+            "ix_cases_reporter_listing",
+            "reporter_id",
+            "created_at",
+            "id",
+            "workflow_key",
+            "subject_person_id",
         ),
         sa.Index("ix_cases_due", "due_at", *VISIBILITY_COLUMNS),
         sa.Index("ix_cases_visibility", *VISIBILITY_COLUMNS),
