@@ -312,7 +312,7 @@ def audit() -> None:
     "records",
     nargs=3,
     multiple=True,
-    metavar="NUMBER SEQ HASH",
+    metavar="NUMBER EVENT HASH",
     help="Also check a printed record: the case, and the event and hash of its audit chain "
     "head as printed (repeatable).",
 )
