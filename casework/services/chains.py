@@ -14,7 +14,7 @@ import json
 import os
 import subprocess  # nosec B404: runs this same interpreter only (see `in_helpers`)
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,15 +76,18 @@ def follow(
                 suspects.add(case_id)
                 del chains[case_id]
                 continue
-            text = (
-                f'{{"action":{literals.get(action) or _literal(literals, action)},'
-                f'"actor":{literals.get(actor) or _literal(literals, actor)},'
-                f'"at":"{at[:10]}T{at[11:]}Z","case":{chain[4]},"data":{data_json},'
-                f'"from":{literals.get(from_state) or _literal(literals, from_state)},'
-                f'"prev":"{prev}","seq":{seq},'
-                f'"to":{literals.get(to_state) or _literal(literals, to_state)}}}'
-            )
-            if sha256(text.encode("utf-8")).hexdigest() != digest:
+            try:
+                text = (
+                    f'{{"action":{literals.get(action) or _literal(literals, action)},'
+                    f'"actor":{literals.get(actor) or _literal(literals, actor)},'
+                    f'"at":"{at[:10]}T{at[11:]}Z","case":{chain[4]},"data":{data_json},'
+                    f'"from":{literals.get(from_state) or _literal(literals, from_state)},'
+                    f'"prev":"{prev}","seq":{seq},'
+                    f'"to":{literals.get(to_state) or _literal(literals, to_state)}}}'
+                )
+            except TypeError:  # a value of a kind the engine never writes (SQLite keeps any)
+                text = ""
+            if not text or sha256(text.encode("utf-8")).hexdigest() != digest:
                 suspects.add(case_id)
                 del chains[case_id]
                 continue
@@ -121,7 +124,7 @@ _POSTGRESQL_EVENTS = (
 
 def stored_events(
     connection: sa.Connection, ids: tuple[int, int], batch: int
-) -> Iterator[list[tuple[Any, ...]]]:
+) -> Generator[list[tuple[Any, ...]]]:
     """The events with ids in `ids` (both included), in storage order, `batch` rows at a time.
 
     Read with the driver's own cursor, in the connection's transaction; the time comes as text
