@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import subprocess  # nosec B404: runs this same interpreter only (see `in_helpers`)
+import subprocess  # nosec B404 # it runs this same interpreter only (see `in_helpers`)
 import sys
 from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -166,7 +166,7 @@ def in_helpers(
     helpers: list[subprocess.Popen[bytes]] = []
     try:
         for ids in ranges[1:]:
-            process = subprocess.Popen(  # nosec B603: this interpreter, a fixed command, no shell
+            process = subprocess.Popen(  # nosec B603 # this interpreter, a fixed command, no shell
                 [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env
             )
             helpers.append(process)
