@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
+from tampering import tamper
 
 from casework.cli import main
 from casework.extensions import db
@@ -34,20 +35,6 @@ def trail(api):
 
 def case_id(number):
     return db.session.execute(sa.select(Case.id).where(Case.number == number)).scalar_one()
-
-
-def tamper(app, *statements):
-    """Run SQL on the trail behind the application's back, past the database's own refusal."""
-    with app.app_context():
-        db.session.remove()
-        with db.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
-            else:
-                conn.exec_driver_sql("DROP TRIGGER IF EXISTS events_no_update")
-                conn.exec_driver_sql("DROP TRIGGER IF EXISTS events_no_delete")
-            for statement, params in statements:
-                conn.execute(sa.text(statement), params)
 
 
 def broken(app):

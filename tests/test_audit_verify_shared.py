@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
+from tampering import tamper
 
 from casework.extensions import db
 from casework.models import Case
@@ -33,19 +34,6 @@ def case_id(app, number):
         return db.session.execute(sa.select(Case.id).where(Case.number == number)).scalar_one()
 
 
-def tamper(app, statement, **params):
-    """Change the trail behind the application's back, past the database's own refusal."""
-    with app.app_context():
-        db.session.remove()
-        with db.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
-            else:
-                conn.exec_driver_sql("DROP TRIGGER IF EXISTS events_no_update")
-                conn.exec_driver_sql("DROP TRIGGER IF EXISTS events_no_delete")
-            conn.execute(sa.text(statement), params)
-
-
 def verdicts(app, processes):
     with app.app_context():
         result = verify_chains(processes=processes)
@@ -68,7 +56,7 @@ def test_helpers_name_every_tampering_as_one_process_does(app, interleaved, name
     clean = verdicts(app, 2)
     assert clean == (17, [])
     ids = {"a": case_id(app, interleaved[0]), "b": case_id(app, interleaved[1])}
-    tamper(app, TAMPERINGS[name], **ids)
+    tamper(app, (TAMPERINGS[name], ids))
     alone = verdicts(app, 1)
     assert alone[1], "the tampering went unnoticed"
     assert {case for case, _, _ in alone[1]} <= {interleaved[0], interleaved[1]}

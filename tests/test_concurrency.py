@@ -2,31 +2,13 @@
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 
 import sqlalchemy as sa
+from racing import race
 
 from casework.extensions import db
 from casework.models import Case, Event
-
-
-def race(app, count, request):
-    """Run `request(client)` in `count` threads released at the same moment; return responses."""
-    barrier = threading.Barrier(count)
-    results = [None] * count
-
-    def run(index):
-        client = app.test_client()
-        barrier.wait()
-        results[index] = request(client)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
 
 
 def test_32_racing_transitions_give_one_success_and_31_conflicts(app, api, cast):
@@ -38,7 +20,7 @@ def test_32_racing_transitions_give_one_success_and_31_conflicts(app, api, cast)
         response = client.post(f"/api/v1/cases/{number}/transitions", json=body, headers=headers)
         return response.status_code, response.get_json()
 
-    results = race(app, 32, fire)
+    results = race(32, fire, prepare=lambda _: app.test_client())
     statuses = Counter(status for status, _ in results)
     assert statuses == {200: 1, 409: 31}
     for status, payload in results:
@@ -66,7 +48,7 @@ def test_case_numbers_stay_unique_under_concurrent_creation(app, cast):
         )
         return response.status_code, (response.get_json() or {}).get("number")
 
-    results = race(app, 24, open_case)
+    results = race(24, open_case, prepare=lambda _: app.test_client())
     assert Counter(status for status, _ in results) == {201: 24}
     numbers = sorted(number for _, number in results)
     assert len(set(numbers)) == 24
@@ -83,7 +65,7 @@ def test_notes_racing_on_one_case_keep_one_unbroken_chain(app, api, cast):
             f"/api/v1/cases/{number}/notes", json={"text": "racing"}, headers=headers
         ).status_code
 
-    assert Counter(race(app, 16, note)) == {201: 16}
+    assert Counter(race(16, note, prepare=lambda _: app.test_client())) == {201: 16}
     from casework.services.audit import verify_chains
 
     with app.app_context():

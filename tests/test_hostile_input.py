@@ -28,6 +28,7 @@ from werkzeug.test import encode_multipart
 
 from casework.extensions import db
 from casework.models import Attachment
+from casework.web.cases.results import FILTER_NAMES
 
 ROLES = ("librarian", "staff", "social", "director", "admin")
 #: Hypothesis examples per form or route in the default run; `-m stress` runs the full figure.
@@ -357,23 +358,8 @@ QUERY_ROUTES = [
     "/",
     "/dashboard",
 ]
-LIST_PARAMETERS = [
-    "q",
-    "workflow",
-    "state",
-    "assignee",
-    "branch",
-    "overdue",
-    "opened_from",
-    "opened_to",
-    "sort",
-    "page",
-    "per_page",
-    "cursor",
-    "next",
-    "version",
-    "redacted",
-]
+#: The filters the search form sends, and the other query parameters routes read.
+LIST_PARAMETERS = [*FILTER_NAMES, "page", "cursor", "next", "version", "redacted"]
 
 
 def test_huge_page_numbers_and_odd_filters(app, visitors, cast):

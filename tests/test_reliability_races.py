@@ -3,33 +3,16 @@ winner, clear refusals for the others, and a trail with exactly what was saved."
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 
 import pytest
 import sqlalchemy as sa
+from racing import race
 from webpages import Visitor, case_state, events_of, page_text
 
 from casework.extensions import db
 from casework.models import Case, CaseLink
 from casework.services.audit import verify_chains
-
-
-def race(count, request):
-    """Run `request(index)` in `count` threads released at the same moment; return the results."""
-    barrier = threading.Barrier(count)
-    results = [None] * count
-
-    def run(index):
-        barrier.wait()
-        results[index] = request(index)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
 
 
 def same_browser(app, visitor, count):

@@ -1,0 +1,23 @@
+"""Changing the audit trail behind the application's back, as a tampering test needs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from casework.extensions import db
+
+
+def tamper(app: Any, *statements: tuple[str, dict[str, Any]]) -> None:
+    """Run SQL statements (with their parameters) on the trail, past the database's own refusal."""
+    with app.app_context():
+        db.session.remove()
+        with db.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
+            else:
+                conn.exec_driver_sql("DROP TRIGGER IF EXISTS events_no_update")
+                conn.exec_driver_sql("DROP TRIGGER IF EXISTS events_no_delete")
+            for statement, params in statements:
+                conn.execute(sa.text(statement), params)
