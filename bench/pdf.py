@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -33,7 +32,7 @@ from typing import Any
 # Run from the repository, not from bench/ (whose scripts share names with libraries).
 sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
-from bench.harness import cpu_check_ms  # noqa: E402 (after the path is set)
+from bench.harness import machine  # noqa: E402 (after the path is set)
 
 NAIVE_TEMPLATE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{{ title }}</title>
@@ -393,15 +392,6 @@ def run(app: Any, runs: int) -> None:
         "record_500_events": round(naive["record_500_events"] / ours["record_500_events_cold"], 2),
         "history_20_cases": round(naive["history_20_cases"] / ours["history_20_cases_cold"], 2),
     }
-    cpu = ""
-    try:
-        cpu = next(
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        )
-    except (OSError, StopIteration):
-        cpu = platform.processor()
     print(
         json.dumps(
             {
@@ -415,14 +405,7 @@ def run(app: Any, runs: int) -> None:
                 "casework_s": ours,
                 "speedup_vs_naive": ratios,
                 "pages": pages,
-                "machine": {
-                    "cpus": os.cpu_count(),
-                    "cpu": cpu,
-                    "python": platform.python_version(),
-                    "weasyprint": weasyprint.__version__,
-                    "load_average": [round(x, 2) for x in os.getloadavg()],
-                    "cpu_check_ms": cpu_check_ms(),
-                },
+                "machine": {**machine(), "weasyprint": weasyprint.__version__},
             }
         )
     )
