@@ -12,6 +12,7 @@ from casework.models.case import (
 )
 from casework.models.document import RenderedDocument
 from casework.models.event import Event
+from casework.models.log import LogCheckpoint, LogHead, LogLeaf
 from casework.models.outbox import OutboxMessage
 from casework.models.person import Person
 from casework.models.user import ApiToken, User, UserRole
@@ -27,6 +28,9 @@ __all__ = [
     "CaseLink",
     "DeniedAuthor",
     "Event",
+    "LogCheckpoint",
+    "LogHead",
+    "LogLeaf",
     "OutboxMessage",
     "Person",
     "RenderedDocument",

@@ -21,7 +21,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from casework.errors import Conflict
 from casework.extensions import db
 from casework.models import GENESIS_HASH, Case, Event, utcnow
-from casework.services import chains
+from casework.services import chains, log
 
 
 class ChainMoved(Conflict):
@@ -103,8 +103,9 @@ def append_event(
     values = {**(changes or {}), "head_seq": seq, "head_hash": digest}
     # Plain SQL on the session's connection: the statements are built once and reused, and the
     # case object is brought up to date below instead of by the ORM's unit of work.
-    connection = db.session.connection()
-    connection.execute(INSERT_EVENT, row)
+    session = db.session()
+    connection = session.connection()
+    event_id = connection.execute(INSERT_EVENT, row).inserted_primary_key[0]
     moved = connection.execute(
         _move_head(tuple(sorted(values))), {**values, "_id": case.id, "_seq": seq - 1}
     )
@@ -112,8 +113,11 @@ def append_event(
         raise ChainMoved(f"{case.number} gained an event while this one was being written.")
     for name, value in values.items():
         set_committed_value(case, name, value)
-    db.session().info.setdefault(_WRITTEN_AROUND_ORM, set()).add(case)
-    return Event(**row)
+    session.info.setdefault(_WRITTEN_AROUND_ORM, set()).add(case)
+    # The event is a leaf of the one log too, placed when this transaction commits.
+    ref = f"{case.number}/{seq}"
+    log.append_leaf(session, log.CASE, event_id, ref, bytes.fromhex(digest))
+    return Event(id=event_id, **row)
 
 
 #: Cases whose rows were changed by plain SQL in the current transaction (see append_event).
