@@ -119,6 +119,11 @@ def prepare_database(app: Flask) -> list[str]:
     )
     system_user()
     refresh_statistics()
+    from casework.services.log import ensure_signing_key
+
+    path, public, made = ensure_signing_key()
+    done.append(f"log signing key: {path}{' (new: keep a copy offline)' if made else ''}")
+    done.append(f"log public key: {public}")
     return done
 
 
@@ -308,6 +313,14 @@ def audit() -> None:
 
 @audit.command("verify")
 @click.option(
+    "--checkpoint",
+    "checkpoints",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="Also check the database against a checkpoint kept elsewhere (a file, or a saved "
+    "e-mail holding one; repeatable).",
+)
+@click.option(
     "--record",
     "records",
     nargs=3,
@@ -316,15 +329,22 @@ def audit() -> None:
     help="Also check a printed record: the case, and the event and hash of its audit chain "
     "head as printed (repeatable).",
 )
-def audit_verify(records: tuple[tuple[str, str, str], ...]) -> None:
-    """Verify every case's hash chain; name the first broken link of each.
+def audit_verify(
+    records: tuple[tuple[str, str, str], ...], checkpoints: tuple[str, ...]
+) -> None:
+    """Verify every case's hash chain, the whole log and its checkpoints, and every evidence
+    file; name what is wrong.
 
-    With --record, also check that each printed record's chain head is still in the trail.
+    The log is checked against each checkpoint the database holds, each in the witness folder
+    (CASEWORK_WITNESS_DIR) and each given with --checkpoint. With --record, also check that
+    each printed record's chain head is still in the trail.
     """
     import time
 
-    from casework.services.audit import HASH, check_printed_head, verify_chains
+    from casework.extensions import db
+    from casework.services.audit import HASH, check_printed_head, reading, verify_chains
     from casework.services.cases import normalize_number
+    from casework.services.log import witness_notes
 
     printed = []
     for number, seq, digest in records:
@@ -343,12 +363,22 @@ def audit_verify(records: tuple[tuple[str, str, str], ...]) -> None:
         printed.append((clean, int(seq), digest.strip().lower()))
     app = make_app()
     with app_session(app, write=False):
+        try:
+            outside = list(witness_notes(checkpoints))
+        except (OSError, UnicodeDecodeError) as exc:
+            fail(f"cannot read a checkpoint: {exc}")
         started = time.perf_counter()
         result = verify_chains()
+        with reading(db.engine) as connection:
+            from casework.services.log import verify_log
+
+            logged = verify_log(connection, outside)
         problems = [check_printed_head(*record) for record in printed]
         seconds = time.perf_counter() - started
     for broken in result.broken:
         click.echo(f"BROKEN {broken.case} event {broken.seq}: {broken.problem}")
+    for problem in logged.problems:
+        click.echo(f"BROKEN {problem}")
     for (printed_number, printed_seq, _), problem in zip(printed, problems, strict=True):
         if problem is None:
             click.echo(
@@ -357,13 +387,74 @@ def audit_verify(records: tuple[tuple[str, str, str], ...]) -> None:
             )
         else:
             click.echo(f"BROKEN {problem.case} event {problem.seq} (printed): {problem.problem}")
-    bad = len(result.broken) + sum(p is not None for p in problems)
+    bad = len(result.broken) + len(logged.problems) + sum(p is not None for p in problems)
     verdict = "ok" if not bad else f"{bad} problem(s)"
     click.echo(
-        f"{verdict}: {result.cases} cases, {result.events} events checked in {seconds:.2f} s"
+        f"{verdict}: {result.cases} cases, {result.events} events checked in {seconds:.2f} s; "
+        f"log of {logged.size} against {logged.checkpoints} stored and {logged.outside} "
+        f"witnessed checkpoint(s); {logged.blobs} evidence file(s)"
     )
     if bad:
         sys.exit(1)
+
+
+@audit.command("checkpoint")
+def audit_checkpoint() -> None:
+    """Sign the log as it is now and hand the checkpoint to the witnesses."""
+    from casework.extensions import db
+    from casework.services.db import begin_write
+    from casework.services.log import LogError, make_checkpoint
+
+    app = make_app()
+    with app.app_context():
+        try:
+            begin_write()
+            row = make_checkpoint()
+            db.session.commit()
+        except LogError as exc:
+            db.session.rollback()
+            fail(exc.message)
+            return
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+    assert row is not None
+    click.echo(row.note, nl=False)
+
+
+@audit.command("key")
+def audit_key() -> None:
+    """Print the log's public key (what checkpoints are checked with)."""
+    from casework.services.log import public_key
+
+    app = make_app()
+    with app.app_context():
+        key = public_key()
+    if key is None:
+        fail("no signing key: run `casework init`, or set CASEWORK_SIGNING_KEY_FILE")
+    click.echo(str(key))
+
+
+@audit.command("export")
+@click.argument("output", type=click.Path(dir_okay=False, writable=True))
+def audit_export(output: str) -> None:
+    """Write the whole log (positions, leaf hashes, case numbers, checkpoints) to OUTPUT, for
+    `python -m casework.logcheck OUTPUT CHECKPOINT PUBKEY`."""
+    from casework.extensions import db
+    from casework.services.audit import reading
+    from casework.services.log import export_log
+
+    app = make_app()
+    with app.app_context():
+        try:
+            with open(output, "w", encoding="utf-8") as out, reading(db.engine) as connection:
+                written = export_log(connection, out)
+        except OSError as exc:
+            fail(f"cannot write {output}: {exc.strerror or exc}")
+            return
+        finally:
+            db.engine.dispose()
+    click.echo(f"{output}: {written} leaves")
 
 
 # --- deadlines and e-mail ---------------------------------------------------------------------
@@ -402,16 +493,35 @@ def sweep(dry_run: bool, quiet: bool) -> None:
         return
     with app.app_context():
         try:
+            checkpoint = _sweep_checkpoint(now, quiet)
             report = deliver_outbox(now)
         finally:
             db.session.remove()
             db.engine.dispose()
+    if checkpoint:
+        click.echo(checkpoint)
     for error in report.errors:
         click.echo(f"mail failed for good: {error}")
     if not quiet or report.sent or report.retrying or report.failed:
         click.echo(report.summary())
     if any(a.what == "problem" for a in actions):
         sys.exit(1)
+
+
+def _sweep_checkpoint(now: Any, quiet: bool) -> str:
+    """A checkpoint when the log has grown since the last (before the mail, which sends it)."""
+    from casework.extensions import db
+    from casework.services.db import begin_write
+    from casework.services.log import LogError, make_checkpoint
+
+    try:
+        begin_write()
+        row = make_checkpoint(now, only_if_grown=True)
+        db.session.commit()
+    except LogError as exc:
+        db.session.rollback()
+        return "" if quiet else f"checkpoint: not made: {exc.message}"
+    return f"checkpoint: {row.size} records signed" if row else ""
 
 
 # --- printed records ---------------------------------------------------------------------------

@@ -245,7 +245,7 @@ class VerifierKey:
     @classmethod
     def parse(cls, text: str) -> VerifierKey:
         """`NAME+HASH+base64(0x01 || key)`; raises NoteError when it is not one."""
-        parts = text.strip().split("+")
+        parts = text.strip().split("+", 2)
         if len(parts) != 3 or not _valid_name(parts[0]):
             raise NoteError("a public key reads NAME+KEYHASH+KEY (as `casework audit key` prints)")
         name, hint, encoded = parts
@@ -294,7 +294,7 @@ class SignerKey:
 
     @classmethod
     def parse(cls, text: str) -> SignerKey:
-        parts = text.strip().split("+")
+        parts = text.strip().split("+", 4)
         if len(parts) != 5 or parts[:2] != ["PRIVATE", "KEY"] or not _valid_name(parts[2]):
             raise NoteError("not a signing key (PRIVATE+KEY+NAME+KEYHASH+KEY)")
         try:

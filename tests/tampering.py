@@ -17,7 +17,15 @@ def tamper(app: Any, *statements: tuple[str, dict[str, Any]]) -> None:
             if conn.dialect.name == "postgresql":
                 conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
             else:
-                conn.exec_driver_sql("DROP TRIGGER IF EXISTS events_no_update")
-                conn.exec_driver_sql("DROP TRIGGER IF EXISTS events_no_delete")
+                for name in (
+                    "events_no_update",
+                    "events_no_delete",
+                    "cases_no_delete",
+                    "log_leaves_no_update",
+                    "log_leaves_no_delete",
+                    "log_checkpoints_no_update",
+                    "log_checkpoints_no_delete",
+                ):
+                    conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
             for statement, params in statements:
                 conn.execute(sa.text(statement), params)

@@ -296,12 +296,12 @@ def verify_chains(batch: int = 5000, *, processes: int | None = None) -> VerifyR
     url = db.engine.url
     if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
         return _verify(db.session.connection(), batch, 1)  # a private database has no other
-    with _reading(db.engine) as connection:
+    with reading(db.engine) as connection:
         return _verify(connection, batch, processes)
 
 
 @contextmanager
-def _reading(engine: sa.Engine) -> Iterator[sa.Connection]:
+def reading(engine: sa.Engine) -> Iterator[sa.Connection]:
     """A connection whose reads all see one snapshot of the database (heads and events agree)."""
     options = {"isolation_level": "REPEATABLE READ"} if engine.dialect.name != "sqlite" else {}
     with engine.connect().execution_options(**options) as connection, connection.begin():
