@@ -329,9 +329,7 @@ def audit() -> None:
     help="Also check a printed record: the case, and the event and hash of its audit chain "
     "head as printed (repeatable).",
 )
-def audit_verify(
-    records: tuple[tuple[str, str, str], ...], checkpoints: tuple[str, ...]
-) -> None:
+def audit_verify(records: tuple[tuple[str, str, str], ...], checkpoints: tuple[str, ...]) -> None:
     """Verify every case's hash chain, the whole log and its checkpoints, and every evidence
     file; name what is wrong.
 
@@ -344,7 +342,7 @@ def audit_verify(
     from casework.extensions import db
     from casework.services.audit import HASH, check_printed_head, reading, verify_chains
     from casework.services.cases import normalize_number
-    from casework.services.log import witness_notes
+    from casework.services.log import verify_log, witness_notes
 
     printed = []
     for number, seq, digest in records:
@@ -370,15 +368,13 @@ def audit_verify(
         started = time.perf_counter()
         result = verify_chains()
         with reading(db.engine) as connection:
-            from casework.services.log import verify_log
-
             logged = verify_log(connection, outside)
         problems = [check_printed_head(*record) for record in printed]
         seconds = time.perf_counter() - started
     for broken in result.broken:
         click.echo(f"BROKEN {broken.case} event {broken.seq}: {broken.problem}")
-    for problem in logged.problems:
-        click.echo(f"BROKEN {problem}")
+    for found in logged.problems:
+        click.echo(f"BROKEN {found}")
     for (printed_number, printed_seq, _), problem in zip(printed, problems, strict=True):
         if problem is None:
             click.echo(

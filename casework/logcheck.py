@@ -1,4 +1,4 @@
-"""Checking Casework's audit log with nothing but this file, the standard library and `cryptography`.
+"""Checking Casework's audit log with only this file, the standard library and `cryptography`.
 
     python -m casework.logcheck EXPORT CHECKPOINT PUBKEY
 
@@ -321,7 +321,9 @@ class SignerKey:
 
     def __str__(self) -> str:
         encoded = base64.b64encode(bytes([ED25519]) + self.seed).decode()
-        return f"PRIVATE+KEY+{self.name}+{key_hash(self.name, self.verifier.public).hex()}+{encoded}"
+        return (
+            f"PRIVATE+KEY+{self.name}+{key_hash(self.name, self.verifier.public).hex()}+{encoded}"
+        )
 
     def sign(self, text: str) -> str:
         """The signed note: `text` (ending in a newline), a blank line, one signature line."""

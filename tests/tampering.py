@@ -7,6 +7,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from casework.extensions import db
+from casework.models import Case, Event
+from casework.services import log
 
 
 def tamper(app: Any, *statements: tuple[str, dict[str, Any]]) -> None:
@@ -29,3 +31,27 @@ def tamper(app: Any, *statements: tuple[str, dict[str, Any]]) -> None:
                     conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
             for statement, params in statements:
                 conn.execute(sa.text(statement), params)
+
+
+def rebuild_log(app: Any) -> None:
+    """Rebuild the whole log from the events as they now are, positions without gaps."""
+    with app.app_context():
+        rows = db.session.execute(
+            sa.select(Event.id, Case.number, Event.seq, Event.hash)
+            .join(Case, Case.id == Event.case_id)
+            .order_by(Event.id)
+        ).all()
+        db.session.rollback()
+    statements = [("DELETE FROM log_leaves", {})]
+    for position, (event_id, number, seq, digest) in enumerate(rows):
+        ref, leaf = log.case_leaf(number, seq, digest)
+        params = {"p": position, "r": event_id, "ref": ref, "h": leaf}
+        statements.append(
+            (
+                "INSERT INTO log_leaves (position, kind, row_id, ref, hash) "
+                "VALUES (:p, 'case', :r, :ref, :h)",
+                params,
+            )
+        )
+    statements.append(("UPDATE log_head SET size = :n", {"n": len(rows)}))
+    tamper(app, *statements)

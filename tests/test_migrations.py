@@ -46,10 +46,9 @@ def test_a_database_made_by_an_earlier_release_upgrades_with_its_cases(
     and each can be undone. Events written before the log existed become its first leaves."""
     from flask_migrate import downgrade, upgrade
 
-    from casework.services import log
-
     from casework.models import Case
     from casework.paths import PACKAGE_DIR
+    from casework.services import log
     from casework.services.cases import open_case, store_definition
     from casework.services.context import library
     from casework.services.users import create_user, system_user

@@ -105,7 +105,9 @@ def append_event(
     # case object is brought up to date below instead of by the ORM's unit of work.
     session = db.session()
     connection = session.connection()
-    event_id = connection.execute(INSERT_EVENT, row).inserted_primary_key[0]
+    inserted = connection.execute(INSERT_EVENT, row).inserted_primary_key
+    assert inserted is not None  # nosec B101 # one row inserted: its key comes back
+    event_id = inserted[0]
     moved = connection.execute(
         _move_head(tuple(sorted(values))), {**values, "_id": case.id, "_seq": seq - 1}
     )

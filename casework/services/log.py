@@ -150,7 +150,9 @@ def _within(transaction: SessionTransaction | None, ancestor: SessionTransaction
 def case_leaf(number: str, seq: int, digest: str) -> tuple[str, bytes]:
     """The ref and leaf hash of event `seq` of case `number` whose hash is `digest`."""
     ref = f"{number}/{seq}"
-    return ref, hashlib.sha256(b"\x00case\n" + ref.encode() + b"\n" + bytes.fromhex(digest)).digest()
+    return ref, hashlib.sha256(
+        b"\x00case\n" + ref.encode() + b"\n" + bytes.fromhex(digest)
+    ).digest()
 
 
 # --- the key ----------------------------------------------------------------------------------
@@ -236,7 +238,9 @@ def latest_checkpoint() -> LogCheckpoint | None:
 # --- checkpoints and witnesses ----------------------------------------------------------------
 
 
-def make_checkpoint(now: datetime | None = None, *, only_if_grown: bool = False) -> LogCheckpoint | None:
+def make_checkpoint(
+    now: datetime | None = None, *, only_if_grown: bool = False
+) -> LogCheckpoint | None:
     """Sign the log as it is now, prove it extends the last checkpoint, and hand it to witnesses.
 
     Runs in the caller's transaction (it does not commit). With `only_if_grown` (the sweep),
@@ -264,7 +268,10 @@ def make_checkpoint(now: datetime | None = None, *, only_if_grown: bool = False)
                 previous.size, tree.size, bytes.fromhex(previous.root_hash), tree.root(), proof
             )
     checkpoint = Checkpoint(
-        key.name, tree.size, tree.root(), now.replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
+        key.name,
+        tree.size,
+        tree.root(),
+        now.replace(tzinfo=None).isoformat(timespec="seconds") + "Z",
     )
     note = key.sign(checkpoint.text())
     mail_every = timedelta(hours=float(current_app.config.get("WITNESS_MAIL_HOURS") or 0))
@@ -388,7 +395,9 @@ def proof_for_case(case_id: int) -> PrintedProof | None:
         return None
     tree = read_tree(db.session.connection(), checkpoint.size)
     hashes = [h.hex() for h in tree.inclusion(found.position)]
-    return PrintedProof(checkpoint.note, checkpoint.size, found.seq, found.position, found.ref, hashes)
+    return PrintedProof(
+        checkpoint.note, checkpoint.size, found.seq, found.position, found.ref, hashes
+    )
 
 
 # --- verifying --------------------------------------------------------------------------------
@@ -555,7 +564,10 @@ def _check_stored(
     """Each stored checkpoint: signed, over these leaves, consistent with the one before."""
     rows = connection.execute(
         sa.select(
-            LogCheckpoint.id, LogCheckpoint.size, LogCheckpoint.root_hash, LogCheckpoint.note,
+            LogCheckpoint.id,
+            LogCheckpoint.size,
+            LogCheckpoint.root_hash,
+            LogCheckpoint.note,
             LogCheckpoint.proof,
         ).order_by(LogCheckpoint.id)
     ).all()
@@ -564,7 +576,9 @@ def _check_stored(
         report.checkpoints += 1
         where = f"checkpoint {row_id} (size {size})"
         if key is None:
-            report.problems.append(f"{where}: no public key to check it with (CASEWORK_LOG_PUBLIC_KEY)")
+            report.problems.append(
+                f"{where}: no public key to check it with (CASEWORK_LOG_PUBLIC_KEY)"
+            )
             continue
         try:
             found = read_checkpoint(note, key)
@@ -578,8 +592,12 @@ def _check_stored(
             hashes = [bytes.fromhex(h) for h in proof.split()]
             if found.size < previous.size:
                 report.problems.append(f"{where}: smaller than the checkpoint before it")
-            elif found.size > previous.size and previous.size and not verify_consistency(
-                previous.size, found.size, previous.root, found.root, hashes
+            elif (
+                found.size > previous.size
+                and previous.size
+                and not verify_consistency(
+                    previous.size, found.size, previous.root, found.root, hashes
+                )
             ):
                 report.problems.append(
                     f"{where}: its consistency proof does not show it extends the one before"
@@ -637,7 +655,8 @@ def _check_blobs(connection: sa.Connection, report: LogReport) -> None:
         if hashlib.sha256(bytes(content)).hexdigest() != key:
             cases = connection.exec_driver_sql(
                 "SELECT c.number FROM attachments a JOIN cases c ON c.id = a.case_id "
-                "WHERE a.sha256 = " + ("%(key)s" if connection.dialect.name == "postgresql" else ":key")
+                "WHERE a.sha256 = "
+                + ("%(key)s" if connection.dialect.name == "postgresql" else ":key")
                 + " ORDER BY c.number",
                 {"key": key},
             ).scalars()
@@ -674,9 +693,7 @@ def export_log(connection: sa.Connection, out: Any) -> int:
     import json
 
     key = public_key()
-    out.write(
-        json.dumps({"format": EXPORT_FORMAT, "key": str(key) if key else None}) + "\n"
-    )
+    out.write(json.dumps({"format": EXPORT_FORMAT, "key": str(key) if key else None}) + "\n")
     others: dict[str, dict[int, tuple[str, bytes]]] = {}
     written = 0
     rows = connection.execution_options(yield_per=10_000).exec_driver_sql(_LEAVES_WITH_EVENTS)
