@@ -561,3 +561,16 @@ def test_the_standalone_verifier_imports_nothing_of_casework():
         "__future__", "base64", "binascii", "hashlib", "json", "sys", "collections", "dataclasses",
         "pathlib", "cryptography",
     }  # fmt: skip
+
+
+def test_the_about_page_shows_the_public_key_to_anyone_signed_in(app, cast, signed):
+    from casework.logcheck import VerifierKey
+
+    with app.app_context():
+        key = str(log.public_key())
+    from webpages import Visitor
+
+    assert app.test_client().get("/about").status_code == 302
+    page = Visitor(app, "staff").get("/about")
+    assert page.status_code == 200 and key in page.text
+    assert VerifierKey.parse(key).name in page.text
