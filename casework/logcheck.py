@@ -1,11 +1,15 @@
 """Checking Casework's audit log with only this file, the standard library and `cryptography`.
 
     python -m casework.logcheck EXPORT CHECKPOINT PUBKEY
+    python -m casework.logcheck --proof PRINTED PUBKEY
 
 EXPORT is what `casework audit export` wrote, CHECKPOINT a signed checkpoint kept outside the
 database (an e-mailed one, one from the witness folder or a printed record), PUBKEY the log's
 public key as `casework audit key` prints it (or a file holding it). Exit status 0 when the export
 is the log the checkpoint was signed over (or grew from it), 1 with every problem named otherwise.
+With --proof, PRINTED holds what a printed record shows under "Audit log": the checkpoint, then
+the `leaf POSITION SIZE NUMBER/SEQ HASH` line and the proof's hashes; it is checked that the
+event with that hash is in the log the checkpoint signs.
 
 Everything here is the public format of the log, usable by an auditor's own tools:
 
@@ -468,6 +472,29 @@ def _against(tree: Tree, checkpoint: Checkpoint, what: str) -> list[str]:
     return []
 
 
+def check_printed(text: str, key: VerifierKey) -> list[str]:
+    """A printed record's checkpoint and inclusion proof: signed, and the event in the log."""
+    lines = [line.strip() for line in text.replace("\r\n", "\n").split("\n")]
+    try:
+        start = next(n for n, line in enumerate(lines) if line.startswith("leaf "))
+    except StopIteration:
+        return ["no `leaf POSITION SIZE REF HASH` line"]
+    note = "\n".join(line for line in lines[:start]).strip("\n") + "\n"
+    note = note.replace("\n\u2014", "\n\n\u2014", 1) if "\n\n" not in note else note
+    try:
+        checkpoint = read_checkpoint(note, key)
+        _, position, size, ref, digest = lines[start].split()
+        proof = [bytes.fromhex(h) for h in lines[start + 1 :] if h]
+        leaf = leaf_hash(entry("case", ref, bytes.fromhex(digest)))
+    except (NoteError, ValueError) as exc:
+        return [f"the printed proof cannot be read: {exc}"]
+    if int(size) != checkpoint.size:
+        return [f"the proof is for a log of {size}, the checkpoint of {checkpoint.size}"]
+    if not verify_inclusion(int(position), checkpoint.size, leaf, proof, checkpoint.root):
+        return [f"event {ref} with hash {digest} is not in the log the checkpoint signs"]
+    return []
+
+
 def _read_key(value: str) -> VerifierKey:
     path = Path(value)
     text = path.read_text() if "+" not in value and path.is_file() else value
@@ -477,6 +504,16 @@ def _read_key(value: str) -> VerifierKey:
 def main(argv: list[str] | None = None) -> int:
     """`python -m casework.logcheck EXPORT CHECKPOINT PUBKEY`: 0 when sound, 1 otherwise."""
     args = sys.argv[1:] if argv is None else argv
+    if len(args) == 3 and args[0] == "--proof":
+        try:
+            problems = check_printed(Path(args[1]).read_text(encoding="utf-8"), _read_key(args[2]))
+        except (OSError, NoteError) as exc:
+            print(f"Error: {exc}", file=sys.stderr)
+            return 2
+        for problem in problems:
+            print(f"BROKEN {problem}")
+        print("ok: the printed event is in the signed log" if not problems else "1 problem(s)")
+        return 1 if problems else 0
     if len(args) != 3:
         print(__doc__.split("\n\n")[1].strip(), file=sys.stderr)
         return 2

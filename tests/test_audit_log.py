@@ -574,3 +574,27 @@ def test_the_about_page_shows_the_public_key_to_anyone_signed_in(app, cast, sign
     page = Visitor(app, "staff").get("/about")
     assert page.status_code == 200 and key in page.text
     assert VerifierKey.parse(key).name in page.text
+
+
+def test_a_printed_record_carries_its_checkpoint_and_an_inclusion_proof(
+    app, api, history, signed, tmp_path
+):
+    checkpoint(app)
+    with app.app_context():
+        proof = log.proof_for_case(case_id(history[0]))
+        key = str(log.public_key())
+        db.session.rollback()
+    assert proof is not None and proof.ref.startswith(f"{history[0]}/")
+    printed = tmp_path / "printed.txt"
+    printed.write_text(proof.note + "\n".join(proof.lines()) + "\n")
+    assert logcheck.main(["--proof", str(printed), key]) == 0
+    forged = proof.lines()
+    forged[0] = forged[0][:-1] + ("0" if forged[0][-1] != "0" else "1")
+    printed.write_text(proof.note + "\n".join(forged) + "\n")
+    assert logcheck.main(["--proof", str(printed), key]) == 1
+    pdf = api.get(f"/cases/{history[0]}/record.pdf", "librarian")
+    assert pdf.status_code == 200
+    from pypdf import PdfReader
+
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.data)).pages)
+    assert proof.lines()[0] in text.replace("\n", " ") or proof.ref in text

@@ -235,6 +235,11 @@ def latest_checkpoint() -> LogCheckpoint | None:
     ).scalar_one_or_none()
 
 
+def latest_checkpoint_id() -> int | None:
+    found: int | None = db.session.execute(sa.select(sa.func.max(LogCheckpoint.id))).scalar()
+    return found
+
+
 # --- checkpoints and witnesses ----------------------------------------------------------------
 
 
@@ -371,10 +376,13 @@ class PrintedProof:
     seq: int
     position: int
     ref: str
+    #: The event's own hash (what its leaf's entry holds).
+    digest: str
     hashes: list[str]
 
     def lines(self) -> list[str]:
-        return [f"position {self.position} of {self.size}: {self.ref}", *self.hashes]
+        """The proof as printed, and as `python -m casework.logcheck --proof` reads it."""
+        return [f"leaf {self.position} {self.size} {self.ref} {self.digest}", *self.hashes]
 
 
 def proof_for_case(case_id: int) -> PrintedProof | None:
@@ -385,7 +393,7 @@ def proof_for_case(case_id: int) -> PrintedProof | None:
     from casework.models import Event
 
     found = db.session.execute(
-        sa.select(LogLeaf.position, LogLeaf.ref, Event.seq)
+        sa.select(LogLeaf.position, LogLeaf.ref, Event.seq, Event.hash)
         .join(Event, sa.and_(LogLeaf.kind == CASE, LogLeaf.row_id == Event.id))
         .where(Event.case_id == case_id, LogLeaf.position < checkpoint.size)
         .order_by(Event.seq.desc())
@@ -396,7 +404,7 @@ def proof_for_case(case_id: int) -> PrintedProof | None:
     tree = read_tree(db.session.connection(), checkpoint.size)
     hashes = [h.hex() for h in tree.inclusion(found.position)]
     return PrintedProof(
-        checkpoint.note, checkpoint.size, found.seq, found.position, found.ref, hashes
+        checkpoint.note, checkpoint.size, found.seq, found.position, found.ref, found.hash, hashes
     )
 
 
