@@ -85,31 +85,36 @@ def append_leaf(session: Session, kind: str, row_id: int, ref: str, data: bytes)
     session.info.setdefault(_PENDING, []).append(leaf)
 
 
-#: The size moves by the number of leaves; the new size comes back (RETURNING, both databases).
-_ADVANCE = (
-    HEAD.update()
-    .where(HEAD.c.id == 1)
-    .values(size=HEAD.c.size + sa.bindparam("count"))
-    .returning(HEAD.c.size)
-)
-_INSERT = LEAVES.insert()
-
-
 def write_leaves(connection: sa.Connection, leaves: list[tuple[str, int, str, bytes]]) -> int:
     """Give `leaves` (kind, row id, ref, leaf hash) the next positions; return the first.
 
     Updating `log_head` locks its row until the transaction ends: on PostgreSQL concurrent
-    writers queue here, on SQLite they already hold the database's write lock.
+    writers queue here, on SQLite they already hold the database's write lock. Two statements
+    on the driver's own cursor, in the transaction already begun: this runs at every commit
+    that wrote an event, and needs none of SQLAlchemy's statement handling.
     """
-    size = connection.execute(_ADVANCE, {"count": len(leaves)}).scalar_one()
-    first = int(size) - len(leaves)
-    connection.execute(
-        _INSERT,
-        [
-            {"position": first + n, "kind": kind, "row_id": row_id, "ref": ref, "hash": digest}
-            for n, (kind, row_id, ref, digest) in enumerate(leaves)
-        ],
-    )
+    mark = "%s" if connection.dialect.name == "postgresql" else "?"
+    driver: Any = connection.connection.driver_connection
+    cursor = driver.cursor()
+    try:
+        cursor.execute(
+            f"UPDATE log_head SET size = size + {mark} WHERE id = 1 RETURNING size",  # nosec B608 # a placeholder
+            (len(leaves),),
+        )
+        found = cursor.fetchone()
+        if found is None:
+            raise LogError("the log has no head row: the database was not set up by its migrations")
+        first = int(found[0]) - len(leaves)
+        cursor.executemany(
+            "INSERT INTO log_leaves (position, kind, row_id, ref, hash) "  # nosec B608 # placeholders
+            f"VALUES ({mark}, {mark}, {mark}, {mark}, {mark})",
+            [
+                (first + n, kind, row_id, ref, digest)
+                for n, (kind, row_id, ref, digest) in enumerate(leaves)
+            ],
+        )
+    finally:
+        cursor.close()
     return first
 
 
