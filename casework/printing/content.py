@@ -219,7 +219,7 @@ class Shower:
         if self.redacted and (f is None or f.confidential):
             reason = f.withheld_reason if f is not None else "not in the workflow definition"
             return Item(label, withheld(reason), withheld=True)
-        if self.case_reason is not None and f.type in NAMING_TYPES:
+        if self.case_reason is not None and f is not None and f.type in NAMING_TYPES:
             return Item(label, withheld(self.case_reason), withheld=True)
         return Item(label, self.text(f, value))
 
