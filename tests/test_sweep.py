@@ -324,7 +324,7 @@ def test_a_dry_run_lists_what_would_be_done_and_changes_nothing(app, staff):
     assert lines[0].startswith(f"{account}: would remind: requested, due Mon 16 Mar 2026, 23:59")
     assert lines[0].endswith("would tell: director, social, social2")
     assert lines[1].startswith(f"{number}: would fire 'escalate': received, due Wed 8 Apr 2026")
-    assert "(complaint v1, states.received.deadline: engage within 2 business days)" in lines[1]
+    assert "(complaint v2, states.received.deadline: engage within 2 business days)" in lines[1]
     assert lines[1].endswith("would tell: director")
 
 
