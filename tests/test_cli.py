@@ -104,8 +104,8 @@ def test_people_add(cli, api):
 
 def test_workflows_check_and_show(cli):
     out = cli("workflows", "check")
-    for key in ("account", "complaint", "moderation", "violation"):
-        assert re.search(rf"^ok\s+{key}\s+v1", out, re.M)
+    for key, version in (("account", 1), ("complaint", 2), ("moderation", 2), ("violation", 2)):
+        assert re.search(rf"^ok\s+{key}\s+v{version}", out, re.M)
     shown = cli("workflows", "show", "complaint")
     assert "engage: received -> engaged" in shown
     assert "from escalated only: Library Director" in shown

@@ -30,6 +30,7 @@ from casework.services.activity import record_access
 from casework.services.cases import load_case, require_full, workflow_of
 from casework.services.context import library
 from casework.services.db import begin_write
+from casework.services.unseen import numbers_in, unseen_numbers
 from casework.workflow import Workflow
 
 #: How long one render may take before it is stopped (CASEWORK_PRINT_TIME_LIMIT, seconds); under
@@ -84,9 +85,12 @@ def document_date(latest: datetime | None) -> str | None:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def generated_line(actor: User, now: datetime) -> str:
-    """The stamp on every page: when, and who (their user name, and name if they gave one)."""
+def generated_line(actor: User, now: datetime, *, anonymous: bool = False) -> str:
+    """The stamp on every page: when, and who (their user name, and name if they gave one);
+    `anonymous` leaves out who (a public-records copy that names no member of staff)."""
     name = actor.display_name.strip()
+    if anonymous:
+        return f"Generated {clock().at(now)} as a public-records copy"
     if "system" in actor.roles:
         who = "the casework command line"
     elif name and name != actor.username:
@@ -116,6 +120,8 @@ class RecordPlan:
     head_hash: str
     head_at: datetime | None
     people: dict[int, content.PersonFacts]
+    #: Numbers of cases the reader may not see, which the record leaves out.
+    hidden: frozenset[str]
     key: str
 
     @property
@@ -130,24 +136,32 @@ class RecordPlan:
             people=self.people,
             clock=clock(),
             redacted=self.redacted,
+            hidden=self.hidden,
         )
 
     def chain_head(self) -> dict[str, Any]:
         return {"seq": self.head_seq, "hash": self.head_hash}
 
 
-def plan_record(case: Case, workflow: Workflow, redacted: bool) -> RecordPlan:
+def plan_record(case: Case, workflow: Workflow, redacted: bool, reader: User) -> RecordPlan:
+    """What `reader` gets when printing `case`: the numbers of linked cases they may not see are
+    left out, so the record (and the key it is kept under) depends on them."""
     seq, digest, at = content.content_head(case)
     people = content.people_of([(case, workflow)])
+    stored = db.session.execute(
+        sa.select(Event.data_json).where(Event.case_id == case.id, Event.seq <= seq)
+    ).scalars()
+    hidden = unseen_numbers(reader, numbers_in([case.fields, *stored]) - {case.number})
     key = document_key(
         kind="public-record" if redacted else "record",
         case=case.number,
         head=[seq, digest],
         definition=workflow.digest,
         people=[dataclasses.asdict(p) for _, p in sorted(people.items())],
+        hidden=sorted(hidden),
         **setting_parts(),
     )
-    return RecordPlan(case, workflow, redacted, seq, digest, at, people, key)
+    return RecordPlan(case, workflow, redacted, seq, digest, at, people, hidden, key)
 
 
 def render_record(plan: RecordPlan) -> bytes:
@@ -172,11 +186,11 @@ def case_record_pdf(
     """
     case, workflow, access = load_case(actor, number)
     require_full(access)
-    plan = plan_record(case, workflow, redacted)
+    plan = plan_record(case, workflow, redacted, actor)
     pdf = cached(plan.key) or render_record(plan)
     case, workflow, access = load_case(actor, number, write=True)
     require_full(access)
-    locked = plan_record(case, workflow, redacted)
+    locked = plan_record(case, workflow, redacted, actor)
     if locked.key != plan.key:
         pdf = cached(locked.key) or render_record(locked)
     keep(locked.key, locked.kind, pdf, case_id=case.id)
@@ -184,8 +198,11 @@ def case_record_pdf(
     data = {"document": "record", "redacted": redacted, "chain_head": locked.chain_head()}
     record_access(actor, case, workflow, "print", data, at=now)
     suffix = "public-record" if redacted else "record"
+    # A public-records copy of a confidential case names no member of staff, not even the one
+    # who printed it (the print is recorded in the case's trail).
+    anonymous = redacted and workflow.access.confidential
     return Printed(
-        stamp(pdf, generated_line(actor, now)),
+        stamp(pdf, generated_line(actor, now, anonymous=anonymous)),
         f"{case.number}-{suffix}.pdf",
         ((case.number, case.head_seq),),
     )
@@ -242,9 +259,11 @@ class HistoryPlan:
         return [(p.case, p.workflow, p.chain_head()) for p in self.records]
 
 
-def plan_history(person: Person, cases: Sequence[tuple[Case, Workflow]]) -> HistoryPlan:
+def plan_history(
+    person: Person, cases: Sequence[tuple[Case, Workflow]], reader: User
+) -> HistoryPlan:
     facts = content.PersonFacts(person.id, person.name, person.employee_id, person.branch)
-    records = tuple(plan_record(case, workflow, False) for case, workflow in cases)
+    records = tuple(plan_record(case, workflow, False, reader) for case, workflow in cases)
     key = document_key(
         kind="history",
         person=dataclasses.asdict(facts),
@@ -285,10 +304,10 @@ def employee_history_pdf(actor: User, person_id: Any, *, now: datetime | None = 
     person = find_person(person_id)
     if person is None:
         raise NotFound("There is no such person whose case history you may print.")
-    plan = plan_history(person, _history_cases(actor, person, write=False))
+    plan = plan_history(person, _history_cases(actor, person, write=False), actor)
     pdf = cached(plan.key) or render_history(plan)
     begin_write()
-    locked = plan_history(person, _history_cases(actor, person, write=True))
+    locked = plan_history(person, _history_cases(actor, person, write=True), actor)
     if locked.key != plan.key:
         pdf = cached(locked.key) or render_history(locked)
     keep(locked.key, "history", pdf, person_id=person.id)
