@@ -281,5 +281,7 @@ def audit_verify() -> Response:
             "cases": result.cases,
             "events": result.events,
             "broken": [b.as_dict() for b in result.broken],
+            # The trail of changes to user accounts: counted apart from the cases' events.
+            "administration": result.administration.as_dict(),
         }
     )
