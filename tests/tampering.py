@@ -8,7 +8,6 @@ import sqlalchemy as sa
 
 from casework.extensions import db
 
-
 #: The SQLite triggers that keep the case trails and the administration trail append-only.
 SQLITE_GUARDS = (
     "events_no_update",

@@ -46,11 +46,10 @@ def test_a_database_made_by_an_earlier_release_upgrades_with_its_cases(
     and each can be undone."""
     from flask_migrate import downgrade, upgrade
 
-    from casework.models import Case
+    from casework.models import Case, User
     from casework.paths import PACKAGE_DIR
     from casework.services.cases import open_case, store_definition
     from casework.services.context import library
-    from casework.models import User
     from casework.services.users import system_user
 
     folder = str(PACKAGE_DIR / "migrations")

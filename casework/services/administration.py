@@ -201,7 +201,8 @@ def describe(action: str, subject: str, data: dict[str, Any]) -> str:
             parts.append(f"gave {subject} {roles(data['granted'])}")
         if data.get("removed"):
             parts.append(f"took {roles(data['removed'])} from {subject}")
-        return (" and ".join(parts) or f"changed the roles of {subject}").capitalize() + "."
+        sentence = " and ".join(parts) or f"changed the roles of {subject}"
+        return sentence[0].upper() + sentence[1:] + "."
     if action == "email_changed":
         old = data.get("from") or "none"
         new = data.get("to") or "none"
