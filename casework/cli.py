@@ -129,6 +129,7 @@ def init() -> None:
 
     from casework.extensions import db
     from casework.models import User, UserRole
+    from casework.services.administration import cli_actor
     from casework.services.users import create_user, generate_password
 
     app = make_app()
@@ -147,6 +148,7 @@ def init() -> None:
                 password=password,
                 display_name="Administrator",
                 must_change_password=True,
+                by=cli_actor(),
             )
             click.echo(
                 f"administrator: admin, one-time password {password} (change it at first sign-in)"
@@ -232,7 +234,11 @@ def users() -> None:
 def users_add(
     name: str, roles: tuple[str, ...], password: str | None, display_name: str, email: str | None
 ) -> None:
-    """Add a user NAME with one or more roles."""
+    """Add a user NAME with one or more roles.
+
+    Recorded in the administration trail as done by `cli:` and the operating-system user.
+    """
+    from casework.services.administration import cli_actor
     from casework.services.users import create_user, generate_password
 
     split = [r.strip() for role in roles for r in role.split(",") if r.strip()]
@@ -245,6 +251,7 @@ def users_add(
         display_name=display_name,
         email=email,
         must_change_password=one_time,
+        by=cli_actor(),
     )
     click.echo(f"added {user.username} ({', '.join(user.assigned_roles)})")
     if one_time:
@@ -269,14 +276,19 @@ def users_list() -> None:
 @click.argument("name")
 @with_app
 def users_token(name: str) -> None:
-    """Print a new API token for user NAME."""
+    """Print a new API token for user NAME (recorded in the administration trail).
+
+    The token works once the user has chosen their own password, and ends when their
+    password changes or is reset, their sessions are ended, or they are disabled.
+    """
+    from casework.services.administration import cli_actor
     from casework.services.users import find_user, issue_token
 
     user = find_user(name)
     if user is None or not user.active:
         fail(f"no active user {name!r}")
         return
-    click.echo(issue_token(user))
+    click.echo(issue_token(user, by=cli_actor()))
 
 
 @main.group()
@@ -349,6 +361,9 @@ def audit_verify(records: tuple[tuple[str, str, str], ...]) -> None:
         seconds = time.perf_counter() - started
     for broken in result.broken:
         click.echo(f"BROKEN {broken.case} event {broken.seq}: {broken.problem}")
+    trail = result.administration
+    for link in trail.broken:
+        click.echo(f"BROKEN administration trail event {link.seq}: {link.problem}")
     for (printed_number, printed_seq, _), problem in zip(printed, problems, strict=True):
         if problem is None:
             click.echo(
@@ -358,9 +373,11 @@ def audit_verify(records: tuple[tuple[str, str, str], ...]) -> None:
         else:
             click.echo(f"BROKEN {problem.case} event {problem.seq} (printed): {problem.problem}")
     bad = len(result.broken) + sum(p is not None for p in problems)
+    bad += len(trail.broken)
     verdict = "ok" if not bad else f"{bad} problem(s)"
     click.echo(
-        f"{verdict}: {result.cases} cases, {result.events} events checked in {seconds:.2f} s"
+        f"{verdict}: {result.cases} cases, {result.events} events checked in {seconds:.2f} s; "
+        f"administration trail: {trail.events} events"
     )
     if bad:
         sys.exit(1)

@@ -12,10 +12,11 @@ import sqlalchemy as sa
 
 from casework.extensions import db
 from casework.models import Case, Person, User, utcnow
-from casework.services import activity, cases
+from casework.services import activity, administration, cases
 from casework.services.people import create_person
 from casework.services.users import (
     create_user,
+    end_access,
     find_user,
     generate_password,
     hash_password,
@@ -77,11 +78,13 @@ class DemoAccount:
     token: str
 
 
-def seed() -> list[DemoAccount]:
+def seed(by: str | None = None) -> list[DemoAccount]:
     """Create (or refresh) the demo users and, on an empty database, the demo cases.
 
-    Every run gives the demo users new passwords and tokens, printed by `casework demo`.
+    Every run gives the demo users new passwords and tokens, printed by `casework demo`; each
+    is recorded in the administration trail as done `by` the command line.
     """
+    by = by or administration.cli_actor()
     accounts = []
     first_run = find_user("director") is None
     for username, name, roles, employee_id, branch in DEMO_USERS:
@@ -94,13 +97,16 @@ def seed() -> list[DemoAccount]:
                 password=password,
                 display_name=name,
                 email=f"{username}@library.example",
+                by=by,
             )
             if employee_id:
                 create_person(name, employee_id, branch or "", username)
         else:
             user.password_hash = hash_password(password)
             user.must_change_password = False
-        accounts.append(DemoAccount(username, roles[0], password, issue_token(user)))
+            ended = end_access(user)
+            administration.record(by, "password_reset", user, {"demo": True, "tokens_ended": ended})
+        accounts.append(DemoAccount(username, roles[0], password, issue_token(user, by=by)))
     if first_run:
         for name, employee_id, branch in OTHER_PEOPLE:
             create_person(name, employee_id, branch)

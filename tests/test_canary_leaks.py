@@ -135,6 +135,7 @@ def everything_seen(app, cast, username: str, numbers: list[str]) -> dict[str, s
         "/notifications/preferences",
         "/notifications/outbox",
         "/workflows/violation",
+        "/administration-trail",
     ] + [f"/cases/{n}" for n in numbers]
     for path in pages:
         response = visitor.get(path)

@@ -65,6 +65,13 @@ def test_users_add_list_and_token(cli, app):
     response = app.test_client().get(
         "/api/v1/workflows", headers={"Authorization": f"Bearer {token}"}
     )
+    # Dana still has the one-time password: the API answers once she has chosen her own.
+    assert response.status_code == 403
+    assert "Change your password first" in response.get_json()["error"]["message"]
+    token = cli("users", "token", "sam").strip()
+    response = app.test_client().get(
+        "/api/v1/workflows", headers={"Authorization": f"Bearer {token}"}
+    )
     assert response.status_code == 200
 
 

@@ -263,8 +263,19 @@ SCHEMAS: dict[str, Any] = {
                 "type": "array",
                 "items": obj({"case": STRING, "seq": INT, "problem": STRING}),
             },
+            "administration": obj(
+                {
+                    "events": INT,
+                    "ok": BOOL,
+                    "broken": {
+                        "type": "array",
+                        "items": obj({"seq": INT, "problem": STRING}),
+                    },
+                },
+                ["events", "ok", "broken"],
+            ),
         },
-        ["ok", "cases", "events", "broken"],
+        ["ok", "cases", "events", "broken", "administration"],
     ),
 }
 # The 409 body: the error object plus the case as it is now.

@@ -22,6 +22,7 @@ from casework.errors import Conflict
 from casework.extensions import db
 from casework.models import GENESIS_HASH, Case, Event, utcnow
 from casework.services import chains
+from casework.services.administration import TrailCheck, check_trail
 
 
 class ChainMoved(Conflict):
@@ -168,10 +169,12 @@ class VerifyResult:
     cases: int = 0
     events: int = 0
     broken: list[Broken] = field(default_factory=list)
+    #: The administration trail, checked in the same snapshot (counted apart from the cases).
+    administration: TrailCheck = field(default_factory=TrailCheck)
 
     @property
     def ok(self) -> bool:
-        return not self.broken
+        return not self.broken and self.administration.ok
 
 
 #: An event's columns as `_check_case` walks them; the time as the driver gives it, so that a
@@ -281,7 +284,8 @@ def _shares(low: int, high: int, processes: int) -> list[tuple[int, int]]:
 
 
 def verify_chains(batch: int = 5000, *, processes: int | None = None) -> VerifyResult:
-    """Check every case's chain: sequence, links, hashes, and the head kept on the case row.
+    """Check every case's chain: sequence, links, hashes, and the head kept on the case row;
+    and the administration trail the same way (`result.administration`).
 
     All in one snapshot of the database. Events are read in the order they are stored and each
     case's chain is followed as its events come (`services.chains`); from `SHARED_FROM` events
@@ -351,6 +355,7 @@ def _verify(connection: sa.Connection, batch: int, processes: int | None) -> Ver
     # connection's snapshot may call a chain broken, so a write during the check is no alarm.
     found = (_recheck(connection, case_id, heads.get(case_id)) for case_id in sorted(suspects))
     result.broken = [problem for problem in found if problem is not None]
+    result.administration = check_trail(connection)
     return result
 
 

@@ -424,6 +424,11 @@ class Firing:
         ).scalars()
         return {u.username: u.roles for u in users}
 
+    def same_person(self, first: str, second: str) -> bool:
+        from casework.services.users import same_person
+
+        return same_person(first, second)
+
     def open_linked_case(self, workflow: str, fields: Mapping[str, Any]) -> str:
         new = open_case(
             self._actor_user,

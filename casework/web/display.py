@@ -302,6 +302,8 @@ def main_nav() -> list[NavItem]:
     items.append(NavItem("Workflows", "workflows.index", "workflows"))
     if roles & PEOPLE_EDITORS:
         items.append(NavItem("People", "people.index", "people"))
+    if roles & {"director", "hr", "trustee", "admin"}:
+        items.append(NavItem("Administration trail", "administration.trail", "administration"))
     if "admin" in roles:
         items.append(NavItem("Users", "admin.users", "admin"))
         if has_endpoint("notifications.outbox"):

@@ -36,6 +36,10 @@ class Firing(Protocol):
         """The roles of the named active users."""
         ...
 
+    def same_person(self, first: str, second: str) -> bool:
+        """Whether two user accounts belong to one person (the same e-mail address or name)."""
+        ...
+
     def open_linked_case(self, workflow: str, fields: Mapping[str, Any]) -> str:
         """Open a case linked to this one; return its number."""
         ...
@@ -156,10 +160,20 @@ def _open_approver_roles(firing: Firing) -> list[str]:
 
 @guard("distinct_approver")
 def distinct_approver(firing: Firing) -> str | None:
-    """Each approval comes from a different person, in a role that has not yet approved."""
+    """Each approval comes from a different person, in a role that has not yet approved.
+
+    Two accounts of one person (the same e-mail address or full name) are one approver.
+    """
     previous = firing.approvals()
     if any(a["user"] == firing.actor for a in previous):
         return "You have already approved this request; a second person must approve it."
+    for earlier in previous:
+        if firing.same_person(earlier["user"], firing.actor):
+            return (
+                f"This request was already approved by {earlier['user']}, an account of the "
+                "same person as yours (the same e-mail address or name); a second person must "
+                "approve it."
+            )
     if not _open_approver_roles(firing):
         done = ", ".join(f"{a['user']} ({a['role'].replace('_', ' ')})" for a in previous)
         return f"This request already has the approval your role can give ({done})."
