@@ -20,7 +20,7 @@ from casework.extensions import db
 from casework.models import Case, Event, User
 from casework.notifications.outbox import may_be_told, people_to_tell, queue, told_about
 from casework.notifications.render import local_time
-from casework.notifications.rules import KINDS, OVERDUE, WHEN_REACHED
+from casework.notifications.rules import OVERDUE, OVERDUE_KIND
 from casework.services.audit import append_event, format_at
 from casework.services.cases import fire, load_case, workflow_of
 from casework.services.db import begin_write, is_sqlite
@@ -169,7 +169,7 @@ def _remind(
         "due_was": due,
         "moved": moved,
     }
-    queue(KINDS[OVERDUE], item.case, item.workflow, users, at=now, facts=facts)
+    queue(OVERDUE_KIND, item.case, item.workflow, users, at=now, facts=facts)
     return [u.username for u in users]
 
 
@@ -210,9 +210,9 @@ def _preview(item: Overdue) -> SweepAction | None:
     case, workflow, rule = item.case, item.workflow, item.rule
     if rule.on_overdue:
         dest = workflow.transitions[rule.on_overdue].dest
-        kind = WHEN_REACHED.get((workflow.key, dest))
+        kind = workflow.notification_on(dest)
         told = (
-            [u.username for u in people_to_tell(kind, case, workflow, KINDS[kind].roles)]
+            [u.username for u in people_to_tell(kind.key, case, workflow, kind.roles)]
             if kind
             else []
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from typing import Any
 
@@ -150,3 +151,10 @@ def transition_cases() -> list[tuple[str, str, str]]:
         for t in w.transitions.values()
         for source in t.sources
     ]
+
+
+def new_version(text: str) -> str:
+    """A workflow file's text with its version number raised by one (the file changes)."""
+    found = re.search(r"^version = (\d+)$", text, re.M)
+    assert found, "the workflow file states its version"
+    return text[: found.start()] + f"version = {int(found.group(1)) + 1}" + text[found.end() :]

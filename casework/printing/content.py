@@ -9,7 +9,7 @@ definition does not know. The templates receive only what may be printed.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from casework.extensions import db
-from casework.models import Case, Event, Person
+from casework.models import Case, DeniedAuthor, Event, Person
 from casework.workflow import Workflow
 from casework.workflow.definition import ROLE_LABELS, FieldDef
 
@@ -467,6 +467,13 @@ class RecordBuilder:
                 Item("Author", str(data.get("author", ""))),
                 Item("Reason", str(data.get("reason", ""))),
                 Item("Decided in", str(data.get("moderation", ""))),
+                Item("Until", str(data.get("until", "permanent"))),
+            ]
+        if action == "access_restored":
+            return "Author's access restored", [
+                Item("Author", str(data.get("author", ""))),
+                Item("Reason", str(data.get("reason", ""))),
+                Item("Decided in", str(data.get("by_case", ""))),
             ]
         if action in ACCESS_ACTIONS:
             return self.access(action, data)
@@ -490,6 +497,9 @@ class RecordBuilder:
             )
         if data.get("already_denied"):
             details.append(Item("", "Already on the account's denied list."))
+        restored = data.get("restored")
+        if isinstance(restored, dict) and not restored.get("lifted"):
+            details.append(Item("", "No denial was in force; nothing was lifted."))
         return (t.label if t else humanize(trigger)), details
 
     def access(self, action: str, data: Mapping[str, Any]) -> tuple[str, list[Item]]:
@@ -556,9 +566,18 @@ class Registry:
     denied_total: int
 
 
+def denial_dates(row: DeniedAuthor, day: Callable[[datetime | None], str]) -> str:
+    """When a denial began, until when it holds, and when it is to be reviewed, in words."""
+    parts = [f"since {day(row.created_at)}"]
+    parts.append(f"until {day(row.until)}" if row.until else "permanent")
+    if row.review_on:
+        parts.append(f"review on {row.review_on.isoformat()}")
+    return ", ".join(parts)
+
+
 def build_registry(
     accounts: Sequence[tuple[Case, Workflow]],
-    denied: Mapping[int, Sequence[tuple[str, str, datetime, str]]],
+    denied: Mapping[int, Sequence[tuple[DeniedAuthor, str]]],
     approvals: Mapping[int, Sequence[tuple[str, str]]],
     users: Mapping[str, tuple[str, frozenset[str]]],
     clock: Clock,
@@ -589,8 +608,8 @@ def build_registry(
             continuity=continuity,
             since=clock.day(case.state_entered_at if case.state == "active" else case.created_at),
             denied=tuple(
-                Item(author, f"{reason} ({clock.day(at)}, {moderation})")
-                for author, reason, at, moderation in denied.get(case.id, ())
+                Item(row.author, f"{row.reason} ({denial_dates(row, clock.day)}; {moderation})")
+                for row, moderation in denied.get(case.id, ())
             ),
             approvals="; ".join(given) if given else "none yet",
         )

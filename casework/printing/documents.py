@@ -339,17 +339,15 @@ def _registry_cases(actor: User, *, write: bool) -> list[tuple[Case, Workflow]]:
 def _registry_facts(cases: Sequence[tuple[Case, Workflow]]) -> content.Registry:
     ids = [case.id for case, _ in cases]
     moderation = sa.orm.aliased(Case)
-    denied: dict[int, list[tuple[str, str, datetime, str]]] = {}
+    denied: dict[int, list[tuple[DeniedAuthor, str]]] = {}
     rows = db.session.execute(
         sa.select(DeniedAuthor, moderation.number)
         .join(moderation, moderation.id == DeniedAuthor.moderation_case_id)
-        .where(DeniedAuthor.account_case_id.in_(ids))
+        .where(DeniedAuthor.account_case_id.in_(ids), DeniedAuthor.in_force(utcnow()))
         .order_by(DeniedAuthor.created_at, DeniedAuthor.id)
     )
     for row, number in rows:
-        denied.setdefault(row.account_case_id, []).append(
-            (row.author, row.reason, row.created_at, number)
-        )
+        denied.setdefault(row.account_case_id, []).append((row, number))
     approvals: dict[int, list[tuple[str, str]]] = {}
     pending = [case.id for case, _ in cases if case.state != "active"]
     for case_id, actor, data_json in db.session.execute(

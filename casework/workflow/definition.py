@@ -166,6 +166,53 @@ class Access:
 
 
 @dataclass(frozen=True)
+class QueueDef:
+    """A list of cases waiting in one state, on the home page of the roles it names."""
+
+    title: str
+    roles: tuple[str, ...]
+    state: str
+    #: The list's order (one of the case list's sorts).
+    sort: str = "created_at"
+    #: What the queue says when nothing waits.
+    empty: str = "Nothing waiting."
+
+
+@dataclass(frozen=True)
+class NotificationDef:
+    """A kind of e-mail: reaching one of `states` tells the holders of `roles` on the case.
+
+    Each user can turn each kind off; confidential cases always get the same neutral text.
+    """
+
+    key: str
+    #: How the preferences page names it.
+    label: str
+    #: The subject line; `{number}` is the case number.
+    subject: str
+    #: The templates `mail/<template>.txt` and `mail/<template>.html`.
+    template: str
+    roles: tuple[str, ...]
+    states: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FigureDef:
+    """A dashboard figure: the median time from receiving a case to its first step into a state.
+
+    Time counts from when the library received the case (its received field, else its opening).
+    """
+
+    label: str
+    #: The step's source state; None: any.
+    from_state: str | None
+    #: The states the step reaches (the first of them reached counts).
+    to_states: tuple[str, ...]
+    #: Shown while no case has made the step.
+    empty: str = "None yet"
+
+
+@dataclass(frozen=True)
 class Workflow:
     key: str
     version: int
@@ -186,9 +233,22 @@ class Workflow:
     digest: str
     #: Labels the whole record carries when printed (e.g. a confidentiality marking).
     marking: str = ""
+    #: The intake `datetime` field whose value is when the library received the case: the first
+    #: deadline counts from it (None: from when the case was opened).
+    received_field: str | None = None
+    #: Queues on the home pages, e-mail notifications, and dashboard figures.
+    queues: tuple[QueueDef, ...] = ()
+    notifications: tuple[NotificationDef, ...] = ()
+    figures: tuple[FigureDef, ...] = ()
+    #: Intake fields an e-mail about a case may show (never confidential ones).
+    mail_fields: tuple[str, ...] = ()
 
     def field(self, name: str) -> FieldDef | None:
         return next((f for f in self.fields if f.name == name), None)
+
+    def notification_on(self, state: str) -> NotificationDef | None:
+        """The e-mail that reaching `state` sends, if any."""
+        return next((n for n in self.notifications if state in n.states), None)
 
     def transitions_from(self, state: str) -> list[TransitionDef]:
         return [t for t in self.transitions.values() if state in t.sources]

@@ -11,6 +11,7 @@ change things through the firing context, inside the transition's database trans
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 
@@ -27,6 +28,8 @@ class Firing(Protocol):
     fields: Mapping[str, Any]
     #: Extra facts to record in the transition's audit event.
     event_data: dict[str, Any]
+    #: When the transition happens.
+    now: datetime
 
     def approvals(self) -> list[dict[str, str]]:
         """Approvals recorded on this case so far: [{"user", "role"}]."""
@@ -44,8 +47,23 @@ class Firing(Protocol):
         """An intake field of another case."""
         ...
 
-    def deny_access(self, account: str, author: str, reason: str) -> None:
-        """Add an author to an account's denied list."""
+    def denial_in_force(self, account: str, author: str) -> Any:
+        """The denial of `author` on the account that is in force now, if any."""
+        ...
+
+    def deny_access(
+        self,
+        account: str,
+        author: str,
+        reason: str,
+        until: datetime | None,
+        review_on: date | None,
+    ) -> None:
+        """Add an author to an account's denied list (refused if a denial is in force)."""
+        ...
+
+    def lift_denial(self, account: str, author: str, reason: str) -> bool:
+        """End the author's denial in force on the account; False when there was none."""
         ...
 
 
@@ -108,6 +126,15 @@ def has_account(firing: Firing) -> str | None:
     return None
 
 
+@guard("author_denied")
+def author_denied(firing: Firing) -> str | None:
+    """Access can be restored only where a denial is in force."""
+    account, author = firing.case_fields.get("account"), firing.case_fields.get("author")
+    if not account or not author or firing.denial_in_force(account, author) is None:
+        return "The author is not denied access to this account now; there is nothing to restore."
+    return None
+
+
 @step("open_referred_complaint")
 def open_referred_complaint(firing: Firing) -> None:
     """Refer a post: open a complaint (state received) carrying the post, linked to this case."""
@@ -130,12 +157,37 @@ def open_referred_complaint(firing: Firing) -> None:
     firing.event_data["opened"] = number
 
 
+#: How long each choice of the `duration` field denies access (None: permanent).
+DENIAL_DAYS: dict[str, int | None] = {
+    "30_days": 30,
+    "90_days": 90,
+    "180_days": 180,
+    "1_year": 365,
+    "permanent": None,
+}
+
+
 @step("add_to_denied_list")
 def add_to_denied_list(firing: Firing) -> None:
+    """Deny the post's author access to the account, for the chosen time, with a review date."""
     account = firing.case_fields["account"]
     author = firing.case_fields["author"]
-    firing.deny_access(account, author, str(firing.fields.get("reason", "")))
+    days = DENIAL_DAYS.get(str(firing.fields.get("duration") or "permanent"))
+    until = firing.now + timedelta(days=days) if days else None
+    review = firing.fields.get("review_on")
+    review_on = date.fromisoformat(review) if isinstance(review, str) else None
+    firing.deny_access(account, author, str(firing.fields.get("reason", "")), until, review_on)
     firing.event_data["denied"] = {"account": account, "author": author}
+
+
+@step("lift_denial")
+def lift_denial(firing: Firing) -> None:
+    """Restore the author's access to the account (moderation's restore, an appeal's restore)."""
+    account = str(firing.case_fields.get("account") or "")
+    author = str(firing.case_fields.get("author") or "")
+    reason = str(firing.fields.get("reason") or firing.trigger)
+    lifted = bool(account and author) and firing.lift_denial(account, author, reason)
+    firing.event_data["restored"] = {"account": account, "lifted": lifted}
 
 
 #: Complaint channels that are social media platforms (an account's platform maps onto these).

@@ -17,6 +17,9 @@ from casework.workflow.definition import (
     Choice,
     Deadline,
     FieldDef,
+    FigureDef,
+    NotificationDef,
+    QueueDef,
     StateDef,
     TransitionDef,
     Workflow,
@@ -43,6 +46,11 @@ TOP_KEYS = {
     "fields",
     "states",
     "transitions",
+    "received_field",
+    "queues",
+    "notifications",
+    "figures",
+    "mail_fields",
 }
 ACCESS_KEYS = {
     "readers",
@@ -82,6 +90,15 @@ TRANSITION_KEYS = {
     "effects",
     "description",
 }
+QUEUE_KEYS = {"title", "roles", "state", "sort", "empty"}
+NOTIFICATION_KEYS = {"key", "label", "subject", "template", "roles", "states"}
+FIGURE_KEYS = {"label", "from", "to", "empty"}
+#: The orders a queue may list its cases in (the case list's sorts).
+QUEUE_SORTS = frozenset({"created_at", "-created_at", "updated_at", "-updated_at", "due_at"})
+#: E-mail templates in templates/mail/ a notification may use.
+MAIL_TEMPLATES = frozenset(
+    {"attention", "escalated", "post_flagged", "account_requested", "waiting"}
+)
 DEFAULT_MAX_LENGTH = {"text": 500, "textarea": 20_000, "url": 2_000}
 
 
@@ -176,6 +193,19 @@ def parse(text: str, path: Path) -> Workflow:
     if title_field not in field_names:
         raise r.fail("title_field", f"unknown field {title_field!r}")
 
+    received_field = data.get("received_field")
+    if received_field is not None:
+        f = next((f for f in fields if f.name == received_field), None)
+        if f is None or f.type != "datetime":
+            raise r.fail("received_field", "must name an intake field of type datetime")
+    mail_fields = r.names(data, "mail_fields", "mail_fields")
+    for name in mail_fields:
+        f = next((f for f in fields if f.name == name), None)
+        if f is None:
+            raise r.fail("mail_fields", f"unknown field {name!r}")
+        if f.confidential:
+            raise r.fail("mail_fields", f"{name!r} is confidential and may not be e-mailed")
+
     _check_deadlines(r, states, transitions)
     _check_reachable(r, initial, states, transitions)
     for t in transitions.values():
@@ -202,7 +232,114 @@ def parse(text: str, path: Path) -> Workflow:
         source_text=text,
         digest=hashlib.sha256(text.encode("utf-8")).hexdigest(),
         marking=r.string(data, "marking", "marking", ""),
+        received_field=received_field,
+        queues=_queues(r, data.get("queues"), states),
+        notifications=_notifications(r, data.get("notifications"), states),
+        figures=_figures(r, data.get("figures"), states),
+        mail_fields=mail_fields,
     )
+
+
+def _entries(r: _Reader, data: Any, where: str) -> list[Any]:
+    if data is None:
+        return []
+    if not isinstance(data, list):
+        raise r.fail(where, f"must be an array of tables ([[{where}]])")
+    return data
+
+
+def _state_name(r: _Reader, data: dict[str, Any], name: str, where: str, states: Any) -> str:
+    state = r.string(data, name, where)
+    if state not in states:
+        raise r.fail(where, f"unknown state {state!r}")
+    return state
+
+
+def _queues(r: _Reader, data: Any, states: Mapping[str, StateDef]) -> tuple[QueueDef, ...]:
+    out = []
+    for i, spec in enumerate(_entries(r, data, "queues")):
+        at = f"queues[{i}]"
+        spec = r.table(spec, at, QUEUE_KEYS)
+        roles = r.roles(spec, "roles", at)
+        if not roles:
+            raise r.fail(at, "'roles' names at least one role")
+        sort = r.string(spec, "sort", at, "created_at")
+        if sort not in QUEUE_SORTS:
+            raise r.fail(at, f"sort must be one of {', '.join(sorted(QUEUE_SORTS))}")
+        out.append(
+            QueueDef(
+                title=r.string(spec, "title", at),
+                roles=roles,
+                state=_state_name(r, spec, "state", at, states),
+                sort=sort,
+                empty=r.string(spec, "empty", at, "Nothing waiting."),
+            )
+        )
+    return tuple(out)
+
+
+def _notifications(
+    r: _Reader, data: Any, states: Mapping[str, StateDef]
+) -> tuple[NotificationDef, ...]:
+    out = []
+    reached: set[str] = set()
+    for i, spec in enumerate(_entries(r, data, "notifications")):
+        at = f"notifications[{i}]"
+        spec = r.table(spec, at, NOTIFICATION_KEYS)
+        key = r.string(spec, "key", at)
+        if not NAME.match(key) or key == "overdue":
+            raise r.fail(at, "key must be lower-case letters, digits and underscores (not overdue)")
+        on = r.names(spec, "states", at)
+        if not on:
+            raise r.fail(at, "'states' names at least one state")
+        for state in on:
+            if state not in states:
+                raise r.fail(at, f"unknown state {state!r}")
+            if state in reached:
+                raise r.fail(at, f"reaching {state!r} already sends another notification")
+            reached.add(state)
+        roles = r.roles(spec, "roles", at)
+        if not roles:
+            raise r.fail(at, "'roles' names at least one role")
+        template = r.string(spec, "template", at, "waiting")
+        if template not in MAIL_TEMPLATES:
+            raise r.fail(at, f"template must be one of {', '.join(sorted(MAIL_TEMPLATES))}")
+        out.append(
+            NotificationDef(
+                key=key,
+                label=r.string(spec, "label", at),
+                subject=r.string(spec, "subject", at),
+                template=template,
+                roles=roles,
+                states=on,
+            )
+        )
+    return tuple(out)
+
+
+def _figures(r: _Reader, data: Any, states: Mapping[str, StateDef]) -> tuple[FigureDef, ...]:
+    out = []
+    for i, spec in enumerate(_entries(r, data, "figures")):
+        at = f"figures[{i}]"
+        spec = r.table(spec, at, FIGURE_KEYS)
+        start = spec.get("from")
+        if start is not None:
+            start = _state_name(r, spec, "from", at, states)
+        reached = r.names(spec, "to", at)
+        if not reached:
+            raise r.fail(at, "'to' names at least one state")
+        for state in reached:
+            if state not in states:
+                raise r.fail(at, f"unknown state {state!r}")
+        out.append(
+            FigureDef(
+                label=r.string(spec, "label", at),
+                from_state=start,
+                to_states=reached,
+                empty=r.string(spec, "empty", at, "None yet"),
+            )
+        )
+    return tuple(out)
 
 
 def _fields(r: _Reader, data: Any, where: str) -> tuple[FieldDef, ...]:

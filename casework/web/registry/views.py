@@ -42,7 +42,7 @@ def registry() -> str:
     if ids:
         for row in db.session.execute(
             sa.select(DeniedAuthor)
-            .where(DeniedAuthor.account_case_id.in_(ids))
+            .where(DeniedAuthor.account_case_id.in_(ids), DeniedAuthor.in_force(now))
             .order_by(DeniedAuthor.created_at)
         ).scalars():
             denied.setdefault(row.account_case_id, []).append(row)
