@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 from mailserver import MailServer
-from workflow_driver import new_version
+from workflow_driver import REGISTRY, new_version
 
 from casework import deadlines
 from casework.cli import main
@@ -208,7 +208,7 @@ def test_the_escalation_is_audited_as_the_system_naming_the_rule(app, staff):
     assert overdue.data == {
         "rule": "states.received.deadline",
         "workflow": "complaint",
-        "workflow_version": 1,
+        "workflow_version": REGISTRY.get("complaint").version,
         "business_days": 2,
         "expects": "engage",
         "due_at": "2026-04-15T03:59:59.000000Z",

@@ -30,4 +30,6 @@ def kinds() -> dict[str, Kind]:
     for workflow in library().workflows:
         for kind in workflow.notifications:
             found.setdefault(kind.key, kind)
+        for watch in workflow.watches:
+            found.setdefault(watch.key, watch.notification)
     return found

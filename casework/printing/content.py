@@ -19,6 +19,7 @@ import sqlalchemy as sa
 
 from casework.extensions import db
 from casework.models import Case, DeniedAuthor, Event, Person
+from casework.services.registry import AccountHistory
 from casework.workflow import Workflow
 from casework.workflow.definition import ROLE_LABELS, FieldDef
 
@@ -556,6 +557,9 @@ class Account:
     since: str
     denied: tuple[Item, ...] = ()
     approvals: str = ""
+    #: What the account's watches flag now; when it was last reviewed and is next due.
+    flags: tuple[str, ...] = ()
+    review: str = ""
 
 
 @dataclass(frozen=True)
@@ -575,12 +579,25 @@ def denial_dates(row: DeniedAuthor, day: Callable[[datetime | None], str]) -> st
     return ", ".join(parts)
 
 
+def _histories_by_number(
+    accounts: Sequence[tuple[Case, Workflow]], histories: Mapping[int, AccountHistory] | None
+) -> list[tuple[str, AccountHistory]]:
+    return [
+        (case.number, histories[case.id])
+        for case, _ in accounts
+        if histories and case.id in histories and case.state == "active"
+    ]
+
+
 def build_registry(
     accounts: Sequence[tuple[Case, Workflow]],
     denied: Mapping[int, Sequence[tuple[DeniedAuthor, str]]],
     approvals: Mapping[int, Sequence[tuple[str, str]]],
     users: Mapping[str, tuple[str, frozenset[str]]],
     clock: Clock,
+    *,
+    histories: Mapping[int, AccountHistory] | None = None,
+    flagged: Mapping[int, Sequence[str]] | None = None,
 ) -> Registry:
     """The account registry: active accounts with their administrators and denied lists, and the
     requests still waiting (approvals so far)."""
@@ -595,6 +612,16 @@ def build_registry(
         names = tuple(str(n) for n in fields.get("administrators") or ())
         continuity = any(users.get(n, ("", frozenset()))[1] & CONTINUITY_ROLES for n in names)
         given = [f"{user} ({role_label(role)})" for user, role in approvals.get(case.id, ())]
+        history = (histories or {}).get(case.id)
+        review = ""
+        if case.state == "active":
+            last = (
+                f"last {clock.day(history.last_review)}"
+                if history and history.last_review
+                else "not reviewed yet"
+            )
+            due = f"due {clock.day(case.due_at)}" if case.due_at else ""
+            review = ", ".join(p for p in (last, due) if p)
         account = Account(
             number=case.number,
             platform=show.text(workflow.field("platform"), fields.get("platform")),
@@ -612,6 +639,8 @@ def build_registry(
                 for row, moderation in denied.get(case.id, ())
             ),
             approvals="; ".join(given) if given else "none yet",
+            flags=tuple((flagged or {}).get(case.id, ())),
+            review=review,
         )
         if case.state == "active":
             active.append(account)
@@ -624,7 +653,13 @@ def build_registry(
         display, roles = users.get(name, ("", frozenset()))
         shown_roles = ", ".join(role_label(r) for r in sorted(roles - {"staff"})) or "Staff"
         label = f"{name} ({display})" if display and display != name else name
-        administrators.append(Item(label, f"{shown_roles}. Administers {', '.join(admins[name])}."))
+        since_dates = [
+            f"{number} since {clock.day(h.since[name])}"
+            for number, h in _histories_by_number(accounts, histories)
+            if name in h.since
+        ]
+        administers = ", ".join(since_dates) if since_dates else ", ".join(admins[name])
+        administrators.append(Item(label, f"{shown_roles}. Administers {administers}."))
     return Registry(
         active=tuple(active),
         pending=tuple(pending),

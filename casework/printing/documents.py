@@ -30,6 +30,8 @@ from casework.services.activity import record_access
 from casework.services.cases import load_case, require_full, workflow_of
 from casework.services.context import library
 from casework.services.db import begin_write
+from casework.services.registry import account_histories
+from casework.services.watches import flags
 from casework.workflow import Workflow
 
 #: How long one render may take before it is stopped (CASEWORK_PRINT_TIME_LIMIT, seconds); under
@@ -363,7 +365,17 @@ def _registry_facts(cases: Sequence[tuple[Case, Workflow]]) -> content.Registry:
     if names:
         found = db.session.execute(sa.select(User).where(User.username.in_(names))).scalars()
         users = {u.username: (u.display_name, u.roles) for u in found}
-    return content.build_registry(cases, denied, approvals, users, clock())
+    now = utcnow()
+    today = now.astimezone(library().tz).date()
+    active = [case for case, _ in cases if case.state == "active"]
+    histories = account_histories(case.id for case in active)
+    flagged = {
+        case.id: [f"{f.watch.label}: {f.reason}" for f in flags(case, workflow_of(case), today)]
+        for case in active
+    }
+    return content.build_registry(
+        cases, denied, approvals, users, clock(), histories=histories, flagged=flagged
+    )
 
 
 @dataclass(frozen=True)

@@ -188,6 +188,8 @@ def _deadline(workflow: Workflow, state: str, entered: datetime) -> datetime | N
     rule = workflow.states[state].deadline
     if rule is None:
         return None
+    if rule.days:
+        return entered + timedelta(days=rule.days)
     return library().calendar.due(entered, rule.business_days)
 
 
@@ -619,6 +621,9 @@ def fire(
     if any(f.updates_case and f.name in clean for f in transition.fields):
         changes["fields_json"] = canonical_json(firing.case_fields)
         changes.update(_derived(case.number, workflow, firing.case_fields))
+    if to_state == from_state and transition.restarts_deadline:
+        changes["state_entered_at"] = now
+        changes["due_at"] = _deadline(workflow, to_state, now)
     if to_state != from_state:
         changes["state"] = to_state
         changes["state_entered_at"] = now

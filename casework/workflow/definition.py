@@ -98,8 +98,10 @@ class FieldDef:
 
 @dataclass(frozen=True)
 class Deadline:
-    """A state that must be left within a number of business days of entering it."""
+    """A state that must be left within a number of business days (or calendar days) of entering
+    it, or of the transition that restarts its clock."""
 
+    #: Exactly one of these is more than 0.
     business_days: int
     #: The transition that is expected before the deadline (used in wording).
     expects: str
@@ -107,6 +109,15 @@ class Deadline:
     on_overdue: str | None = None
     #: Field values the sweep gives that transition.
     overdue_fields: Mapping[str, Any] = field(default_factory=dict)
+    days: int = 0
+
+    @property
+    def period(self) -> str:
+        """The time allowed, in words: "2 business days", "365 days"."""
+        if self.days:
+            return f"{self.days} day{'s' if self.days != 1 else ''}"
+        n = self.business_days
+        return f"{n} business day{'s' if n != 1 else ''}"
 
 
 @dataclass(frozen=True)
@@ -137,6 +148,8 @@ class TransitionDef:
     #: Named steps run after the state has changed, in the same transaction.
     effects: tuple[str, ...] = ()
     description: str = ""
+    #: A transition back into the same state that starts its deadline again (a yearly review).
+    restarts_deadline: bool = False
 
     def roles_from(self, source: str) -> tuple[str, ...]:
         return self.roles_by_source.get(source, self.roles)
@@ -176,6 +189,32 @@ class QueueDef:
     sort: str = "created_at"
     #: What the queue says when nothing waits.
     empty: str = "Nothing waiting."
+    #: Only the cases a watch flags (its key), or only the overdue ones.
+    watch: str | None = None
+    overdue_only: bool = False
+
+
+@dataclass(frozen=True)
+class WatchDef:
+    """A named check on every case in a state; a case it flags shows the label wherever it is
+    listed, and the sweep tells the roles once each time the flag is raised."""
+
+    key: str
+    label: str
+    state: str
+    check: str
+    roles: tuple[str, ...]
+
+    @property
+    def notification(self) -> NotificationDef:
+        """The e-mail the sweep sends when a case is flagged."""
+        return NotificationDef(
+            self.key,
+            f"A case is flagged: {self.label.lower()}",
+            "{number}: " + self.label.lower(),
+            "flagged",
+            self.roles,
+        )
 
 
 @dataclass(frozen=True)
@@ -240,6 +279,7 @@ class Workflow:
     queues: tuple[QueueDef, ...] = ()
     notifications: tuple[NotificationDef, ...] = ()
     figures: tuple[FigureDef, ...] = ()
+    watches: tuple[WatchDef, ...] = ()
     #: Intake fields an e-mail about a case may show (never confidential ones).
     mail_fields: tuple[str, ...] = ()
 
@@ -278,7 +318,8 @@ class Workflow:
                     "description": s.description,
                     "deadline": (
                         {
-                            "business_days": s.deadline.business_days,
+                            "business_days": s.deadline.business_days or None,
+                            "days": s.deadline.days or None,
                             "expects": s.deadline.expects,
                             "on_overdue": s.deadline.on_overdue,
                         }

@@ -67,6 +67,32 @@ class Firing(Protocol):
         ...
 
 
+class Standing(Protocol):
+    """What a watch may know of a user named on a case."""
+
+    @property
+    def active(self) -> bool: ...
+
+    @property
+    def roles(self) -> frozenset[str]: ...
+
+    @property
+    def separated(self) -> bool:
+        """The user's person record has a separation date that has come."""
+        ...
+
+
+class Watched(Protocol):
+    """A case a watch looks at."""
+
+    #: The case's intake fields.
+    fields: Mapping[str, Any]
+
+    def standing(self, usernames: Iterable[str]) -> Mapping[str, Standing]:
+        """How each named user stands today (users that do not exist are left out)."""
+        ...
+
+
 Guard = Callable[[Firing], str | None]
 Condition = Callable[[Firing], bool]
 Step = Callable[[Firing], None]
@@ -74,6 +100,16 @@ Step = Callable[[Firing], None]
 GUARDS: dict[str, Guard] = {}
 CONDITIONS: dict[str, Condition] = {}
 STEPS: dict[str, Step] = {}
+Check = Callable[[Watched], str | None]
+WATCHES: dict[str, Check] = {}
+
+
+def watch(name: str) -> Callable[[Check], Check]:
+    def register(fn: Check) -> Check:
+        WATCHES[name] = fn
+        return fn
+
+    return register
 
 
 def guard(name: str) -> Callable[[Guard], Guard]:
@@ -259,6 +295,25 @@ def continuity_admin(firing: Firing) -> str | None:
     )
 
 
+@watch("administrators_in_place")
+def administrators_in_place(case: Watched) -> str | None:
+    """Someone on staff can still reach the account, and one of them is on the social media team
+    or in IT (policy: continuity of access)."""
+    names = [str(n) for n in case.fields.get("administrators") or ()]
+    standing = case.standing(names)
+    gone = [n for n in names if n not in standing or not standing[n].active]
+    left = [n for n in names if n in standing and standing[n].separated]
+    present = [n for n in names if n not in gone and n not in left]
+    problems = []
+    if gone:
+        problems.append(f"disabled or unknown: {', '.join(gone)}")
+    if left:
+        problems.append(f"left the library: {', '.join(left)}")
+    if not any(standing[n].roles & CONTINUITY_ROLES for n in present):
+        problems.append("no administrator on the social media team or in IT")
+    return "; ".join(problems) or None
+
+
 def known_names() -> dict[str, frozenset[str]]:
     """Registered names by kind, for the loader's checks."""
     return {
@@ -266,4 +321,5 @@ def known_names() -> dict[str, frozenset[str]]:
         "conditions": frozenset(CONDITIONS),
         "prepare": frozenset(STEPS),
         "effects": frozenset(STEPS),
+        "watches": frozenset(WATCHES),
     }

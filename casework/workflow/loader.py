@@ -22,6 +22,7 @@ from casework.workflow.definition import (
     QueueDef,
     StateDef,
     TransitionDef,
+    WatchDef,
     Workflow,
 )
 from casework.workflow.errors import WorkflowFileError
@@ -50,6 +51,7 @@ TOP_KEYS = {
     "queues",
     "notifications",
     "figures",
+    "watches",
     "mail_fields",
 }
 ACCESS_KEYS = {
@@ -76,7 +78,7 @@ FIELD_KEYS = {
     "updates_case",
 }
 STATE_KEYS = {"label", "terminal", "description", "deadline"}
-DEADLINE_KEYS = {"business_days", "expects", "on_overdue", "overdue_fields"}
+DEADLINE_KEYS = {"business_days", "days", "expects", "on_overdue", "overdue_fields"}
 TRANSITION_KEYS = {
     "label",
     "source",
@@ -89,15 +91,17 @@ TRANSITION_KEYS = {
     "prepare",
     "effects",
     "description",
+    "restarts_deadline",
 }
-QUEUE_KEYS = {"title", "roles", "state", "sort", "empty"}
+QUEUE_KEYS = {"title", "roles", "state", "sort", "empty", "watch", "overdue_only"}
+WATCH_KEYS = {"key", "label", "state", "check", "roles"}
 NOTIFICATION_KEYS = {"key", "label", "subject", "template", "roles", "states"}
 FIGURE_KEYS = {"label", "from", "to", "empty"}
 #: The orders a queue may list its cases in (the case list's sorts).
 QUEUE_SORTS = frozenset({"created_at", "-created_at", "updated_at", "-updated_at", "due_at"})
 #: E-mail templates in templates/mail/ a notification may use.
 MAIL_TEMPLATES = frozenset(
-    {"attention", "escalated", "post_flagged", "account_requested", "waiting"}
+    {"attention", "escalated", "post_flagged", "account_requested", "waiting", "flagged"}
 )
 DEFAULT_MAX_LENGTH = {"text": 500, "textarea": 20_000, "url": 2_000}
 
@@ -206,6 +210,7 @@ def parse(text: str, path: Path) -> Workflow:
         if f.confidential:
             raise r.fail("mail_fields", f"{name!r} is confidential and may not be e-mailed")
 
+    watches = _watches(r, data.get("watches"), states)
     _check_deadlines(r, states, transitions)
     _check_reachable(r, initial, states, transitions)
     for t in transitions.values():
@@ -233,7 +238,8 @@ def parse(text: str, path: Path) -> Workflow:
         digest=hashlib.sha256(text.encode("utf-8")).hexdigest(),
         marking=r.string(data, "marking", "marking", ""),
         received_field=received_field,
-        queues=_queues(r, data.get("queues"), states),
+        queues=_queues(r, data.get("queues"), states, watches),
+        watches=watches,
         notifications=_notifications(r, data.get("notifications"), states),
         figures=_figures(r, data.get("figures"), states),
         mail_fields=mail_fields,
@@ -255,7 +261,36 @@ def _state_name(r: _Reader, data: dict[str, Any], name: str, where: str, states:
     return state
 
 
-def _queues(r: _Reader, data: Any, states: Mapping[str, StateDef]) -> tuple[QueueDef, ...]:
+def _watches(r: _Reader, data: Any, states: Mapping[str, StateDef]) -> tuple[WatchDef, ...]:
+    checks = known_names()["watches"]
+    out: list[WatchDef] = []
+    for i, spec in enumerate(_entries(r, data, "watches")):
+        at = f"watches[{i}]"
+        spec = r.table(spec, at, WATCH_KEYS)
+        key = r.string(spec, "key", at)
+        if not NAME.match(key) or any(w.key == key for w in out):
+            raise r.fail(at, "key must be lower-case letters, digits and underscores, and unique")
+        check = r.string(spec, "check", at)
+        if check not in checks:
+            raise r.fail(at, f"unknown check {check!r}")
+        roles = r.roles(spec, "roles", at)
+        if not roles:
+            raise r.fail(at, "'roles' names at least one role")
+        out.append(
+            WatchDef(
+                key=key,
+                label=r.string(spec, "label", at),
+                state=_state_name(r, spec, "state", at, states),
+                check=check,
+                roles=roles,
+            )
+        )
+    return tuple(out)
+
+
+def _queues(
+    r: _Reader, data: Any, states: Mapping[str, StateDef], watches: tuple[WatchDef, ...]
+) -> tuple[QueueDef, ...]:
     out = []
     for i, spec in enumerate(_entries(r, data, "queues")):
         at = f"queues[{i}]"
@@ -266,13 +301,19 @@ def _queues(r: _Reader, data: Any, states: Mapping[str, StateDef]) -> tuple[Queu
         sort = r.string(spec, "sort", at, "created_at")
         if sort not in QUEUE_SORTS:
             raise r.fail(at, f"sort must be one of {', '.join(sorted(QUEUE_SORTS))}")
+        state = _state_name(r, spec, "state", at, states)
+        watch = spec.get("watch")
+        if watch is not None and not any(w.key == watch and w.state == state for w in watches):
+            raise r.fail(at, f"watch {watch!r} is no watch of state {state!r}")
         out.append(
             QueueDef(
                 title=r.string(spec, "title", at),
                 roles=roles,
-                state=_state_name(r, spec, "state", at, states),
+                state=state,
                 sort=sort,
                 empty=r.string(spec, "empty", at, "Nothing waiting."),
+                watch=watch,
+                overdue_only=r.flag(spec, "overdue_only", at),
             )
         )
     return tuple(out)
@@ -438,9 +479,16 @@ def _states(r: _Reader, data: Any) -> dict[str, StateDef]:
         deadline = None
         if "deadline" in spec:
             d = r.table(spec["deadline"], f"{at}.deadline", DEADLINE_KEYS)
-            days = d.get("business_days")
-            if not isinstance(days, int) or isinstance(days, bool) or days < 1:
-                raise r.fail(f"{at}.deadline", "business_days must be a whole number of at least 1")
+            days = d.get("business_days", 0)
+            calendar_days = d.get("days", 0)
+            for value in (days, calendar_days):
+                if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                    raise r.fail(f"{at}.deadline", "business_days and days are whole numbers")
+            if (days > 0) == (calendar_days > 0):
+                raise r.fail(
+                    f"{at}.deadline",
+                    "give either business_days or days (calendar days), of at least 1",
+                )
             overdue_fields = d.get("overdue_fields", {})
             if not isinstance(overdue_fields, dict):
                 raise r.fail(f"{at}.deadline", "overdue_fields must be a table")
@@ -449,6 +497,7 @@ def _states(r: _Reader, data: Any) -> dict[str, StateDef]:
                 expects=r.string(d, "expects", f"{at}.deadline"),
                 on_overdue=d.get("on_overdue"),
                 overdue_fields=overdue_fields,
+                days=calendar_days,
             )
         out[name] = StateDef(
             name=name,
@@ -515,7 +564,14 @@ def _transitions(r: _Reader, data: Any, states: Mapping[str, StateDef]) -> dict[
             prepare=named["prepare"],
             effects=named["effects"],
             description=r.string(spec, "description", at, ""),
+            restarts_deadline=r.flag(spec, "restarts_deadline", at),
         )
+        if out[trigger].restarts_deadline and (
+            dest not in sources or states[dest].deadline is None
+        ):
+            raise r.fail(
+                at, "restarts_deadline needs a transition back into a state with a deadline"
+            )
     return out
 
 

@@ -1,4 +1,5 @@
-"""Denials of access end: a duration or permanent, a review date, and restoring access.
+"""Denials of access end: a duration or permanent, a review date, and restoring access; people
+get a separation date (an account administrator who left needs replacing).
 
 Revision ID: 0009
 Revises: 0002
@@ -17,6 +18,8 @@ depends_on = None
 
 
 def upgrade():
+    with op.batch_alter_table('people', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('separated_on', sa.Date(), nullable=True))
     with op.batch_alter_table('denied_authors', schema=None) as batch_op:
         batch_op.add_column(sa.Column('until', sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column('review_on', sa.Date(), nullable=True))
@@ -46,3 +49,5 @@ def downgrade():
         batch_op.drop_column('lifted_at')
         batch_op.drop_column('review_on')
         batch_op.drop_column('until')
+    with op.batch_alter_table('people', schema=None) as batch_op:
+        batch_op.drop_column('separated_on')

@@ -11,7 +11,9 @@ from casework.extensions import db
 from casework.models import Case, User
 from casework.services import listing
 from casework.services.access import visible_clause
+from casework.services.cases import workflow_of
 from casework.services.context import library
+from casework.services.watches import flags
 from casework.web.display import CaseRow, case_rows
 
 #: Rows a queue shows on the home page; the rest are a click away.
@@ -26,6 +28,8 @@ class Queue:
     #: The case list behind it, as search parameters (so "see all" is the same list).
     filters: dict[str, str]
     empty: str
+    #: Only the cases this watch flags (the search cannot filter on it, so no "see all").
+    watch: str | None = None
 
 
 @dataclass
@@ -42,7 +46,9 @@ def queues_of(user: User) -> list[Queue]:
         for q in workflow.queues:
             if user.roles & set(q.roles):
                 filters = {"workflow": workflow.key, "state": q.state, "sort": q.sort}
-                found.append(Queue(q.title, filters, q.empty))
+                if q.overdue_only:
+                    filters["overdue"] = "1"
+                found.append(Queue(q.title, filters, q.empty, q.watch))
     return found
 
 
@@ -50,10 +56,28 @@ def queues_for(user: User, now: datetime) -> list[FilledQueue]:
     """The user's queues with their first rows; only cases the user may see."""
     filled = []
     for queue in queues_of(user):
+        if queue.watch is not None:
+            flagged = _flagged(user, queue, now)
+            filled.append(
+                FilledQueue(queue, case_rows(user, flagged[:QUEUE_ROWS], now), len(flagged))
+            )
+            continue
         f = listing.parse_filter({**queue.filters, "per_page": str(QUEUE_ROWS)})
         page = listing.list_cases(user, f, now=now)
         filled.append(FilledQueue(queue, case_rows(user, page.items, now), page.total))
     return filled
+
+
+def _flagged(user: User, queue: Queue, now: datetime) -> list[Case]:
+    """The visible cases of the queue's state that its watch flags now (at most a page's worth
+    are looked at: watches are for small sets, such as active accounts)."""
+    f = listing.parse_filter({**queue.filters, "per_page": "200"})
+    today = now.astimezone(library().tz).date()
+    return [
+        case
+        for case in listing.list_cases(user, f, now=now).items
+        if any(flag.watch.key == queue.watch for flag in flags(case, workflow_of(case), today))
+    ]
 
 
 def assigned_open(user: User, now: datetime) -> list[CaseRow]:
