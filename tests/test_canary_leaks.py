@@ -76,7 +76,23 @@ def planted(app, cast, api):
         api.ok(who, account, trigger)
     a = plant(api, cast, subject="hr", reporter="staff", canary=CANARY_A)
     b = plant(api, cast, subject="director", reporter="librarian", canary=CANARY_B)
+    # A case the HR user reads, linked to the case about them: the link must not number it.
+    linked = api.post(f"/cases/{other}/links", "director", json={"number": a})
+    assert linked.status_code == 201
     return {a: CANARY_A, b: CANARY_B}
+
+
+def ordinary_violation(app) -> str:
+    """The ordinary violation case (the first opened), which every reader of violations sees."""
+    with app.app_context():
+        found: str = (
+            db.session.execute(
+                sa.select(Case.number).where(Case.workflow_key == "violation").order_by(Case.id)
+            )
+            .scalars()
+            .first()
+        )
+        return found
 
 
 #: Who may not see each case (the reporter, who holds a receipt, may not see its content).
@@ -93,7 +109,9 @@ def pdf_text(data: bytes) -> str:
 
 
 def everything_seen(app, cast, username: str, numbers: list[str]) -> dict[str, str]:
-    """What one user can read anywhere: pages, exports, JSON, PDFs they may print."""
+    """What one user can read anywhere: pages, exports, JSON, PDFs they may print; the ordinary
+    violation case, linked to a planted one, included."""
+    numbers = [*numbers, ordinary_violation(app)]
     visitor = Visitor(app, username)
     api = app.test_client()
     headers = cast.headers(username)
@@ -128,6 +146,8 @@ def everything_seen(app, cast, username: str, numbers: list[str]) -> dict[str, s
         "/api/v1/cases?q=quokka",
         "/api/v1/cases?state=disciplined",
         "/api/v1/cases?per_page=1",
+        "/api/v1/cases?per_page=1&sort=-updated_at",
+        "/api/v1/cases?state=disciplined&workflow=violation",
         "/api/v1/people?q=",
         "/api/v1/audit/verify",
     ] + [f"/api/v1/cases/{n}{tail}" for n in numbers for tail in ("", "/events")]

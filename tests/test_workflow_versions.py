@@ -26,8 +26,8 @@ def test_open_cases_keep_their_version_when_the_file_changes(make_app, api_for, 
     api = api_for(make_app(WORKFLOWS_DIR=str(folder)))
     new = api.open("librarian", "complaint", summary="After the change", channel="email")
 
-    assert api.get(f"/cases/{old['number']}", "librarian").get_json()["workflow_version"] == 1
-    assert api.get(f"/cases/{new['number']}", "librarian").get_json()["workflow_version"] == 2
+    assert api.get(f"/cases/{old['number']}", "librarian").get_json()["workflow_version"] == 2
+    assert api.get(f"/cases/{new['number']}", "librarian").get_json()["workflow_version"] == 3
     assert api.fire("librarian", new["number"], "engage", response="r").status_code == 403
     assert api.ok("librarian", old["number"], "engage", response="r")["state"] == "engaged"
 

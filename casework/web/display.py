@@ -13,7 +13,9 @@ from werkzeug.routing import BuildError
 
 from casework.extensions import db
 from casework.models import Case, Event, Person, User
+from casework.services.cases import normalize_number
 from casework.services.context import library
+from casework.services.unseen import UNSEEN, masker
 from casework.workflow import Workflow
 from casework.workflow.definition import ROLE_LABELS, FieldDef
 
@@ -113,7 +115,7 @@ def show_value(f: FieldDef, value: Any, people: Mapping[int, str]) -> Shown:
         text = people.get(value, f"person {value}") if isinstance(value, int) else str(value)
     elif f.type == "case":
         text = str(value)
-        href = url_for("cases.case_page", number=text)
+        href = url_for("cases.case_page", number=text) if text != UNSEEN else None
     elif f.type == "url":
         text = str(value)
         href = text if text.startswith(("http://", "https://")) else None
@@ -172,6 +174,8 @@ def _state(workflow: Workflow, name: str | None) -> str | None:
 
 def _case_link(label: str, number: Any) -> Shown:
     text = str(number)
+    if text == UNSEEN or normalize_number(text) is None:
+        return Shown(label, text)
     return Shown(label, text, url_for("cases.case_page", number=text))
 
 
@@ -232,17 +236,19 @@ def _details(event: Event, data: dict[str, Any], workflow: Workflow) -> tuple[st
     return label, shown
 
 
-def timeline(case: Case, workflow: Workflow) -> list[TimelineEntry]:
-    """Every event of the case, oldest first, in the library's words."""
+def timeline(case: Case, workflow: Workflow, viewer: User | None) -> list[TimelineEntry]:
+    """Every event of the case, oldest first, in the library's words, as `viewer` may see it
+    (numbers of cases they may not see are not shown)."""
     events = list(
         db.session.execute(
             sa.select(Event).where(Event.case_id == case.id).order_by(Event.seq)
         ).scalars()
     )
     names = user_names(e.actor for e in events)
+    mask = masker(viewer, [e.data for e in events])
     entries = []
     for event in events:
-        what, details = _details(event, event.data, workflow)
+        what, details = _details(event, mask(event.data), workflow)
         entries.append(
             TimelineEntry(
                 seq=event.seq,
@@ -317,7 +323,7 @@ def main_nav() -> list[NavItem]:
 
 @dataclass
 class CaseRow:
-    """One case as a list shows it; a receipt shows number, date and state only."""
+    """One case as a list shows it; a receipt shows number, date received and open or closed."""
 
     number: str
     workflow: str
@@ -347,13 +353,16 @@ def case_rows(user: User, cases: Iterable[Case], now: datetime) -> list[CaseRow]
         if access.level is Level.NONE:
             continue  # never shown, whatever the query returned
         receipt = access.level is Level.RECEIPT
+        # A receipt says "open" or "closed", never the state: the reporter of a colleague's
+        # case must not learn how it was decided.
+        closed = "Closed" if state.terminal else "Open"
         rows.append(
             CaseRow(
                 number=case.number,
                 workflow=workflow.title,
                 title="Your report (receipt)" if receipt else case.title,
-                state=case.state,
-                state_label=state.label,
+                state=closed.lower() if receipt else case.state,
+                state_label=closed if receipt else state.label,
                 terminal=state.terminal,
                 overdue=not receipt and case.is_overdue(now),
                 receipt=receipt,

@@ -176,6 +176,12 @@ class Access:
     stand_in: Mapping[str, str] = field(default_factory=dict)
     #: Views, prints and exports of a case are recorded in its audit trail.
     record_views: bool = False
+    #: Whoever opened a case sees it in full, whatever their roles (a non-confidential workflow
+    #: whose readers are a few roles, such as patron complaints).
+    reporter_reads: bool = False
+    #: Why a public-records copy of a confidential case withholds its free text and the names
+    #: of staff, with the legal authority, e.g. "personnel record — R.C. 149.43(A)(1)".
+    withheld_reason: str = "confidential"
 
 
 @dataclass(frozen=True)

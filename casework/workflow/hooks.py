@@ -178,11 +178,10 @@ def open_referred_complaint(firing: Firing) -> None:
     account = case.get("account")
     platform = firing.case_field_of(account, "platform") if account else None
     content = str(case.get("content") or "")
-    summary = " ".join(content.split())
-    if len(summary) > 200:
-        summary = summary[:199] + "…"
     fields: dict[str, Any] = {
-        "summary": summary or "Referred social media post",
+        # Not the post's text: the summary is shown wherever the complaint is listed and printed
+        # in its public-records copy, while the text may identify its author (R.C. 149.432).
+        "summary": "Social media post referred for a response",
         "channel": platform if platform in SOCIAL_CHANNELS else "other_social",
         "post_url": case.get("post_url"),
         "content": content or None,

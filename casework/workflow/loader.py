@@ -62,6 +62,8 @@ ACCESS_KEYS = {
     "subject_field",
     "stand_in",
     "record_views",
+    "reporter_reads",
+    "withheld_reason",
 }
 FIELD_KEYS = {
     "label",
@@ -596,6 +598,8 @@ def _access(r: _Reader, data: Any, fields: tuple[FieldDef, ...]) -> Access:
             raise r.fail("access.stand_in", f"unknown role in {role!r} = {deputy!r}")
     if stand_in_raw and subject_field is None:
         raise r.fail("access", "stand_in needs a subject_field")
+    if r.flag(spec, "reporter_reads", "access") and r.flag(spec, "reporter_receipt", "access"):
+        raise r.fail("access", "reporter_reads and reporter_receipt cannot both be true")
     return Access(
         readers=readers,
         intake=intake,
@@ -604,6 +608,8 @@ def _access(r: _Reader, data: Any, fields: tuple[FieldDef, ...]) -> Access:
         subject_field=subject_field,
         stand_in=dict(stand_in_raw),
         record_views=r.flag(spec, "record_views", "access"),
+        reporter_reads=r.flag(spec, "reporter_reads", "access"),
+        withheld_reason=r.string(spec, "withheld_reason", "access", "confidential"),
     )
 
 

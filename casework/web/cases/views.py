@@ -14,6 +14,7 @@ from casework.models import Case, User, utcnow
 from casework.services import activity, cases, listing
 from casework.services.access import CaseAccess, Level, case_access
 from casework.services.context import library
+from casework.services.unseen import masker
 from casework.web import Page, display
 from casework.web.actor import actor
 from casework.web.cases import bp, results
@@ -118,12 +119,12 @@ def render_case(
         due_note=due_note,
         page_errors=page_errors,
         overdue=case.is_overdue(now),
-        fields=display.show_fields(workflow.fields, case.fields),
+        fields=display.show_fields(workflow.fields, masker(user, [case.fields])(case.fields)),
         available=[o.transition for o in offered if not o.blocked],
         blocked=[(o.transition, o.blocked) for o in offered if o.blocked],
         links=activity.linked_numbers(user, case),
         files=activity.attachments(case),
-        timeline=display.timeline(case, workflow),
+        timeline=display.timeline(case, workflow, user),
         manage=manage,
         note_form=note_form or NoteForm(formdata=None),
         evidence_form=evidence_form or EvidenceForm(formdata=None),

@@ -11,6 +11,7 @@ from flask import render_template
 from casework.extensions import db
 from casework.models import Case, DeniedAuthor, utcnow
 from casework.services import listing
+from casework.services.access import readable_by
 from casework.services.cases import workflow_of
 from casework.services.context import library
 from casework.services.registry import account_histories
@@ -68,7 +69,13 @@ def registry() -> str:
     if ids:
         for row in db.session.execute(
             sa.select(DeniedAuthor)
-            .where(DeniedAuthor.account_case_id.in_(ids), DeniedAuthor.in_force(now))
+            .where(
+                DeniedAuthor.account_case_id.in_(ids),
+                DeniedAuthor.in_force(now),
+                # A denied author is a member of the public: named only to those who may read
+                # the post that decided it.
+                DeniedAuthor.moderation_case_id.in_(readable_by(user)),
+            )
             .order_by(DeniedAuthor.created_at)
         ).scalars():
             denied.setdefault(row.account_case_id, []).append(row)
