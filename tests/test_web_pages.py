@@ -150,7 +150,14 @@ def test_registry_lists_active_accounts_administrators_and_denied_authors(app, c
         is_complaint="no",
     )["number"]
     api.ok("social", post, "remove", grounds="spam_or_advertising", note="Spam")
-    api.ok("social", post, "deny_access", reason="Repeated spam")
+    api.ok(
+        "social",
+        post,
+        "deny_access",
+        reason="Repeated spam",
+        duration="90_days",
+        review_on="2027-01-15",
+    )
     page = page_text(Visitor(app, "librarian").get("/registry").text)
     assert "@PPL" in page and "Social (social)" in page and "troll42" in page
     assert "/api/v1/registry.pdf" in Visitor(app, "librarian").get("/registry").text

@@ -283,3 +283,12 @@ def test_a_new_workflow_file_gets_its_queue_without_code(make_app, cast, tmp_pat
     app = make_app(WORKFLOWS_DIR=str(folder))
     home = page_text(Visitor(app, "social").get("/").text)
     assert "Suggestions to read" in home
+
+
+def test_the_registry_names_denied_authors_only_to_those_who_read_posts(app, api, denied_author):
+    team = page_text(Visitor(app, "social").get("/registry").text)
+    staff = page_text(Visitor(app, "staff").get("/registry").text)
+    assert "troll42" in team
+    assert "troll42" not in staff
+    printed = api.get("/registry.pdf", "staff")
+    assert printed.status_code == 200 and b"troll42" not in printed.data

@@ -87,6 +87,10 @@ INTAKE_EXTRAS: dict[str, dict[str, Any]] = {
 def intake(workflow: Workflow, api: Any) -> dict[str, Any]:
     fields = required_fields(workflow.fields, api)
     fields.update(INTAKE_EXTRAS.get(workflow.key, {}))
+    if "author" in fields:
+        # A new author each time: an author already denied access is not denied again.
+        api._authors = getattr(api, "_authors", 0) + 1
+        fields["author"] = f"{fields['author']}-{api._authors}"
     if workflow.key == "moderation":
         fields["account"] = active_account(api)
     return fields
@@ -126,6 +130,23 @@ def players_for(t: TransitionDef, source: str) -> list[str]:
     if t.trigger == "approve":
         users = ["director", "social"]
     return users
+
+
+#: Guards that need something done first: the transition to fire before, as whom.
+GUARD_SETUP: dict[str, tuple[str, str]] = {
+    # Access can be restored only where the author was denied it.
+    "author_denied": ("deny_access", "social"),
+}
+
+
+def prepare(api: Any, workflow: Workflow, number: str, transition: TransitionDef) -> None:
+    """Fire what the transition's guards need first (e.g. deny access before restoring it)."""
+    for guard in transition.guards:
+        if guard in GUARD_SETUP:
+            trigger, who = GUARD_SETUP[guard]
+            api.ok(
+                who, number, trigger, **required_fields(workflow.transitions[trigger].fields, api)
+            )
 
 
 def drive(api: Any, workflow: Workflow, state: str) -> str:
