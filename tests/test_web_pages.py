@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 
@@ -83,9 +84,15 @@ def test_dashboard_counts_median_and_chart(app, cast, api):
         ).scalar_one()
         opened = event.at - timedelta(hours=10)
         case.created_at = opened
+        # Time counts from when the library received the complaint (its "received on" field).
+        case.fields_json = json.dumps(
+            {**case.fields, "received_at": opened.strftime("%Y-%m-%dT%H:%M:%S.%fZ")}
+        )
         db.session.commit()
         user = cast.user("librarian")
-        assert figures.median_time_to_engage(user) == timedelta(hours=10)
+        complaint = library().workflow("complaint")
+        figure = next(f for f in complaint.figures if "engaged" in f.to_states)
+        assert figures.median_time(user, complaint, figure) == timedelta(hours=10)
         db.session.rollback()
     page = Visitor(app, "librarian").get("/dashboard")
     assert page.status_code == 200
@@ -143,7 +150,14 @@ def test_registry_lists_active_accounts_administrators_and_denied_authors(app, c
         is_complaint="no",
     )["number"]
     api.ok("social", post, "remove", grounds="spam_or_advertising", note="Spam")
-    api.ok("social", post, "deny_access", reason="Repeated spam")
+    api.ok(
+        "social",
+        post,
+        "deny_access",
+        reason="Repeated spam",
+        duration="90_days",
+        review_on="2027-01-15",
+    )
     page = page_text(Visitor(app, "librarian").get("/registry").text)
     assert "@PPL" in page and "Social (social)" in page and "troll42" in page
     assert "/api/v1/registry.pdf" in Visitor(app, "librarian").get("/registry").text

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shutil
 
+from workflow_driver import new_version
+
 from casework.paths import resource_dir
 
 
@@ -15,7 +17,7 @@ def test_open_cases_keep_their_version_when_the_file_changes(make_app, api_for, 
 
     # Version 2: engaging now needs a second field, and only the Director may do it.
     path = folder / "complaint.toml"
-    text = path.read_text().replace("version = 2", "version = 3", 1)
+    text = new_version(path.read_text())
     text = text.replace(
         'dest = "engaged"\nroles = ["librarian_in_charge", "social_media_team", "director"]',
         'dest = "engaged"\nroles = ["director"]',

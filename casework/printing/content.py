@@ -9,7 +9,7 @@ definition does not know. The templates receive only what may be printed.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -18,7 +18,8 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from casework.extensions import db
-from casework.models import Case, Event, Person
+from casework.models import Case, DeniedAuthor, Event, Person
+from casework.services.registry import AccountHistory
 from casework.services.unseen import UNSEEN, mask_with
 from casework.workflow import Workflow
 from casework.workflow.definition import ROLE_LABELS, FieldDef
@@ -511,6 +512,13 @@ class RecordBuilder:
                 self.show.patron("Author", data.get("author", ""), patron_reason()),
                 self.show.free_text("Reason", data.get("reason", "")),
                 Item("Decided in", str(data.get("moderation", ""))),
+                Item("Until", str(data.get("until", "permanent"))),
+            ]
+        if action == "access_restored":
+            return "Author's access restored", [
+                Item("Author", str(data.get("author", ""))),
+                Item("Reason", str(data.get("reason", ""))),
+                Item("Decided in", str(data.get("by_case", ""))),
             ]
         if action in ACCESS_ACTIONS:
             return self.access(action, data)
@@ -537,6 +545,9 @@ class RecordBuilder:
                 )
         if data.get("already_denied"):
             details.append(Item("", "Already on the account's denied list."))
+        restored = data.get("restored")
+        if isinstance(restored, dict) and not restored.get("lifted"):
+            details.append(Item("", "No denial was in force; nothing was lifted."))
         return (t.label if t else humanize(trigger)), details
 
     def access(self, action: str, data: Mapping[str, Any]) -> tuple[str, list[Item]]:
@@ -614,6 +625,9 @@ class Account:
     since: str
     denied: tuple[Item, ...] = ()
     approvals: str = ""
+    #: What the account's watches flag now; when it was last reviewed and is next due.
+    flags: tuple[str, ...] = ()
+    review: str = ""
 
 
 @dataclass(frozen=True)
@@ -624,12 +638,34 @@ class Registry:
     denied_total: int
 
 
+def denial_dates(row: DeniedAuthor, day: Callable[[datetime | None], str]) -> str:
+    """When a denial began, until when it holds, and when it is to be reviewed, in words."""
+    parts = [f"since {day(row.created_at)}"]
+    parts.append(f"until {day(row.until)}" if row.until else "permanent")
+    if row.review_on:
+        parts.append(f"review on {row.review_on.isoformat()}")
+    return ", ".join(parts)
+
+
+def _histories_by_number(
+    accounts: Sequence[tuple[Case, Workflow]], histories: Mapping[int, AccountHistory] | None
+) -> list[tuple[str, AccountHistory]]:
+    return [
+        (case.number, histories[case.id])
+        for case, _ in accounts
+        if histories and case.id in histories and case.state == "active"
+    ]
+
+
 def build_registry(
     accounts: Sequence[tuple[Case, Workflow]],
-    denied: Mapping[int, Sequence[tuple[str, str, datetime, str]]],
+    denied: Mapping[int, Sequence[tuple[DeniedAuthor, str]]],
     approvals: Mapping[int, Sequence[tuple[str, str]]],
     users: Mapping[str, tuple[str, frozenset[str]]],
     clock: Clock,
+    *,
+    histories: Mapping[int, AccountHistory] | None = None,
+    flagged: Mapping[int, Sequence[str]] | None = None,
 ) -> Registry:
     """The account registry: active accounts with their administrators and denied lists, and the
     requests still waiting (approvals so far)."""
@@ -644,6 +680,16 @@ def build_registry(
         names = tuple(str(n) for n in fields.get("administrators") or ())
         continuity = any(users.get(n, ("", frozenset()))[1] & CONTINUITY_ROLES for n in names)
         given = [f"{user} ({role_label(role)})" for user, role in approvals.get(case.id, ())]
+        history = (histories or {}).get(case.id)
+        review = ""
+        if case.state == "active":
+            last = (
+                f"last {clock.day(history.last_review)}"
+                if history and history.last_review
+                else "not reviewed yet"
+            )
+            due = f"due {clock.day(case.due_at)}" if case.due_at else ""
+            review = ", ".join(p for p in (last, due) if p)
         account = Account(
             number=case.number,
             platform=show.text(workflow.field("platform"), fields.get("platform")),
@@ -657,10 +703,12 @@ def build_registry(
             continuity=continuity,
             since=clock.day(case.state_entered_at if case.state == "active" else case.created_at),
             denied=tuple(
-                Item(author, f"{reason} ({clock.day(at)}, {moderation})")
-                for author, reason, at, moderation in denied.get(case.id, ())
+                Item(row.author, f"{row.reason} ({denial_dates(row, clock.day)}; {moderation})")
+                for row, moderation in denied.get(case.id, ())
             ),
             approvals="; ".join(given) if given else "none yet",
+            flags=tuple((flagged or {}).get(case.id, ())),
+            review=review,
         )
         if case.state == "active":
             active.append(account)
@@ -673,7 +721,13 @@ def build_registry(
         display, roles = users.get(name, ("", frozenset()))
         shown_roles = ", ".join(role_label(r) for r in sorted(roles - {"staff"})) or "Staff"
         label = f"{name} ({display})" if display and display != name else name
-        administrators.append(Item(label, f"{shown_roles}. Administers {', '.join(admins[name])}."))
+        since_dates = [
+            f"{number} since {clock.day(h.since[name])}"
+            for number, h in _histories_by_number(accounts, histories)
+            if name in h.since
+        ]
+        administers = ", ".join(since_dates) if since_dates else ", ".join(admins[name])
+        administrators.append(Item(label, f"{shown_roles}. Administers {administers}."))
     return Registry(
         active=tuple(active),
         pending=tuple(pending),

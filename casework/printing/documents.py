@@ -25,12 +25,14 @@ from casework.models import Case, DeniedAuthor, Event, Person, User, utcnow
 from casework.printing import content, render
 from casework.printing.cache import cached, document_key, keep
 from casework.printing.stamp import stamp
-from casework.services.access import Level, case_access, visible_clause
+from casework.services.access import Level, case_access, readable_by, visible_clause
 from casework.services.activity import record_access
 from casework.services.cases import load_case, require_full, workflow_of
 from casework.services.context import library
 from casework.services.db import begin_write
+from casework.services.registry import account_histories
 from casework.services.unseen import numbers_in, unseen_numbers
+from casework.services.watches import flags
 from casework.workflow import Workflow
 
 #: How long one render may take before it is stopped (CASEWORK_PRINT_TIME_LIMIT, seconds); under
@@ -355,36 +357,50 @@ def _registry_cases(actor: User, *, write: bool) -> list[tuple[Case, Workflow]]:
     return [(case, workflow_of(case)) for case in db.session.execute(stmt).scalars()]
 
 
-def _registry_facts(cases: Sequence[tuple[Case, Workflow]]) -> content.Registry:
+def _registry_facts(actor: User, cases: Sequence[tuple[Case, Workflow]]) -> content.Registry:
     ids = [case.id for case, _ in cases]
     moderation = sa.orm.aliased(Case)
-    denied: dict[int, list[tuple[str, str, datetime, str]]] = {}
+    denied: dict[int, list[tuple[DeniedAuthor, str]]] = {}
     rows = db.session.execute(
         sa.select(DeniedAuthor, moderation.number)
         .join(moderation, moderation.id == DeniedAuthor.moderation_case_id)
-        .where(DeniedAuthor.account_case_id.in_(ids))
+        .where(
+            DeniedAuthor.account_case_id.in_(ids),
+            DeniedAuthor.in_force(utcnow()),
+            # A denied author is a member of the public: named only to those who may read the
+            # post that decided it.
+            sa.true() if "system" in actor.roles else moderation.id.in_(readable_by(actor)),
+        )
         .order_by(DeniedAuthor.created_at, DeniedAuthor.id)
     )
     for row, number in rows:
-        denied.setdefault(row.account_case_id, []).append(
-            (row.author, row.reason, row.created_at, number)
-        )
+        denied.setdefault(row.account_case_id, []).append((row, number))
     approvals: dict[int, list[tuple[str, str]]] = {}
     pending = [case.id for case, _ in cases if case.state != "active"]
-    for case_id, actor, data_json in db.session.execute(
+    for case_id, approver, data_json in db.session.execute(
         sa.select(Event.case_id, Event.actor, Event.data_json)
         .where(Event.case_id.in_(pending), Event.action == "transition")
         .order_by(Event.case_id, Event.seq)
     ):
         role = json.loads(data_json).get("approved_as")
         if role:
-            approvals.setdefault(case_id, []).append((actor, role))
+            approvals.setdefault(case_id, []).append((approver, role))
     names = {str(n) for case, _ in cases for n in case.fields.get("administrators") or ()}
     users: dict[str, tuple[str, frozenset[str]]] = {}
     if names:
         found = db.session.execute(sa.select(User).where(User.username.in_(names))).scalars()
         users = {u.username: (u.display_name, u.roles) for u in found}
-    return content.build_registry(cases, denied, approvals, users, clock())
+    now = utcnow()
+    today = now.astimezone(library().tz).date()
+    active = [case for case, _ in cases if case.state == "active"]
+    histories = account_histories(case.id for case in active)
+    flagged = {
+        case.id: [f"{f.watch.label}: {f.reason}" for f in flags(case, workflow_of(case), today)]
+        for case in active
+    }
+    return content.build_registry(
+        cases, denied, approvals, users, clock(), histories=histories, flagged=flagged
+    )
 
 
 @dataclass(frozen=True)
@@ -397,8 +413,8 @@ class RegistryPlan:
     key: str
 
 
-def plan_registry(cases: Sequence[tuple[Case, Workflow]]) -> RegistryPlan:
-    registry = _registry_facts(cases)
+def plan_registry(actor: User, cases: Sequence[tuple[Case, Workflow]]) -> RegistryPlan:
+    registry = _registry_facts(actor, cases)
     heads = []
     latest: datetime | None = None
     for case, workflow in cases:
@@ -431,9 +447,9 @@ def account_registry_pdf(actor: User, *, now: datetime | None = None) -> Printed
 
     Raises `Forbidden` for a user who may not read account cases (IT administrators).
     """
-    plan = plan_registry(_registry_cases(actor, write=False))
+    plan = plan_registry(actor, _registry_cases(actor, write=False))
     pdf = cached(plan.key) or render_registry(plan)
-    locked = plan_registry(_registry_cases(actor, write=True))
+    locked = plan_registry(actor, _registry_cases(actor, write=True))
     if locked.key != plan.key:
         pdf = cached(locked.key) or render_registry(locked)
     keep(locked.key, "registry", pdf)

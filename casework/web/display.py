@@ -147,6 +147,7 @@ ACTION_LABELS = {
     "export": "Exported",
     "download": "Evidence downloaded",
     "denied_access": "Author denied access",
+    "access_restored": "Author's access restored",
 }
 #: Access records: shown in a quieter style, they can be many.
 ACCESS_ACTIONS = frozenset({"view", "print", "export", "download"})
@@ -200,6 +201,8 @@ def _details(event: Event, data: dict[str, Any], workflow: Workflow) -> tuple[st
             shown.append(Shown("Denied access", str(data["denied"].get("author", ""))))
         if data.get("already_denied"):
             shown.append(Shown("Note", "The author was already on the denied list."))
+        if isinstance(data.get("restored"), dict) and not data["restored"].get("lifted"):
+            shown.append(Shown("Note", "No denial was in force; nothing was lifted."))
         return what, shown
     if action == "note":
         return "Note", [Shown("Note", str(data.get("text", "")), multiline=True)]
@@ -219,6 +222,12 @@ def _details(event: Event, data: dict[str, Any], workflow: Workflow) -> tuple[st
             Shown("Author", str(data.get("author", ""))),
             Shown("Reason", str(data.get("reason", "")), multiline=True),
             _case_link("Decided in", data.get("moderation")),
+        ] + ([Shown("Until", str(data["until"]))] if data.get("until") else [])
+    if action == "access_restored":
+        return "Author's access restored", [
+            Shown("Author", str(data.get("author", ""))),
+            Shown("Reason", str(data.get("reason", "")), multiline=True),
+            _case_link("Decided in", data.get("by_case")),
         ]
     label = ACTION_LABELS.get(action, action.replace("_", " ").capitalize())
     shown = []

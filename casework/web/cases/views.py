@@ -99,7 +99,7 @@ def render_case(
     if state.deadline is not None:
         expected = workflow.transitions.get(state.deadline.expects)
         action = expected.label if expected else state.deadline.expects
-        due_note = f"{action} within {state.deadline.business_days} business days"
+        due_note = f"{action} within {state.deadline.period}"
     forms = [
         (note_form, "text", "Note"),
         (evidence_form, "evidence-file", "Evidence file"),

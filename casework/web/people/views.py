@@ -57,13 +57,36 @@ def index() -> Page:
     return render_template("people/index.html", form=form, people=found, q=text), status
 
 
+def _person(person_id: int) -> Person:
+    found = db.session.get(Person, person_id) if person_id < 2**31 else None
+    if found is None:
+        raise NotFound("There is no such person.")
+    return found
+
+
+@bp.post("/people/<int:person_id>/separation")
+def separation(person_id: int) -> Page:
+    """Record or clear the day a person left (account administrators who left are flagged)."""
+    user = actor()
+    require_role(user, people.PEOPLE_EDITORS, NOT_EDITOR)
+    found = _person(person_id)
+    try:
+        people.set_separation(found, request.form.get("separated_on", ""))
+    except InvalidFields as exc:
+        flash(" ".join(exc.fields["separated_on"]), "error")
+        return redirect(url_for("people.person", person_id=found.id))
+    if found.separated_on:
+        flash(f"{found.name} left the library on {found.separated_on.isoformat()}.", "success")
+    else:
+        flash(f"{found.name} has no separation date now.", "success")
+    return redirect(url_for("people.person", person_id=found.id))
+
+
 @bp.get("/people/<int:person_id>")
 def person(person_id: int) -> str:
     user = actor()
     require_role(user, people.PEOPLE_EDITORS, NOT_EDITOR)
-    found = db.session.get(Person, person_id) if person_id < 2**31 else None
-    if found is None:
-        raise NotFound("There is no such person.")
+    found = _person(person_id)
     about = db.session.execute(
         sa.select(Case)
         .where(Case.subject_person_id == found.id, visible_clause(user, receipts=False))
