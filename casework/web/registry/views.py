@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask import render_template
+from flask import Response, render_template
 
+from casework.api.printing import pdf_response
 from casework.extensions import db
 from casework.models import Case, DeniedAuthor, utcnow
+from casework.printing import documents
 from casework.services import listing
 from casework.services.context import library
 from casework.web.actor import actor
@@ -74,3 +76,9 @@ def registry() -> str:
         accounts=accounts,
         pending=case_rows(user, pending.items, now),
     )
+
+
+@bp.post("/registry.pdf")
+def print_registry() -> Response:
+    """The print button: the account registry as a download."""
+    return pdf_response(documents.account_registry_pdf(actor()), download=True)
