@@ -150,15 +150,17 @@ def _finish(response: Response) -> Response:
         if not reads.unrecorded(committed_only=True):
             return response
         try:
-            reads.record_views({"answer": "refused", "status": response.status_code}, after_rollback=True)
+            refusal = {"answer": "refused", "status": response.status_code}
+            reads.record_views(refusal, after_rollback=True)
             _commit()
         except (CaseworkError, DBAPIError) as exc:
             session.rollback()
-            log.warning("a view could not be recorded: %s", exc)
+            log.warning("a view could not be recorded: %s", getattr(exc, "orig", exc))
             return _unrecorded_view()
         return response
     try:
-        reads.record_views()
+        if reads.unrecorded(committed_only=False):
+            reads.record_views()
         _commit()
     except DBAPIError as exc:
         session.rollback()
