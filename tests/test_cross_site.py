@@ -86,9 +86,7 @@ def test_each_get_that_writes_refuses_another_site_and_offers_to_go_on(
 @pytest.mark.parametrize(
     ("path", "action", "case", "username"), [w for w in WRITING_GETS if w[0].startswith("/api/")]
 )
-def test_a_bearer_token_is_not_a_cross_site_request(
-    app, cast, world, path, action, case, username
-):
+def test_a_bearer_token_is_not_a_cross_site_request(app, cast, world, path, action, case, username):
     values = world.values()
     number = values[case]
     count = actions_by(app, number, username, action)
@@ -126,9 +124,10 @@ def test_pages_that_record_nothing_open_from_another_site_as_usual(app, world):
 
 def test_print_and_export_buttons_are_forms_with_the_csrf_token(app, world):
     director = Visitor(app, "director")
+    person = world.ids["person_staff2"]
     pages = {
         f"/cases/{world.violation}": f"/cases/{world.violation}/record.pdf",
-        f"/people/{world.ids['person_staff2']}": f"/people/{world.ids['person_staff2']}/history.pdf",
+        f"/people/{person}": f"/people/{person}/history.pdf",
         "/registry": "/registry.pdf",
         "/cases?workflow=violation": "/cases/export.csv",
     }

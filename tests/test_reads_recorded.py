@@ -68,46 +68,116 @@ def refused_requests(number: str, sha256: str, version: int) -> list[tuple[str, 
     page = "/cases/" + number
     return [
         # The API: the issue's own example first (an unknown trigger with a stale version).
-        ("api", "stale unknown trigger", lambda v, h: v.client.post(
-            f"{api}/transitions", headers=h, json={"trigger": "nonsense", "version": stale})),
-        ("api", "stale transition", lambda v, h: v.client.post(
-            f"{api}/transitions", headers=h,
-            json={"trigger": "dismiss", "version": stale, "fields": {}})),
-        ("api", "unknown trigger", lambda v, h: v.client.post(
-            f"{api}/transitions", headers=h, json={"trigger": "nonsense", "version": version})),
-        ("api", "missing fields", lambda v, h: v.client.post(
-            f"{api}/transitions", headers=h, json={"trigger": "inspect", "version": version})),
-        ("api", "empty note", lambda v, h: v.client.post(
-            f"{api}/notes", headers=h, json={"text": ""})),
-        ("api", "unknown assignee", lambda v, h: v.client.post(
-            f"{api}/assignee", headers=h, json={"username": "nobody-here"})),
-        ("api", "unknown link", lambda v, h: v.client.post(
-            f"{api}/links", headers=h, json={"number": "VIO-2020-9999"})),
-        ("api", "empty file", lambda v, h: v.client.post(
-            f"{api}/attachments", headers=h, data={"file": (io.BytesIO(b""), "x.txt")},
-            content_type="multipart/form-data")),
-        ("api", "unknown file", lambda v, h: v.client.get(
-            f"{api}/attachments/{'0' * 64}", headers=h)),
-        ("api", "bad print flag", lambda v, h: v.client.get(
-            f"{api}/record.pdf?redacted=perhaps", headers=h)),
+        (
+            "api",
+            "stale unknown trigger",
+            lambda v, h: v.client.post(
+                f"{api}/transitions", headers=h, json={"trigger": "nonsense", "version": stale}
+            ),
+        ),
+        (
+            "api",
+            "stale transition",
+            lambda v, h: v.client.post(
+                f"{api}/transitions",
+                headers=h,
+                json={"trigger": "dismiss", "version": stale, "fields": {}},
+            ),
+        ),
+        (
+            "api",
+            "unknown trigger",
+            lambda v, h: v.client.post(
+                f"{api}/transitions", headers=h, json={"trigger": "nonsense", "version": version}
+            ),
+        ),
+        (
+            "api",
+            "missing fields",
+            lambda v, h: v.client.post(
+                f"{api}/transitions", headers=h, json={"trigger": "inspect", "version": version}
+            ),
+        ),
+        (
+            "api",
+            "empty note",
+            lambda v, h: v.client.post(f"{api}/notes", headers=h, json={"text": ""}),
+        ),
+        (
+            "api",
+            "unknown assignee",
+            lambda v, h: v.client.post(
+                f"{api}/assignee", headers=h, json={"username": "nobody-here"}
+            ),
+        ),
+        (
+            "api",
+            "unknown link",
+            lambda v, h: v.client.post(f"{api}/links", headers=h, json={"number": "VIO-2020-9999"}),
+        ),
+        (
+            "api",
+            "empty file",
+            lambda v, h: v.client.post(
+                f"{api}/attachments",
+                headers=h,
+                data={"file": (io.BytesIO(b""), "x.txt")},
+                content_type="multipart/form-data",
+            ),
+        ),
+        (
+            "api",
+            "unknown file",
+            lambda v, h: v.client.get(f"{api}/attachments/{'0' * 64}", headers=h),
+        ),
+        (
+            "api",
+            "bad print flag",
+            lambda v, h: v.client.get(f"{api}/record.pdf?redacted=perhaps", headers=h),
+        ),
         # The web pages: forms shown again with their errors, conflicts, refusals.
         ("web", "empty note", lambda v, h: v.post(f"{page}/notes", {"text": ""})),
         ("web", "note too long", lambda v, h: v.post(f"{page}/notes", {"text": "x" * 20_001})),
-        ("web", "no evidence file", lambda v, h: v.post(
-            f"{page}/evidence", {}, content_type="multipart/form-data")),
-        ("web", "empty evidence file", lambda v, h: v.post(
-            f"{page}/evidence", {"file": (io.BytesIO(b""), "empty.txt")},
-            content_type="multipart/form-data")),
+        (
+            "web",
+            "no evidence file",
+            lambda v, h: v.post(f"{page}/evidence", {}, content_type="multipart/form-data"),
+        ),
+        (
+            "web",
+            "empty evidence file",
+            lambda v, h: v.post(
+                f"{page}/evidence",
+                {"file": (io.BytesIO(b""), "empty.txt")},
+                content_type="multipart/form-data",
+            ),
+        ),
         ("web", "unknown link", lambda v, h: v.post(f"{page}/links", {"number": "VIO-2020-9999"})),
         ("web", "bad link", lambda v, h: v.post(f"{page}/links", {"number": "not a number"})),
-        ("web", "unknown assignee", lambda v, h: v.post(
-            f"{page}/assignee", {"username": "nobody-here"})),
-        ("web", "stale transition", lambda v, h: v.post(
-            f"{page}/transitions/dismiss", {"version": str(stale), "reason": "no_violation"})),
-        ("web", "stale transition form", lambda v, h: v.get(
-            f"{page}/transitions/dismiss?version={stale}")),
-        ("web", "invalid transition", lambda v, h: v.post(
-            f"{page}/transitions/dismiss", {"version": str(version), "reason": "made-up"})),
+        (
+            "web",
+            "unknown assignee",
+            lambda v, h: v.post(f"{page}/assignee", {"username": "nobody-here"}),
+        ),
+        (
+            "web",
+            "stale transition",
+            lambda v, h: v.post(
+                f"{page}/transitions/dismiss", {"version": str(stale), "reason": "no_violation"}
+            ),
+        ),
+        (
+            "web",
+            "stale transition form",
+            lambda v, h: v.get(f"{page}/transitions/dismiss?version={stale}"),
+        ),
+        (
+            "web",
+            "invalid transition",
+            lambda v, h: v.post(
+                f"{page}/transitions/dismiss", {"version": str(version), "reason": "made-up"}
+            ),
+        ),
         ("web", "unknown action", lambda v, h: v.get(f"{page}/transitions/nonsense")),
         ("web", "bad print flag", lambda v, h: v.post(f"{page}/record.pdf", {"redacted": "x"})),
         ("web", "no CSRF token", lambda v, h: v.client.post(f"{page}/notes", data={"text": "x"})),

@@ -30,6 +30,7 @@ from casework.models import (
     utcnow,
 )
 from casework.notifications import notify
+from casework.services import reads
 from casework.services.access import (
     NO_ACCESS,
     CaseAccess,
@@ -39,7 +40,6 @@ from casework.services.access import (
     person_id_of,
     visible_clause,
 )
-from casework.services import reads
 from casework.services.audit import append_event, canonical_json
 from casework.services.context import library
 from casework.services.db import begin_write, is_sqlite
