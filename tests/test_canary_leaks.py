@@ -167,6 +167,36 @@ def everything_seen(app, cast, username: str, numbers: list[str]) -> dict[str, s
             seen[path] = pdf_text(response.data)
         else:
             seen[path] = response.get_data(as_text=True)
+    # The print and export buttons (forms).
+    buttons = [(f"/cases/{n}/record.pdf", {"redacted": r}) for n in numbers for r in ("0", "1")]
+    buttons += [
+        ("/registry.pdf", {}),
+        (f"/people/{cast.person_ids['hr']}/history.pdf", {}),
+        (f"/people/{cast.person_ids['director']}/history.pdf", {}),
+        ("/cases/export.csv", {"q": "quokka"}),
+        ("/cases/export.csv", {"workflow": "violation"}),
+    ]
+    for path, form in buttons:
+        response = visitor.post(path, form)
+        assert response.status_code < 500, (username, path)
+        key = f"POST {path} {form}"
+        if response.mimetype == "application/pdf":
+            seen[key] = pdf_text(response.data)
+        else:
+            seen[key] = response.get_data(as_text=True)
+    # Refused answers: a stale version (409, which carries the case to a reader) and an empty
+    # note (422, the case page shown again with its error).
+    for n in numbers:
+        stale = api.post(
+            f"/api/v1/cases/{n}/transitions",
+            headers=headers,
+            json={"trigger": "nonsense", "version": 0},
+        )
+        seen[f"POST /api/v1/cases/{n}/transitions"] = stale.get_data(as_text=True)
+        empty = visitor.post(f"/cases/{n}/notes", {"text": ""})
+        seen[f"POST /cases/{n}/notes"] = empty.get_data(as_text=True)
+        for response in (stale, empty):
+            assert response.status_code < 500, (username, n)
     return seen
 
 
@@ -222,4 +252,6 @@ def test_the_canary_does_reach_those_who_may_read_it(app, cast, planted, reader)
     assert CANARY_A in seen[f"/api/v1/cases/{number}"]
     assert number in seen["/api/v1/cases?q=quokka"]
     assert CANARY_A in seen[f"/api/v1/cases/{number}/record.pdf"]
+    assert CANARY_A in seen[f"POST /cases/{number}/record.pdf {{'redacted': '0'}}"]
+    assert CANARY_A in seen[f"POST /api/v1/cases/{number}/transitions"]
     assert CANARY_A in seen[f"/api/v1/people/{cast.person_ids['hr']}/history.pdf"]

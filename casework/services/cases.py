@@ -30,6 +30,7 @@ from casework.models import (
     utcnow,
 )
 from casework.notifications import notify
+from casework.services import reads
 from casework.services.access import (
     NO_ACCESS,
     CaseAccess,
@@ -294,11 +295,14 @@ def not_found(number: Any) -> NotFound:
 
 
 def load_case(
-    actor: User, number: Any, *, write: bool = False
+    actor: User, number: Any, *, write: bool = False, shows: bool = True
 ) -> tuple[Case, Workflow, CaseAccess]:
     """Load a case as `actor` may see it; `NotFound` whether it is unknown or hidden.
 
     With `write`, the case is loaded in a write transaction and locked, for changing it.
+    A case whose workflow records views, loaded in full, is taken as shown to the actor: the
+    request's end records the view (`reads`), whatever the answer. `shows=False` only where the
+    answer can carry nothing of the case beyond its number, state and version.
     """
     clean = normalize_number(number)
     workflow = library().workflows.by_prefix(clean.split("-", 1)[0]) if clean else None
@@ -321,6 +325,8 @@ def load_case(
     access = SYSTEM_ACCESS if system else case_access(actor, case, workflow)
     if access is NO_ACCESS:
         raise not_found(clean)
+    if shows and access.full and not system and workflow.access.record_views:
+        reads.owe_view(actor, case)
     return case, workflow, access
 
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import flash, redirect, render_template, request, url_for
+from flask import Response, flash, redirect, render_template, request, url_for
 from wtforms.fields.choices import SelectChoice
 
+from casework.api.printing import pdf_response
 from casework.errors import InvalidFields, NotFound
 from casework.extensions import db
 from casework.models import Case, Person, User, utcnow
+from casework.printing import documents
 from casework.services import people
 from casework.services.access import visible_clause
 from casework.web import Page
@@ -94,3 +96,10 @@ def person(person_id: int) -> str:
     ).scalars()
     rows = case_rows(user, about, utcnow())
     return render_template("people/person.html", person=found, rows=rows)
+
+
+@bp.post("/people/<int:person_id>/history.pdf")
+def print_history(person_id: int) -> Response:
+    """The print button: the person's case history as a download (HR and the Director)."""
+    user = actor()
+    return pdf_response(documents.employee_history_pdf(user, person_id), download=True)

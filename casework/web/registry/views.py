@@ -6,10 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask import render_template
+from flask import Response, render_template
 
+from casework.api.printing import pdf_response
 from casework.extensions import db
 from casework.models import Case, DeniedAuthor, utcnow
+from casework.printing import documents
 from casework.services import listing
 from casework.services.access import readable_by
 from casework.services.cases import workflow_of
@@ -119,3 +121,9 @@ def registry() -> str:
         accounts=accounts,
         pending=case_rows(user, pending.items, now),
     )
+
+
+@bp.post("/registry.pdf")
+def print_registry() -> Response:
+    """The print button: the account registry as a download."""
+    return pdf_response(documents.account_registry_pdf(actor()), download=True)
