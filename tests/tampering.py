@@ -10,6 +10,21 @@ from casework.extensions import db
 from casework.models import Case, Event
 from casework.services import log
 
+#: The SQLite triggers that keep the case trails, the administration trail and the log
+#: append-only.
+SQLITE_GUARDS = (
+    "events_no_update",
+    "events_no_delete",
+    "administration_events_no_update",
+    "administration_events_no_delete",
+    "administration_trail_no_delete",
+    "cases_no_delete",
+    "log_leaves_no_update",
+    "log_leaves_no_delete",
+    "log_checkpoints_no_update",
+    "log_checkpoints_no_delete",
+)
+
 
 def tamper(app: Any, *statements: tuple[str, dict[str, Any]]) -> None:
     """Run SQL statements (with their parameters) on the trail, past the database's own refusal."""
@@ -19,16 +34,8 @@ def tamper(app: Any, *statements: tuple[str, dict[str, Any]]) -> None:
             if conn.dialect.name == "postgresql":
                 conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
             else:
-                for name in (
-                    "events_no_update",
-                    "events_no_delete",
-                    "cases_no_delete",
-                    "log_leaves_no_update",
-                    "log_leaves_no_delete",
-                    "log_checkpoints_no_update",
-                    "log_checkpoints_no_delete",
-                ):
-                    conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
+                for trigger in SQLITE_GUARDS:
+                    conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {trigger}")
             for statement, params in statements:
                 conn.execute(sa.text(statement), params)
 

@@ -4,8 +4,8 @@ Events that already exist become the log's first leaves, in (case id, sequence) 
 order they were written in within each case, which is all an existing database can still
 tell. Leaves written from now on follow in commit order.
 
-Revision ID: 0007
-Revises: 0002
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-10
 
 """
@@ -16,8 +16,8 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = '0007'
-down_revision = '0002'
+revision = '0006'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 
