@@ -25,6 +25,8 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_MAX_ATTEMPTS": 12,  # tries before a message is marked failed
     "MAIL_RETRY_SECONDS": 60,  # first wait after a failed try; doubles each time, up to 4 hours
     "PER_PAGE_MAX": 200,
+    "METRICS_TOKEN": None,  # lets a scraper off this host read /metrics (loopback always may)
+    "LOG_FORMAT": "text",  # "json": one JSON object per log line, for log collectors
 }
 
 SECRET_KEY_FILE = "secret_key"
