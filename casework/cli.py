@@ -129,6 +129,7 @@ def init() -> None:
 
     from casework.extensions import db
     from casework.models import User, UserRole
+    from casework.services.administration import cli_actor
     from casework.services.users import create_user, generate_password
 
     app = make_app()
@@ -147,6 +148,7 @@ def init() -> None:
                 password=password,
                 display_name="Administrator",
                 must_change_password=True,
+                by=cli_actor(),
             )
             click.echo(
                 f"administrator: admin, one-time password {password} (change it at first sign-in)"
@@ -247,7 +249,11 @@ def users() -> None:
 def users_add(
     name: str, roles: tuple[str, ...], password: str | None, display_name: str, email: str | None
 ) -> None:
-    """Add a user NAME with one or more roles."""
+    """Add a user NAME with one or more roles.
+
+    Recorded in the administration trail as done by `cli:` and the operating-system user.
+    """
+    from casework.services.administration import cli_actor
     from casework.services.users import create_user, generate_password
 
     split = [r.strip() for role in roles for r in role.split(",") if r.strip()]
@@ -260,6 +266,7 @@ def users_add(
         display_name=display_name,
         email=email,
         must_change_password=one_time,
+        by=cli_actor(),
     )
     click.echo(f"added {user.username} ({', '.join(user.assigned_roles)})")
     if one_time:
@@ -284,14 +291,19 @@ def users_list() -> None:
 @click.argument("name")
 @with_app
 def users_token(name: str) -> None:
-    """Print a new API token for user NAME."""
+    """Print a new API token for user NAME (recorded in the administration trail).
+
+    The token works once the user has chosen their own password, and ends when their
+    password changes or is reset, their sessions are ended, or they are disabled.
+    """
+    from casework.services.administration import cli_actor
     from casework.services.users import find_user, issue_token
 
     user = find_user(name)
     if user is None or not user.active:
         fail(f"no active user {name!r}")
         return
-    click.echo(issue_token(user))
+    click.echo(issue_token(user, by=cli_actor()))
 
 
 @main.group()
@@ -311,6 +323,28 @@ def people_add(name: str, employee_id: str, branch: str, username: str | None) -
 
     person = create_person(name, employee_id, branch, username)
     click.echo(f"added person {person.id}: {person.name} ({person.employee_id})")
+
+
+@people.command("separate")
+@click.argument("employee_id")
+@click.argument("day", metavar="DATE")
+@with_app
+def people_separate(employee_id: str, day: str) -> None:
+    """Record that the person with EMPLOYEE_ID left on DATE (YYYY-MM-DD); "" clears it."""
+    import sqlalchemy as sa
+
+    from casework.extensions import db
+    from casework.models import Person
+    from casework.services.people import set_separation
+
+    found = db.session.execute(
+        sa.select(Person).where(Person.employee_id == employee_id)
+    ).scalar_one_or_none()
+    if found is None:
+        fail(f"no person with employee id {employee_id!r}")
+        return
+    set_separation(found, day)
+    click.echo(f"{found.name}: left {found.separated_on or 'no date'}")
 
 
 # --- audit ------------------------------------------------------------------------------------
@@ -364,6 +398,9 @@ def audit_verify(records: tuple[tuple[str, str, str], ...]) -> None:
         seconds = time.perf_counter() - started
     for broken in result.broken:
         click.echo(f"BROKEN {broken.case} event {broken.seq}: {broken.problem}")
+    trail = result.administration
+    for link in trail.broken:
+        click.echo(f"BROKEN administration trail event {link.seq}: {link.problem}")
     for (printed_number, printed_seq, _), problem in zip(printed, problems, strict=True):
         if problem is None:
             click.echo(
@@ -373,9 +410,11 @@ def audit_verify(records: tuple[tuple[str, str, str], ...]) -> None:
         else:
             click.echo(f"BROKEN {problem.case} event {problem.seq} (printed): {problem.problem}")
     bad = len(result.broken) + sum(p is not None for p in problems)
+    bad += len(trail.broken)
     verdict = "ok" if not bad else f"{bad} problem(s)"
     click.echo(
-        f"{verdict}: {result.cases} cases, {result.events} events checked in {seconds:.2f} s"
+        f"{verdict}: {result.cases} cases, {result.events} events checked in {seconds:.2f} s; "
+        f"administration trail: {trail.events} events"
     )
     if bad:
         sys.exit(1)
@@ -708,7 +747,7 @@ def workflows_show(key: str, svg: bool) -> None:
     for s in w.states.values():
         flags = " (final)" if s.terminal else ""
         flags += " (start)" if s.name == w.initial else ""
-        deadline = f" — due within {s.deadline.business_days} business days" if s.deadline else ""
+        deadline = f" — due within {s.deadline.period}" if s.deadline else ""
         click.echo(f"  {s.name}{flags}{deadline}")
     click.echo("\nTransitions:")
     for t in w.transitions.values():

@@ -1,5 +1,6 @@
 """The database models."""
 
+from casework.models.administration import AdministrationEvent, AdministrationHead
 from casework.models.attachment import Attachment, Blob
 from casework.models.base import Base, utcnow
 from casework.models.case import (
@@ -19,6 +20,8 @@ from casework.models.user import ApiToken, User, UserRole
 
 __all__ = [
     "GENESIS_HASH",
+    "AdministrationEvent",
+    "AdministrationHead",
     "ApiToken",
     "Attachment",
     "Base",

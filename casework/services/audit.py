@@ -22,6 +22,8 @@ from casework.errors import Conflict
 from casework.extensions import db
 from casework.models import GENESIS_HASH, Case, Event, utcnow
 from casework.services import chains
+from casework.services.administration import TrailCheck, check_trail
+from casework.services.db import WROTE
 
 
 class ChainMoved(Conflict):
@@ -112,12 +114,48 @@ def append_event(
         raise ChainMoved(f"{case.number} gained an event while this one was being written.")
     for name, value in values.items():
         set_committed_value(case, name, value)
-    db.session().info.setdefault(_WRITTEN_AROUND_ORM, set()).add(case)
+    info = db.session().info
+    info.setdefault(_WRITTEN_AROUND_ORM, set()).add(case)
+    info.setdefault(APPENDED, set()).add((case.id, actor))
     return Event(**row)
 
 
 #: Cases whose rows were changed by plain SQL in the current transaction (see append_event).
 _WRITTEN_AROUND_ORM = "casework_written_around_orm"
+#: (case id, actor) of each event appended in the current transaction, and of those committed
+#: since `forget_appended`: what a request's own events already record of who read which case.
+APPENDED = "casework_appended"
+COMMITTED = "casework_appended_committed"
+
+
+def appended(*, committed_only: bool = False) -> set[tuple[int, str]]:
+    """(case id, actor) of the events this session committed, and (unless `committed_only`) of
+    those its open transaction appended."""
+    info = db.session().info
+    found = set(info.get(COMMITTED, ()))
+    if not committed_only:
+        found |= info.get(APPENDED, set())
+    return found
+
+
+def forget_appended() -> None:
+    info = db.session().info
+    info.pop(APPENDED, None)
+    info.pop(COMMITTED, None)
+
+
+def wrote() -> bool:
+    """Whether the open transaction has written, or is about to (pending ORM changes)."""
+    session = db.session()
+    info = session.info
+    return bool(
+        info.get(APPENDED)
+        or info.get(_WRITTEN_AROUND_ORM)
+        or info.get(WROTE)
+        or session.new
+        or session.dirty
+        or session.deleted
+    )
 
 
 @event.listens_for(Session, "after_soft_rollback")
@@ -129,11 +167,16 @@ def _expire_written(session: Session, previous_transaction: SessionTransaction) 
     for case in session.info.pop(_WRITTEN_AROUND_ORM, ()):
         if case in session:
             session.expire(case)
+    # Their events are gone too (a savepoint's rollback forgets them all: at worst a view more).
+    session.info.pop(APPENDED, None)
 
 
 @event.listens_for(Session, "after_commit")
 def _forget_written(session: Session) -> None:
     session.info.pop(_WRITTEN_AROUND_ORM, None)
+    kept = session.info.pop(APPENDED, None)
+    if kept:
+        session.info.setdefault(COMMITTED, set()).update(kept)
 
 
 EVENTS = cast(sa.Table, Event.__table__)
@@ -168,10 +211,12 @@ class VerifyResult:
     cases: int = 0
     events: int = 0
     broken: list[Broken] = field(default_factory=list)
+    #: The administration trail, checked in the same snapshot (counted apart from the cases).
+    administration: TrailCheck = field(default_factory=TrailCheck)
 
     @property
     def ok(self) -> bool:
-        return not self.broken
+        return not self.broken and self.administration.ok
 
 
 #: An event's columns as `_check_case` walks them; the time as the driver gives it, so that a
@@ -281,7 +326,8 @@ def _shares(low: int, high: int, processes: int) -> list[tuple[int, int]]:
 
 
 def verify_chains(batch: int = 5000, *, processes: int | None = None) -> VerifyResult:
-    """Check every case's chain: sequence, links, hashes, and the head kept on the case row.
+    """Check every case's chain: sequence, links, hashes, and the head kept on the case row;
+    and the administration trail the same way (`result.administration`).
 
     All in one snapshot of the database. Events are read in the order they are stored and each
     case's chain is followed as its events come (`services.chains`); from `SHARED_FROM` events
@@ -351,6 +397,7 @@ def _verify(connection: sa.Connection, batch: int, processes: int | None) -> Ver
     # connection's snapshot may call a chain broken, so a write during the check is no alarm.
     found = (_recheck(connection, case_id, heads.get(case_id)) for case_id in sorted(suspects))
     result.broken = [problem for problem in found if problem is not None]
+    result.administration = check_trail(connection)
     return result
 
 
