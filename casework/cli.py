@@ -529,6 +529,7 @@ def restore(file: Path, force: bool) -> None:
     lost. Exits with 1 when the restored database does not verify.
     """
     from casework.extensions import db
+    from casework.services.administration import cli_actor, record
     from casework.services.backup import (
         BackupError,
         contents,
@@ -536,6 +537,7 @@ def restore(file: Path, force: bool) -> None:
         read_manifest,
         restore_into,
     )
+    from casework.services.users import system_user
 
     try:
         manifest = read_manifest(file)
@@ -565,6 +567,25 @@ def restore(file: Path, force: bool) -> None:
     with app_session(app, write=False):
         for line in prepare_database(app):
             click.echo(line)
+    lost = max(found["events"] - manifest.events, 0)
+    with app_session(app):
+        # The restore is on the record, with what it took away, so a rollback is explained.
+        record(
+            cli_actor(),
+            "database_restored",
+            system_user(),
+            {
+                "file": file.name,
+                "sha256": manifest.sha256,
+                "taken_at": manifest.taken_at,
+                "cases": manifest.cases,
+                "events": manifest.events,
+                "events_replaced": found["events"],
+                "events_lost": lost,
+            },
+        )
+    if lost:
+        click.echo(f"the restore took away {lost} logged events recorded after the backup")
     click.echo(
         f"restored {file.name} (taken {manifest.taken_at}): {manifest.cases} cases, "
         f"{manifest.events} events"

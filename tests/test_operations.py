@@ -133,7 +133,23 @@ def test_restore_refuses_a_database_that_is_not_empty_and_names_what_would_be_lo
     assert _numbers(database_url) == {first, second}
     out = cli("restore", str(tmp_path / "b"), "--force")
     assert "audit verify: ok: 1 cases, 1 events" in out
+    assert "took away 1 logged events" in out
     assert _numbers(database_url) == {first}
+    # The restore is on the administration trail, with what it took away.
+    trail = cli("audit", "verify")
+    assert "administration trail" in trail
+    engine = sa.create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            action, data_json = connection.execute(
+                sa.text(
+                    "SELECT action, data_json FROM administration_events ORDER BY seq DESC LIMIT 1"
+                )
+            ).one()
+    finally:
+        engine.dispose()
+    assert action == "database_restored"
+    assert json.loads(data_json)["events_lost"] == 1
 
 
 def test_backup_list_shows_each_backup_with_its_counts(cli, api, tmp_path):

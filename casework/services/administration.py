@@ -39,6 +39,7 @@ ACTIONS = {
     "password_reset": "Password reset",
     "sessions_ended": "Sessions and API tokens ended",
     "token_issued": "API token issued",
+    "database_restored": "Database restored from a backup",
 }
 
 EVENTS = cast(sa.Table, AdministrationEvent.__table__)
@@ -222,6 +223,18 @@ def describe(action: str, subject: str, data: dict[str, Any]) -> str:
         return f"Ended every session and API token of {subject}."
     if action == "token_issued":
         return f"Issued an API token to {subject}."
+    if action == "database_restored":
+        lost = data.get("events_lost")
+        gone = (
+            f" {lost} logged events recorded after it are gone."
+            if lost
+            else " No logged event is known to be gone."
+        )
+        return (
+            f"Restored the database from the backup {data.get('file')} taken "
+            f"{data.get('taken_at')} ({data.get('cases')} cases, {data.get('events')} events)."
+            + gone
+        )
     return f"{ACTIONS.get(action, action)}: {subject}."
 
 
