@@ -32,6 +32,8 @@ DEFAULTS: dict[str, Any] = {
     "WITNESS_EMAILS": "",  # comma separated; unset: every active trustee with an address
     "WITNESS_DIR": None,  # a folder (another mount, another host) each checkpoint is written to
     "WITNESS_MAIL_HOURS": 24,  # checkpoints are e-mailed at most this often
+    "METRICS_TOKEN": None,  # lets a scraper off this host read /metrics (loopback always may)
+    "LOG_FORMAT": "text",  # "json": one JSON object per log line, for log collectors
 }
 
 SECRET_KEY_FILE = "secret_key"

@@ -7,7 +7,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from casework.extensions import db
-from casework.models import Case, Event
+from casework.logcheck import entry, leaf_hash
+from casework.models import AdministrationEvent, Case, Event
 from casework.services import log
 
 #: The SQLite triggers that keep the case trails, the administration trail and the log
@@ -41,24 +42,38 @@ def tamper(app: Any, *statements: tuple[str, dict[str, Any]]) -> None:
 
 
 def rebuild_log(app: Any) -> None:
-    """Rebuild the whole log from the events as they now are, positions without gaps."""
+    """Rebuild the whole log from the trails as they now are, positions without gaps: every case
+    event, then every administration event."""
     with app.app_context():
         rows = db.session.execute(
             sa.select(Event.id, Case.number, Event.seq, Event.hash)
             .join(Case, Case.id == Event.case_id)
             .order_by(Event.id)
         ).all()
+        admin = db.session.execute(
+            sa.select(
+                AdministrationEvent.id, AdministrationEvent.seq, AdministrationEvent.hash
+            ).order_by(AdministrationEvent.seq)
+        ).all()
         db.session.rollback()
+    leaves = [
+        ("case", event_id, *log.case_leaf(number, seq, digest))
+        for event_id, number, seq, digest in rows
+    ]
+    for event_id, seq, digest in admin:
+        ref = f"admin/{seq}"
+        leaves.append(
+            ("admin", event_id, ref, leaf_hash(entry("admin", ref, bytes.fromhex(digest))))
+        )
     statements = [("DELETE FROM log_leaves", {})]
-    for position, (event_id, number, seq, digest) in enumerate(rows):
-        ref, leaf = log.case_leaf(number, seq, digest)
-        params = {"p": position, "r": event_id, "ref": ref, "h": leaf}
+    for position, (kind, row_id, ref, leaf) in enumerate(leaves):
+        params = {"p": position, "k": kind, "r": row_id, "ref": ref, "h": leaf}
         statements.append(
             (
                 "INSERT INTO log_leaves (position, kind, row_id, ref, hash) "
-                "VALUES (:p, 'case', :r, :ref, :h)",
+                "VALUES (:p, :k, :r, :ref, :h)",
                 params,
             )
         )
-    statements.append(("UPDATE log_head SET size = :n", {"n": len(rows)}))
+    statements.append(("UPDATE log_head SET size = :n", {"n": len(leaves)}))
     tamper(app, *statements)

@@ -25,7 +25,7 @@ from casework.logcheck import (
     verify_consistency,
     verify_inclusion,
 )
-from casework.models import Case, Event, LogCheckpoint, LogLeaf, OutboxMessage
+from casework.models import AdministrationEvent, Case, Event, LogCheckpoint, LogLeaf, OutboxMessage
 from casework.services import log
 from casework.services.audit import event_hash, reading, verify_chains
 
@@ -212,12 +212,18 @@ def test_every_event_is_a_leaf_in_order_without_gaps(app, history):
         refs = {
             f"{n}/{s}" for n, s in db.session.execute(sa.select(Case.number, Event.seq).join(Event))
         }
+        admin = {
+            f"admin/{s}" for s in db.session.execute(sa.select(AdministrationEvent.seq)).scalars()
+        }
         with reading(db.engine) as conn:
             report = log.verify_log(conn)
-    assert [p for p, _, _ in found] == list(range(events))
-    assert {ref for _, _, ref in found} == refs and all(kind == "case" for _, kind, _ in found)
+    # Every case event and every administration event (the cast's accounts) is a leaf, once.
+    assert [p for p, _, _ in found] == list(range(events + len(admin)))
+    assert {ref for _, kind, ref in found if kind == "case"} == refs
+    assert {ref for _, kind, ref in found if kind == "admin"} == admin and admin
+    assert {kind for _, kind, _ in found} == {"case", "admin"}
     assert report.ok, report.problems
-    assert report.size == events and report.blobs == 1
+    assert report.size == events + len(admin) and report.blobs == 1
 
 
 def test_a_rolled_back_savepoint_takes_its_leaf_with_it(app, history):

@@ -16,6 +16,7 @@ from casework.models.event import Event
 from casework.models.log import LogCheckpoint, LogHead, LogLeaf
 from casework.models.outbox import OutboxMessage
 from casework.models.person import Person
+from casework.models.sweep_run import SweepRun
 from casework.models.user import ApiToken, User, UserRole
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "OutboxMessage",
     "Person",
     "RenderedDocument",
+    "SweepRun",
     "User",
     "UserRole",
     "WorkflowDefinition",

@@ -689,6 +689,26 @@ def witness_notes(files: Iterable[str]) -> Iterator[tuple[str, str]]:
             yield str(path), path.read_text(encoding="utf-8")
 
 
+def witnessed_size() -> int | None:
+    """The largest log size a checkpoint in the witness folder vouches for (signatures checked
+    with the log's public key); None when there is no such checkpoint."""
+    key = public_key()
+    if key is None:
+        return None
+    sizes = []
+    for _, note in witness_notes(()):
+        try:
+            sizes.append(read_checkpoint(note, key).size)
+        except NoteError:
+            continue
+    return max(sizes, default=None)
+
+
+def log_size(connection: sa.Connection) -> int:
+    size: int | None = connection.execute(sa.select(LogHead.size).where(LogHead.id == 1)).scalar()
+    return size or 0
+
+
 def extract_note(text: str) -> str:
     """A checkpoint as kept: the note alone, or an e-mail holding it between the markers."""
     begin, end = "-----BEGIN CHECKPOINT-----\n", "-----END CHECKPOINT-----"

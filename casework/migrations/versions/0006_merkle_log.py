@@ -1,6 +1,7 @@
 """One verifiable log over every trail: leaves, the log's size, signed checkpoints.
 
-Events that already exist become the log's first leaves, in (case id, sequence) order: the
+Events that already exist become the log's first leaves, in (case id, sequence) order and then
+the administration trail's in its order: the
 order they were written in within each case, which is all an existing database can still
 tell. Leaves written from now on follow in commit order.
 
@@ -91,6 +92,17 @@ def _backfill(leaves):
         ref = f"{number}/{seq}"
         leaf = sha256(b"\x00case\n" + ref.encode() + b"\n" + bytes.fromhex(digest)).digest()
         batch.append({'position': position, 'kind': 'case', 'row_id': event_id, 'ref': ref, 'hash': leaf})
+        position += 1
+        if len(batch) == BATCH:
+            bind.execute(leaves.insert(), batch)
+            batch = []
+    # Then the administration trail's events, in their order.
+    for event_id, seq, digest in bind.execute(sa.text(
+        "SELECT id, seq, hash FROM administration_events ORDER BY seq"
+    )):
+        ref = f"admin/{seq}"
+        leaf = sha256(b"\x00admin\n" + ref.encode() + b"\n" + bytes.fromhex(digest)).digest()
+        batch.append({'position': position, 'kind': 'admin', 'row_id': event_id, 'ref': ref, 'hash': leaf})
         position += 1
         if len(batch) == BATCH:
             bind.execute(leaves.insert(), batch)
