@@ -13,8 +13,10 @@ from casework.models.case import (
 )
 from casework.models.document import RenderedDocument
 from casework.models.event import Event
+from casework.models.log import LogCheckpoint, LogHead, LogLeaf
 from casework.models.outbox import OutboxMessage
 from casework.models.person import Person
+from casework.models.sweep_run import SweepRun
 from casework.models.user import ApiToken, User, UserRole
 
 __all__ = [
@@ -30,9 +32,13 @@ __all__ = [
     "CaseLink",
     "DeniedAuthor",
     "Event",
+    "LogCheckpoint",
+    "LogHead",
+    "LogLeaf",
     "OutboxMessage",
     "Person",
     "RenderedDocument",
+    "SweepRun",
     "User",
     "UserRole",
     "WorkflowDefinition",

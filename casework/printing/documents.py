@@ -25,6 +25,7 @@ from casework.models import Case, DeniedAuthor, Event, Person, User, utcnow
 from casework.printing import content, render
 from casework.printing.cache import cached, document_key, keep
 from casework.printing.stamp import stamp
+from casework.services import log
 from casework.services.access import Level, case_access, readable_by, visible_clause
 from casework.services.activity import record_access
 from casework.services.cases import load_case, require_full, workflow_of
@@ -160,6 +161,8 @@ def plan_record(case: Case, workflow: Workflow, redacted: bool, reader: User) ->
         head=[seq, digest],
         definition=workflow.digest,
         people=[dataclasses.asdict(p) for _, p in sorted(people.items())],
+        # A record prints the latest checkpoint of the log: a new one is a new document.
+        checkpoint=log.latest_checkpoint_id(),
         hidden=sorted(hidden),
         **setting_parts(),
     )
@@ -173,6 +176,7 @@ def render_record(plan: RecordPlan) -> bytes:
         "record.html",
         plan.key,
         r=record,
+        proof=log.proof_for_case(plan.case.id),
         created=document_date(plan.head_at),
         title=f"{kind} {record.number}",
         subject=f"{kind} of {record.workflow_title.lower()} case {record.number}",

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from casework.errors import Unavailable
 from casework.extensions import db
 from casework.models import GENESIS_HASH, AdministrationEvent, AdministrationHead, User, utcnow
-from casework.services import chains
+from casework.services import chains, log
 from casework.services.db import begin_write
 
 #: The roles told of every administration event, and who may read the trail.
@@ -39,9 +39,12 @@ ACTIONS = {
     "password_reset": "Password reset",
     "sessions_ended": "Sessions and API tokens ended",
     "token_issued": "API token issued",
+    "database_restored": "Database restored from a backup",
 }
 
 EVENTS = cast(sa.Table, AdministrationEvent.__table__)
+#: The administration trail's kind of leaf in the whole-database log.
+ADMIN = "admin"
 HEAD = cast(sa.Table, AdministrationHead.__table__)
 
 
@@ -155,7 +158,7 @@ def record(
         "hash": digest,
     }
     connection = db.session.connection()
-    connection.execute(EVENTS.insert(), row)
+    event_id = connection.execute(EVENTS.insert().returning(EVENTS.c.id), row).scalar_one()
     moved = connection.execute(
         HEAD.update()
         .where(HEAD.c.id == 1, HEAD.c.head_seq == head_seq)
@@ -163,7 +166,9 @@ def record(
     )
     if moved.rowcount != 1:
         raise Unavailable("Another change to a user account came first; nothing was changed.")
-    event = AdministrationEvent(**row)
+    # The event is a leaf of the whole-database log too, placed when this transaction commits.
+    log.append_leaf(db.session(), ADMIN, event_id, f"admin/{seq}", bytes.fromhex(digest))
+    event = AdministrationEvent(id=event_id, **row)
     from casework.notifications.administration import tell_overseers
 
     tell_overseers(event, subject, also_tell=also_tell)
@@ -222,6 +227,18 @@ def describe(action: str, subject: str, data: dict[str, Any]) -> str:
         return f"Ended every session and API token of {subject}."
     if action == "token_issued":
         return f"Issued an API token to {subject}."
+    if action == "database_restored":
+        lost = data.get("events_lost")
+        gone = (
+            f" {lost} logged events recorded after it are gone."
+            if lost
+            else " No logged event is known to be gone."
+        )
+        return (
+            f"Restored the database from the backup {data.get('file')} taken "
+            f"{data.get('taken_at')} ({data.get('cases')} cases, {data.get('events')} events)."
+            + gone
+        )
     return f"{ACTIONS.get(action, action)}: {subject}."
 
 
@@ -358,3 +375,15 @@ def _walk(rows: Iterator[Any], head: Any) -> TrailCheck:
     if problem is not None:
         result.broken.append(problem)
     return result
+
+
+def _logged_events(connection: sa.Connection) -> Iterator[tuple[int, str, bytes]]:
+    """Every administration event as the log checks it: (row id, ref, the trail's hash)."""
+    rows = connection.execute(
+        sa.select(EVENTS.c.id, EVENTS.c.seq, EVENTS.c.hash).order_by(EVENTS.c.seq)
+    )
+    for event_id, seq, digest in rows:
+        yield event_id, f"admin/{seq}", bytes.fromhex(digest)
+
+
+log.TRAILS[ADMIN] = _logged_events

@@ -21,7 +21,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from casework.errors import Conflict
 from casework.extensions import db
 from casework.models import GENESIS_HASH, Case, Event, utcnow
-from casework.services import chains
+from casework.services import chains, log
 from casework.services.administration import TrailCheck, check_trail
 from casework.services.db import WROTE
 
@@ -105,8 +105,11 @@ def append_event(
     values = {**(changes or {}), "head_seq": seq, "head_hash": digest}
     # Plain SQL on the session's connection: the statements are built once and reused, and the
     # case object is brought up to date below instead of by the ORM's unit of work.
-    connection = db.session.connection()
-    connection.execute(INSERT_EVENT, row)
+    session = db.session()
+    connection = session.connection()
+    inserted = connection.execute(INSERT_EVENT, row).inserted_primary_key
+    assert inserted is not None  # nosec B101 # one row inserted: its key comes back
+    event_id = inserted[0]
     moved = connection.execute(
         _move_head(tuple(sorted(values))), {**values, "_id": case.id, "_seq": seq - 1}
     )
@@ -114,10 +117,12 @@ def append_event(
         raise ChainMoved(f"{case.number} gained an event while this one was being written.")
     for name, value in values.items():
         set_committed_value(case, name, value)
-    info = db.session().info
-    info.setdefault(_WRITTEN_AROUND_ORM, set()).add(case)
-    info.setdefault(APPENDED, set()).add((case.id, actor))
-    return Event(**row)
+    session.info.setdefault(_WRITTEN_AROUND_ORM, set()).add(case)
+    session.info.setdefault(APPENDED, set()).add((case.id, actor))
+    # The event is a leaf of the one log too, placed when this transaction commits.
+    ref = f"{case.number}/{seq}"
+    log.append_leaf(session, log.CASE, event_id, ref, bytes.fromhex(digest))
+    return Event(id=event_id, **row)
 
 
 #: Cases whose rows were changed by plain SQL in the current transaction (see append_event).
@@ -338,12 +343,12 @@ def verify_chains(batch: int = 5000, *, processes: int | None = None) -> VerifyR
     url = db.engine.url
     if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
         return _verify(db.session.connection(), batch, 1)  # a private database has no other
-    with _reading(db.engine) as connection:
+    with reading(db.engine) as connection:
         return _verify(connection, batch, processes)
 
 
 @contextmanager
-def _reading(engine: sa.Engine) -> Iterator[sa.Connection]:
+def reading(engine: sa.Engine) -> Iterator[sa.Connection]:
     """A connection whose reads all see one snapshot of the database (heads and events agree)."""
     options = {"isolation_level": "REPEATABLE READ"} if engine.dialect.name != "sqlite" else {}
     with engine.connect().execution_options(**options) as connection, connection.begin():
