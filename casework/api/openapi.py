@@ -398,12 +398,17 @@ def _paths() -> dict[str, Any]:
                             "cursor",
                             {
                                 "type": "string",
-                                "description": "next_cursor of the previous page (keyset).",
+                                "description": "next_cursor of the previous page (keyset): "
+                                "sealed, good only for the user and sort it was given for; any "
+                                "other answers 400.",
                             },
                         ),
                     )
                 ],
-                "responses": {**ok("One page of cases", ref("CaseList")), **errors(401, 422)},
+                "responses": {
+                    **ok("One page of cases", ref("CaseList")),
+                    **errors(400, 401, 422),
+                },
             },
             "post": {
                 "summary": "Open a case",

@@ -17,6 +17,8 @@ class AdministrationEvent(Base):
     """One change to a user account: roles, addition, disabling, password reset, tokens …"""
 
     __tablename__ = "administration_events"
+    #: Ids are never reused (the whole-database log names events by id).
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: 1, 2, 3 … over the whole trail (there is one chain, not one per user).

@@ -65,7 +65,10 @@ def upgrade():
     sa.Column('prev_hash', sa.String(length=64), nullable=False),
     sa.Column('hash', sa.String(length=64), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_administration_events')),
-    sa.UniqueConstraint('seq', name=op.f('uq_administration_events_seq'))
+    sa.UniqueConstraint('seq', name=op.f('uq_administration_events_seq')),
+    # An id is never given twice, even after rows were removed behind the application's back:
+    # the whole-database log names each event by it.
+    sqlite_autoincrement=True,
     )
     with op.batch_alter_table('administration_events', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_administration_events_subject'), ['subject'], unique=False)
