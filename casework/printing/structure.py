@@ -94,7 +94,10 @@ def _mark_unlinked_as_artifacts(pdf: Any, root: Any, linked: set[int]) -> None:
         if not _is_reference(contents):
             continue
         items = pdf.objects[_number(contents)].stream
-        for position in range(1, len(items) - 1):
+        # WeasyPrint draws the margins after the page's content: search from the end, and stop
+        # once every one is found.
+        left = len(unlinked)
+        for position in range(len(items) - 2, 0, -1):
             properties = items[position]
             if (
                 isinstance(properties, pydyf.Dictionary)
@@ -104,3 +107,6 @@ def _mark_unlinked_as_artifacts(pdf: Any, root: Any, linked: set[int]) -> None:
                 owners[properties["MCID"]] = "null"
                 items[position - 1] = "/Artifact"
                 items[position] = pydyf.Dictionary(PAGINATION)
+                left -= 1
+                if not left:
+                    break
