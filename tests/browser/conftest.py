@@ -17,6 +17,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -58,13 +59,22 @@ HERE = Path(__file__).resolve().parent
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Without Chromium, skip the browser tests (one reason, so one line in the summary)."""
+    """Without Chromium, skip the browser tests (CI, which requires them, lets them fail)."""
     if CHROMIUM or REQUIRE_BROWSER:
         return
     skip = pytest.mark.skip(reason=MISSING)
     for item in items:
         if HERE in item.path.parents:
             item.add_marker(skip)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """Report every such skip from this one place, so the summary gives it one line."""
+    report = yield
+    if report.skipped and CHROMIUM is None and HERE in item.path.parents:
+        report.longrepr = (__file__, None, f"Skipped: {MISSING}")
+    return report
 
 
 @pytest.fixture(scope="session")
