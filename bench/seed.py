@@ -439,11 +439,14 @@ def _start_worker(db: harness.Database, people: People, now: datetime) -> None:
     _WORKER.update(people=people, now=now, writer=Writer())
 
 
-def write_part(part: Part) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The case rows and event rows of one part (in a worker process)."""
+def write_part(
+    part: Part,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """The case rows, event rows and log leaves of one part (in a worker process)."""
     from casework.services.audit import canonical_json
     from casework.services.cases import _derived
     from casework.services.context import library
+    from casework.services.log import case_leaf
 
     people: People = _WORKER["people"]
     now: datetime = _WORKER["now"]
@@ -504,6 +507,7 @@ def write_part(part: Part) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         events.extend((case_id, *event) for event in trail.events)
     # Events are stored in the order they happened, interleaved across cases.
     events.sort(key=lambda e: e[2])
+    numbers = {part.first_case_id + offset: c[2] for offset, c in enumerate(part.cases)}
     event_rows = [
         {
             "id": part.first_event_id + n,
@@ -522,7 +526,20 @@ def write_part(part: Part) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
             events
         )
     ]
-    return case_rows, event_rows
+    # Each event a leaf of the log, at the position its storage order gives it (ids from 1).
+    leaf_rows = []
+    for row in event_rows:
+        ref, leaf = case_leaf(numbers[row["case_id"]], row["seq"], row["hash"])
+        leaf_rows.append(
+            {
+                "position": row["id"] - 1,
+                "kind": "case",
+                "row_id": row["id"],
+                "ref": ref,
+                "hash": leaf,
+            }
+        )
+    return case_rows, event_rows, leaf_rows
 
 
 def build(db: harness.Database, cases: int, events: int, *, chunk: int = 1000) -> dict[str, Any]:
@@ -540,6 +557,7 @@ def build(db: harness.Database, cases: int, events: int, *, chunk: int = 1000) -
     from casework.services.audit import CASES, EVENTS
     from casework.services.context import library
     from casework.services.db import WRITE_OPTION, refresh_statistics
+    from casework.services.log import HEAD, LEAVES
 
     started = time.perf_counter()
     partial = harness.database(f"{db.name}-partial")
@@ -568,15 +586,17 @@ def build(db: harness.Database, cases: int, events: int, *, chunk: int = 1000) -
                 driver.execute("PRAGMA synchronous=OFF")
                 driver.execute("PRAGMA cache_size=-200000")
             conn = conn.execution_options(**{WRITE_OPTION: True})
-            for case_rows, event_rows in pool.imap(write_part, parts):
+            for case_rows, event_rows, leaf_rows in pool.imap(write_part, parts):
                 with conn.begin():
                     conn.execute(CASES.insert(), case_rows)
                     conn.execute(EVENTS.insert(), event_rows)
+                    conn.execute(LEAVES.insert(), leaf_rows)
                 made_cases += len(case_rows)
                 made_events += len(event_rows)
                 progress.update(made_cases, f"cases, {made_events:,} events")
             progress.close()
             with conn.begin():
+                conn.execute(HEAD.update().values(size=made_events))
                 conn.execute(
                     sa.insert(CaseCounter),
                     [{"prefix": p, "year": y, "last": n} for (p, y), n in counters.items()],

@@ -70,9 +70,12 @@ def register_extensions(app: Flask) -> None:
     import casework.models  # noqa: F401  (every model on the metadata)
     from casework.auth import init_auth
     from casework.extensions import csrf, db, login_manager, migrate
+    from casework.monitoring import metrics
     from casework.paths import PACKAGE_DIR
     from casework.services.db import configure_engine
 
+    # First of the request hooks, so its after-request hook runs last and sees the final status.
+    metrics.init(app)
     db.init_app(app)
     with app.app_context():
         configure_engine(db.engine)
@@ -85,10 +88,12 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from casework import web
     from casework.api import bp as api_bp
+    from casework.monitoring import bp as monitoring_bp
     from casework.notifications.views import bp as notifications_bp
 
     app.register_blueprint(api_bp)
     app.register_blueprint(notifications_bp)
+    app.register_blueprint(monitoring_bp)
     web.register(app)
 
 

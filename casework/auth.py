@@ -11,14 +11,14 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms import ValidationError
 
-from casework.errors import BadRequest, CaseworkError, InvalidFields, NotSignedIn
+from casework.errors import BadRequest, CaseworkError, Forbidden, InvalidFields, NotSignedIn
 from casework.extensions import login_manager
 from casework.models import User, utcnow
-from casework.services.users import (
-    check_new_password,
+from casework.services.users import (  # noqa: F401  (the account operations, as before)
+    change_password,
     check_password,
+    end_sessions,
     find_user,
-    generate_password,
     hash_password,
     session_user,
     user_for_token,
@@ -60,8 +60,11 @@ def api_user() -> User:
     if token is not None:
         found = user_for_token(token)
         if found is None:
-            raise NotSignedIn("The API token is not valid.")
-        return found
+            raise NotSignedIn(
+                "The API token is not valid: it never was, or it ended with a password change, "
+                "a reset, ended sessions or a disabled account."
+            )
+        return _with_own_password(found)
     if current_user.is_authenticated:
         if request.method not in ("GET", "HEAD", "OPTIONS"):
             try:
@@ -71,8 +74,22 @@ def api_user() -> User:
                     "A request signed in with a session cookie needs the X-CSRFToken header."
                 ) from None
         signed_in: User = current_user._get_current_object()
-        return signed_in
+        return _with_own_password(signed_in)
     raise NotSignedIn("Sign in, or send an API token as 'Authorization: Bearer TOKEN'.")
+
+
+#: The answer to a user who still has a password somebody else set.
+CHANGE_PASSWORD_FIRST = (
+    "Change your password first: your password was set by an administrator, and the API "
+    "answers only once you have chosen your own (sign in to Casework and change it)."
+)
+
+
+def _with_own_password(user: User) -> User:
+    """The user, unless they must still replace a one-time password: `Forbidden` then."""
+    if user.must_change_password:
+        raise Forbidden(CHANGE_PASSWORD_FIRST)
+    return user
 
 
 # --- signing in, and ending sessions ----------------------------------------------------------
@@ -138,52 +155,3 @@ def _locked_message(until: datetime) -> str:
         f"Too many failed sign-ins in a row. Try again after {local}, or ask an administrator "
         "to reset your password."
     )
-
-
-def end_sessions(user: User) -> None:
-    """End every session of the user at once (sign-out, password change, disabling)."""
-    user.session_generation += 1
-
-
-def change_password(user: User, current: Any, new: Any, confirm: Any) -> None:
-    """Set a new password the user chose; every other session of theirs ends.
-
-    Raises `InvalidFields` naming `current_password`, `new_password` or `confirm_password`.
-    """
-    errors: dict[str, list[str]] = {}
-    if not isinstance(current, str) or not check_password(user, current):
-        errors["current_password"] = ["This is not your current password."]
-    try:
-        check_new_password(new)
-    except InvalidFields as exc:
-        errors["new_password"] = exc.fields["password"]
-    if "new_password" not in errors:
-        if new != confirm:
-            errors["confirm_password"] = ["The two new passwords are not the same."]
-        elif new == current:
-            errors["new_password"] = ["Choose a password different from the current one."]
-    if errors:
-        raise InvalidFields(errors)
-    user.password_hash = hash_password(new)
-    user.must_change_password = False
-    user.failed_logins = 0
-    user.locked_until = None
-    end_sessions(user)
-
-
-def reset_password(user: User) -> str:
-    """Give the user a one-time password (to change at next sign-in); their sessions end."""
-    password = generate_password()
-    user.password_hash = hash_password(password)
-    user.must_change_password = True
-    user.failed_logins = 0
-    user.locked_until = None
-    end_sessions(user)
-    return password
-
-
-def set_active(user: User, active: bool) -> None:
-    """Enable or disable a user; disabling ends every session at once."""
-    if user.active and not active:
-        end_sessions(user)
-    user.active = active

@@ -119,6 +119,11 @@ def prepare_database(app: Flask) -> list[str]:
     )
     system_user()
     refresh_statistics()
+    from casework.services.log import ensure_signing_key
+
+    path, public, made = ensure_signing_key()
+    done.append(f"log signing key: {path}{' (new: keep a copy offline)' if made else ''}")
+    done.append(f"log public key: {public}")
     return done
 
 
@@ -129,6 +134,7 @@ def init() -> None:
 
     from casework.extensions import db
     from casework.models import User, UserRole
+    from casework.services.administration import cli_actor
     from casework.services.users import create_user, generate_password
 
     app = make_app()
@@ -147,6 +153,7 @@ def init() -> None:
                 password=password,
                 display_name="Administrator",
                 must_change_password=True,
+                by=cli_actor(),
             )
             click.echo(
                 f"administrator: admin, one-time password {password} (change it at first sign-in)"
@@ -198,15 +205,30 @@ def demo(host: str, port: int, fresh: bool, no_serve: bool) -> None:
 @click.option("--workers", default=2, show_default=True, type=int)
 def serve(host: str, port: int, workers: int) -> None:
     """Serve Casework with gunicorn (run `casework init` first)."""
+    import tempfile
+
     from gunicorn.app.base import BaseApplication
 
+    from casework.monitoring.logs import gunicorn_log_config
+
+    # Workers count requests in files of a shared folder, so /metrics adds up all of them. It is
+    # set before the app (and its metrics) are made.
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="casework-metrics-"))
     app = make_app()
+    log_format = str(app.config.get("LOG_FORMAT") or "text")
+
+    def child_exit(server: Any, worker: Any) -> None:
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
 
     class Server(BaseApplication):
         def load_config(self) -> None:
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)
             self.cfg.set("accesslog", "-")
+            self.cfg.set("child_exit", child_exit)
+            self.cfg.set("logconfig_dict", gunicorn_log_config(log_format))
 
         def load(self) -> Flask:
             return app
@@ -232,7 +254,11 @@ def users() -> None:
 def users_add(
     name: str, roles: tuple[str, ...], password: str | None, display_name: str, email: str | None
 ) -> None:
-    """Add a user NAME with one or more roles."""
+    """Add a user NAME with one or more roles.
+
+    Recorded in the administration trail as done by `cli:` and the operating-system user.
+    """
+    from casework.services.administration import cli_actor
     from casework.services.users import create_user, generate_password
 
     split = [r.strip() for role in roles for r in role.split(",") if r.strip()]
@@ -245,6 +271,7 @@ def users_add(
         display_name=display_name,
         email=email,
         must_change_password=one_time,
+        by=cli_actor(),
     )
     click.echo(f"added {user.username} ({', '.join(user.assigned_roles)})")
     if one_time:
@@ -269,14 +296,19 @@ def users_list() -> None:
 @click.argument("name")
 @with_app
 def users_token(name: str) -> None:
-    """Print a new API token for user NAME."""
+    """Print a new API token for user NAME (recorded in the administration trail).
+
+    The token works once the user has chosen their own password, and ends when their
+    password changes or is reset, their sessions are ended, or they are disabled.
+    """
+    from casework.services.administration import cli_actor
     from casework.services.users import find_user, issue_token
 
     user = find_user(name)
     if user is None or not user.active:
         fail(f"no active user {name!r}")
         return
-    click.echo(issue_token(user))
+    click.echo(issue_token(user, by=cli_actor()))
 
 
 @main.group()
@@ -298,6 +330,28 @@ def people_add(name: str, employee_id: str, branch: str, username: str | None) -
     click.echo(f"added person {person.id}: {person.name} ({person.employee_id})")
 
 
+@people.command("separate")
+@click.argument("employee_id")
+@click.argument("day", metavar="DATE")
+@with_app
+def people_separate(employee_id: str, day: str) -> None:
+    """Record that the person with EMPLOYEE_ID left on DATE (YYYY-MM-DD); "" clears it."""
+    import sqlalchemy as sa
+
+    from casework.extensions import db
+    from casework.models import Person
+    from casework.services.people import set_separation
+
+    found = db.session.execute(
+        sa.select(Person).where(Person.employee_id == employee_id)
+    ).scalar_one_or_none()
+    if found is None:
+        fail(f"no person with employee id {employee_id!r}")
+        return
+    set_separation(found, day)
+    click.echo(f"{found.name}: left {found.separated_on or 'no date'}")
+
+
 # --- audit ------------------------------------------------------------------------------------
 
 
@@ -308,6 +362,14 @@ def audit() -> None:
 
 @audit.command("verify")
 @click.option(
+    "--checkpoint",
+    "checkpoints",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="Also check the database against a checkpoint kept elsewhere (a file, or a saved "
+    "e-mail holding one; repeatable).",
+)
+@click.option(
     "--record",
     "records",
     nargs=3,
@@ -316,15 +378,20 @@ def audit() -> None:
     help="Also check a printed record: the case, and the event and hash of its audit chain "
     "head as printed (repeatable).",
 )
-def audit_verify(records: tuple[tuple[str, str, str], ...]) -> None:
-    """Verify every case's hash chain; name the first broken link of each.
+def audit_verify(records: tuple[tuple[str, str, str], ...], checkpoints: tuple[str, ...]) -> None:
+    """Verify every case's hash chain, the whole log and its checkpoints, and every evidence
+    file; name what is wrong.
 
-    With --record, also check that each printed record's chain head is still in the trail.
+    The log is checked against each checkpoint the database holds, each in the witness folder
+    (CASEWORK_WITNESS_DIR) and each given with --checkpoint. With --record, also check that
+    each printed record's chain head is still in the trail.
     """
     import time
 
-    from casework.services.audit import HASH, check_printed_head, verify_chains
+    from casework.extensions import db
+    from casework.services.audit import HASH, check_printed_head, reading, verify_chains
     from casework.services.cases import normalize_number
+    from casework.services.log import verify_log, witness_notes
 
     printed = []
     for number, seq, digest in records:
@@ -343,12 +410,23 @@ def audit_verify(records: tuple[tuple[str, str, str], ...]) -> None:
         printed.append((clean, int(seq), digest.strip().lower()))
     app = make_app()
     with app_session(app, write=False):
+        try:
+            outside = list(witness_notes(checkpoints))
+        except (OSError, UnicodeDecodeError) as exc:
+            fail(f"cannot read a checkpoint: {exc}")
         started = time.perf_counter()
         result = verify_chains()
+        with reading(db.engine) as connection:
+            logged = verify_log(connection, outside)
         problems = [check_printed_head(*record) for record in printed]
         seconds = time.perf_counter() - started
     for broken in result.broken:
         click.echo(f"BROKEN {broken.case} event {broken.seq}: {broken.problem}")
+    for found in logged.problems:
+        click.echo(f"BROKEN {found}")
+    trail = result.administration
+    for link in trail.broken:
+        click.echo(f"BROKEN administration trail event {link.seq}: {link.problem}")
     for (printed_number, printed_seq, _), problem in zip(printed, problems, strict=True):
         if problem is None:
             click.echo(
@@ -357,12 +435,276 @@ def audit_verify(records: tuple[tuple[str, str, str], ...]) -> None:
             )
         else:
             click.echo(f"BROKEN {problem.case} event {problem.seq} (printed): {problem.problem}")
-    bad = len(result.broken) + sum(p is not None for p in problems)
+    bad = len(result.broken) + len(logged.problems) + sum(p is not None for p in problems)
+    bad += len(trail.broken)
     verdict = "ok" if not bad else f"{bad} problem(s)"
     click.echo(
-        f"{verdict}: {result.cases} cases, {result.events} events checked in {seconds:.2f} s"
+        f"{verdict}: {result.cases} cases, {result.events} events checked in {seconds:.2f} s; "
+        f"log of {logged.size} against {logged.checkpoints} stored and {logged.outside} "
+        f"witnessed checkpoint(s); {logged.blobs} evidence file(s); "
+        f"administration trail: {trail.events} events"
     )
     if bad:
+        sys.exit(1)
+
+
+@audit.command("checkpoint")
+def audit_checkpoint() -> None:
+    """Sign the log as it is now and hand the checkpoint to the witnesses."""
+    from casework.extensions import db
+    from casework.services.db import begin_write
+    from casework.services.log import LogError, make_checkpoint
+
+    app = make_app()
+    with app.app_context():
+        try:
+            begin_write()
+            row = make_checkpoint()
+            db.session.commit()
+        except LogError as exc:
+            db.session.rollback()
+            fail(exc.message)
+            return
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+    assert row is not None
+    click.echo(row.note, nl=False)
+
+
+@audit.command("key")
+def audit_key() -> None:
+    """Print the log's public key (what checkpoints are checked with)."""
+    from casework.services.log import public_key
+
+    app = make_app()
+    with app.app_context():
+        key = public_key()
+    if key is None:
+        fail("no signing key: run `casework init`, or set CASEWORK_SIGNING_KEY_FILE")
+    click.echo(str(key))
+
+
+@audit.command("export")
+@click.argument("output", type=click.Path(dir_okay=False, writable=True))
+def audit_export(output: str) -> None:
+    """Write the whole log (positions, leaf hashes, case numbers, checkpoints) to OUTPUT, for
+    `python -m casework.logcheck OUTPUT CHECKPOINT PUBKEY`."""
+    from casework.extensions import db
+    from casework.services.audit import reading
+    from casework.services.log import export_log
+
+    app = make_app()
+    with app.app_context():
+        try:
+            with open(output, "w", encoding="utf-8") as out, reading(db.engine) as connection:
+                written = export_log(connection, out)
+        except OSError as exc:
+            fail(f"cannot write {output}: {exc.strerror or exc}")
+            return
+        finally:
+            db.engine.dispose()
+    click.echo(f"{output}: {written} leaves")
+
+
+# --- backups ----------------------------------------------------------------------------------
+
+
+def _verify_database(url: str) -> Any:
+    """`audit verify` of the database at `url` (a restored copy): its result."""
+    from casework.services.audit import verify_chains
+
+    app = make_app(url)
+    with app_session(app, write=False):
+        return verify_chains()
+
+
+def _echo_verify(result: Any) -> None:
+    for broken in result.broken:
+        click.echo(f"BROKEN {broken.case} event {broken.seq}: {broken.problem}")
+    verdict = "ok" if result.ok else f"{len(result.broken)} problem(s)"
+    click.echo(f"audit verify: {verdict}: {result.cases} cases, {result.events} events")
+
+
+@main.command()
+@click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--verify", is_flag=True, help="Restore it into a scratch database and verify it.")
+@click.option(
+    "--list",
+    "folder",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="List the backups in this folder, checked against their manifests.",
+)
+def backup(file: Path | None, verify: bool, folder: Path | None) -> None:
+    """Write a consistent copy of the database to FILE while the server runs.
+
+    Beside it goes FILE.manifest.json: time, schema revision, numbers of cases and events, the
+    newest checkpoint of the whole-database log, and the file's SHA-256. Exits with 1 when
+    --verify finds a problem.
+    """
+    from casework.extensions import db
+    from casework.services.backup import (
+        BackupError,
+        list_backups,
+        read_manifest,
+        restore_into,
+        scratch_database,
+        take_backup,
+    )
+
+    if folder is not None:
+        _list_backups(folder, list_backups)
+        return
+    if file is None:
+        fail("name the backup file to write, e.g. casework backup /backups/casework-2026-12-02")
+        return
+    app = make_app()
+    try:
+        with app.app_context():
+            try:
+                manifest = take_backup(db.engine, file)
+            finally:
+                db.session.remove()
+                db.engine.dispose()
+        click.echo(
+            f"{file}: {manifest.cases} cases, {manifest.events} events, schema "
+            f"{manifest.schema_revision}, {manifest.size} bytes, sha256 {manifest.sha256}"
+        )
+        if not verify:
+            return
+        checked = read_manifest(file)
+        with app.app_context():
+            try:
+                with scratch_database(db.engine) as scratch:
+                    restore_into(scratch, file, checked)
+                    result = _verify_database(scratch)
+            finally:
+                db.engine.dispose()
+    except BackupError as exc:
+        fail(exc.message)
+        return
+    _echo_verify(result)
+    if not result.ok:
+        sys.exit(1)
+
+
+def _list_backups(folder: Path, list_backups: Callable[..., Any]) -> None:
+    listed = list_backups(folder)
+    if not listed:
+        click.echo(f"no backups in {folder}")
+    for item in listed:
+        if item.manifest is None:
+            click.echo(f"DAMAGED {item.path.name}: {item.problem}")
+            continue
+        m = item.manifest
+        held = (
+            f"; still holds {len(item.holds_disposed)} disposed case(s): "
+            + ", ".join(item.holds_disposed)
+            if item.holds_disposed
+            else ""
+        )
+        click.echo(f"{m.taken_at}  {item.path.name}: {m.cases} cases, {m.events} events{held}")
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace a database that is not empty.")
+def restore(file: Path, force: bool) -> None:
+    """Restore backup FILE into the configured database, bring its schema up to date, verify it.
+
+    Refuses a database that holds cases, events or users unless --force, naming what would be
+    lost. Exits with 1 when the restored database does not verify.
+    """
+    from casework.extensions import db
+    from casework.services.administration import cli_actor, record
+    from casework.services.backup import (
+        BackupError,
+        contents,
+        is_empty,
+        read_manifest,
+        restore_into,
+    )
+    from casework.services.db import begin_write
+    from casework.services.log import LogError, log_size, make_checkpoint, witnessed_size
+    from casework.services.users import system_user
+
+    try:
+        manifest = read_manifest(file)
+    except BackupError as exc:
+        fail(exc.message)
+        return
+    app = make_app()
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    with app.app_context():
+        try:
+            with db.engine.connect() as connection:
+                found = contents(connection)
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+    if not is_empty(found) and not force:
+        fail(
+            f"the database is not empty: it holds {found['cases']} cases, {found['events']} "
+            f"events and {found['users']} users, which the restore would replace. Restore into "
+            "an empty database, or add --force to replace them."
+        )
+    try:
+        restore_into(url, file, manifest)
+    except BackupError as exc:
+        fail(exc.message)
+    app = make_app(url)
+    with app_session(app, write=False):
+        for line in prepare_database(app):
+            click.echo(line)
+    lost = max(found["events"] - manifest.events, 0)
+    with app_session(app):
+        # What the witnesses saw that the restored log lacks is gone too (a disaster restore
+        # into an empty database knows of no other loss).
+        witnessed = witnessed_size()
+        restored_size = log_size(db.session.connection())
+        if witnessed is not None:
+            lost = max(lost, witnessed - restored_size)
+        # The restore is on the record, with what it took away, so a rollback is explained.
+        record(
+            cli_actor(),
+            "database_restored",
+            system_user(),
+            {
+                "file": file.name,
+                "sha256": manifest.sha256,
+                "taken_at": manifest.taken_at,
+                "cases": manifest.cases,
+                "events": manifest.events,
+                "events_replaced": found["events"],
+                "events_lost": lost,
+                "log_size_restored": restored_size,
+                "log_size_witnessed": witnessed,
+            },
+        )
+    # The witnesses learn of the restore from the next checkpoint, which logs its record.
+    with app.app_context():
+        try:
+            begin_write()
+            made = make_checkpoint()
+            db.session.commit()
+        except LogError as exc:
+            db.session.rollback()
+            click.echo(f"no checkpoint after the restore: {exc.message}")
+            made = None
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+    if made is not None:
+        click.echo(f"checkpoint of {made.size} log entries sent to the witnesses")
+    if lost:
+        click.echo(f"the restore took away {lost} logged events recorded after the backup")
+    click.echo(
+        f"restored {file.name} (taken {manifest.taken_at}): {manifest.cases} cases, "
+        f"{manifest.events} events"
+    )
+    result = _verify_database(url)
+    _echo_verify(result)
+    if not result.ok:
         sys.exit(1)
 
 
@@ -378,9 +720,11 @@ def sweep(dry_run: bool, quiet: bool) -> None:
     Safe to run every few minutes (cron, a systemd timer), and on several hosts at once.
     Exits with 1 when an overdue case could not be acted on.
     """
+    import socket
+
     from casework.deadlines import sweep_deadlines
     from casework.extensions import db
-    from casework.models import utcnow
+    from casework.models import SweepRun, utcnow
     from casework.notifications.delivery import deliver_outbox, due_messages
     from casework.services.db import refresh_statistics
 
@@ -402,16 +746,47 @@ def sweep(dry_run: bool, quiet: bool) -> None:
         return
     with app.app_context():
         try:
+            checkpoint = _sweep_checkpoint(now, quiet)
             report = deliver_outbox(now)
         finally:
             db.session.remove()
             db.engine.dispose()
+    if checkpoint:
+        click.echo(checkpoint)
+    with app_session(app):
+        db.session.add(
+            SweepRun(
+                started_at=now,
+                finished_at=utcnow(),
+                host=socket.gethostname()[:255],
+                actions=sum(a.what != "problem" for a in actions),
+                problems=sum(a.what == "problem" for a in actions),
+                mail_sent=report.sent,
+                mail_failed=report.failed,
+            )
+        )
     for error in report.errors:
         click.echo(f"mail failed for good: {error}")
     if not quiet or report.sent or report.retrying or report.failed:
         click.echo(report.summary())
     if any(a.what == "problem" for a in actions):
         sys.exit(1)
+
+
+def _sweep_checkpoint(now: Any, quiet: bool) -> str:
+    """A checkpoint when the log has grown since the last (before the mail, which sends it)."""
+    from casework.extensions import db
+    from casework.services.db import begin_write
+    from casework.services.log import LogError, make_checkpoint
+
+    try:
+        begin_write()
+        row = make_checkpoint(now, only_if_grown=True)
+        db.session.commit()
+    except LogError as exc:
+        db.session.rollback()
+        return "" if quiet else f"checkpoint: not made: {exc.message}"
+    return f"checkpoint: {row.size} records signed" if row else ""
 
 
 # --- printed records ---------------------------------------------------------------------------
@@ -524,7 +899,7 @@ def workflows_show(key: str, svg: bool) -> None:
     for s in w.states.values():
         flags = " (final)" if s.terminal else ""
         flags += " (start)" if s.name == w.initial else ""
-        deadline = f" — due within {s.deadline.business_days} business days" if s.deadline else ""
+        deadline = f" — due within {s.deadline.period}" if s.deadline else ""
         click.echo(f"  {s.name}{flags}{deadline}")
     click.echo("\nTransitions:")
     for t in w.transitions.values():

@@ -25,6 +25,15 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_MAX_ATTEMPTS": 12,  # tries before a message is marked failed
     "MAIL_RETRY_SECONDS": 60,  # first wait after a failed try; doubles each time, up to 4 hours
     "PER_PAGE_MAX": 200,
+    # The audit log's signing key: a file outside the database (`casework init` makes it).
+    "SIGNING_KEY_FILE": None,  # instance/log_signing_key when unset
+    "LOG_ORIGIN": None,  # the log's name in its checkpoints; chosen by `casework init` when unset
+    "LOG_PUBLIC_KEY": None,  # where the signing key is not at hand: the key `audit key` prints
+    "WITNESS_EMAILS": "",  # comma separated; unset: every active trustee with an address
+    "WITNESS_DIR": None,  # a folder (another mount, another host) each checkpoint is written to
+    "WITNESS_MAIL_HOURS": 24,  # checkpoints are e-mailed at most this often
+    "METRICS_TOKEN": None,  # lets a scraper off this host read /metrics (loopback always may)
+    "LOG_FORMAT": "text",  # "json": one JSON object per log line, for log collectors
 }
 
 SECRET_KEY_FILE = "secret_key"

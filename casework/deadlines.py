@@ -20,11 +20,13 @@ from casework.extensions import db
 from casework.models import Case, Event, User
 from casework.notifications.outbox import may_be_told, people_to_tell, queue, told_about
 from casework.notifications.render import local_time
-from casework.notifications.rules import KINDS, OVERDUE, WHEN_REACHED
+from casework.notifications.rules import OVERDUE, OVERDUE_KIND
 from casework.services.audit import append_event, format_at
 from casework.services.cases import fire, load_case, workflow_of
+from casework.services.context import library
 from casework.services.db import begin_write, is_sqlite
 from casework.services.users import SYSTEM_USERNAME, system_user
+from casework.services.watches import record_flags
 from casework.workflow import Workflow
 from casework.workflow.definition import Deadline
 
@@ -48,11 +50,10 @@ class Overdue:
 
     def describe(self) -> str:
         expects = self.workflow.transitions[self.rule.expects].label.lower()
-        days = self.rule.business_days
         return (
             f"{self.workflow.states[self.case.state].label.lower()}, due "
-            f"{local_time(self.case.due_at)} ({self.rule_name}: {expects} within {days} "
-            f"business day{'s' if days != 1 else ''})"
+            f"{local_time(self.case.due_at)} ({self.rule_name}: {expects} within "
+            f"{self.rule.period})"
         )
 
 
@@ -61,7 +62,7 @@ class SweepAction:
     """One thing the sweep did (or, in a dry run, would do) to one case."""
 
     number: str
-    #: fire (the rule's on_overdue), remind, or problem.
+    #: fire (the rule's on_overdue), remind, flag (a watch raised its flag), clear, or problem.
     what: str
     detail: str
     trigger: str | None = None
@@ -83,6 +84,8 @@ class SweepAction:
             head = f"{would}{fire} {self.trigger!r}"
         elif self.what == "remind":
             head = f"{would}{remind}"
+        elif self.what in ("flag", "clear"):
+            head = "flagged" if self.what == "flag" else "flag cleared"
         else:
             head = "PROBLEM"
         told = f"; {would}{tell}: {', '.join(self.told)}" if self.told else ""
@@ -149,7 +152,7 @@ def _record_overdue(item: Overdue, now: datetime) -> None:
             "rule": f"states.{case.state}.deadline",
             "workflow": item.workflow.key,
             "workflow_version": item.workflow.version,
-            "business_days": rule.business_days,
+            **({"days": rule.days} if rule.days else {"business_days": rule.business_days}),
             "expects": rule.expects,
             "due_at": format_at(case.due_at) if case.due_at else None,
             "then": rule.on_overdue or "remind",
@@ -165,11 +168,11 @@ def _remind(
     users = reminder_recipients(item, exclude, assignee_only=moved)
     facts = {
         "expects": item.workflow.transitions[item.rule.expects].label.lower(),
-        "business_days": item.rule.business_days,
+        "period": item.rule.period,
         "due_was": due,
         "moved": moved,
     }
-    queue(KINDS[OVERDUE], item.case, item.workflow, users, at=now, facts=facts)
+    queue(OVERDUE_KIND, item.case, item.workflow, users, at=now, facts=facts)
     return [u.username for u in users]
 
 
@@ -205,14 +208,47 @@ def _act(found: Overdue, system: User, now: datetime) -> SweepAction | None:
     return SweepAction(number, "remind", detail, told=told)
 
 
+def sweep_watches(system: User, now: datetime) -> list[SweepAction]:
+    """Run every workflow's watches over the cases in their states; record each flag raised or
+    cleared on its case, and tell the watch's roles of each one raised."""
+    today = now.astimezone(library().tz).date()
+    actions = []
+    for workflow in library().workflows:
+        states = {w.state for w in workflow.watches}
+        if not states:
+            continue
+        numbers = (
+            db.session.execute(
+                sa.select(Case.number)
+                .where(Case.workflow_key == workflow.key, Case.state.in_(states))
+                .order_by(Case.id)
+            )
+            .scalars()
+            .all()
+        )
+        for number in numbers:
+            case, definition, _ = load_case(system, number, write=True)
+            for watch, reason in record_flags(case, definition, system.username, now, today):
+                told: list[str] = []
+                if reason is not None:
+                    kind = watch.notification
+                    users = people_to_tell(kind.key, case, definition, watch.roles)
+                    queue(kind, case, definition, users, at=now, facts={"flag": reason})
+                    told = [u.username for u in users]
+                what = "flag" if reason is not None else "clear"
+                detail = f"{watch.label.lower()}" + (f" ({reason})" if reason else "")
+                actions.append(SweepAction(number, what, detail, told=tuple(told)))
+    return actions
+
+
 def _preview(item: Overdue) -> SweepAction | None:
     """What `_act` would do, without doing it."""
     case, workflow, rule = item.case, item.workflow, item.rule
     if rule.on_overdue:
         dest = workflow.transitions[rule.on_overdue].dest
-        kind = WHEN_REACHED.get((workflow.key, dest))
+        kind = workflow.notification_on(dest)
         told = (
-            [u.username for u in people_to_tell(kind, case, workflow, KINDS[kind].roles)]
+            [u.username for u in people_to_tell(kind.key, case, workflow, kind.roles)]
             if kind
             else []
         )
@@ -236,6 +272,8 @@ def sweep_deadlines(now: datetime, *, dry_run: bool = False) -> list[SweepAction
         take_sweep_lock()
         system = system_user()
     actions = []
+    if not dry_run:
+        actions.extend(sweep_watches(system, now))
     for found in overdue_cases(now):
         if dry_run:
             action = _preview(found)

@@ -4,23 +4,29 @@ from __future__ import annotations
 
 import io
 import random
+from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 
+from casework.errors import CaseworkError
 from casework.extensions import db
 from casework.models import Case, Person, User, utcnow
-from casework.services import activity, cases
+from casework.services import activity, administration, cases
+from casework.services.context import library
 from casework.services.people import create_person
 from casework.services.users import (
     create_user,
+    end_access,
     find_user,
     generate_password,
     hash_password,
     issue_token,
 )
+from casework.workflow import Workflow
+from casework.workflow.definition import FieldDef, TransitionDef
 
 DEMO_DATABASE = "casework-demo.sqlite"
 
@@ -77,11 +83,13 @@ class DemoAccount:
     token: str
 
 
-def seed() -> list[DemoAccount]:
+def seed(by: str | None = None) -> list[DemoAccount]:
     """Create (or refresh) the demo users and, on an empty database, the demo cases.
 
-    Every run gives the demo users new passwords and tokens, printed by `casework demo`.
+    Every run gives the demo users new passwords and tokens, printed by `casework demo`; each
+    is recorded in the administration trail as done `by` the command line.
     """
+    by = by or administration.cli_actor()
     accounts = []
     first_run = find_user("director") is None
     for username, name, roles, employee_id, branch in DEMO_USERS:
@@ -94,17 +102,21 @@ def seed() -> list[DemoAccount]:
                 password=password,
                 display_name=name,
                 email=f"{username}@library.example",
+                by=by,
             )
             if employee_id:
                 create_person(name, employee_id, branch or "", username)
         else:
             user.password_hash = hash_password(password)
             user.must_change_password = False
-        accounts.append(DemoAccount(username, roles[0], password, issue_token(user)))
+            ended = end_access(user)
+            administration.record(by, "password_reset", user, {"demo": True, "tokens_ended": ended})
+        accounts.append(DemoAccount(username, roles[0], password, issue_token(user, by=by)))
     if first_run:
         for name, employee_id, branch in OTHER_PEOPLE:
             create_person(name, employee_id, branch)
         _seed_cases()
+        _seed_every_state()
     return accounts
 
 
@@ -355,6 +367,8 @@ def _seed_cases() -> None:
                 "deny_access",
                 at + timedelta(hours=3),
                 reason="Repeated harassment of staff.",
+                duration="90_days",
+                review_on=(now + timedelta(days=60)).date().isoformat(),
             )
 
     # Staff violation reports (confidential).
@@ -491,3 +505,90 @@ def _seed_cases() -> None:
         cause="Report to the Board.",
         findings="The post was removed the same day.",
     )
+
+
+# --- every other workflow: a case in each state, from its definition alone ----------------------
+
+
+def _sample(s: _Seeder, f: FieldDef) -> Any:
+    """A plausible value for a field of a workflow the demo has no script for."""
+    if f.type == "choice":
+        return f.choices[0].value
+    if f.type == "multichoice":
+        return [f.choices[0].value]
+    if f.type == "yesno":
+        return "no"
+    if f.type == "date":
+        return utcnow().date().isoformat()
+    if f.type == "datetime":
+        return None  # "now", or left out
+    if f.type == "url":
+        return "https://social.example/post/900"
+    if f.type == "person":
+        return next(iter(s.people.values())).id
+    if f.type == "usernames":
+        return ["social"]
+    if f.type == "case":
+        query = sa.select(Case.number).where(Case.workflow_key == f.workflow)
+        if f.states:
+            query = query.where(Case.state.in_(f.states))
+        return db.session.execute(query.order_by(Case.id).limit(1)).scalar_one_or_none()
+    if f.type == "textarea":
+        return f"Demo {f.label.lower()}."
+    return f"Demo {f.label.lower()}"
+
+
+def _sample_fields(s: _Seeder, fields: tuple[FieldDef, ...]) -> dict[str, Any]:
+    values = {f.name: _sample(s, f) for f in fields if f.required or f.type == "case"}
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def _user_for(s: _Seeder, roles: tuple[str, ...]) -> str | None:
+    for user in s.users.values():
+        if user.roles & set(roles) and user.username not in ("system", "admin"):
+            return user.username
+    return None
+
+
+def _seed_every_state() -> None:
+    """A demo case in every state of each workflow that has none yet, walked the shortest way
+    from its start; a state a guard keeps the demo from reaching is left out."""
+    s = _Seeder()
+    now = utcnow()
+    for workflow in library().workflows:
+        seeded = db.session.execute(
+            sa.select(Case.id).where(Case.workflow_key == workflow.key).limit(1)
+        ).first()
+        opener = _user_for(s, workflow.access.intake)
+        if seeded or opener is None:
+            continue
+        for state in workflow.states:
+            try:
+                with db.session.begin_nested():
+                    case = s.open(opener, workflow.key, _sample_fields(s, workflow.fields), now)
+                    for transition, source in _path(workflow, state):
+                        who = _user_for(s, transition.roles_from(source))
+                        if who is None:
+                            raise CaseworkError("nobody in the demo may take this step")
+                        fields = _sample_fields(s, transition.fields)
+                        s.fire(who, case, transition.trigger, now, **fields)
+            except CaseworkError:
+                continue
+
+
+def _path(workflow: Workflow, state: str) -> list[tuple[TransitionDef, str]]:
+    """The shortest list of (transition, source state) from the initial state to `state`."""
+    previous: dict[str, tuple[TransitionDef, str] | None] = {workflow.initial: None}
+    queue = deque([workflow.initial])
+    while queue:
+        here = queue.popleft()
+        for t in workflow.transitions_from(here):
+            if t.dest not in previous:
+                previous[t.dest] = (t, here)
+                queue.append(t.dest)
+    steps: list[tuple[TransitionDef, str]] = []
+    cursor = state
+    while (step := previous.get(cursor)) is not None:
+        steps.append(step)
+        cursor = step[1]
+    return list(reversed(steps))

@@ -32,6 +32,12 @@ class Forbidden(CaseworkError):
     code = "forbidden"
 
 
+class FromAnotherSite(Forbidden):
+    """A request another site set off (a link or form elsewhere) would write; nothing was done."""
+
+    code = "cross_site"
+
+
 class NotFound(CaseworkError):
     status = 404
     code = "not_found"

@@ -93,6 +93,7 @@ def _empty_postgresql_tables(app: Flask) -> None:
             tables = [t.name for t in db.metadata.sorted_tables]
             quoted = ", ".join(f'"{t}"' for t in tables)
             conn.exec_driver_sql(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE")
+            conn.exec_driver_sql("INSERT INTO log_head (id, size) VALUES (1, 0)")  # as migrated
             conn.exec_driver_sql("SET session_replication_role = DEFAULT")
         db.engine.dispose()
 
@@ -122,6 +123,14 @@ def empty_database_url(tmp_path: Path) -> Iterator[str]:
     with admin.begin() as conn:
         conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
     admin.dispose()
+
+
+@pytest.fixture(autouse=True)
+def signing_key_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test's log signing key lives in its own folder (made only when a test asks)."""
+    path = tmp_path / "log_signing_key"
+    monkeypatch.setenv("CASEWORK_SIGNING_KEY_FILE", str(path))
+    return path
 
 
 @pytest.fixture

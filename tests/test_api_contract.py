@@ -122,10 +122,11 @@ def test_list_parameters_are_checked(api):
         ("overdue=maybe", "overdue"),
         ("opened_from=yesterday", "opened_from"),
         ("sort=colour", "sort"),
-        ("cursor=!!", "cursor"),
         ("page=99999999999999999999", "page"),
     ):
         assert_error(api.get(f"/cases?{query}", "librarian"), 422, field=field)
+    # A cursor is not a parameter to correct but one this list did not give: 400.
+    assert_error(api.get("/cases?cursor=!!", "librarian"), 400, field="cursor")
 
 
 def test_the_openapi_document_describes_every_route(app, client):

@@ -76,7 +76,23 @@ def planted(app, cast, api):
         api.ok(who, account, trigger)
     a = plant(api, cast, subject="hr", reporter="staff", canary=CANARY_A)
     b = plant(api, cast, subject="director", reporter="librarian", canary=CANARY_B)
+    # A case the HR user reads, linked to the case about them: the link must not number it.
+    linked = api.post(f"/cases/{other}/links", "director", json={"number": a})
+    assert linked.status_code == 201
     return {a: CANARY_A, b: CANARY_B}
+
+
+def ordinary_violation(app) -> str:
+    """The ordinary violation case (the first opened), which every reader of violations sees."""
+    with app.app_context():
+        found: str = (
+            db.session.execute(
+                sa.select(Case.number).where(Case.workflow_key == "violation").order_by(Case.id)
+            )
+            .scalars()
+            .first()
+        )
+        return found
 
 
 #: Who may not see each case (the reporter, who holds a receipt, may not see its content).
@@ -93,7 +109,9 @@ def pdf_text(data: bytes) -> str:
 
 
 def everything_seen(app, cast, username: str, numbers: list[str]) -> dict[str, str]:
-    """What one user can read anywhere: pages, exports, JSON, PDFs they may print."""
+    """What one user can read anywhere: pages, exports, JSON, PDFs they may print; the ordinary
+    violation case, linked to a planted one, included."""
+    numbers = [*numbers, ordinary_violation(app)]
     visitor = Visitor(app, username)
     api = app.test_client()
     headers = cast.headers(username)
@@ -117,6 +135,7 @@ def everything_seen(app, cast, username: str, numbers: list[str]) -> dict[str, s
         "/notifications/preferences",
         "/notifications/outbox",
         "/workflows/violation",
+        "/administration-trail",
     ] + [f"/cases/{n}" for n in numbers]
     for path in pages:
         response = visitor.get(path)
@@ -128,6 +147,8 @@ def everything_seen(app, cast, username: str, numbers: list[str]) -> dict[str, s
         "/api/v1/cases?q=quokka",
         "/api/v1/cases?state=disciplined",
         "/api/v1/cases?per_page=1",
+        "/api/v1/cases?per_page=1&sort=-updated_at",
+        "/api/v1/cases?state=disciplined&workflow=violation",
         "/api/v1/people?q=",
         "/api/v1/audit/verify",
     ] + [f"/api/v1/cases/{n}{tail}" for n in numbers for tail in ("", "/events")]
@@ -146,6 +167,36 @@ def everything_seen(app, cast, username: str, numbers: list[str]) -> dict[str, s
             seen[path] = pdf_text(response.data)
         else:
             seen[path] = response.get_data(as_text=True)
+    # The print and export buttons (forms).
+    buttons = [(f"/cases/{n}/record.pdf", {"redacted": r}) for n in numbers for r in ("0", "1")]
+    buttons += [
+        ("/registry.pdf", {}),
+        (f"/people/{cast.person_ids['hr']}/history.pdf", {}),
+        (f"/people/{cast.person_ids['director']}/history.pdf", {}),
+        ("/cases/export.csv", {"q": "quokka"}),
+        ("/cases/export.csv", {"workflow": "violation"}),
+    ]
+    for path, form in buttons:
+        response = visitor.post(path, form)
+        assert response.status_code < 500, (username, path)
+        key = f"POST {path} {form}"
+        if response.mimetype == "application/pdf":
+            seen[key] = pdf_text(response.data)
+        else:
+            seen[key] = response.get_data(as_text=True)
+    # Refused answers: a stale version (409, which carries the case to a reader) and an empty
+    # note (422, the case page shown again with its error).
+    for n in numbers:
+        stale = api.post(
+            f"/api/v1/cases/{n}/transitions",
+            headers=headers,
+            json={"trigger": "nonsense", "version": 0},
+        )
+        seen[f"POST /api/v1/cases/{n}/transitions"] = stale.get_data(as_text=True)
+        empty = visitor.post(f"/cases/{n}/notes", {"text": ""})
+        seen[f"POST /cases/{n}/notes"] = empty.get_data(as_text=True)
+        for response in (stale, empty):
+            assert response.status_code < 500, (username, n)
     return seen
 
 
@@ -201,4 +252,6 @@ def test_the_canary_does_reach_those_who_may_read_it(app, cast, planted, reader)
     assert CANARY_A in seen[f"/api/v1/cases/{number}"]
     assert number in seen["/api/v1/cases?q=quokka"]
     assert CANARY_A in seen[f"/api/v1/cases/{number}/record.pdf"]
+    assert CANARY_A in seen[f"POST /cases/{number}/record.pdf {{'redacted': '0'}}"]
+    assert CANARY_A in seen[f"POST /api/v1/cases/{number}/transitions"]
     assert CANARY_A in seen[f"/api/v1/people/{cast.person_ids['hr']}/history.pdf"]

@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from workflow_driver import new_version
 
 from casework import deadlines
 from casework.extensions import db
@@ -98,7 +99,7 @@ def test_an_open_case_keeps_the_deadline_rule_of_its_workflow_version(
     shutil.copytree(resource_dir("workflows"), folder)
     path = folder / "complaint.toml"
     text = path.read_text()
-    text = text.replace("version = 1", "version = 2", 1)
+    text = new_version(text)
     text = text.replace("business_days = 2", "business_days = 5")
     text = text.replace('on_overdue = "escalate"\n', "")
     path.write_text(text)

@@ -94,7 +94,14 @@ def test_the_registry_lists_accounts_administrators_denied_lists_and_requests(ap
         is_complaint="no",
     )["number"]
     api.ok("social", post, "remove", grounds="spam_or_advertising", note="Spam.")
-    api.ok("social", post, "deny_access", reason="Repeated spam.")
+    api.ok(
+        "social",
+        post,
+        "deny_access",
+        reason="Repeated spam.",
+        duration="90_days",
+        review_on="2027-01-15",
+    )
     pending = api.open(
         "staff",
         "account",

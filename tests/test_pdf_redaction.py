@@ -65,12 +65,15 @@ def test_a_public_copy_withholds_every_confidential_value_and_says_why(api, cast
         assert secret not in public, name
     assert "Olive Outsider" in full and "Olive Outsider" not in public
     assert "E-olive" not in public
-    assert "[withheld: personnel record]" in public
-    assert "[withheld: free text, not reviewed for release]" in public
+    # Each withholding gives its reason and legal authority; a confidential case's free text
+    # (the transition's `cause` included) is all withheld, as personnel record.
+    assert "[withheld: personnel record, Ohio R.C. 149.43(A)(1)]" in public
+    assert "[withheld: free text, not reviewed for release]" not in public
+    assert "A staff report." in full and "A staff report." not in public
     assert f"{number} · public-records copy" in public
     assert "Public-records copy." in public
-    # What the workflow does not mark confidential stays.
-    for kept in ("A staff report.", "Protected by the U.S. or Ohio Constitution", number):
+    # What the workflow does not mark confidential and is not free text stays.
+    for kept in ("Protected by the U.S. or Ohio Constitution", number):
         assert kept in public, kept
 
 

@@ -156,7 +156,14 @@ def test_an_administrator_in_it_counts_for_continuity(api):
 def test_denying_access_adds_the_author_to_the_accounts_denied_list(app, api):
     post = flagged_post(api, is_complaint="no", content="Slurs", author="troll42")
     api.ok("social", post["number"], "remove", grounds="hate_or_harassment", note="Hateful.")
-    body = api.ok("social", post["number"], "deny_access", reason="Repeated abuse")
+    body = api.ok(
+        "social",
+        post["number"],
+        "deny_access",
+        reason="Repeated abuse",
+        duration="permanent",
+        review_on="2027-01-15",
+    )
     assert body["state"] == "removed"
     account = active_account(api)
     with app.app_context():

@@ -8,6 +8,7 @@ from workflow_driver import (
     REGISTRY,
     drive,
     players_for,
+    prepare,
     required_fields,
     transition_cases,
 )
@@ -53,6 +54,7 @@ def test_each_allowed_role_fires_it_and_the_trail_records_it(api, workflow_key, 
     fields = required_fields(transition.fields, api)
     for user in players_for(transition, source):
         number = drive(api, workflow, source)
+        prepare(api, workflow, number, transition)
         version = api.version(number)
         response = api.fire(user, number, trigger, version, **fields)
         assert response.status_code == 200, (user, response.get_json())

@@ -60,7 +60,7 @@ BREAKAGES = [
         'type = "essay"\nrequired = true\nhelp = "What the library',
         "unknown field type 'essay'",
     ),
-    ("complaint", "version = 1", "version = 0", "version"),
+    ("complaint", "\nversion = ", "\nversion = 0 #", "version"),
     ("complaint", 'key = "complaint"', 'key = "complaints"', "must be named complaints.toml"),
     ("moderation", 'workflow = "account"', 'workflow = "accounts"', "unknown workflow 'accounts'"),
     ("complaint", "[fields.summary]", "[fields.summary", "not valid TOML"),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shutil
 
+from workflow_driver import new_version
+
 from casework.paths import resource_dir
 
 
@@ -15,7 +17,7 @@ def test_open_cases_keep_their_version_when_the_file_changes(make_app, api_for, 
 
     # Version 2: engaging now needs a second field, and only the Director may do it.
     path = folder / "complaint.toml"
-    text = path.read_text().replace("version = 1", "version = 2", 1)
+    text = new_version(path.read_text())
     text = text.replace(
         'dest = "engaged"\nroles = ["librarian_in_charge", "social_media_team", "director"]',
         'dest = "engaged"\nroles = ["director"]',
@@ -24,8 +26,8 @@ def test_open_cases_keep_their_version_when_the_file_changes(make_app, api_for, 
     api = api_for(make_app(WORKFLOWS_DIR=str(folder)))
     new = api.open("librarian", "complaint", summary="After the change", channel="email")
 
-    assert api.get(f"/cases/{old['number']}", "librarian").get_json()["workflow_version"] == 1
-    assert api.get(f"/cases/{new['number']}", "librarian").get_json()["workflow_version"] == 2
+    assert api.get(f"/cases/{old['number']}", "librarian").get_json()["workflow_version"] == 2
+    assert api.get(f"/cases/{new['number']}", "librarian").get_json()["workflow_version"] == 3
     assert api.fire("librarian", new["number"], "engage", response="r").status_code == 403
     assert api.ok("librarian", old["number"], "engage", response="r")["state"] == "engaged"
 

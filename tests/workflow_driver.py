@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from typing import Any
 
@@ -86,6 +87,10 @@ INTAKE_EXTRAS: dict[str, dict[str, Any]] = {
 def intake(workflow: Workflow, api: Any) -> dict[str, Any]:
     fields = required_fields(workflow.fields, api)
     fields.update(INTAKE_EXTRAS.get(workflow.key, {}))
+    if "author" in fields:
+        # A new author each time: an author already denied access is not denied again.
+        api._authors = getattr(api, "_authors", 0) + 1
+        fields["author"] = f"{fields['author']}-{api._authors}"
     if workflow.key == "moderation":
         fields["account"] = active_account(api)
     return fields
@@ -127,6 +132,23 @@ def players_for(t: TransitionDef, source: str) -> list[str]:
     return users
 
 
+#: Guards that need something done first: the transition to fire before, as whom.
+GUARD_SETUP: dict[str, tuple[str, str]] = {
+    # Access can be restored only where the author was denied it.
+    "author_denied": ("deny_access", "social"),
+}
+
+
+def prepare(api: Any, workflow: Workflow, number: str, transition: TransitionDef) -> None:
+    """Fire what the transition's guards need first (e.g. deny access before restoring it)."""
+    for guard in transition.guards:
+        if guard in GUARD_SETUP:
+            trigger, who = GUARD_SETUP[guard]
+            api.ok(
+                who, number, trigger, **required_fields(workflow.transitions[trigger].fields, api)
+            )
+
+
 def drive(api: Any, workflow: Workflow, state: str) -> str:
     """Open a case and move it to `state`; return its number."""
     case = api.open(opener(workflow), workflow.key, **intake(workflow, api))
@@ -150,3 +172,10 @@ def transition_cases() -> list[tuple[str, str, str]]:
         for t in w.transitions.values()
         for source in t.sources
     ]
+
+
+def new_version(text: str) -> str:
+    """A workflow file's text with its version number raised by one (the file changes)."""
+    found = re.search(r"^version = (\d+)$", text, re.M)
+    assert found, "the workflow file states its version"
+    return text[: found.start()] + f"version = {int(found.group(1)) + 1}" + text[found.end() :]

@@ -9,8 +9,11 @@ from flask import Flask, Response, g, jsonify, request
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
-from casework.errors import CaseworkError, Conflict, NotSignedIn, Unavailable
+from casework.errors import CaseworkError, Conflict, FromAnotherSite, NotSignedIn, Unavailable
 from casework.extensions import db
+from casework.services import reads
+from casework.services.audit import wrote
+from casework.services.db import refuse_writes, writes_refused
 
 log = logging.getLogger(__name__)
 
@@ -114,20 +117,80 @@ def commit_now() -> None:
         session.expire_on_commit = True
 
 
+def start_request() -> None:
+    reads.forget()
+
+
 def finish_request(response: Response) -> Response:
     """Commit what a successful request changed, or roll back: with `commit_now`, the only place
-    that commits."""
+    that commits.
+
+    Also the one place that keeps two promises for every route. A confidential case a request
+    showed has its view recorded (`reads`), even when the request itself is refused and rolled
+    back; if the view cannot be recorded, the answer is replaced by one without the case. And a
+    request another site set off writes nothing (`casework.web.security`): it is answered with
+    a page that offers to go on from Casework itself.
+    """
+    try:
+        return _finish(response)
+    finally:
+        reads.forget()
+        refuse_writes(None)
+
+
+def _finish(response: Response) -> Response:
+    session = db.session
+    refused = writes_refused()
+    if refused and (reads.owed() or wrote()):
+        session.rollback()
+        return from_another_site_response(FromAnotherSite(refused))
     # A refusal normally changes nothing; a refused sign-in still counts towards throttling.
     if response.status_code >= 400 and not g.get("keep_changes"):
-        db.session.rollback()
+        session.rollback()
+        if not reads.unrecorded(committed_only=True):
+            return response
+        try:
+            refusal = {"answer": "refused", "status": response.status_code}
+            reads.record_views(refusal, after_rollback=True)
+            _commit()
+        except (CaseworkError, DBAPIError) as exc:
+            session.rollback()
+            log.warning("a view could not be recorded: %s", getattr(exc, "orig", exc))
+            return _unrecorded_view()
         return response
     try:
+        if reads.unrecorded(committed_only=False):
+            reads.record_views()
         _commit()
+    except DBAPIError as exc:
+        session.rollback()
+        log.warning("a view could not be recorded: %s", getattr(exc, "orig", exc))
+        return _unrecorded_view()
     except CaseworkError as exc:
         if wants_json():
             return json_error(exc.status, exc.code, exc.message)
         return _plain(exc.status, exc.message)
     return response
+
+
+def _unrecorded_view() -> Response:
+    """The answer when a confidential case was shown but its view could not be recorded: the
+    case is left out, and the user told to try again."""
+    message = (
+        "Looking at this confidential case is recorded in its audit trail, and the database is "
+        "busy, so it could not be recorded now. Nothing is shown; try again in a moment."
+    )
+    if wants_json():
+        return json_error(503, "unavailable", message)
+    return _plain(503, message)
+
+
+def from_another_site_response(exc: FromAnotherSite) -> Response:
+    if wants_json():
+        return json_error(exc.status, exc.code, exc.message)
+    from casework.web.security import from_another_site_page
+
+    return from_another_site_page(exc.message)
 
 
 def _plain(status: int, message: str) -> Response:
@@ -159,11 +222,14 @@ def _html_http_error(exc: HTTPException) -> Response:
 
 
 def register(app: Flask) -> None:
+    app.before_request(start_request)
     app.after_request(finish_request)
 
     @app.errorhandler(CaseworkError)
     def handle_casework_error(exc: CaseworkError) -> Response:
         db.session.rollback()
+        if isinstance(exc, FromAnotherSite):
+            return from_another_site_response(exc)
         if not wants_json():
             from casework.web.errors import error_page, sign_in_redirect
 

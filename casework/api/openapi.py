@@ -126,13 +126,16 @@ SCHEMAS: dict[str, Any] = {
         {
             "number": STRING,
             "workflow": STRING,
-            "state": STRING,
-            "state_label": STRING,
+            "state": {"type": "string", "enum": ["open", "closed"]},
+            "state_label": {"type": "string", "enum": ["Open", "Closed"]},
             "created_at": TIME,
             "receipt": {"const": True},
         },
         ["number", "workflow", "state", "created_at", "receipt"],
-        description="What the reporter of a confidential case sees: number, date and state.",
+        description=(
+            "What the reporter of a confidential case sees: number, date received, and whether"
+            " it is open or closed (never its state, outcome or version)."
+        ),
     ),
     "CaseSummary": obj(
         {
@@ -260,8 +263,19 @@ SCHEMAS: dict[str, Any] = {
                 "type": "array",
                 "items": obj({"case": STRING, "seq": INT, "problem": STRING}),
             },
+            "administration": obj(
+                {
+                    "events": INT,
+                    "ok": BOOL,
+                    "broken": {
+                        "type": "array",
+                        "items": obj({"seq": INT, "problem": STRING}),
+                    },
+                },
+                ["events", "ok", "broken"],
+            ),
         },
-        ["ok", "cases", "events", "broken"],
+        ["ok", "cases", "events", "broken", "administration"],
     ),
 }
 # The 409 body: the error object plus the case as it is now.
@@ -514,7 +528,10 @@ def _paths() -> dict[str, Any]:
         },
         "/audit/verify": {
             "get": {
-                "summary": "Verify every case's audit chain (director, admin)",
+                "summary": (
+                    "Verify the audit chains (director, admin); counts and names only the"
+                    " cases the caller may see"
+                ),
                 "responses": {**ok("The report", ref("AuditReport")), **errors(401, 403)},
             }
         },

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from flask import Response, request
 
 from casework.api import bp
@@ -13,20 +16,28 @@ from casework.printing import documents
 FLAGS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False, "": False}
 
 
-def pdf_response(printed: documents.Printed) -> Response:
-    """The document as an inline PDF that no cache keeps (every print is its own audit event)."""
+def pdf_response(printed: documents.Printed, *, download: bool = False) -> Response:
+    """The document as a PDF that no cache keeps (every print is its own audit event): inline,
+    or as a download (the answer to a print button's form)."""
     response = Response(printed.content, mimetype="application/pdf")
-    response.headers.set("Content-Disposition", "inline", filename=printed.filename)
+    disposition = "attachment" if download else "inline"
+    response.headers.set("Content-Disposition", disposition, filename=printed.filename)
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
 
-def redacted_flag() -> bool:
-    value = request.args.get("redacted", "").strip().lower()
+def flag(values: Mapping[str, Any], name: str) -> bool:
+    """A yes/no parameter (`InvalidFields` when it is neither)."""
+    raw = values.get(name, "")
+    value = raw.strip().lower() if isinstance(raw, str) else "?"
     if value not in FLAGS:
-        raise InvalidFields({"redacted": ["Must be 1 (a public-records copy) or 0."]})
+        raise InvalidFields({name: ["Must be 1 (a public-records copy) or 0."]})
     return FLAGS[value]
+
+
+def redacted_flag() -> bool:
+    return flag(request.args, "redacted")
 
 
 @bp.get("/cases/<number>/record.pdf")

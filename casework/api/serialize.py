@@ -10,6 +10,7 @@ from casework.services.access import CaseAccess, Level
 from casework.services.activity import attachments, linked_numbers
 from casework.services.audit import format_at
 from casework.services.cases import load_people, offers, workflow_of
+from casework.services.unseen import Mask, masker
 from casework.workflow import Workflow
 from casework.workflow.definition import describe_field
 
@@ -18,13 +19,24 @@ def iso(moment: datetime | None) -> str | None:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
 
 
+def receipt_state(case: Case, workflow: Workflow) -> str:
+    """What a receipt says of where a case is: "open" or "closed", never the state itself (a
+    reporter must not learn how a colleague's case was decided)."""
+    state = workflow.states.get(case.state)
+    return "closed" if state is not None and state.terminal else "open"
+
+
 def receipt_json(case: Case, workflow: Workflow) -> dict[str, Any]:
-    """What the reporter of a confidential case may know: number, date, state."""
+    """What the reporter of a confidential case may know: number, date received, open or closed.
+
+    No version and no time of change: either would tell how often the case moved.
+    """
+    state = receipt_state(case, workflow)
     return {
         "number": case.number,
         "workflow": case.workflow_key,
-        "state": case.state,
-        "state_label": workflow.states[case.state].label,
+        "state": state,
+        "state_label": state.capitalize(),
         "created_at": iso(case.created_at),
         "receipt": True,
     }
@@ -68,7 +80,7 @@ def case_json(
         return receipt_json(case, workflow)
     load_people(case)
     body = summary_json(case, workflow, access, now)
-    body["fields"] = case.fields
+    body["fields"] = masker(user, [case.fields])(case.fields)
     body["reporter"] = case.reporter.username
     if case.subject is not None:
         body["subject"] = {"id": case.subject.id, "name": case.subject.name}
@@ -109,7 +121,9 @@ def current_case_json(case: Case) -> dict[str, Any]:
     }
 
 
-def event_json(event: Event) -> dict[str, Any]:
+def event_json(event: Event, mask: Mask | None = None) -> dict[str, Any]:
+    """An event as the API shows it; `mask` takes out numbers of cases the reader may not see
+    (`services.unseen`)."""
     return {
         "seq": event.seq,
         "at": format_at(event.at),
@@ -117,7 +131,7 @@ def event_json(event: Event) -> dict[str, Any]:
         "action": event.action,
         "from_state": event.from_state,
         "to_state": event.to_state,
-        "data": event.data,
+        "data": mask(event.data) if mask is not None else event.data,
         "prev_hash": event.prev_hash,
         "hash": event.hash,
     }

@@ -15,12 +15,13 @@ from casework.api.serialize import case_json, event_json, person_json, summary_j
 from casework.auth import api_user
 from casework.errors import BadRequest, Forbidden, InvalidFields, NotFound
 from casework.extensions import csrf, db
-from casework.models import Event, Person, User, utcnow
+from casework.models import Case, Event, Person, User, utcnow
 from casework.services import activity, cases, listing, people
-from casework.services.access import case_access, person_id_of
+from casework.services.access import case_access, person_id_of, visible_clause
 from casework.services.audit import verify_chains
 from casework.services.context import library
 from casework.services.db import begin_write
+from casework.services.unseen import masker
 from casework.workflow.diagram import render_svg
 
 csrf.exempt(bp)
@@ -182,9 +183,8 @@ def list_cases() -> Response:
 @bp.get("/cases/<number>")
 def get_case(number: str) -> Response:
     actor = user()
+    # A confidential case's view is recorded when the request ends (`reads`).
     case, workflow, access = cases.load_case(actor, number, write=cases.records_views(number))
-    if access.full:
-        activity.record_access(actor, case, workflow, "view")
     return jsonify(case_json(case, workflow, access, actor))
 
 
@@ -207,7 +207,7 @@ def add_note(number: str) -> tuple[Response, int]:
     event = db.session.execute(
         sa.select(Event).where(Event.case_id == case.id, Event.seq == case.head_seq)
     ).scalar_one()
-    return created(event_json(event))
+    return created(event_json(event, masker(actor, [event.data])))
 
 
 @bp.get("/cases/<number>/events")
@@ -217,10 +217,13 @@ def events(number: str) -> Response:
     cases.require_full(access)
     activity.record_access(actor, case, workflow, "view", {"what": "events"})
     db.session.flush()
-    rows = db.session.execute(
-        sa.select(Event).where(Event.case_id == case.id).order_by(Event.seq)
-    ).scalars()
-    return jsonify({"items": [event_json(e) for e in rows]})
+    rows = list(
+        db.session.execute(
+            sa.select(Event).where(Event.case_id == case.id).order_by(Event.seq)
+        ).scalars()
+    )
+    mask = masker(actor, [e.data for e in rows])
+    return jsonify({"items": [event_json(e, mask) for e in rows]})
 
 
 @bp.post("/cases/<number>/assignee")
@@ -275,11 +278,37 @@ def audit_verify() -> Response:
     if not actor.roles & {"director", "admin"}:
         raise Forbidden("Only the Library Director or an administrator may verify the audit trail.")
     result = verify_chains()
+    # Counts and broken links of the cases the caller may see, and of no other: the difference
+    # would tell the subject of a case how many cases there are about them. `ok` answers for the
+    # whole trail (a broken chain anywhere is the records officer's concern) without naming or
+    # counting what the caller may not see.
+    visible = visible_clause(actor, receipts=False)
+    cases_seen = db.session.execute(
+        sa.select(sa.func.count()).select_from(Case).where(visible)
+    ).scalar_one()
+    events_seen = db.session.execute(
+        sa.select(sa.func.count())
+        .select_from(Event)
+        .join(Case, Case.id == Event.case_id)
+        .where(visible)
+    ).scalar_one()
+    broken_numbers = {b.case for b in result.broken}
+    seen_broken = (
+        set(
+            db.session.execute(
+                sa.select(Case.number).where(Case.number.in_(sorted(broken_numbers)), visible)
+            ).scalars()
+        )
+        if broken_numbers
+        else set()
+    )
     return jsonify(
         {
             "ok": result.ok,
-            "cases": result.cases,
-            "events": result.events,
-            "broken": [b.as_dict() for b in result.broken],
+            "cases": cases_seen,
+            "events": events_seen,
+            "broken": [b.as_dict() for b in result.broken if b.case in seen_broken],
+            # The trail of changes to user accounts: counted apart from the cases' events.
+            "administration": result.administration.as_dict(),
         }
     )

@@ -1,5 +1,6 @@
 """The database models."""
 
+from casework.models.administration import AdministrationEvent, AdministrationHead
 from casework.models.attachment import Attachment, Blob
 from casework.models.base import Base, utcnow
 from casework.models.case import (
@@ -12,12 +13,16 @@ from casework.models.case import (
 )
 from casework.models.document import RenderedDocument
 from casework.models.event import Event
+from casework.models.log import LogCheckpoint, LogHead, LogLeaf
 from casework.models.outbox import OutboxMessage
 from casework.models.person import Person
+from casework.models.sweep_run import SweepRun
 from casework.models.user import ApiToken, User, UserRole
 
 __all__ = [
     "GENESIS_HASH",
+    "AdministrationEvent",
+    "AdministrationHead",
     "ApiToken",
     "Attachment",
     "Base",
@@ -27,9 +32,13 @@ __all__ = [
     "CaseLink",
     "DeniedAuthor",
     "Event",
+    "LogCheckpoint",
+    "LogHead",
+    "LogLeaf",
     "OutboxMessage",
     "Person",
     "RenderedDocument",
+    "SweepRun",
     "User",
     "UserRole",
     "WorkflowDefinition",

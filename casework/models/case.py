@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -134,10 +134,14 @@ class CaseCounter(Base):
 
 
 class DeniedAuthor(Base):
-    """A member of the public denied access to one of the library's accounts."""
+    """A member of the public denied access to one of the library's accounts.
+
+    Rows are kept when a denial ends: lifted (restored access) or past its end. An author has at
+    most one denial in force per account at a time.
+    """
 
     __tablename__ = "denied_authors"
-    __table_args__ = (sa.UniqueConstraint("account_case_id", "author"),)
+    __table_args__ = (sa.Index("ix_denied_authors_account", "account_case_id", "author"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id"))
@@ -147,3 +151,16 @@ class DeniedAuthor(Base):
     reason: Mapped[str] = mapped_column(sa.Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    #: When the denial ends by itself; None: permanent (until lifted).
+    until: Mapped[datetime | None]
+    #: When the library looks at the denial again.
+    review_on: Mapped[date | None]
+    #: When and by whom access was restored, and the case that restored it.
+    lifted_at: Mapped[datetime | None]
+    lifted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    lifted_by_case_id: Mapped[int | None] = mapped_column(sa.ForeignKey("cases.id"))
+
+    @classmethod
+    def in_force(cls, now: datetime) -> sa.ColumnElement[bool]:
+        """SQL condition: the denial stops the author now (not lifted, not past its end)."""
+        return sa.and_(cls.lifted_at.is_(None), sa.or_(cls.until.is_(None), cls.until > now))

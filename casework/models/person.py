@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -20,6 +20,8 @@ class Person(Base):
     branch: Mapped[str] = mapped_column(sa.String(200), default="")
     #: The person's own user account, if they have one.
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), unique=True)
+    #: The day the person left the library's employment, once they have.
+    separated_on: Mapped[date | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     user: Mapped[User | None] = relationship()

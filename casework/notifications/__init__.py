@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from casework.notifications.rules import WHEN_REACHED
-
 if TYPE_CHECKING:
     from casework.models import Case, Event
     from casework.workflow import Workflow
@@ -14,11 +12,12 @@ if TYPE_CHECKING:
 def notify(case: Case, workflow: Workflow, event: Event) -> None:
     """Queue the e-mails an event calls for, in the event's own transaction.
 
-    Called for every creation and transition; costs a dictionary lookup when nobody is to be told.
+    Called for every creation and transition; the case's own workflow definition says whether
+    reaching the new state tells anyone.
     """
     if event.to_state is None or event.to_state == event.from_state:
         return
-    kind = WHEN_REACHED.get((case.workflow_key, event.to_state))
+    kind = workflow.notification_on(event.to_state)
     if kind is None:
         return
     from casework.notifications.outbox import queue_for_event

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from casework.extensions import db
 from casework.models import Case, Event, OutboxMessage, User, UserRole
 from casework.notifications.render import render_mail
-from casework.notifications.rules import KINDS, Kind
+from casework.notifications.rules import Kind, kinds
 from casework.services.access import case_access
 from casework.services.users import SYSTEM_USERNAME
 from casework.workflow import Workflow
@@ -127,9 +127,8 @@ def actor_name(username: str) -> str:
     return name or username
 
 
-def queue_for_event(kind_key: str, case: Case, workflow: Workflow, event: Event) -> None:
-    """Queue a notification of `kind_key` about an event to everyone it is for."""
-    kind = KINDS[kind_key]
+def queue_for_event(kind: Kind, case: Case, workflow: Workflow, event: Event) -> None:
+    """Queue a notification of `kind` about an event to everyone it is for."""
     recipients = people_to_tell(kind.key, case, workflow, kind.roles, exclude=event.actor)
     if not recipients:
         return
@@ -175,8 +174,9 @@ def undelivered(limit: int = 200) -> tuple[list[OutboxRow], dict[str, int]]:
         .limit(limit)
     )
     out = []
+    known = kinds()
     for message, confidential in rows:
-        kind = KINDS.get(message.kind)
+        kind = known.get(message.kind)
         label = "—" if confidential or kind is None else kind.label
         out.append(OutboxRow(message, label))
     return out, counts

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from casework.errors import InvalidFields
 from casework.models import User
 from casework.notifications.outbox import optouts
-from casework.notifications.rules import KINDS, OVERDUE, WHEN_REACHED, Kind
+from casework.notifications.rules import OVERDUE, Kind, kinds
 from casework.services.context import library
 
 
@@ -16,16 +16,16 @@ def kinds_for(user: User) -> list[Kind]:
     roles = user.roles
     workflows = library().workflows
     relevant = []
-    for kind in KINDS.values():
+    for kind in kinds().values():
         if kind.key == OVERDUE:
             # Anyone on staff can be given a case, or be expected to act on one.
             if "staff" in roles:
                 relevant.append(kind)
             continue
         holders = set(kind.roles)
-        for workflow_key, _ in (k for k, v in WHEN_REACHED.items() if v == kind.key):
-            if workflow_key in workflows:
-                stand_in = workflows.get(workflow_key).access.stand_in
+        for workflow in workflows:
+            if kind in workflow.notifications:
+                stand_in = workflow.access.stand_in
                 holders |= {deputy for role, deputy in stand_in.items() if role in kind.roles}
         if roles & holders:
             relevant.append(kind)
@@ -44,7 +44,7 @@ def set_preferences(user: User, wanted: Iterable[str]) -> None:
     Raises `InvalidFields` for a kind that does not exist.
     """
     wanted = set(wanted)
-    unknown = wanted - set(KINDS)
+    unknown = wanted - set(kinds())
     if unknown:
         raise InvalidFields({"kinds": ["Choose among the kinds of e-mail listed."]})
     relevant = {kind.key for kind in kinds_for(user)}

@@ -11,7 +11,7 @@ from flask import current_app
 from werkzeug.routing import BuildError
 
 from casework.models import Case, User
-from casework.notifications.rules import MAIL_FIELDS, Kind
+from casework.notifications.rules import Kind
 from casework.services.context import library
 from casework.workflow import Workflow
 
@@ -78,7 +78,7 @@ def mail_fields(case: Case, workflow: Workflow) -> list[tuple[str, str]]:
         return []
     values = case.fields
     shown = []
-    for name in MAIL_FIELDS.get(workflow.key, ()):
+    for name in workflow.mail_fields:
         field = workflow.field(name)
         value = values.get(name)
         if field is None or field.confidential or value in (None, "", []):

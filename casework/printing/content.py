@@ -9,7 +9,7 @@ definition does not know. The templates receive only what may be printed.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -18,7 +18,9 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from casework.extensions import db
-from casework.models import Case, Event, Person
+from casework.models import Case, DeniedAuthor, Event, Person
+from casework.services.registry import AccountHistory
+from casework.services.unseen import UNSEEN, mask_with
 from casework.workflow import Workflow
 from casework.workflow.definition import ROLE_LABELS, FieldDef
 
@@ -27,6 +29,10 @@ ACCESS_ACTIONS = frozenset({"view", "print", "export", "download"})
 
 #: Why free texts no workflow file classifies are left out of a public-records copy.
 UNREVIEWED = "free text, not reviewed for release"
+
+#: Field types whose values are free text or name someone: a public-records copy of a
+#: confidential case withholds every one of them, whether or not the field is marked.
+NAMING_TYPES = frozenset({"text", "textarea", "url", "person", "usernames"})
 
 
 def withheld(reason: str) -> str:
@@ -175,10 +181,19 @@ def role_label(role: Any) -> str:
 class Shower:
     """Turns stored values into printed text, and withholds what a public copy may not show."""
 
-    def __init__(self, clock: Clock, people: Mapping[int, PersonFacts], redacted: bool) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        people: Mapping[int, PersonFacts],
+        redacted: bool,
+        case_reason: str | None = None,
+    ) -> None:
         self.clock = clock
         self.people = people
         self.redacted = redacted
+        #: For a public-records copy of a confidential case: why its free text and the names of
+        #: staff are withheld (the workflow's reason and authority); None otherwise.
+        self.case_reason = case_reason if redacted else None
 
     def text(self, f: FieldDef | None, value: Any) -> str:
         if value is None:
@@ -205,6 +220,8 @@ class Shower:
         if self.redacted and (f is None or f.confidential):
             reason = f.withheld_reason if f is not None else "not in the workflow definition"
             return Item(label, withheld(reason), withheld=True)
+        if self.case_reason is not None and f is not None and f.type in NAMING_TYPES:
+            return Item(label, withheld(self.case_reason), withheld=True)
         return Item(label, self.text(f, value))
 
     def fields(self, defs: Sequence[FieldDef], values: Mapping[str, Any]) -> list[Item]:
@@ -216,7 +233,21 @@ class Shower:
 
     def free_text(self, label: str, value: Any) -> Item:
         if self.redacted:
-            return Item(label, withheld(UNREVIEWED), withheld=True)
+            return Item(label, withheld(self.case_reason or UNREVIEWED), withheld=True)
+        return Item(label, str(value))
+
+    def staff(self, name: Any) -> str:
+        """A member of staff's user name, or its withheld mark in a public-records copy of a
+        confidential case (which names no member of staff)."""
+        if self.case_reason is not None:
+            return withheld(self.case_reason)
+        return str(name)
+
+    def patron(self, label: str, value: Any, reason: str) -> Item:
+        """A value that names a member of the public (a post's author), withheld from every
+        public-records copy for `reason`."""
+        if self.redacted:
+            return Item(label, withheld(reason), withheld=True)
         return Item(label, str(value))
 
 
@@ -282,14 +313,21 @@ class RecordBuilder:
         people: Mapping[int, PersonFacts],
         clock: Clock,
         redacted: bool,
+        hidden: frozenset[str] = frozenset(),
     ) -> None:
         self.case = case
         self.workflow = workflow
         self.events = events
         self.clock = clock
-        self.show = Shower(clock, people, redacted)
+        access = workflow.access
+        reason = access.withheld_reason if access.confidential else None
+        self.show = Shower(clock, people, redacted, reason)
         self.redacted = redacted
-        self.fields = case.fields
+        #: Numbers of cases the reader may not see: never printed (`services.unseen`).
+        self.hidden = hidden
+        mask = mask_with(hidden)
+        self.fields = mask(case.fields)
+        self.data: dict[int, dict[str, Any]] = {e.seq: mask(e.data) for e in events}
 
     def state_label(self, state: str | None) -> str:
         if state is None:
@@ -337,10 +375,10 @@ class RecordBuilder:
     def linked(self) -> list[str]:
         numbers: list[str] = []
         for e in self.events:
-            data = e.data
+            data = self.data[e.seq]
             for key in ("case", "referred_from", "opened"):
                 value = data.get(key) if e.action in ("link", "created", "transition") else None
-                if isinstance(value, str) and value not in numbers:
+                if isinstance(value, str) and value not in numbers and value != UNSEEN:
                     numbers.append(value)
         return numbers
 
@@ -353,8 +391,14 @@ class RecordBuilder:
                 f"{workflow.title} (workflow {workflow.key}, version {workflow.version})",
             ),
             Item("State", self.state_label(case.state)),
-            Item("Opened", f"{self.clock.at(case.created_at)} by {case.reporter.username}"),
-            Item("Assigned to", case.assignee.username if case.assignee else "nobody"),
+            Item(
+                "Opened",
+                f"{self.clock.at(case.created_at)} by {self.show.staff(case.reporter.username)}",
+            ),
+            Item(
+                "Assigned to",
+                self.show.staff(case.assignee.username) if case.assignee else "nobody",
+            ),
         ]
         if case.due_at is not None and case.closed_at is None:
             out.append(Item("Due", self.clock.at(case.due_at)))
@@ -389,8 +433,8 @@ class RecordBuilder:
             return f"Open ({state.lower()})"
         for e in reversed(self.events):
             if e.action == "transition" and e.to_state == self.case.state:
-                transition = self.workflow.transitions.get(str(e.data.get("trigger")))
-                given = e.data.get("fields") or {}
+                transition = self.workflow.transitions.get(str(self.data[e.seq].get("trigger")))
+                given = self.data[e.seq].get("fields") or {}
                 for f in transition.fields if transition else ():
                     if f.choices and f.name in given and not f.confidential:
                         return f"{state}: {f.choice_label(str(given[f.name]))}"
@@ -401,7 +445,7 @@ class RecordBuilder:
         out = []
         for e in self.events:
             if e.action == "attachment":
-                data = e.data
+                data = self.data[e.seq]
                 name = self.show.free_text("Name", data.get("name", ""))
                 out.append(
                     Evidence(
@@ -412,7 +456,7 @@ class RecordBuilder:
                         file_size(data.get("size")),
                         str(data.get("sha256", "")),
                         self.clock.at(e.at),
-                        e.actor,
+                        self.show.staff(e.actor),
                     )
                 )
         return tuple(out)
@@ -432,10 +476,11 @@ class RecordBuilder:
         summary = Item("", states) if states else None
         if summary is None and details and not details[0].label:
             summary, details = details[0], details[1:]
-        return Entry(e.seq, self.clock.at(e.at), e.actor, what, summary, tuple(details))
+        actor = self.show.staff(e.actor)
+        return Entry(e.seq, self.clock.at(e.at), actor, what, summary, tuple(details))
 
     def describe(self, e: Event) -> tuple[str, list[Item]]:
-        data = e.data
+        data = self.data[e.seq]
         action = e.action
         if action == "created":
             given = data.get("fields") or {}
@@ -457,16 +502,23 @@ class RecordBuilder:
             sha = str(data.get("sha256", ""))[:12]
             return "Evidence attached", [name, Item("", f"{size}, SHA-256 {sha}… (see Evidence)")]
         if action == "assign":
-            before = data.get("from") or "nobody"
-            after = data.get("to") or "nobody"
+            before = self.show.staff(data["from"]) if data.get("from") else "nobody"
+            after = self.show.staff(data["to"]) if data.get("to") else "nobody"
             return "Assigned", [Item("", f"{before} → {after}")]
         if action == "link":
             return "Linked", [Item("Case", str(data.get("case", "")))]
         if action == "denied_access":
             return "Author denied access", [
+                self.show.patron("Author", data.get("author", ""), patron_reason()),
+                self.show.free_text("Reason", data.get("reason", "")),
+                Item("Decided in", str(data.get("moderation", ""))),
+                Item("Until", str(data.get("until", "permanent"))),
+            ]
+        if action == "access_restored":
+            return "Author's access restored", [
                 Item("Author", str(data.get("author", ""))),
                 Item("Reason", str(data.get("reason", ""))),
-                Item("Decided in", str(data.get("moderation", ""))),
+                Item("Decided in", str(data.get("by_case", ""))),
             ]
         if action in ACCESS_ACTIONS:
             return self.access(action, data)
@@ -485,11 +537,17 @@ class RecordBuilder:
             details.append(Item("Opened", str(data["opened"])))
         denied = data.get("denied")
         if isinstance(denied, dict):
-            details.append(
-                Item("Denied access", f"{denied.get('author')} on {denied.get('account')}")
-            )
+            if self.redacted:
+                details.append(self.show.patron("Denied access", "", patron_reason()))
+            else:
+                details.append(
+                    Item("Denied access", f"{denied.get('author')} on {denied.get('account')}")
+                )
         if data.get("already_denied"):
             details.append(Item("", "Already on the account's denied list."))
+        restored = data.get("restored")
+        if isinstance(restored, dict) and not restored.get("lifted"):
+            details.append(Item("", "No denial was in force; nothing was lifted."))
         return (t.label if t else humanize(trigger)), details
 
     def access(self, action: str, data: Mapping[str, Any]) -> tuple[str, list[Item]]:
@@ -511,8 +569,27 @@ class RecordBuilder:
         for key, value in sorted(data.items()):
             if isinstance(value, str) and value.endswith("Z") and value[:4].isdigit():
                 value = self.clock.stored(value)
+            elif self.show.case_reason is not None and not isinstance(value, bool | int):
+                out.append(Item(humanize(key), withheld(self.show.case_reason), withheld=True))
+                continue
             out.append(Item(humanize(key), self.show.text(None, value)))
         return out
+
+
+def patron_reason() -> str:
+    """Why a post's author is withheld: the reason the workflow files give for it (the
+    `author` field), else the patron-records exception itself."""
+    from casework.services.context import library
+
+    for workflow in library().workflows:
+        f = workflow.field("author")
+        if f is not None and f.confidential:
+            return f.withheld_reason
+    return PATRON_RECORD
+
+
+#: The exception for library patron records, when no workflow file names one.
+PATRON_RECORD = "patron record, Ohio R.C. 149.432"
 
 
 def build_record(
@@ -523,10 +600,12 @@ def build_record(
     people: Mapping[int, PersonFacts],
     clock: Clock,
     redacted: bool,
+    hidden: frozenset[str] = frozenset(),
 ) -> Record:
-    """The record of `case` through event `through`, redacted for a public-records copy."""
+    """The record of `case` through event `through`, redacted for a public-records copy, without
+    the numbers of the cases in `hidden` (those the reader may not see)."""
     events = events_through(case, through)
-    return RecordBuilder(case, workflow, events, people, clock, redacted).build()
+    return RecordBuilder(case, workflow, events, people, clock, redacted, hidden).build()
 
 
 # --- the account registry ---------------------------------------------------------------------
@@ -546,6 +625,9 @@ class Account:
     since: str
     denied: tuple[Item, ...] = ()
     approvals: str = ""
+    #: What the account's watches flag now; when it was last reviewed and is next due.
+    flags: tuple[str, ...] = ()
+    review: str = ""
 
 
 @dataclass(frozen=True)
@@ -556,12 +638,34 @@ class Registry:
     denied_total: int
 
 
+def denial_dates(row: DeniedAuthor, day: Callable[[datetime | None], str]) -> str:
+    """When a denial began, until when it holds, and when it is to be reviewed, in words."""
+    parts = [f"since {day(row.created_at)}"]
+    parts.append(f"until {day(row.until)}" if row.until else "permanent")
+    if row.review_on:
+        parts.append(f"review on {row.review_on.isoformat()}")
+    return ", ".join(parts)
+
+
+def _histories_by_number(
+    accounts: Sequence[tuple[Case, Workflow]], histories: Mapping[int, AccountHistory] | None
+) -> list[tuple[str, AccountHistory]]:
+    return [
+        (case.number, histories[case.id])
+        for case, _ in accounts
+        if histories and case.id in histories and case.state == "active"
+    ]
+
+
 def build_registry(
     accounts: Sequence[tuple[Case, Workflow]],
-    denied: Mapping[int, Sequence[tuple[str, str, datetime, str]]],
+    denied: Mapping[int, Sequence[tuple[DeniedAuthor, str]]],
     approvals: Mapping[int, Sequence[tuple[str, str]]],
     users: Mapping[str, tuple[str, frozenset[str]]],
     clock: Clock,
+    *,
+    histories: Mapping[int, AccountHistory] | None = None,
+    flagged: Mapping[int, Sequence[str]] | None = None,
 ) -> Registry:
     """The account registry: active accounts with their administrators and denied lists, and the
     requests still waiting (approvals so far)."""
@@ -576,6 +680,16 @@ def build_registry(
         names = tuple(str(n) for n in fields.get("administrators") or ())
         continuity = any(users.get(n, ("", frozenset()))[1] & CONTINUITY_ROLES for n in names)
         given = [f"{user} ({role_label(role)})" for user, role in approvals.get(case.id, ())]
+        history = (histories or {}).get(case.id)
+        review = ""
+        if case.state == "active":
+            last = (
+                f"last {clock.day(history.last_review)}"
+                if history and history.last_review
+                else "not reviewed yet"
+            )
+            due = f"due {clock.day(case.due_at)}" if case.due_at else ""
+            review = ", ".join(p for p in (last, due) if p)
         account = Account(
             number=case.number,
             platform=show.text(workflow.field("platform"), fields.get("platform")),
@@ -589,10 +703,12 @@ def build_registry(
             continuity=continuity,
             since=clock.day(case.state_entered_at if case.state == "active" else case.created_at),
             denied=tuple(
-                Item(author, f"{reason} ({clock.day(at)}, {moderation})")
-                for author, reason, at, moderation in denied.get(case.id, ())
+                Item(row.author, f"{row.reason} ({denial_dates(row, clock.day)}; {moderation})")
+                for row, moderation in denied.get(case.id, ())
             ),
             approvals="; ".join(given) if given else "none yet",
+            flags=tuple((flagged or {}).get(case.id, ())),
+            review=review,
         )
         if case.state == "active":
             active.append(account)
@@ -605,7 +721,13 @@ def build_registry(
         display, roles = users.get(name, ("", frozenset()))
         shown_roles = ", ".join(role_label(r) for r in sorted(roles - {"staff"})) or "Staff"
         label = f"{name} ({display})" if display and display != name else name
-        administrators.append(Item(label, f"{shown_roles}. Administers {', '.join(admins[name])}."))
+        since_dates = [
+            f"{number} since {clock.day(h.since[name])}"
+            for number, h in _histories_by_number(accounts, histories)
+            if name in h.since
+        ]
+        administers = ", ".join(since_dates) if since_dates else ", ".join(admins[name])
+        administrators.append(Item(label, f"{shown_roles}. Administers {administers}."))
     return Registry(
         active=tuple(active),
         pending=tuple(pending),

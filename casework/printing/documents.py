@@ -25,11 +25,15 @@ from casework.models import Case, DeniedAuthor, Event, Person, User, utcnow
 from casework.printing import content, render
 from casework.printing.cache import cached, document_key, keep
 from casework.printing.stamp import stamp
-from casework.services.access import Level, case_access, visible_clause
+from casework.services import log
+from casework.services.access import Level, case_access, readable_by, visible_clause
 from casework.services.activity import record_access
 from casework.services.cases import load_case, require_full, workflow_of
 from casework.services.context import library
 from casework.services.db import begin_write
+from casework.services.registry import account_histories
+from casework.services.unseen import numbers_in, unseen_numbers
+from casework.services.watches import flags
 from casework.workflow import Workflow
 
 #: How long one render may take before it is stopped (CASEWORK_PRINT_TIME_LIMIT, seconds); under
@@ -84,9 +88,12 @@ def document_date(latest: datetime | None) -> str | None:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def generated_line(actor: User, now: datetime) -> str:
-    """The stamp on every page: when, and who (their user name, and name if they gave one)."""
+def generated_line(actor: User, now: datetime, *, anonymous: bool = False) -> str:
+    """The stamp on every page: when, and who (their user name, and name if they gave one);
+    `anonymous` leaves out who (a public-records copy that names no member of staff)."""
     name = actor.display_name.strip()
+    if anonymous:
+        return f"Generated {clock().at(now)} as a public-records copy"
     if "system" in actor.roles:
         who = "the casework command line"
     elif name and name != actor.username:
@@ -116,6 +123,8 @@ class RecordPlan:
     head_hash: str
     head_at: datetime | None
     people: dict[int, content.PersonFacts]
+    #: Numbers of cases the reader may not see, which the record leaves out.
+    hidden: frozenset[str]
     key: str
 
     @property
@@ -130,24 +139,34 @@ class RecordPlan:
             people=self.people,
             clock=clock(),
             redacted=self.redacted,
+            hidden=self.hidden,
         )
 
     def chain_head(self) -> dict[str, Any]:
         return {"seq": self.head_seq, "hash": self.head_hash}
 
 
-def plan_record(case: Case, workflow: Workflow, redacted: bool) -> RecordPlan:
+def plan_record(case: Case, workflow: Workflow, redacted: bool, reader: User) -> RecordPlan:
+    """What `reader` gets when printing `case`: the numbers of linked cases they may not see are
+    left out, so the record (and the key it is kept under) depends on them."""
     seq, digest, at = content.content_head(case)
     people = content.people_of([(case, workflow)])
+    stored = db.session.execute(
+        sa.select(Event.data_json).where(Event.case_id == case.id, Event.seq <= seq)
+    ).scalars()
+    hidden = unseen_numbers(reader, numbers_in([case.fields, *stored]) - {case.number})
     key = document_key(
         kind="public-record" if redacted else "record",
         case=case.number,
         head=[seq, digest],
         definition=workflow.digest,
         people=[dataclasses.asdict(p) for _, p in sorted(people.items())],
+        # A record prints the latest checkpoint of the log: a new one is a new document.
+        checkpoint=log.latest_checkpoint_id(),
+        hidden=sorted(hidden),
         **setting_parts(),
     )
-    return RecordPlan(case, workflow, redacted, seq, digest, at, people, key)
+    return RecordPlan(case, workflow, redacted, seq, digest, at, people, hidden, key)
 
 
 def render_record(plan: RecordPlan) -> bytes:
@@ -157,6 +176,7 @@ def render_record(plan: RecordPlan) -> bytes:
         "record.html",
         plan.key,
         r=record,
+        proof=log.proof_for_case(plan.case.id),
         created=document_date(plan.head_at),
         title=f"{kind} {record.number}",
         subject=f"{kind} of {record.workflow_title.lower()} case {record.number}",
@@ -172,11 +192,11 @@ def case_record_pdf(
     """
     case, workflow, access = load_case(actor, number)
     require_full(access)
-    plan = plan_record(case, workflow, redacted)
+    plan = plan_record(case, workflow, redacted, actor)
     pdf = cached(plan.key) or render_record(plan)
     case, workflow, access = load_case(actor, number, write=True)
     require_full(access)
-    locked = plan_record(case, workflow, redacted)
+    locked = plan_record(case, workflow, redacted, actor)
     if locked.key != plan.key:
         pdf = cached(locked.key) or render_record(locked)
     keep(locked.key, locked.kind, pdf, case_id=case.id)
@@ -184,8 +204,11 @@ def case_record_pdf(
     data = {"document": "record", "redacted": redacted, "chain_head": locked.chain_head()}
     record_access(actor, case, workflow, "print", data, at=now)
     suffix = "public-record" if redacted else "record"
+    # A public-records copy of a confidential case names no member of staff, not even the one
+    # who printed it (the print is recorded in the case's trail).
+    anonymous = redacted and workflow.access.confidential
     return Printed(
-        stamp(pdf, generated_line(actor, now)),
+        stamp(pdf, generated_line(actor, now, anonymous=anonymous)),
         f"{case.number}-{suffix}.pdf",
         ((case.number, case.head_seq),),
     )
@@ -242,9 +265,11 @@ class HistoryPlan:
         return [(p.case, p.workflow, p.chain_head()) for p in self.records]
 
 
-def plan_history(person: Person, cases: Sequence[tuple[Case, Workflow]]) -> HistoryPlan:
+def plan_history(
+    person: Person, cases: Sequence[tuple[Case, Workflow]], reader: User
+) -> HistoryPlan:
     facts = content.PersonFacts(person.id, person.name, person.employee_id, person.branch)
-    records = tuple(plan_record(case, workflow, False) for case, workflow in cases)
+    records = tuple(plan_record(case, workflow, False, reader) for case, workflow in cases)
     key = document_key(
         kind="history",
         person=dataclasses.asdict(facts),
@@ -285,10 +310,10 @@ def employee_history_pdf(actor: User, person_id: Any, *, now: datetime | None = 
     person = find_person(person_id)
     if person is None:
         raise NotFound("There is no such person whose case history you may print.")
-    plan = plan_history(person, _history_cases(actor, person, write=False))
+    plan = plan_history(person, _history_cases(actor, person, write=False), actor)
     pdf = cached(plan.key) or render_history(plan)
     begin_write()
-    locked = plan_history(person, _history_cases(actor, person, write=True))
+    locked = plan_history(person, _history_cases(actor, person, write=True), actor)
     if locked.key != plan.key:
         pdf = cached(locked.key) or render_history(locked)
     keep(locked.key, "history", pdf, person_id=person.id)
@@ -336,36 +361,50 @@ def _registry_cases(actor: User, *, write: bool) -> list[tuple[Case, Workflow]]:
     return [(case, workflow_of(case)) for case in db.session.execute(stmt).scalars()]
 
 
-def _registry_facts(cases: Sequence[tuple[Case, Workflow]]) -> content.Registry:
+def _registry_facts(actor: User, cases: Sequence[tuple[Case, Workflow]]) -> content.Registry:
     ids = [case.id for case, _ in cases]
     moderation = sa.orm.aliased(Case)
-    denied: dict[int, list[tuple[str, str, datetime, str]]] = {}
+    denied: dict[int, list[tuple[DeniedAuthor, str]]] = {}
     rows = db.session.execute(
         sa.select(DeniedAuthor, moderation.number)
         .join(moderation, moderation.id == DeniedAuthor.moderation_case_id)
-        .where(DeniedAuthor.account_case_id.in_(ids))
+        .where(
+            DeniedAuthor.account_case_id.in_(ids),
+            DeniedAuthor.in_force(utcnow()),
+            # A denied author is a member of the public: named only to those who may read the
+            # post that decided it.
+            sa.true() if "system" in actor.roles else moderation.id.in_(readable_by(actor)),
+        )
         .order_by(DeniedAuthor.created_at, DeniedAuthor.id)
     )
     for row, number in rows:
-        denied.setdefault(row.account_case_id, []).append(
-            (row.author, row.reason, row.created_at, number)
-        )
+        denied.setdefault(row.account_case_id, []).append((row, number))
     approvals: dict[int, list[tuple[str, str]]] = {}
     pending = [case.id for case, _ in cases if case.state != "active"]
-    for case_id, actor, data_json in db.session.execute(
+    for case_id, approver, data_json in db.session.execute(
         sa.select(Event.case_id, Event.actor, Event.data_json)
         .where(Event.case_id.in_(pending), Event.action == "transition")
         .order_by(Event.case_id, Event.seq)
     ):
         role = json.loads(data_json).get("approved_as")
         if role:
-            approvals.setdefault(case_id, []).append((actor, role))
+            approvals.setdefault(case_id, []).append((approver, role))
     names = {str(n) for case, _ in cases for n in case.fields.get("administrators") or ()}
     users: dict[str, tuple[str, frozenset[str]]] = {}
     if names:
         found = db.session.execute(sa.select(User).where(User.username.in_(names))).scalars()
         users = {u.username: (u.display_name, u.roles) for u in found}
-    return content.build_registry(cases, denied, approvals, users, clock())
+    now = utcnow()
+    today = now.astimezone(library().tz).date()
+    active = [case for case, _ in cases if case.state == "active"]
+    histories = account_histories(case.id for case in active)
+    flagged = {
+        case.id: [f"{f.watch.label}: {f.reason}" for f in flags(case, workflow_of(case), today)]
+        for case in active
+    }
+    return content.build_registry(
+        cases, denied, approvals, users, clock(), histories=histories, flagged=flagged
+    )
 
 
 @dataclass(frozen=True)
@@ -378,8 +417,8 @@ class RegistryPlan:
     key: str
 
 
-def plan_registry(cases: Sequence[tuple[Case, Workflow]]) -> RegistryPlan:
-    registry = _registry_facts(cases)
+def plan_registry(actor: User, cases: Sequence[tuple[Case, Workflow]]) -> RegistryPlan:
+    registry = _registry_facts(actor, cases)
     heads = []
     latest: datetime | None = None
     for case, workflow in cases:
@@ -412,9 +451,9 @@ def account_registry_pdf(actor: User, *, now: datetime | None = None) -> Printed
 
     Raises `Forbidden` for a user who may not read account cases (IT administrators).
     """
-    plan = plan_registry(_registry_cases(actor, write=False))
+    plan = plan_registry(actor, _registry_cases(actor, write=False))
     pdf = cached(plan.key) or render_registry(plan)
-    locked = plan_registry(_registry_cases(actor, write=True))
+    locked = plan_registry(actor, _registry_cases(actor, write=True))
     if locked.key != plan.key:
         pdf = cached(locked.key) or render_registry(locked)
     keep(locked.key, "registry", pdf)

@@ -94,6 +94,8 @@ def case_access(
             on_case.add(role)
     if on_case & set(rules.readers):
         return CaseAccess(Level.FULL, frozenset(on_case))
+    if rules.reporter_reads and case.reporter_id == user.id:
+        return CaseAccess(Level.FULL, frozenset(on_case))
     if rules.confidential and rules.reporter_receipt and case.reporter_id == user.id:
         return CaseAccess(Level.RECEIPT, frozenset())
     return NO_ACCESS
@@ -130,7 +132,7 @@ def visible_parts(
 
 @functools.lru_cache(maxsize=512)
 def bound_visibility(
-    digests: tuple[str, ...], roles: frozenset[str], has_person: bool
+    digests: tuple[str, ...], roles: frozenset[str], has_person: bool, receipts: bool = True
 ) -> ColumnElement[bool]:
     """`visibility` for holders of `roles` of cases of these workflow definitions, with the
     user's ids as the bound parameters `user_id` and (with `has_person`) `person_id`.
@@ -139,7 +141,7 @@ def bound_visibility(
     """
     workflows = [library().workflows.definition(d, _loaded_only) for d in digests]
     person: Any = sa.bindparam("person_id") if has_person else None
-    return visibility(roles, sa.bindparam("user_id"), person, workflows)
+    return visibility(roles, sa.bindparam("user_id"), person, workflows, receipts=receipts)
 
 
 def _loaded_only() -> str:
@@ -206,6 +208,8 @@ def visibility_parts(
                         in_workflow, not_subject, Case.subject_person_id.in_(subjects_with_role)
                     )
                 )
+        if rules.reporter_reads:
+            clauses.append(sa.and_(in_workflow, not_subject, Case.reporter_id == user_id))
         if receipts and rules.confidential and rules.reporter_receipt:
             clauses.append(sa.and_(in_workflow, not_subject, Case.reporter_id == user_id))
         if clauses:
@@ -215,3 +219,8 @@ def visibility_parts(
     elif whole:
         parts.insert(0, Case.workflow_key.in_(whole))
     return parts
+
+
+def readable_by(user: User) -> sa.Select[Any]:
+    """The ids of the cases `user` may read in full, as a subquery to filter other rows by."""
+    return sa.select(Case.id).where(visible_clause(user, receipts=False))

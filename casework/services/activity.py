@@ -131,7 +131,8 @@ def link(
 
 
 def linked_numbers(actor: User, case: Case) -> list[str]:
-    """Numbers of the cases linked to `case` that `actor` can see."""
+    """Numbers of the cases linked to `case` that `actor` can see in full (a case they see only
+    as a receipt, or not at all, is left out: never named, numbered or counted)."""
     person_id = person_id_of(actor)
     digests = tuple(w.digest for w in library().workflows)
     statement = _linked_statement(digests, actor.roles, person_id is not None)
@@ -155,7 +156,7 @@ def _linked_statement(
     ids = sa.select(other).where(
         sa.or_(CaseLink.case_a_id == case_id, CaseLink.case_b_id == case_id)
     )
-    visible = bound_visibility(digests, roles, has_person)
+    visible = bound_visibility(digests, roles, has_person, receipts=False)
     return sa.select(Case.number).where(Case.id.in_(ids), visible).order_by(Case.number)
 
 

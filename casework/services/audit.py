@@ -21,7 +21,9 @@ from sqlalchemy.orm.attributes import set_committed_value
 from casework.errors import Conflict
 from casework.extensions import db
 from casework.models import GENESIS_HASH, Case, Event, utcnow
-from casework.services import chains
+from casework.services import chains, log
+from casework.services.administration import TrailCheck, check_trail
+from casework.services.db import WROTE
 
 
 class ChainMoved(Conflict):
@@ -103,8 +105,11 @@ def append_event(
     values = {**(changes or {}), "head_seq": seq, "head_hash": digest}
     # Plain SQL on the session's connection: the statements are built once and reused, and the
     # case object is brought up to date below instead of by the ORM's unit of work.
-    connection = db.session.connection()
-    connection.execute(INSERT_EVENT, row)
+    session = db.session()
+    connection = session.connection()
+    inserted = connection.execute(INSERT_EVENT, row).inserted_primary_key
+    assert inserted is not None  # nosec B101 # one row inserted: its key comes back
+    event_id = inserted[0]
     moved = connection.execute(
         _move_head(tuple(sorted(values))), {**values, "_id": case.id, "_seq": seq - 1}
     )
@@ -112,12 +117,50 @@ def append_event(
         raise ChainMoved(f"{case.number} gained an event while this one was being written.")
     for name, value in values.items():
         set_committed_value(case, name, value)
-    db.session().info.setdefault(_WRITTEN_AROUND_ORM, set()).add(case)
-    return Event(**row)
+    session.info.setdefault(_WRITTEN_AROUND_ORM, set()).add(case)
+    session.info.setdefault(APPENDED, set()).add((case.id, actor))
+    # The event is a leaf of the one log too, placed when this transaction commits.
+    ref = f"{case.number}/{seq}"
+    log.append_leaf(session, log.CASE, event_id, ref, bytes.fromhex(digest))
+    return Event(id=event_id, **row)
 
 
 #: Cases whose rows were changed by plain SQL in the current transaction (see append_event).
 _WRITTEN_AROUND_ORM = "casework_written_around_orm"
+#: (case id, actor) of each event appended in the current transaction, and of those committed
+#: since `forget_appended`: what a request's own events already record of who read which case.
+APPENDED = "casework_appended"
+COMMITTED = "casework_appended_committed"
+
+
+def appended(*, committed_only: bool = False) -> set[tuple[int, str]]:
+    """(case id, actor) of the events this session committed, and (unless `committed_only`) of
+    those its open transaction appended."""
+    info = db.session().info
+    found = set(info.get(COMMITTED, ()))
+    if not committed_only:
+        found |= info.get(APPENDED, set())
+    return found
+
+
+def forget_appended() -> None:
+    info = db.session().info
+    info.pop(APPENDED, None)
+    info.pop(COMMITTED, None)
+
+
+def wrote() -> bool:
+    """Whether the open transaction has written, or is about to (pending ORM changes)."""
+    session = db.session()
+    info = session.info
+    return bool(
+        info.get(APPENDED)
+        or info.get(_WRITTEN_AROUND_ORM)
+        or info.get(WROTE)
+        or session.new
+        or session.dirty
+        or session.deleted
+    )
 
 
 @event.listens_for(Session, "after_soft_rollback")
@@ -129,11 +172,16 @@ def _expire_written(session: Session, previous_transaction: SessionTransaction) 
     for case in session.info.pop(_WRITTEN_AROUND_ORM, ()):
         if case in session:
             session.expire(case)
+    # Their events are gone too (a savepoint's rollback forgets them all: at worst a view more).
+    session.info.pop(APPENDED, None)
 
 
 @event.listens_for(Session, "after_commit")
 def _forget_written(session: Session) -> None:
     session.info.pop(_WRITTEN_AROUND_ORM, None)
+    kept = session.info.pop(APPENDED, None)
+    if kept:
+        session.info.setdefault(COMMITTED, set()).update(kept)
 
 
 EVENTS = cast(sa.Table, Event.__table__)
@@ -168,10 +216,12 @@ class VerifyResult:
     cases: int = 0
     events: int = 0
     broken: list[Broken] = field(default_factory=list)
+    #: The administration trail, checked in the same snapshot (counted apart from the cases).
+    administration: TrailCheck = field(default_factory=TrailCheck)
 
     @property
     def ok(self) -> bool:
-        return not self.broken
+        return not self.broken and self.administration.ok
 
 
 #: An event's columns as `_check_case` walks them; the time as the driver gives it, so that a
@@ -281,7 +331,8 @@ def _shares(low: int, high: int, processes: int) -> list[tuple[int, int]]:
 
 
 def verify_chains(batch: int = 5000, *, processes: int | None = None) -> VerifyResult:
-    """Check every case's chain: sequence, links, hashes, and the head kept on the case row.
+    """Check every case's chain: sequence, links, hashes, and the head kept on the case row;
+    and the administration trail the same way (`result.administration`).
 
     All in one snapshot of the database. Events are read in the order they are stored and each
     case's chain is followed as its events come (`services.chains`); from `SHARED_FROM` events
@@ -292,12 +343,12 @@ def verify_chains(batch: int = 5000, *, processes: int | None = None) -> VerifyR
     url = db.engine.url
     if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
         return _verify(db.session.connection(), batch, 1)  # a private database has no other
-    with _reading(db.engine) as connection:
+    with reading(db.engine) as connection:
         return _verify(connection, batch, processes)
 
 
 @contextmanager
-def _reading(engine: sa.Engine) -> Iterator[sa.Connection]:
+def reading(engine: sa.Engine) -> Iterator[sa.Connection]:
     """A connection whose reads all see one snapshot of the database (heads and events agree)."""
     options = {"isolation_level": "REPEATABLE READ"} if engine.dialect.name != "sqlite" else {}
     with engine.connect().execution_options(**options) as connection, connection.begin():
@@ -351,6 +402,7 @@ def _verify(connection: sa.Connection, batch: int, processes: int | None) -> Ver
     # connection's snapshot may call a chain broken, so a write during the check is no alarm.
     found = (_recheck(connection, case_id, heads.get(case_id)) for case_id in sorted(suspects))
     result.broken = [problem for problem in found if problem is not None]
+    result.administration = check_trail(connection)
     return result
 
 

@@ -6,7 +6,7 @@ import functools
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -30,6 +30,7 @@ from casework.models import (
     utcnow,
 )
 from casework.notifications import notify
+from casework.services import reads
 from casework.services.access import (
     NO_ACCESS,
     CaseAccess,
@@ -188,10 +189,32 @@ def _deadline(workflow: Workflow, state: str, entered: datetime) -> datetime | N
     rule = workflow.states[state].deadline
     if rule is None:
         return None
+    if rule.days:
+        return entered + timedelta(days=rule.days)
     return library().calendar.due(entered, rule.business_days)
 
 
 # --- opening ----------------------------------------------------------------------------------
+
+#: How far ahead of the server's clock a "received" time may be (a desk computer's clock).
+CLOCK_SLACK = timedelta(minutes=5)
+
+
+def _received_at(workflow: Workflow, clean: dict[str, Any], now: datetime) -> datetime:
+    """When the library received the case: the workflow's received field, defaulting to now
+    (and then stored as now, so the record says when its deadline started)."""
+    name = workflow.received_field
+    if name is None:
+        return now
+    value = clean.get(name)
+    if value is None:
+        clean[name] = now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return now
+    received = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    if received > now + CLOCK_SLACK:
+        label = (workflow.field(name) or FieldDef(name, name, "datetime")).label
+        raise InvalidFields({name: [f"{label} cannot be in the future."]})
+    return received
 
 
 def open_case(
@@ -218,6 +241,7 @@ def open_case(
     begin_write()
     clean = validate_fields(workflow.fields, fields, References(actor), lib.tz)
     now = now or utcnow()
+    received = _received_at(workflow, clean, now)
     number = next_number(workflow.prefix, now.astimezone(lib.tz).year)
     store_definition(workflow)
     subject = clean.get(workflow.access.subject_field) if workflow.access.subject_field else None
@@ -234,7 +258,7 @@ def open_case(
         created_at=now,
         updated_at=now,
         state_entered_at=now,
-        due_at=_deadline(workflow, workflow.initial, now),
+        due_at=_deadline(workflow, workflow.initial, received),
         head_seq=0,
         head_hash=GENESIS_HASH,
         **_derived(number, workflow, clean),
@@ -271,11 +295,14 @@ def not_found(number: Any) -> NotFound:
 
 
 def load_case(
-    actor: User, number: Any, *, write: bool = False
+    actor: User, number: Any, *, write: bool = False, shows: bool = True
 ) -> tuple[Case, Workflow, CaseAccess]:
     """Load a case as `actor` may see it; `NotFound` whether it is unknown or hidden.
 
     With `write`, the case is loaded in a write transaction and locked, for changing it.
+    A case whose workflow records views, loaded in full, is taken as shown to the actor: the
+    request's end records the view (`reads`), whatever the answer. `shows=False` only where the
+    answer can carry nothing of the case beyond its number, state and version.
     """
     clean = normalize_number(number)
     workflow = library().workflows.by_prefix(clean.split("-", 1)[0]) if clean else None
@@ -298,6 +325,8 @@ def load_case(
     access = SYSTEM_ACCESS if system else case_access(actor, case, workflow)
     if access is NO_ACCESS:
         raise not_found(clean)
+    if shows and access.full and not system and workflow.access.record_views:
+        reads.owe_view(actor, case)
     return case, workflow, access
 
 
@@ -400,7 +429,7 @@ class Firing:
         self._case = case
         self._workflow = workflow
         self._actor_user = actor
-        self._now = now
+        self.now = now
 
     def approvals(self) -> list[dict[str, str]]:
         rows = db.session.execute(
@@ -424,16 +453,21 @@ class Firing:
         ).scalars()
         return {u.username: u.roles for u in users}
 
+    def same_person(self, first: str, second: str) -> bool:
+        from casework.services.users import same_person
+
+        return same_person(first, second)
+
     def open_linked_case(self, workflow: str, fields: Mapping[str, Any]) -> str:
         new = open_case(
             self._actor_user,
             workflow,
             dict(fields),
-            now=self._now,
+            now=self.now,
             check_intake=False,
             origin={"referred_from": self._case.number},
         )
-        store_link(self._case, new, self._actor_user, self._now)
+        store_link(self._case, new, self._actor_user, self.now)
         return new.number
 
     def case_field_of(self, number: str, name: str) -> Any:
@@ -442,40 +476,94 @@ class Firing:
         ).scalar_one_or_none()
         return json.loads(fields_json).get(name) if fields_json else None
 
-    def deny_access(self, account: str, author: str, reason: str) -> None:
+    def _account(self, number: str) -> Case:
+        """The account case, locked: its denied list changes with this firing."""
         account_case = db.session.execute(
             sa.select(Case)
-            .where(Case.number == account, Case.workflow_key == "account")
+            .where(Case.number == number, Case.workflow_key == "account")
             .with_for_update(of=Case)
         ).scalar_one_or_none()
         if account_case is None:
-            raise Refused(f"There is no account case {account}.")
-        exists = db.session.execute(
-            sa.select(DeniedAuthor.id).where(
-                DeniedAuthor.account_case_id == account_case.id, DeniedAuthor.author == author
+            raise Refused(f"There is no account case {number}.")
+        return account_case
+
+    def denial_in_force(self, account: str, author: str) -> DeniedAuthor | None:
+        return (
+            db.session.execute(
+                sa.select(DeniedAuthor)
+                .join(Case, Case.id == DeniedAuthor.account_case_id)
+                .where(
+                    Case.number == account,
+                    DeniedAuthor.author == author,
+                    DeniedAuthor.in_force(self.now),
+                )
+                .order_by(DeniedAuthor.id.desc())
             )
-        ).first()
-        if exists:
-            self.event_data["already_denied"] = True
-            return
+            .scalars()
+            .first()
+        )
+
+    def deny_access(
+        self,
+        account: str,
+        author: str,
+        reason: str,
+        until: datetime | None,
+        review_on: date | None,
+    ) -> None:
+        account_case = self._account(account)
+        if self.denial_in_force(account, author) is not None:
+            raise Refused(
+                f"{author} is already denied access to {account}; restore access first, or "
+                "leave the denial as it is."
+            )
         db.session.add(
             DeniedAuthor(
                 account_case_id=account_case.id,
                 author=author,
                 moderation_case_id=self._case.id,
                 reason=reason,
-                created_at=self._now,
+                created_at=self.now,
                 created_by_id=self._actor_user.id,
+                until=until,
+                review_on=review_on,
             )
         )
+        facts: dict[str, Any] = {
+            "author": author,
+            "reason": reason,
+            "moderation": self._case.number,
+            "until": until.isoformat() if until else "permanent",
+        }
+        if review_on:
+            facts["review_on"] = review_on.isoformat()
         append_event(
             account_case,
             self.actor,
             "denied_access",
-            {"author": author, "reason": reason, "moderation": self._case.number},
-            at=self._now,
-            changes={"updated_at": self._now},
+            facts,
+            at=self.now,
+            changes={"updated_at": self.now},
         )
+
+    def lift_denial(self, account: str, author: str, reason: str) -> bool:
+        """End the denial in force, if any; False when there was none to end."""
+        account_case = self._account(account)
+        denial = self.denial_in_force(account, author)
+        if denial is None:
+            return False
+        denial.lifted_at = self.now
+        denial.lifted_by_id = self._actor_user.id
+        denial.lifted_by_case_id = self._case.id
+        append_event(
+            account_case,
+            self.actor,
+            "access_restored",
+            {"author": author, "reason": reason, "by_case": self._case.number},
+            at=self.now,
+            changes={"updated_at": self.now},
+        )
+        return True
 
 
 def store_link(a: Case, b: Case, actor: User, now: datetime) -> None:
@@ -544,6 +632,9 @@ def fire(
     if any(f.updates_case and f.name in clean for f in transition.fields):
         changes["fields_json"] = canonical_json(firing.case_fields)
         changes.update(_derived(case.number, workflow, firing.case_fields))
+    if to_state == from_state and transition.restarts_deadline:
+        changes["state_entered_at"] = now
+        changes["due_at"] = _deadline(workflow, to_state, now)
     if to_state != from_state:
         changes["state"] = to_state
         changes["state_entered_at"] = now

@@ -12,11 +12,31 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, SessionTransaction
 
+from casework.errors import FromAnotherSite
 from casework.extensions import db
 
 WRITE_OPTION = "casework_write"
 #: Set in `Session.info` once the session has written in its current transaction.
 WROTE = "casework_wrote"
+
+
+#: Set in `Session.info` (with the reason) while the request may not write at all.
+NO_WRITES = "casework_no_writes"
+
+
+def refuse_writes(reason: str | None) -> None:
+    """From now on, `begin_write` raises `FromAnotherSite(reason)` (None lifts it)."""
+    info = db.session().info
+    if reason is None:
+        info.pop(NO_WRITES, None)
+    else:
+        info[NO_WRITES] = reason
+
+
+def writes_refused() -> str | None:
+    """Why the request may not write, or None."""
+    reason: str | None = db.session().info.get(NO_WRITES)
+    return reason
 
 
 @event.listens_for(Session, "after_flush")
@@ -103,12 +123,18 @@ def is_sqlite() -> bool:
 def begin_write() -> None:
     """Make sure the session is in a write transaction before reading what it will change.
 
+    Every writer passes here first: a request that may not write (`refuse_writes`) stops here,
+    before it has read or rendered anything.
+
     On SQLite a read-only transaction that has already begun is ended first (it has nothing to
     save), and a new one begins with BEGIN IMMEDIATE. A transaction that has already written
     holds the write lock, so it simply goes on: nothing is ever committed here. On PostgreSQL,
     writers lock the rows they change with SELECT … FOR UPDATE instead.
     """
     session = db.session()
+    refused = session.info.get(NO_WRITES)
+    if refused:
+        raise FromAnotherSite(refused)
     if not is_sqlite():
         return
     if session.in_transaction():

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import base64
 import functools
+import hashlib
+import hmac
 import json
 import operator
 import re
+import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.orm import joinedload
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -124,30 +128,95 @@ def parse_filter(args: Any, *, max_per_page: int = 200) -> CaseFilter:
             errors[name] = [f"Must be between {low} and {high}."]
         else:
             setattr(f, name, number)
-    if f.cursor is not None and _decode_cursor(f.cursor) is None:
-        errors["cursor"] = ["Not a cursor this list gave."]
     if errors:
         raise InvalidFields(errors)
+    if f.cursor is not None and _decode_cursor(f.cursor) is None:
+        raise InvalidCursor()
     return f
 
 
-def _encode_cursor(value: datetime | None, case_id: int) -> str:
-    raw = json.dumps([value.isoformat() if value else None, case_id])
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+class InvalidCursor(InvalidFields):
+    """A cursor this list did not give (made up, altered, or another user's or sort's)."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self) -> None:
+        super().__init__(
+            {"cursor": ["Not a cursor this list gave; start again from the first page."]},
+            "The cursor is not one this list gave; start again from the first page.",
+        )
 
 
-def _decode_cursor(cursor: str) -> tuple[datetime | None, int] | None:
+_NONCE = 16
+_TAG = 16
+
+
+def _cursor_keys() -> tuple[bytes, bytes]:
+    """Keys for sealing cursors, derived from the secret key (one to encrypt, one to sign)."""
+    secret = str(current_app.config["SECRET_KEY"]).encode()
+    return (
+        hmac.new(secret, b"casework list cursor: encrypt", hashlib.sha256).digest(),
+        hmac.new(secret, b"casework list cursor: sign", hashlib.sha256).digest(),
+    )
+
+
+def _keystream(key: bytes, nonce: bytes, length: int) -> bytes:
+    blocks = (
+        hashlib.sha256(key + nonce + counter.to_bytes(4, "big")).digest()
+        for counter in range(-(-length // 32))
+    )
+    return b"".join(blocks)[:length]
+
+
+def _seal(payload: bytes) -> str:
+    """`payload` encrypted and signed: a client can neither read a cursor nor make one."""
+    encrypt, sign = _cursor_keys()
+    nonce = secrets.token_bytes(_NONCE)
+    body = bytes(
+        a ^ b for a, b in zip(payload, _keystream(encrypt, nonce, len(payload)), strict=True)
+    )
+    tag = hmac.new(sign, nonce + body, hashlib.sha256).digest()[:_TAG]
+    return base64.urlsafe_b64encode(nonce + body + tag).decode().rstrip("=")
+
+
+def _open(token: str) -> bytes | None:
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        value, case_id = json.loads(raw)
-        moment = datetime.fromisoformat(value) if value is not None else None
-        if moment is not None and moment.tzinfo is None:
-            return None
-        if not isinstance(case_id, int):
-            return None
-        return moment, case_id
-    except (ValueError, TypeError, json.JSONDecodeError):
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    except (ValueError, TypeError):
         return None
+    if len(raw) < _NONCE + _TAG + 1:
+        return None
+    encrypt, sign = _cursor_keys()
+    nonce, body, tag = raw[:_NONCE], raw[_NONCE:-_TAG], raw[-_TAG:]
+    expected = hmac.new(sign, nonce + body, hashlib.sha256).digest()[:_TAG]
+    if not hmac.compare_digest(tag, expected):
+        return None
+    return bytes(a ^ b for a, b in zip(body, _keystream(encrypt, nonce, len(body)), strict=True))
+
+
+def _encode_cursor(user: User, sort: str, value: datetime | None, case_id: int) -> str:
+    """Where the next page starts, sealed: it names the user and the sort it is good for, and
+    holds a case's sort value and id, which a client must not read (an `updated_at` would
+    tell when a case it sees only as a receipt last changed)."""
+    raw = json.dumps([user.id, sort, value.isoformat() if value else None, case_id])
+    return _seal(raw.encode())
+
+
+def _decode_cursor(cursor: str) -> tuple[int, str, datetime | None, int] | None:
+    opened = _open(cursor)
+    if opened is None:
+        return None
+    try:
+        user_id, sort, value, case_id = json.loads(opened)
+        moment = datetime.fromisoformat(value) if value is not None else None
+    except (ValueError, TypeError):
+        return None
+    if moment is not None and moment.tzinfo is None:
+        return None
+    if not isinstance(case_id, int) or not isinstance(user_id, int) or sort not in SORTS:
+        return None
+    return user_id, sort, moment, case_id
 
 
 def search_condition(text: str) -> ColumnElement[bool] | None:
@@ -177,10 +246,17 @@ def filter_conditions(user: User, f: CaseFilter, now: datetime) -> list[ColumnEl
     return [visible_clause(user, receipts=_receipts(f)), *_filters(user, f, now)]
 
 
+#: The sorts a receipt may take part in: by what a receipt shows (number and date received).
+RECEIPT_SORTS = frozenset({"-created_at", "created_at"})
+
+
 def _receipts(f: CaseFilter) -> bool:
-    """Whether receipts belong in the list: they show number, date and state only, so filters
-    on anything else leave them out."""
-    return not (f.assignee or f.branch or f.q or f.overdue is not None)
+    """Whether receipts belong in the list: they show number, date received and open or closed
+    only, so a filter on anything else (the state included) or a sort by anything else (when
+    last changed, when due) leaves them out: where one stood would tell what it does not show."""
+    return not (f.assignee or f.branch or f.q or f.state or f.overdue is not None) and (
+        f.sort in RECEIPT_SORTS
+    )
 
 
 def _filters(user: User, f: CaseFilter, now: datetime) -> list[ColumnElement[bool]]:
@@ -268,8 +344,9 @@ def list_cases(user: User, f: CaseFilter, *, now: datetime | None = None) -> Cas
     offset = (f.page - 1) * f.per_page
     if f.cursor:
         decoded = _decode_cursor(f.cursor)
-        assert decoded is not None
-        value, last_id = decoded
+        if decoded is None or decoded[0] != user.id or decoded[1] != f.sort:
+            raise InvalidCursor()
+        _, _, value, last_id = decoded
         after = _after(column, descending, value, last_id, f.sort == "due_at")
         page_ids = list(
             db.session.execute(ids.where(after).order_by(*forward).limit(f.per_page + 1)).scalars()
@@ -296,7 +373,7 @@ def list_cases(user: User, f: CaseFilter, *, now: datetime | None = None) -> Cas
     next_cursor = None
     if more and items:
         last = items[-1]
-        next_cursor = _encode_cursor(getattr(last, column.key), last.id)
+        next_cursor = _encode_cursor(user, f.sort, getattr(last, column.key), last.id)
     return CasePage(items, total, f.page, f.per_page, next_cursor)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -76,3 +77,20 @@ def search_people(text: str, limit: int = 20) -> list[Person]:
             .limit(limit)
         ).scalars()
     )
+
+
+def set_separation(person: Person, value: Any) -> None:
+    """Record the day the person left (an ISO date), or clear it with an empty value.
+
+    Raises `InvalidFields` naming `separated_on`.
+    """
+    if value in (None, ""):
+        person.separated_on = None
+        return
+    try:
+        day = date.fromisoformat(value.strip()) if isinstance(value, str) else None
+    except ValueError:
+        day = None
+    if day is None or not 1900 <= day.year <= 2200:
+        raise InvalidFields({"separated_on": ["Enter the date they left, such as 2026-03-01."]})
+    person.separated_on = day

@@ -14,6 +14,7 @@ def register(app: Flask) -> None:
     from casework.extensions import login_manager
     from casework.web import display, security
     from casework.web.admin import bp as admin_bp
+    from casework.web.administration import bp as administration_bp
     from casework.web.auth import bp as auth_bp
     from casework.web.cases import bp as cases_bp
     from casework.web.dashboard import bp as dashboard_bp
@@ -31,6 +32,7 @@ def register(app: Flask) -> None:
         registry_bp,
         people_bp,
         admin_bp,
+        administration_bp,
     ):
         app.register_blueprint(bp)
     # A form left open between desk shifts must still submit: the token lives as long as the

@@ -13,7 +13,9 @@ from werkzeug.routing import BuildError
 
 from casework.extensions import db
 from casework.models import Case, Event, Person, User
+from casework.services.cases import normalize_number
 from casework.services.context import library
+from casework.services.unseen import UNSEEN, masker
 from casework.workflow import Workflow
 from casework.workflow.definition import ROLE_LABELS, FieldDef
 
@@ -114,7 +116,7 @@ def show_value(f: FieldDef, value: Any, people: Mapping[int, str]) -> Shown:
         text = people.get(value, f"person {value}") if isinstance(value, int) else str(value)
     elif f.type == "case":
         text = str(value)
-        href = url_for("cases.case_page", number=text)
+        href = url_for("cases.case_page", number=text) if text != UNSEEN else None
     elif f.type == "url":
         text = str(value)
         href = text if text.startswith(("http://", "https://")) else None
@@ -146,6 +148,7 @@ ACTION_LABELS = {
     "export": "Exported",
     "download": "Evidence downloaded",
     "denied_access": "Author denied access",
+    "access_restored": "Author's access restored",
 }
 #: Access records: shown in a quieter style, they can be many.
 ACCESS_ACTIONS = frozenset({"view", "print", "export", "download"})
@@ -172,6 +175,8 @@ def _state(workflow: Workflow, name: str | None) -> str | None:
 
 def _case_link(label: str, number: Any) -> Shown:
     text = str(number)
+    if text == UNSEEN or normalize_number(text) is None:
+        return Shown(label, text)
     return Shown(label, text, url_for("cases.case_page", number=text))
 
 
@@ -197,6 +202,8 @@ def _details(event: Event, data: dict[str, Any], workflow: Workflow) -> tuple[st
             shown.append(Shown("Denied access", str(data["denied"].get("author", ""))))
         if data.get("already_denied"):
             shown.append(Shown("Note", "The author was already on the denied list."))
+        if isinstance(data.get("restored"), dict) and not data["restored"].get("lifted"):
+            shown.append(Shown("Note", "No denial was in force; nothing was lifted."))
         return what, shown
     if action == "note":
         return "Note", [Shown("Note", str(data.get("text", "")), multiline=True)]
@@ -216,6 +223,12 @@ def _details(event: Event, data: dict[str, Any], workflow: Workflow) -> tuple[st
             Shown("Author", str(data.get("author", ""))),
             Shown("Reason", str(data.get("reason", "")), multiline=True),
             _case_link("Decided in", data.get("moderation")),
+        ] + ([Shown("Until", str(data["until"]))] if data.get("until") else [])
+    if action == "access_restored":
+        return "Author's access restored", [
+            Shown("Author", str(data.get("author", ""))),
+            Shown("Reason", str(data.get("reason", "")), multiline=True),
+            _case_link("Decided in", data.get("by_case")),
         ]
     label = ACTION_LABELS.get(action, action.replace("_", " ").capitalize())
     shown = []
@@ -224,17 +237,19 @@ def _details(event: Event, data: dict[str, Any], workflow: Workflow) -> tuple[st
     return label, shown
 
 
-def timeline(case: Case, workflow: Workflow) -> list[TimelineEntry]:
-    """Every event of the case, oldest first, in the library's words."""
+def timeline(case: Case, workflow: Workflow, viewer: User | None) -> list[TimelineEntry]:
+    """Every event of the case, oldest first, in the library's words, as `viewer` may see it
+    (numbers of cases they may not see are not shown)."""
     events = list(
         db.session.execute(
             sa.select(Event).where(Event.case_id == case.id).order_by(Event.seq)
         ).scalars()
     )
     names = user_names(e.actor for e in events)
+    mask = masker(viewer, [e.data for e in events])
     entries = []
     for event in events:
-        what, details = _details(event, event.data, workflow)
+        what, details = _details(event, mask(event.data), workflow)
         entries.append(
             TimelineEntry(
                 seq=event.seq,
@@ -297,6 +312,8 @@ def main_nav() -> list[NavItem]:
     items.append(NavItem("Workflows", "workflows.index", "workflows"))
     if roles & PEOPLE_EDITORS:
         items.append(NavItem("People", "people.index", "people"))
+    if roles & {"director", "hr", "trustee", "admin"}:
+        items.append(NavItem("Administration trail", "administration.trail", "administration"))
     if "admin" in roles:
         items.append(NavItem("Users", "admin.users", "admin"))
         if has_endpoint("notifications.outbox"):
@@ -309,7 +326,7 @@ def main_nav() -> list[NavItem]:
 
 @dataclass
 class CaseRow:
-    """One case as a list shows it; a receipt shows number, date and state only."""
+    """One case as a list shows it; a receipt shows number, date received and open or closed."""
 
     number: str
     workflow: str
@@ -339,13 +356,16 @@ def case_rows(user: User, cases: Iterable[Case], now: datetime) -> list[CaseRow]
         if access.level is Level.NONE:
             continue  # never shown, whatever the query returned
         receipt = access.level is Level.RECEIPT
+        # A receipt says "open" or "closed", never the state: the reporter of a colleague's
+        # case must not learn how it was decided.
+        closed = "Closed" if state.terminal else "Open"
         rows.append(
             CaseRow(
                 number=case.number,
                 workflow=workflow.title,
                 title="Your report (receipt)" if receipt else case.title,
-                state=case.state,
-                state_label=state.label,
+                state=closed.lower() if receipt else case.state,
+                state_label=closed if receipt else state.label,
                 terminal=state.terminal,
                 overdue=not receipt and case.is_overdue(now),
                 receipt=receipt,

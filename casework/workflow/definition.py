@@ -98,8 +98,10 @@ class FieldDef:
 
 @dataclass(frozen=True)
 class Deadline:
-    """A state that must be left within a number of business days of entering it."""
+    """A state that must be left within a number of business days (or calendar days) of entering
+    it, or of the transition that restarts its clock."""
 
+    #: Exactly one of these is more than 0.
     business_days: int
     #: The transition that is expected before the deadline (used in wording).
     expects: str
@@ -107,6 +109,15 @@ class Deadline:
     on_overdue: str | None = None
     #: Field values the sweep gives that transition.
     overdue_fields: Mapping[str, Any] = field(default_factory=dict)
+    days: int = 0
+
+    @property
+    def period(self) -> str:
+        """The time allowed, in words: "2 business days", "365 days"."""
+        if self.days:
+            return f"{self.days} day{'s' if self.days != 1 else ''}"
+        n = self.business_days
+        return f"{n} business day{'s' if n != 1 else ''}"
 
 
 @dataclass(frozen=True)
@@ -137,6 +148,8 @@ class TransitionDef:
     #: Named steps run after the state has changed, in the same transaction.
     effects: tuple[str, ...] = ()
     description: str = ""
+    #: A transition back into the same state that starts its deadline again (a yearly review).
+    restarts_deadline: bool = False
 
     def roles_from(self, source: str) -> tuple[str, ...]:
         return self.roles_by_source.get(source, self.roles)
@@ -163,6 +176,85 @@ class Access:
     stand_in: Mapping[str, str] = field(default_factory=dict)
     #: Views, prints and exports of a case are recorded in its audit trail.
     record_views: bool = False
+    #: Whoever opened a case sees it in full, whatever their roles (a non-confidential workflow
+    #: whose readers are a few roles, such as patron complaints).
+    reporter_reads: bool = False
+    #: Why a public-records copy of a confidential case withholds its free text and the names
+    #: of staff, with the legal authority, e.g. "personnel record — R.C. 149.43(A)(1)".
+    withheld_reason: str = "confidential"
+
+
+@dataclass(frozen=True)
+class QueueDef:
+    """A list of cases waiting in one state, on the home page of the roles it names."""
+
+    title: str
+    roles: tuple[str, ...]
+    state: str
+    #: The list's order (one of the case list's sorts).
+    sort: str = "created_at"
+    #: What the queue says when nothing waits.
+    empty: str = "Nothing waiting."
+    #: Only the cases a watch flags (its key), or only the overdue ones.
+    watch: str | None = None
+    overdue_only: bool = False
+
+
+@dataclass(frozen=True)
+class WatchDef:
+    """A named check on every case in a state; a case it flags shows the label wherever it is
+    listed, and the sweep tells the roles once each time the flag is raised."""
+
+    key: str
+    label: str
+    state: str
+    check: str
+    roles: tuple[str, ...]
+
+    @property
+    def notification(self) -> NotificationDef:
+        """The e-mail the sweep sends when a case is flagged."""
+        return NotificationDef(
+            self.key,
+            f"A case is flagged: {self.label.lower()}",
+            "{number}: " + self.label.lower(),
+            "flagged",
+            self.roles,
+        )
+
+
+@dataclass(frozen=True)
+class NotificationDef:
+    """A kind of e-mail: reaching one of `states` tells the holders of `roles` on the case.
+
+    Each user can turn each kind off; confidential cases always get the same neutral text.
+    """
+
+    key: str
+    #: How the preferences page names it.
+    label: str
+    #: The subject line; `{number}` is the case number.
+    subject: str
+    #: The templates `mail/<template>.txt` and `mail/<template>.html`.
+    template: str
+    roles: tuple[str, ...]
+    states: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FigureDef:
+    """A dashboard figure: the median time from receiving a case to its first step into a state.
+
+    Time counts from when the library received the case (its received field, else its opening).
+    """
+
+    label: str
+    #: The step's source state; None: any.
+    from_state: str | None
+    #: The states the step reaches (the first of them reached counts).
+    to_states: tuple[str, ...]
+    #: Shown while no case has made the step.
+    empty: str = "None yet"
 
 
 @dataclass(frozen=True)
@@ -186,9 +278,23 @@ class Workflow:
     digest: str
     #: Labels the whole record carries when printed (e.g. a confidentiality marking).
     marking: str = ""
+    #: The intake `datetime` field whose value is when the library received the case: the first
+    #: deadline counts from it (None: from when the case was opened).
+    received_field: str | None = None
+    #: Queues on the home pages, e-mail notifications, and dashboard figures.
+    queues: tuple[QueueDef, ...] = ()
+    notifications: tuple[NotificationDef, ...] = ()
+    figures: tuple[FigureDef, ...] = ()
+    watches: tuple[WatchDef, ...] = ()
+    #: Intake fields an e-mail about a case may show (never confidential ones).
+    mail_fields: tuple[str, ...] = ()
 
     def field(self, name: str) -> FieldDef | None:
         return next((f for f in self.fields if f.name == name), None)
+
+    def notification_on(self, state: str) -> NotificationDef | None:
+        """The e-mail that reaching `state` sends, if any."""
+        return next((n for n in self.notifications if state in n.states), None)
 
     def transitions_from(self, state: str) -> list[TransitionDef]:
         return [t for t in self.transitions.values() if state in t.sources]
@@ -218,7 +324,8 @@ class Workflow:
                     "description": s.description,
                     "deadline": (
                         {
-                            "business_days": s.deadline.business_days,
+                            "business_days": s.deadline.business_days or None,
+                            "days": s.deadline.days or None,
                             "expects": s.deadline.expects,
                             "on_overdue": s.deadline.on_overdue,
                         }

@@ -11,6 +11,7 @@ change things through the firing context, inside the transition's database trans
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 
@@ -27,6 +28,8 @@ class Firing(Protocol):
     fields: Mapping[str, Any]
     #: Extra facts to record in the transition's audit event.
     event_data: dict[str, Any]
+    #: When the transition happens.
+    now: datetime
 
     def approvals(self) -> list[dict[str, str]]:
         """Approvals recorded on this case so far: [{"user", "role"}]."""
@@ -34,6 +37,10 @@ class Firing(Protocol):
 
     def roles_of(self, usernames: Iterable[str]) -> dict[str, frozenset[str]]:
         """The roles of the named active users."""
+        ...
+
+    def same_person(self, first: str, second: str) -> bool:
+        """Whether two user accounts belong to one person (the same e-mail address or name)."""
         ...
 
     def open_linked_case(self, workflow: str, fields: Mapping[str, Any]) -> str:
@@ -44,8 +51,49 @@ class Firing(Protocol):
         """An intake field of another case."""
         ...
 
-    def deny_access(self, account: str, author: str, reason: str) -> None:
-        """Add an author to an account's denied list."""
+    def denial_in_force(self, account: str, author: str) -> Any:
+        """The denial of `author` on the account that is in force now, if any."""
+        ...
+
+    def deny_access(
+        self,
+        account: str,
+        author: str,
+        reason: str,
+        until: datetime | None,
+        review_on: date | None,
+    ) -> None:
+        """Add an author to an account's denied list (refused if a denial is in force)."""
+        ...
+
+    def lift_denial(self, account: str, author: str, reason: str) -> bool:
+        """End the author's denial in force on the account; False when there was none."""
+        ...
+
+
+class Standing(Protocol):
+    """What a watch may know of a user named on a case."""
+
+    @property
+    def active(self) -> bool: ...
+
+    @property
+    def roles(self) -> frozenset[str]: ...
+
+    @property
+    def separated(self) -> bool:
+        """The user's person record has a separation date that has come."""
+        ...
+
+
+class Watched(Protocol):
+    """A case a watch looks at."""
+
+    #: The case's intake fields.
+    fields: Mapping[str, Any]
+
+    def standing(self, usernames: Iterable[str]) -> Mapping[str, Standing]:
+        """How each named user stands today (users that do not exist are left out)."""
         ...
 
 
@@ -56,6 +104,16 @@ Step = Callable[[Firing], None]
 GUARDS: dict[str, Guard] = {}
 CONDITIONS: dict[str, Condition] = {}
 STEPS: dict[str, Step] = {}
+Check = Callable[[Watched], str | None]
+WATCHES: dict[str, Check] = {}
+
+
+def watch(name: str) -> Callable[[Check], Check]:
+    def register(fn: Check) -> Check:
+        WATCHES[name] = fn
+        return fn
+
+    return register
 
 
 def guard(name: str) -> Callable[[Guard], Guard]:
@@ -108,6 +166,15 @@ def has_account(firing: Firing) -> str | None:
     return None
 
 
+@guard("author_denied")
+def author_denied(firing: Firing) -> str | None:
+    """Access can be restored only where a denial is in force."""
+    account, author = firing.case_fields.get("account"), firing.case_fields.get("author")
+    if not account or not author or firing.denial_in_force(account, author) is None:
+        return "The author is not denied access to this account now; there is nothing to restore."
+    return None
+
+
 @step("open_referred_complaint")
 def open_referred_complaint(firing: Firing) -> None:
     """Refer a post: open a complaint (state received) carrying the post, linked to this case."""
@@ -115,11 +182,10 @@ def open_referred_complaint(firing: Firing) -> None:
     account = case.get("account")
     platform = firing.case_field_of(account, "platform") if account else None
     content = str(case.get("content") or "")
-    summary = " ".join(content.split())
-    if len(summary) > 200:
-        summary = summary[:199] + "…"
     fields: dict[str, Any] = {
-        "summary": summary or "Referred social media post",
+        # Not the post's text: the summary is shown wherever the complaint is listed and printed
+        # in its public-records copy, while the text may identify its author (R.C. 149.432).
+        "summary": "Social media post referred for a response",
         "channel": platform if platform in SOCIAL_CHANNELS else "other_social",
         "post_url": case.get("post_url"),
         "content": content or None,
@@ -130,12 +196,37 @@ def open_referred_complaint(firing: Firing) -> None:
     firing.event_data["opened"] = number
 
 
+#: How long each choice of the `duration` field denies access (None: permanent).
+DENIAL_DAYS: dict[str, int | None] = {
+    "30_days": 30,
+    "90_days": 90,
+    "180_days": 180,
+    "1_year": 365,
+    "permanent": None,
+}
+
+
 @step("add_to_denied_list")
 def add_to_denied_list(firing: Firing) -> None:
+    """Deny the post's author access to the account, for the chosen time, with a review date."""
     account = firing.case_fields["account"]
     author = firing.case_fields["author"]
-    firing.deny_access(account, author, str(firing.fields.get("reason", "")))
+    days = DENIAL_DAYS.get(str(firing.fields.get("duration") or "permanent"))
+    until = firing.now + timedelta(days=days) if days else None
+    review = firing.fields.get("review_on")
+    review_on = date.fromisoformat(review) if isinstance(review, str) else None
+    firing.deny_access(account, author, str(firing.fields.get("reason", "")), until, review_on)
     firing.event_data["denied"] = {"account": account, "author": author}
+
+
+@step("lift_denial")
+def lift_denial(firing: Firing) -> None:
+    """Restore the author's access to the account (moderation's restore, an appeal's restore)."""
+    account = str(firing.case_fields.get("account") or "")
+    author = str(firing.case_fields.get("author") or "")
+    reason = str(firing.fields.get("reason") or firing.trigger)
+    lifted = bool(account and author) and firing.lift_denial(account, author, reason)
+    firing.event_data["restored"] = {"account": account, "lifted": lifted}
 
 
 #: Complaint channels that are social media platforms (an account's platform maps onto these).
@@ -157,10 +248,20 @@ def _open_approver_roles(firing: Firing) -> list[str]:
 
 @guard("distinct_approver")
 def distinct_approver(firing: Firing) -> str | None:
-    """Each approval comes from a different person, in a role that has not yet approved."""
+    """Each approval comes from a different person, in a role that has not yet approved.
+
+    Two accounts of one person (the same e-mail address or full name) are one approver.
+    """
     previous = firing.approvals()
     if any(a["user"] == firing.actor for a in previous):
         return "You have already approved this request; a second person must approve it."
+    for earlier in previous:
+        if firing.same_person(earlier["user"], firing.actor):
+            return (
+                f"This request was already approved by {earlier['user']}, an account of the "
+                "same person as yours (the same e-mail address or name); a second person must "
+                "approve it."
+            )
     if not _open_approver_roles(firing):
         done = ", ".join(f"{a['user']} ({a['role'].replace('_', ' ')})" for a in previous)
         return f"This request already has the approval your role can give ({done})."
@@ -207,6 +308,25 @@ def continuity_admin(firing: Firing) -> str | None:
     )
 
 
+@watch("administrators_in_place")
+def administrators_in_place(case: Watched) -> str | None:
+    """Someone on staff can still reach the account, and one of them is on the social media team
+    or in IT (policy: continuity of access)."""
+    names = [str(n) for n in case.fields.get("administrators") or ()]
+    standing = case.standing(names)
+    gone = [n for n in names if n not in standing or not standing[n].active]
+    left = [n for n in names if n in standing and standing[n].separated]
+    present = [n for n in names if n not in gone and n not in left]
+    problems = []
+    if gone:
+        problems.append(f"disabled or unknown: {', '.join(gone)}")
+    if left:
+        problems.append(f"left the library: {', '.join(left)}")
+    if not any(standing[n].roles & CONTINUITY_ROLES for n in present):
+        problems.append("no administrator on the social media team or in IT")
+    return "; ".join(problems) or None
+
+
 def known_names() -> dict[str, frozenset[str]]:
     """Registered names by kind, for the loader's checks."""
     return {
@@ -214,4 +334,5 @@ def known_names() -> dict[str, frozenset[str]]:
         "conditions": frozenset(CONDITIONS),
         "prepare": frozenset(STEPS),
         "effects": frozenset(STEPS),
+        "watches": frozenset(WATCHES),
     }

@@ -17,8 +17,12 @@ from casework.workflow.definition import (
     Choice,
     Deadline,
     FieldDef,
+    FigureDef,
+    NotificationDef,
+    QueueDef,
     StateDef,
     TransitionDef,
+    WatchDef,
     Workflow,
 )
 from casework.workflow.errors import WorkflowFileError
@@ -43,6 +47,12 @@ TOP_KEYS = {
     "fields",
     "states",
     "transitions",
+    "received_field",
+    "queues",
+    "notifications",
+    "figures",
+    "watches",
+    "mail_fields",
 }
 ACCESS_KEYS = {
     "readers",
@@ -52,6 +62,8 @@ ACCESS_KEYS = {
     "subject_field",
     "stand_in",
     "record_views",
+    "reporter_reads",
+    "withheld_reason",
 }
 FIELD_KEYS = {
     "label",
@@ -68,7 +80,7 @@ FIELD_KEYS = {
     "updates_case",
 }
 STATE_KEYS = {"label", "terminal", "description", "deadline"}
-DEADLINE_KEYS = {"business_days", "expects", "on_overdue", "overdue_fields"}
+DEADLINE_KEYS = {"business_days", "days", "expects", "on_overdue", "overdue_fields"}
 TRANSITION_KEYS = {
     "label",
     "source",
@@ -81,7 +93,18 @@ TRANSITION_KEYS = {
     "prepare",
     "effects",
     "description",
+    "restarts_deadline",
 }
+QUEUE_KEYS = {"title", "roles", "state", "sort", "empty", "watch", "overdue_only"}
+WATCH_KEYS = {"key", "label", "state", "check", "roles"}
+NOTIFICATION_KEYS = {"key", "label", "subject", "template", "roles", "states"}
+FIGURE_KEYS = {"label", "from", "to", "empty"}
+#: The orders a queue may list its cases in (the case list's sorts).
+QUEUE_SORTS = frozenset({"created_at", "-created_at", "updated_at", "-updated_at", "due_at"})
+#: E-mail templates in templates/mail/ a notification may use.
+MAIL_TEMPLATES = frozenset(
+    {"attention", "escalated", "post_flagged", "account_requested", "waiting", "flagged"}
+)
 DEFAULT_MAX_LENGTH = {"text": 500, "textarea": 20_000, "url": 2_000}
 
 
@@ -176,6 +199,20 @@ def parse(text: str, path: Path) -> Workflow:
     if title_field not in field_names:
         raise r.fail("title_field", f"unknown field {title_field!r}")
 
+    received_field = data.get("received_field")
+    if received_field is not None:
+        f = next((f for f in fields if f.name == received_field), None)
+        if f is None or f.type != "datetime":
+            raise r.fail("received_field", "must name an intake field of type datetime")
+    mail_fields = r.names(data, "mail_fields", "mail_fields")
+    for name in mail_fields:
+        f = next((f for f in fields if f.name == name), None)
+        if f is None:
+            raise r.fail("mail_fields", f"unknown field {name!r}")
+        if f.confidential:
+            raise r.fail("mail_fields", f"{name!r} is confidential and may not be e-mailed")
+
+    watches = _watches(r, data.get("watches"), states)
     _check_deadlines(r, states, transitions)
     _check_reachable(r, initial, states, transitions)
     for t in transitions.values():
@@ -202,7 +239,150 @@ def parse(text: str, path: Path) -> Workflow:
         source_text=text,
         digest=hashlib.sha256(text.encode("utf-8")).hexdigest(),
         marking=r.string(data, "marking", "marking", ""),
+        received_field=received_field,
+        queues=_queues(r, data.get("queues"), states, watches),
+        watches=watches,
+        notifications=_notifications(r, data.get("notifications"), states),
+        figures=_figures(r, data.get("figures"), states),
+        mail_fields=mail_fields,
     )
+
+
+def _entries(r: _Reader, data: Any, where: str) -> list[Any]:
+    if data is None:
+        return []
+    if not isinstance(data, list):
+        raise r.fail(where, f"must be an array of tables ([[{where}]])")
+    return data
+
+
+def _state_name(r: _Reader, data: dict[str, Any], name: str, where: str, states: Any) -> str:
+    state = r.string(data, name, where)
+    if state not in states:
+        raise r.fail(where, f"unknown state {state!r}")
+    return state
+
+
+def _watches(r: _Reader, data: Any, states: Mapping[str, StateDef]) -> tuple[WatchDef, ...]:
+    checks = known_names()["watches"]
+    out: list[WatchDef] = []
+    for i, spec in enumerate(_entries(r, data, "watches")):
+        at = f"watches[{i}]"
+        spec = r.table(spec, at, WATCH_KEYS)
+        key = r.string(spec, "key", at)
+        if not NAME.match(key) or any(w.key == key for w in out):
+            raise r.fail(at, "key must be lower-case letters, digits and underscores, and unique")
+        check = r.string(spec, "check", at)
+        if check not in checks:
+            raise r.fail(at, f"unknown check {check!r}")
+        roles = r.roles(spec, "roles", at)
+        if not roles:
+            raise r.fail(at, "'roles' names at least one role")
+        out.append(
+            WatchDef(
+                key=key,
+                label=r.string(spec, "label", at),
+                state=_state_name(r, spec, "state", at, states),
+                check=check,
+                roles=roles,
+            )
+        )
+    return tuple(out)
+
+
+def _queues(
+    r: _Reader, data: Any, states: Mapping[str, StateDef], watches: tuple[WatchDef, ...]
+) -> tuple[QueueDef, ...]:
+    out = []
+    for i, spec in enumerate(_entries(r, data, "queues")):
+        at = f"queues[{i}]"
+        spec = r.table(spec, at, QUEUE_KEYS)
+        roles = r.roles(spec, "roles", at)
+        if not roles:
+            raise r.fail(at, "'roles' names at least one role")
+        sort = r.string(spec, "sort", at, "created_at")
+        if sort not in QUEUE_SORTS:
+            raise r.fail(at, f"sort must be one of {', '.join(sorted(QUEUE_SORTS))}")
+        state = _state_name(r, spec, "state", at, states)
+        watch = spec.get("watch")
+        if watch is not None and not any(w.key == watch and w.state == state for w in watches):
+            raise r.fail(at, f"watch {watch!r} is no watch of state {state!r}")
+        out.append(
+            QueueDef(
+                title=r.string(spec, "title", at),
+                roles=roles,
+                state=state,
+                sort=sort,
+                empty=r.string(spec, "empty", at, "Nothing waiting."),
+                watch=watch,
+                overdue_only=r.flag(spec, "overdue_only", at),
+            )
+        )
+    return tuple(out)
+
+
+def _notifications(
+    r: _Reader, data: Any, states: Mapping[str, StateDef]
+) -> tuple[NotificationDef, ...]:
+    out = []
+    reached: set[str] = set()
+    for i, spec in enumerate(_entries(r, data, "notifications")):
+        at = f"notifications[{i}]"
+        spec = r.table(spec, at, NOTIFICATION_KEYS)
+        key = r.string(spec, "key", at)
+        if not NAME.match(key) or key == "overdue":
+            raise r.fail(at, "key must be lower-case letters, digits and underscores (not overdue)")
+        on = r.names(spec, "states", at)
+        if not on:
+            raise r.fail(at, "'states' names at least one state")
+        for state in on:
+            if state not in states:
+                raise r.fail(at, f"unknown state {state!r}")
+            if state in reached:
+                raise r.fail(at, f"reaching {state!r} already sends another notification")
+            reached.add(state)
+        roles = r.roles(spec, "roles", at)
+        if not roles:
+            raise r.fail(at, "'roles' names at least one role")
+        template = r.string(spec, "template", at, "waiting")
+        if template not in MAIL_TEMPLATES:
+            raise r.fail(at, f"template must be one of {', '.join(sorted(MAIL_TEMPLATES))}")
+        out.append(
+            NotificationDef(
+                key=key,
+                label=r.string(spec, "label", at),
+                subject=r.string(spec, "subject", at),
+                template=template,
+                roles=roles,
+                states=on,
+            )
+        )
+    return tuple(out)
+
+
+def _figures(r: _Reader, data: Any, states: Mapping[str, StateDef]) -> tuple[FigureDef, ...]:
+    out = []
+    for i, spec in enumerate(_entries(r, data, "figures")):
+        at = f"figures[{i}]"
+        spec = r.table(spec, at, FIGURE_KEYS)
+        start = spec.get("from")
+        if start is not None:
+            start = _state_name(r, spec, "from", at, states)
+        reached = r.names(spec, "to", at)
+        if not reached:
+            raise r.fail(at, "'to' names at least one state")
+        for state in reached:
+            if state not in states:
+                raise r.fail(at, f"unknown state {state!r}")
+        out.append(
+            FigureDef(
+                label=r.string(spec, "label", at),
+                from_state=start,
+                to_states=reached,
+                empty=r.string(spec, "empty", at, "None yet"),
+            )
+        )
+    return tuple(out)
 
 
 def _fields(r: _Reader, data: Any, where: str) -> tuple[FieldDef, ...]:
@@ -301,9 +481,16 @@ def _states(r: _Reader, data: Any) -> dict[str, StateDef]:
         deadline = None
         if "deadline" in spec:
             d = r.table(spec["deadline"], f"{at}.deadline", DEADLINE_KEYS)
-            days = d.get("business_days")
-            if not isinstance(days, int) or isinstance(days, bool) or days < 1:
-                raise r.fail(f"{at}.deadline", "business_days must be a whole number of at least 1")
+            days = d.get("business_days", 0)
+            calendar_days = d.get("days", 0)
+            for value in (days, calendar_days):
+                if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                    raise r.fail(f"{at}.deadline", "business_days and days are whole numbers")
+            if (days > 0) == (calendar_days > 0):
+                raise r.fail(
+                    f"{at}.deadline",
+                    "give either business_days or days (calendar days), of at least 1",
+                )
             overdue_fields = d.get("overdue_fields", {})
             if not isinstance(overdue_fields, dict):
                 raise r.fail(f"{at}.deadline", "overdue_fields must be a table")
@@ -312,6 +499,7 @@ def _states(r: _Reader, data: Any) -> dict[str, StateDef]:
                 expects=r.string(d, "expects", f"{at}.deadline"),
                 on_overdue=d.get("on_overdue"),
                 overdue_fields=overdue_fields,
+                days=calendar_days,
             )
         out[name] = StateDef(
             name=name,
@@ -378,7 +566,14 @@ def _transitions(r: _Reader, data: Any, states: Mapping[str, StateDef]) -> dict[
             prepare=named["prepare"],
             effects=named["effects"],
             description=r.string(spec, "description", at, ""),
+            restarts_deadline=r.flag(spec, "restarts_deadline", at),
         )
+        if out[trigger].restarts_deadline and (
+            dest not in sources or states[dest].deadline is None
+        ):
+            raise r.fail(
+                at, "restarts_deadline needs a transition back into a state with a deadline"
+            )
     return out
 
 
@@ -403,6 +598,8 @@ def _access(r: _Reader, data: Any, fields: tuple[FieldDef, ...]) -> Access:
             raise r.fail("access.stand_in", f"unknown role in {role!r} = {deputy!r}")
     if stand_in_raw and subject_field is None:
         raise r.fail("access", "stand_in needs a subject_field")
+    if r.flag(spec, "reporter_reads", "access") and r.flag(spec, "reporter_receipt", "access"):
+        raise r.fail("access", "reporter_reads and reporter_receipt cannot both be true")
     return Access(
         readers=readers,
         intake=intake,
@@ -411,6 +608,8 @@ def _access(r: _Reader, data: Any, fields: tuple[FieldDef, ...]) -> Access:
         subject_field=subject_field,
         stand_in=dict(stand_in_raw),
         record_views=r.flag(spec, "record_views", "access"),
+        reporter_reads=r.flag(spec, "reporter_reads", "access"),
+        withheld_reason=r.string(spec, "withheld_reason", "access", "confidential"),
     )
 
 

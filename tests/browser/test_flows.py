@@ -164,3 +164,37 @@ def test_a_stale_form_gets_the_conflict_message(tab: Tab, new_tab) -> None:
     assert "This case changed since you opened it" in text and "Engaged" in text
     assert "We will look into it." in text and "Nothing was saved" in text
     assert tab.site.state(number) == ("engaged", 2)
+
+
+def test_hr_prints_with_the_button_and_a_link_elsewhere_records_nothing(tab: Tab) -> None:
+    number = tab.site.open_case(
+        "staff",
+        "violation",
+        subject=tab.site.person_id("Casey Morgan"),
+        category="unprofessional",
+        description="A post about a coworker.",
+    )
+    tab.sign_in("director")
+    tab.goto(f"/cases/{number}", "violation case")
+    # A download is not a navigation: the button is pressed from the keyboard directly.
+    tab.tab_to('main form button[type="submit"]:text-is("Print the record (PDF)")')
+    with tab.page.expect_download() as download:
+        tab.page.keyboard.press("Enter")
+    assert download.value.suggested_filename == f"{number}-record.pdf"
+    assert tab.site.last_event(number) == ("print", "director")
+    # A page on another site (here: the other name of this machine) links to the case.
+    elsewhere = tab.site.base_url.replace("127.0.0.1", "localhost")
+    assert elsewhere != tab.site.base_url
+    tab.page.goto(f"{elsewhere}/sign-in")
+    tab.page.set_content(
+        f'<html lang="en"><title>Elsewhere</title><main>'
+        f'<a id="lure" href="{tab.site.base_url}/cases/{number}">A link</a></main></html>'
+    )
+    tab.press_on("#lure")
+    tab.check("continue page")
+    assert "Continue in Casework?" in tab.text() and "nothing was recorded" in tab.text()
+    assert tab.site.last_event(number) == ("print", "director")
+    tab.press_on('main a.button:text-is("Continue")')
+    tab.check("violation case after continuing")
+    assert "A post about a coworker." in tab.text()
+    assert tab.site.last_event(number) == ("view", "director")

@@ -108,7 +108,7 @@ def test_staff_and_admin_pages(tab: Tab, new_tab) -> None:
     visit_all(tab, ["/", f"/cases/{receipt}", "/cases", "/registry"])
     admin = new_tab()
     admin.sign_in("admin")
-    visit_all(admin, ["/", "/people", "/admin/users/new", "/admin/users"])
+    visit_all(admin, ["/", "/people", "/administration-trail", "/admin/users/new", "/admin/users"])
     admin.press_on('main a[href^="/admin/users/"]:text-is("staff")')
     admin.check("a user")
     admin.goto("/admin/users/new")

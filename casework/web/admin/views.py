@@ -5,19 +5,21 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
 
-from casework import auth
 from casework.errors import BadRequest, InvalidFields, NotFound
 from casework.extensions import db
 from casework.models import User
-from casework.services.users import create_user, generate_password
+from casework.services import users as accounts
+from casework.services.db import begin_write
 from casework.web import Page
 from casework.web.actor import actor, require_role
 from casework.web.admin import bp
 from casework.web.admin.forms import NewUserForm, UserForm
-from casework.web.admin.operations import clean_profile, refuse_self_lockout, update_user
 
 
 def administrator() -> User:
+    """The signed-in administrator; a change starts its write transaction before any read."""
+    if request.method == "POST":
+        begin_write()
     user = actor()
     require_role(user, {"admin"}, "Only an administrator manages user accounts.")
     return user
@@ -47,19 +49,20 @@ def users() -> str:
 
 @bp.route("/users/new", methods=["GET", "POST"])
 def new_user() -> Page:
-    administrator()
+    admin = administrator()
     form = NewUserForm()
     if request.method == "POST" and form.validate():
         try:
-            name, address = clean_profile(form.display_name.data, form.email.data)
-            password = generate_password()
-            user = create_user(
+            name, address = accounts.clean_profile(form.display_name.data, form.email.data)
+            password = accounts.generate_password()
+            user = accounts.create_user(
                 form.username.data,
                 list(form.roles.data or []),
                 password=password,
                 display_name=name,
                 email=address,
                 must_change_password=True,
+                by=admin,
             )
         except InvalidFields as exc:
             _show_errors(form, exc)
@@ -77,7 +80,9 @@ def user(user_id: int) -> Page:
     )
     if request.method == "POST" and form.validate():
         try:
-            update_user(admin, target, form.display_name.data, form.email.data, form.roles.data)
+            accounts.update_user(
+                admin, target, form.display_name.data, form.email.data, form.roles.data
+            )
         except InvalidFields as exc:
             _show_errors(form, exc)
             return render_template("admin/user.html", user=target, form=form), 422
@@ -94,26 +99,24 @@ def set_active(user_id: int) -> Page:
     if choice not in ("0", "1"):
         raise BadRequest("Say 1 to enable the user or 0 to disable them.")
     enable = choice == "1"
-    if not enable:
-        refuse_self_lockout(admin, target)
-    auth.set_active(target, enable)
-    state = "enabled" if enable else "disabled; every session of theirs has ended"
+    accounts.set_active(admin, target, enable)
+    state = "enabled" if enable else "disabled; every session and API token of theirs has ended"
     flash(f"{target.username} is {state}.", "success")
     return redirect(url_for("admin.user", user_id=target.id))
 
 
 @bp.post("/users/<int:user_id>/password")
 def reset_password(user_id: int) -> str:
-    administrator()
+    admin = administrator()
     target = load_user(user_id)
-    password = auth.reset_password(target)
+    password = accounts.reset_password(admin, target)
     return render_template("admin/password.html", user=target, password=password, new=False)
 
 
 @bp.post("/users/<int:user_id>/sessions")
 def end_sessions(user_id: int) -> Page:
-    administrator()
+    admin = administrator()
     target = load_user(user_id)
-    auth.end_sessions(target)
-    flash(f"Every session of {target.username} has ended.", "success")
+    accounts.end_user_sessions(admin, target)
+    flash(f"Every session and API token of {target.username} has ended.", "success")
     return redirect(url_for("admin.user", user_id=target.id))

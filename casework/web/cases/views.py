@@ -8,12 +8,15 @@ import sqlalchemy as sa
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from wtforms.fields.choices import SelectChoice
 
+from casework.api import printing
 from casework.errors import CaseworkError, Conflict, Forbidden, InvalidFields, NotFound, Refused
 from casework.extensions import db
 from casework.models import Case, User, utcnow
+from casework.printing import documents
 from casework.services import activity, cases, listing
 from casework.services.access import CaseAccess, Level, case_access
 from casework.services.context import library
+from casework.services.unseen import masker
 from casework.web import Page, display
 from casework.web.actor import actor
 from casework.web.cases import bp, results
@@ -98,7 +101,7 @@ def render_case(
     if state.deadline is not None:
         expected = workflow.transitions.get(state.deadline.expects)
         action = expected.label if expected else state.deadline.expects
-        due_note = f"{action} within {state.deadline.business_days} business days"
+        due_note = f"{action} within {state.deadline.period}"
     forms = [
         (note_form, "text", "Note"),
         (evidence_form, "evidence-file", "Evidence file"),
@@ -118,12 +121,12 @@ def render_case(
         due_note=due_note,
         page_errors=page_errors,
         overdue=case.is_overdue(now),
-        fields=display.show_fields(workflow.fields, case.fields),
+        fields=display.show_fields(workflow.fields, masker(user, [case.fields])(case.fields)),
         available=[o.transition for o in offered if not o.blocked],
         blocked=[(o.transition, o.blocked) for o in offered if o.blocked],
         links=activity.linked_numbers(user, case),
         files=activity.attachments(case),
-        timeline=display.timeline(case, workflow),
+        timeline=display.timeline(case, workflow, user),
         manage=manage,
         note_form=note_form or NoteForm(formdata=None),
         evidence_form=evidence_form or EvidenceForm(formdata=None),
@@ -135,9 +138,8 @@ def render_case(
 @bp.get("/cases/<number>")
 def case_page(number: str) -> Page:
     user = actor()
+    # A confidential case's view is recorded when the request ends (`reads`).
     case, workflow, access = cases.load_case(user, number, write=cases.records_views(number))
-    if access.full:
-        activity.record_access(user, case, workflow, "view")
     return render_case(user, case, workflow, access)
 
 
@@ -166,7 +168,8 @@ def conflict_page(case: Case, workflow: Workflow, exc: Conflict, entered: list[A
 def transition(number: str, trigger: str) -> Page:
     user = actor()
     posting = request.method == "POST"
-    case, workflow, access = cases.load_case(user, number, write=posting)
+    # These pages show the case's number, state and version only, and what the user typed.
+    case, workflow, access = cases.load_case(user, number, write=posting, shows=False)
     cases.require_full(access)
     target = workflow.transitions.get(trigger)
     if target is None:
@@ -313,11 +316,15 @@ def search() -> Page:
     )
 
 
-@bp.get("/cases/export.csv")
+@bp.route("/cases/export.csv", methods=["GET", "POST"])
 def export() -> Page:
+    """The result list as CSV. The search page posts its filters in a form with its CSRF token,
+    so that no other site can make an export (each one recorded) happen; a GET still works from
+    Casework's own pages (see `casework.web.security`)."""
     user = actor()
+    given = request.form if request.method == "POST" else request.args
     try:
-        f = results.parse(request.args)
+        f = results.parse(given)
     except InvalidFields as exc:
         abort(400, description="; ".join(f"{k}: {' '.join(v)}" for k, v in exc.fields.items()))
     now = utcnow()
@@ -326,3 +333,16 @@ def export() -> Page:
     response = Response(text, mimetype="text/csv")
     response.headers.set("Content-Disposition", "attachment", filename=f"cases-{stamp}.csv")
     return response
+
+
+# --- printing ---------------------------------------------------------------------------------
+
+
+@bp.post("/cases/<number>/record.pdf")
+def print_record(number: str) -> Response:
+    """The print button: the case's record (or its public-records copy) as a download."""
+    user = actor()
+    redacted = printing.flag(request.form, "redacted")
+    return printing.pdf_response(
+        documents.case_record_pdf(user, number, redacted=redacted), download=True
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import statistics
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -11,9 +12,11 @@ import sqlalchemy as sa
 
 from casework.extensions import db
 from casework.models import Case, Event, User
-from casework.services.access import visible_clause
+from casework.services.access import visible_clause, visible_parts
 from casework.services.context import library
 from casework.services.listing import count_by_state
+from casework.workflow import Workflow
+from casework.workflow.definition import FigureDef
 
 WEEKS = 12
 #: One colour per workflow, each at least 3:1 against white (WCAG non-text contrast).
@@ -63,32 +66,62 @@ def overdue_count(user: User, now: datetime) -> int:
     return count
 
 
-def median_time_to_engage(user: User) -> timedelta | None:
-    """Median time from receiving a complaint to engaging it, over the complaints engaged."""
-    first_engaged = (
+@dataclass(frozen=True)
+class TimeFigure:
+    label: str
+    text: str
+
+
+def median_time(user: User, workflow: Workflow, figure: FigureDef) -> timedelta | None:
+    """Median time the visible cases of a workflow took from one state (or from being received)
+    to the first time they reached another; None when none has made the step."""
+    reached = (
         sa.select(Event.case_id, sa.func.min(Event.at).label("at"))
-        .where(
-            Event.action == "transition",
-            Event.from_state == "received",
-            Event.to_state == "engaged",
-        )
+        .where(Event.to_state.in_(figure.to_states), Event.from_state != Event.to_state)
         .group_by(Event.case_id)
-        .subquery()
     )
+    if figure.from_state is not None:
+        reached = reached.where(Event.from_state == figure.from_state)
+    arrived = reached.subquery()
     rows = db.session.execute(
-        sa.select(Case.created_at, first_engaged.c.at)
-        .join(first_engaged, first_engaged.c.case_id == Case.id)
-        .where(Case.workflow_key == "complaint", visible_clause(user))
+        sa.select(Case.created_at, Case.fields_json, arrived.c.at)
+        .join(arrived, arrived.c.case_id == Case.id)
+        .where(Case.workflow_key == workflow.key, visible_clause(user))
     ).all()
-    spans = [(engaged - opened).total_seconds() for opened, engaged in rows]
+    spans = [
+        (at - _received(workflow, opened, fields_json)).total_seconds()
+        for opened, fields_json, at in rows
+    ]
     if not spans:
         return None
     return timedelta(seconds=statistics.median(spans))
 
 
-def describe_span(span: timedelta | None) -> str:
+def _received(workflow: Workflow, opened: datetime, fields_json: str) -> datetime:
+    """When the library received a case: its received field if the workflow has one, else when
+    it was opened."""
+    if workflow.received_field:
+        value = json.loads(fields_json).get(workflow.received_field)
+        if value:
+            return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return opened
+
+
+def time_figures(user: User) -> list[TimeFigure]:
+    """Each workflow's declared time figures, over the cases the user may see of it."""
+    out = []
+    for workflow in library().workflows:
+        if not workflow.figures or not visible_parts(user, workflows=[workflow], receipts=False):
+            continue
+        for figure in workflow.figures:
+            span = median_time(user, workflow, figure)
+            out.append(TimeFigure(figure.label, describe_span(span, figure.empty)))
+    return out
+
+
+def describe_span(span: timedelta | None, empty: str = "None yet") -> str:
     if span is None:
-        return "No complaint engaged yet"
+        return empty
     hours = span.total_seconds() / 3600
     if hours < 48:
         return f"{hours:.1f} hours"

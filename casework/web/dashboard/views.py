@@ -18,7 +18,7 @@ def dashboard() -> str:
         "dashboard/dashboard.html",
         counts=figures.counts(user),
         overdue=figures.overdue_count(user, now),
-        engage=figures.describe_span(figures.median_time_to_engage(user)),
+        times=figures.time_figures(user),
         weekly=weekly,
         chart=figures.chart_svg(weekly),
     )

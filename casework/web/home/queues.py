@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -11,6 +11,9 @@ from casework.extensions import db
 from casework.models import Case, User
 from casework.services import listing
 from casework.services.access import visible_clause
+from casework.services.cases import workflow_of
+from casework.services.context import library
+from casework.services.watches import flags
 from casework.web.display import CaseRow, case_rows
 
 #: Rows a queue shows on the home page; the rest are a click away.
@@ -19,82 +22,14 @@ QUEUE_ROWS = 10
 
 @dataclass(frozen=True)
 class Queue:
+    """A queue as the home page shows it: the workflow's definition and the list behind it."""
+
     title: str
-    #: Any of these roles shows the queue.
-    roles: frozenset[str]
     #: The case list behind it, as search parameters (so "see all" is the same list).
-    filters: dict[str, str] = field(default_factory=dict)
-    empty: str = "Nothing waiting."
-
-
-QUEUES = (
-    Queue(
-        "New and overdue complaints",
-        frozenset({"librarian_in_charge"}),
-        {"workflow": "complaint", "state": "received", "sort": "due_at"},
-        "No complaint is waiting to be engaged.",
-    ),
-    Queue(
-        "Engaged complaints",
-        frozenset({"librarian_in_charge"}),
-        {"workflow": "complaint", "state": "engaged", "sort": "-updated_at"},
-        "No engaged complaint is open.",
-    ),
-    Queue(
-        "Complaints escalated to you",
-        frozenset({"director"}),
-        {"workflow": "complaint", "state": "escalated", "sort": "created_at"},
-        "No complaint is escalated.",
-    ),
-    Queue(
-        "Violation reports to inspect",
-        frozenset({"director", "trustee"}),
-        {"workflow": "violation", "state": "reported", "sort": "created_at"},
-        "No new report.",
-    ),
-    Queue(
-        "Violation cases inspected",
-        frozenset({"director", "trustee"}),
-        {"workflow": "violation", "state": "inspected", "sort": "created_at"},
-        "None.",
-    ),
-    Queue(
-        "Violation cases under review",
-        frozenset({"director", "trustee"}),
-        {"workflow": "violation", "state": "under_review", "sort": "created_at"},
-        "None.",
-    ),
-    Queue(
-        "Accounts awaiting approval",
-        frozenset({"director", "social_media_team"}),
-        {"workflow": "account", "state": "requested", "sort": "created_at"},
-        "No account request is waiting.",
-    ),
-    Queue(
-        "Flagged posts",
-        frozenset({"social_media_team"}),
-        {"workflow": "moderation", "state": "flagged", "sort": "created_at"},
-        "No post is waiting for a decision.",
-    ),
-    Queue(
-        "Approved accounts to activate",
-        frozenset({"social_media_team"}),
-        {"workflow": "account", "state": "approved", "sort": "created_at"},
-        "None.",
-    ),
-    Queue(
-        "Decided violation cases: disciplined",
-        frozenset({"hr"}),
-        {"workflow": "violation", "state": "disciplined", "sort": "-updated_at"},
-        "None.",
-    ),
-    Queue(
-        "Decided violation cases: dismissed",
-        frozenset({"hr"}),
-        {"workflow": "violation", "state": "dismissed", "sort": "-updated_at"},
-        "None.",
-    ),
-)
+    filters: dict[str, str]
+    empty: str
+    #: Only the cases this watch flags (the search cannot filter on it, so no "see all").
+    watch: str | None = None
 
 
 @dataclass
@@ -104,16 +39,45 @@ class FilledQueue:
     total: int
 
 
+def queues_of(user: User) -> list[Queue]:
+    """The queues the workflow files give the user's roles, in the order the files list them."""
+    found = []
+    for workflow in library().workflows:
+        for q in workflow.queues:
+            if user.roles & set(q.roles):
+                filters = {"workflow": workflow.key, "state": q.state, "sort": q.sort}
+                if q.overdue_only:
+                    filters["overdue"] = "1"
+                found.append(Queue(q.title, filters, q.empty, q.watch))
+    return found
+
+
 def queues_for(user: User, now: datetime) -> list[FilledQueue]:
     """The user's queues with their first rows; only cases the user may see."""
     filled = []
-    for queue in QUEUES:
-        if not user.roles & queue.roles:
+    for queue in queues_of(user):
+        if queue.watch is not None:
+            flagged = _flagged(user, queue, now)
+            filled.append(
+                FilledQueue(queue, case_rows(user, flagged[:QUEUE_ROWS], now), len(flagged))
+            )
             continue
         f = listing.parse_filter({**queue.filters, "per_page": str(QUEUE_ROWS)})
         page = listing.list_cases(user, f, now=now)
         filled.append(FilledQueue(queue, case_rows(user, page.items, now), page.total))
     return filled
+
+
+def _flagged(user: User, queue: Queue, now: datetime) -> list[Case]:
+    """The visible cases of the queue's state that its watch flags now (at most a page's worth
+    are looked at: watches are for small sets, such as active accounts)."""
+    f = listing.parse_filter({**queue.filters, "per_page": "200"})
+    today = now.astimezone(library().tz).date()
+    return [
+        case
+        for case in listing.list_cases(user, f, now=now).items
+        if any(flag.watch.key == queue.watch for flag in flags(case, workflow_of(case), today))
+    ]
 
 
 def assigned_open(user: User, now: datetime) -> list[CaseRow]:

@@ -33,3 +33,11 @@ def home() -> str:
         is_staff="staff" in user.roles,
         is_admin="admin" in user.roles,
     )
+
+
+@bp.get("/about")
+def about() -> str:
+    """About Casework: the audit log's public key, for anyone who checks a checkpoint."""
+    from casework.services.log import public_key
+
+    return render_template("home/about.html", user=actor(), key=public_key())

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import flash, redirect, render_template, request, url_for
+from flask import Response, flash, redirect, render_template, request, url_for
 from wtforms.fields.choices import SelectChoice
 
+from casework.api.printing import pdf_response
 from casework.errors import InvalidFields, NotFound
 from casework.extensions import db
 from casework.models import Case, Person, User, utcnow
+from casework.printing import documents
 from casework.services import people
 from casework.services.access import visible_clause
 from casework.web import Page
@@ -57,13 +59,36 @@ def index() -> Page:
     return render_template("people/index.html", form=form, people=found, q=text), status
 
 
+def _person(person_id: int) -> Person:
+    found = db.session.get(Person, person_id) if person_id < 2**31 else None
+    if found is None:
+        raise NotFound("There is no such person.")
+    return found
+
+
+@bp.post("/people/<int:person_id>/separation")
+def separation(person_id: int) -> Page:
+    """Record or clear the day a person left (account administrators who left are flagged)."""
+    user = actor()
+    require_role(user, people.PEOPLE_EDITORS, NOT_EDITOR)
+    found = _person(person_id)
+    try:
+        people.set_separation(found, request.form.get("separated_on", ""))
+    except InvalidFields as exc:
+        flash(" ".join(exc.fields["separated_on"]), "error")
+        return redirect(url_for("people.person", person_id=found.id))
+    if found.separated_on:
+        flash(f"{found.name} left the library on {found.separated_on.isoformat()}.", "success")
+    else:
+        flash(f"{found.name} has no separation date now.", "success")
+    return redirect(url_for("people.person", person_id=found.id))
+
+
 @bp.get("/people/<int:person_id>")
 def person(person_id: int) -> str:
     user = actor()
     require_role(user, people.PEOPLE_EDITORS, NOT_EDITOR)
-    found = db.session.get(Person, person_id) if person_id < 2**31 else None
-    if found is None:
-        raise NotFound("There is no such person.")
+    found = _person(person_id)
     about = db.session.execute(
         sa.select(Case)
         .where(Case.subject_person_id == found.id, visible_clause(user, receipts=False))
@@ -71,3 +96,10 @@ def person(person_id: int) -> str:
     ).scalars()
     rows = case_rows(user, about, utcnow())
     return render_template("people/person.html", person=found, rows=rows)
+
+
+@bp.post("/people/<int:person_id>/history.pdf")
+def print_history(person_id: int) -> Response:
+    """The print button: the person's case history as a download (HR and the Director)."""
+    user = actor()
+    return pdf_response(documents.employee_history_pdf(user, person_id), download=True)

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
-from flask import render_template
+from flask import Response, render_template
 
+from casework.api.printing import pdf_response
 from casework.extensions import db
 from casework.models import Case, DeniedAuthor, utcnow
+from casework.printing import documents
 from casework.services import listing
+from casework.services.access import readable_by
+from casework.services.cases import workflow_of
 from casework.services.context import library
+from casework.services.registry import account_histories
+from casework.services.watches import UserStanding, flags, standing_of
 from casework.web.actor import actor
-from casework.web.display import case_rows, user_names
+from casework.web.display import case_rows, local_date, role_label, user_names
 from casework.web.registry import bp
 
 
@@ -24,6 +31,28 @@ class Account:
     branch: str
     administrators: list[str]
     denied: list[DeniedAuthor]
+    #: What the account's watches flag now ("Needs new administrators: …").
+    flags: list[str]
+    last_review: datetime | None
+    review_due: datetime | None
+    overdue: bool
+
+
+def administrator_line(
+    username: str, name: str, standing: UserStanding | None, since: datetime | None
+) -> str:
+    """ "Sam Ortiz (sortiz), Social media team, since 2026-03-01" in the library's time."""
+    roles = ", ".join(
+        role_label(r) for r in sorted((standing.roles if standing else frozenset()) - {"staff"})
+    )
+    parts = [f"{name} ({username})", roles or "Staff"]
+    if standing is None or not standing.active:
+        parts.append("account disabled or unknown")
+    elif standing.separated:
+        parts.append("left the library")
+    if since is not None:
+        parts.append(f"since {local_date(since)}")
+    return ", ".join(parts)
 
 
 @bp.get("/registry")
@@ -42,13 +71,24 @@ def registry() -> str:
     if ids:
         for row in db.session.execute(
             sa.select(DeniedAuthor)
-            .where(DeniedAuthor.account_case_id.in_(ids))
+            .where(
+                DeniedAuthor.account_case_id.in_(ids),
+                DeniedAuthor.in_force(now),
+                # A denied author is a member of the public: named only to those who may read
+                # the post that decided it.
+                DeniedAuthor.moderation_case_id.in_(readable_by(user)),
+            )
             .order_by(DeniedAuthor.created_at)
         ).scalars():
             denied.setdefault(row.account_case_id, []).append(row)
     workflow = library().workflow("account")
     platform = workflow.field("platform")
     names = user_names(n for c in active.items for n in c.fields.get("administrators") or [])
+    histories = account_histories(ids)
+    today = now.astimezone(library().tz).date()
+    standing = standing_of(
+        (n for c in active.items for n in c.fields.get("administrators") or []), today
+    )
     accounts = [
         Account(
             case=c,
@@ -56,9 +96,16 @@ def registry() -> str:
             handle=str(c.fields.get("handle", "")),
             branch=str(c.fields.get("branch", "")),
             administrators=[
-                f"{names.get(n, n)} ({n})" for n in c.fields.get("administrators") or []
+                administrator_line(
+                    n, names.get(n, n), standing.get(n), histories[c.id].since.get(n)
+                )
+                for n in c.fields.get("administrators") or []
             ],
             denied=denied.get(c.id, []),
+            flags=[f"{f.watch.label}: {f.reason}" for f in flags(c, workflow_of(c), today)],
+            last_review=histories[c.id].last_review,
+            review_due=c.due_at,
+            overdue=c.is_overdue(now),
         )
         for c in active.items
     ]
@@ -74,3 +121,9 @@ def registry() -> str:
         accounts=accounts,
         pending=case_rows(user, pending.items, now),
     )
+
+
+@bp.post("/registry.pdf")
+def print_registry() -> Response:
+    """The print button: the account registry as a download."""
+    return pdf_response(documents.account_registry_pdf(actor()), download=True)
