@@ -31,9 +31,10 @@ from casework.errors import Unavailable
 from casework.paths import resource_dir
 from casework.printing.fetcher import make_fetcher, print_folder
 from casework.printing.stamp import reserve
+from casework.printing.structure import complete
 
 #: Bump when the documents change in a way the template and stylesheet digests do not show.
-LAYOUT = "1"
+LAYOUT = "2"
 
 #: What WeasyPrint is asked for: tagged PDF/UA-1 (structure, language, title shown). The bundled
 #: fonts are already cut down to Latin-script text, so subsetting them per render is cheap
@@ -104,10 +105,16 @@ class Renderer:
             stylesheets=[self.stylesheet],
             font_config=self.fonts,
             pdf_identifier=identifier,
-            finisher=reserve,
+            finisher=finish,
             **PDF_OPTIONS,
         )
         return pdf
+
+
+def finish(document: Any, pdf: Any) -> None:
+    """WeasyPrint finisher: complete the structure tree, then reserve the stamp's slots."""
+    complete(pdf)
+    reserve(document, pdf)
 
 
 @functools.cache

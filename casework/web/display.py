@@ -36,7 +36,8 @@ def local_date(moment: datetime | date | None) -> str:
 
 
 def iso_time(moment: datetime | None) -> str:
-    return moment.isoformat() if moment else ""
+    """A moment for a `<time datetime>` attribute: HTML allows at most three digits of a second."""
+    return moment.isoformat(timespec="milliseconds") if moment else ""
 
 
 def role_label(role: str) -> str:

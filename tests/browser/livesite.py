@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask
-from playwright.sync_api import Browser, BrowserContext, Page
+from playwright.sync_api import Browser, BrowserContext, Page, Response
 
 from casework.extensions import db
 from casework.models import Case, User
@@ -17,7 +18,8 @@ from casework.services import cases
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
-AXE_PATH = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
+#: axe-core, as the axe-playwright-python package ships it.
+AXE_PATH = Path(str(files("axe_playwright_python") / "axe.min.js"))
 
 AXE_RUN = """async () => {
   const result = await axe.run(document, {resultTypes: ["violations"]});
@@ -100,6 +102,8 @@ class Tab:
     name: str
     shots: int = 0
     problems: list[str] = field(default_factory=list)
+    #: The last page the window was sent by the server (its HTML as sent, before any script).
+    document: Response | None = None
 
     @classmethod
     def open(
@@ -124,7 +128,16 @@ class Tab:
         tab = cls(site, context, page, re.sub(r"[^\w-]+", "_", name)[:80])
         page.on("console", tab._console)
         page.on("pageerror", lambda exc: tab.problems.append(f"script error: {exc}"))
+        page.on("response", tab._response)
         return tab
+
+    def _response(self, response: Response) -> None:
+        if (
+            response.request.is_navigation_request()
+            and response.frame == self.page.main_frame
+            and not 300 <= response.status < 400
+        ):
+            self.document = response
 
     def _console(self, message: Any) -> None:
         # An error page's own status is expected (each test checks it); anything else is not.
@@ -146,6 +159,9 @@ class Tab:
         slug = re.sub(r"[^\w-]+", "_", label)
         path = ARTIFACTS / f"{self.name}-{self.shots:02d}-{slug}.png"
         self.page.screenshot(path=str(path), full_page=True)
+        # The HTML beside it, for the W3C HTML checker CI runs over every page opened.
+        html = self.document.text() if self.document is not None else self.page.content()
+        path.with_suffix(".html").write_text(html, encoding="utf-8")
         violations = self.page.evaluate(AXE_RUN)
         assert violations == [], f"{label}: accessibility problems: {violations}"
         assert self.problems == [], f"{label}: {self.problems}"

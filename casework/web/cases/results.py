@@ -63,6 +63,47 @@ def shared_args(args: Mapping[str, Any]) -> dict[str, str]:
     return out
 
 
+#: Filters the search form shows as `<input type="date">`.
+DATE_FILTERS = ("opened_from", "opened_to")
+
+
+def date_inputs(f: listing.CaseFilter) -> dict[str, str]:
+    """The date fields' values for a filter that was accepted, written as a date input needs."""
+    values: dict[str, str] = {}
+    for name in DATE_FILTERS:
+        day = getattr(f, name)
+        values[name] = day.isoformat() if day else ""
+    return values
+
+
+def refused_date_inputs(
+    args: Mapping[str, str], errors: Mapping[str, list[str]]
+) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """The date fields' values and the errors to show when some filter was refused.
+
+    A date input's value must be a real date (YYYY-MM-DD) or nothing, so a refused date leaves its
+    field empty and its error says what was typed instead.
+    """
+    values: dict[str, str] = {}
+    shown = dict(errors)
+    for name in DATE_FILTERS:
+        typed = args.get(name, "")
+        values[name] = "" if name in errors or not _html_date(typed) else typed
+        if name in errors and typed:
+            shown[name] = [*errors[name], f"You typed \u201c{typed}\u201d."]
+    return values, shown
+
+
+def _html_date(text: str) -> bool:
+    if len(text) != 10 or text[4] != "-" or text[7] != "-":
+        return False
+    try:
+        datetime.strptime(text, "%Y-%m-%d")
+    except ValueError:
+        return False
+    return True
+
+
 @dataclass
 class FilterChoices:
     workflows: list[tuple[str, str]]

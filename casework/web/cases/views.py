@@ -293,10 +293,12 @@ def search() -> Page:
     try:
         f = results.parse(request.args)
     except InvalidFields as exc:
+        dates, errors = results.refused_date_inputs(args, exc.fields)
         return render_template(
             "cases/search.html",
             args=args,
-            errors=exc.fields,
+            dates=dates,
+            errors=errors,
             choices=results.filter_choices(user),
             page=None,
             rows=[],
@@ -306,6 +308,7 @@ def search() -> Page:
     return render_template(
         "cases/search.html",
         args=args,
+        dates=results.date_inputs(f),
         errors={},
         choices=results.filter_choices(user),
         page=page,
