@@ -14,6 +14,7 @@ from casework.models.document import RenderedDocument
 from casework.models.event import Event
 from casework.models.outbox import OutboxMessage
 from casework.models.person import Person
+from casework.models.throttle import ThrottleHit
 from casework.models.user import ApiToken, User, UserRole
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "OutboxMessage",
     "Person",
     "RenderedDocument",
+    "ThrottleHit",
     "User",
     "UserRole",
     "WorkflowDefinition",
