@@ -94,7 +94,12 @@ def hit(key: str, now: datetime) -> None:
 
 
 def reached(key: str, window: Window, now: datetime) -> int | None:
-    """None while `key` is under its limit; else the seconds until it is not (locks the key)."""
+    """None while `key` is under its limit; else the seconds until it is not (locks the key).
+
+    A limit of 0 or less is off (benchmarks that measure the engine alone).
+    """
+    if window.most <= 0:
+        return None
     _lock(key)
     found, oldest = count(key, window, now)
     if found < window.most:

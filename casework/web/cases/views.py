@@ -44,7 +44,7 @@ def intake(key: str) -> Page:
     form = fields_form(workflow.fields, user, name="IntakeForm")
     if request.method == "POST" and form.validate():
         try:
-            case = cases.open_case(user, workflow.key, form.values())
+            case = cases.open_case(user, workflow.key, form.values(), limited=True)
         except CaseworkError as exc:
             form.show_errors(exc)
             return render_template("cases/intake.html", workflow=workflow, form=form), 422
