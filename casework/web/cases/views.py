@@ -11,7 +11,7 @@ from wtforms.fields.choices import SelectChoice
 from casework.errors import CaseworkError, Conflict, Forbidden, InvalidFields, NotFound, Refused
 from casework.extensions import db
 from casework.models import Case, User, utcnow
-from casework.services import activity, cases, listing
+from casework.services import activity, cases, limits, listing
 from casework.services.access import CaseAccess, Level, case_access
 from casework.services.context import library
 from casework.web import Page, display
@@ -47,7 +47,10 @@ def intake(key: str) -> Page:
             case = cases.open_case(user, workflow.key, form.values(), limited=True)
         except CaseworkError as exc:
             form.show_errors(exc)
-            return render_template("cases/intake.html", workflow=workflow, form=form), 422
+            page = render_template("cases/intake.html", workflow=workflow, form=form)
+            if isinstance(exc, limits.TooMany):  # the form kept, the limit said above it
+                return page, 429, {"Retry-After": str(exc.retry_after)}
+            return page, 422
         flash(f"{case.number} is opened.", "success")
         return redirect(url_for("cases.case_page", number=case.number))
     return render_template("cases/intake.html", workflow=workflow, form=form)
