@@ -154,11 +154,13 @@ def change_password(user: User, current: Any, new: Any, confirm: Any) -> None:
     wait = limits.sign_in_refusal(user.username, address, now)
     if wait is not None:
         hash_password("-")
-        log.warning("password change refused for %s from %s: too many failed attempts",
-                    user.username, address)
+        log.warning(
+            "password change refused for %s from %s: too many failed attempts",
+            user.username,
+            address,
+        )
         raise Throttled(
-            "Too many wrong passwords for this name from here. Try again "
-            f"{limits.when(wait)}.",
+            f"Too many wrong passwords for this name from here. Try again {limits.when(wait)}.",
             retry_after=wait,
             fields={"current_password": ["Too many wrong passwords; try again later."]},
         )

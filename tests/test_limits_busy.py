@@ -1,4 +1,4 @@
-"""A held database lock: writes wait a few seconds at most, then 503 with Retry-After; reads go on."""
+"""A held database lock: a write waits a few seconds at most, then 503 and Retry-After."""
 
 from __future__ import annotations
 
@@ -73,7 +73,9 @@ def test_a_write_gives_up_after_the_lock_timeout_with_503_json(
     assert len(lines) == 1 and lines[0].levelno == logging.WARNING
     assert not any(r.exc_info for r in caplog.records), "a busy database is no traceback"
     # Nothing was saved, and once the lock is gone the same write goes through.
-    assert api.post(f"/cases/{number}/notes", "librarian", json={"text": "A note."}).status_code == 201
+    assert (
+        api.post(f"/cases/{number}/notes", "librarian", json={"text": "A note."}).status_code == 201
+    )
 
 
 def test_a_print_while_the_lock_is_held_answers_503_json(

@@ -31,7 +31,9 @@ def test_unknown_and_real_names_get_the_same_answers(app, cast):
     set_password(app, "director")
     client = app.test_client()
     real = [shown(attempt(client, "director", f"wrong {i}"), "director") for i in range(7)]
-    unknown = [shown(attempt(client, "nobody-at-all", f"wrong {i}"), "nobody-at-all") for i in range(7)]
+    unknown = [
+        shown(attempt(client, "nobody-at-all", f"wrong {i}"), "nobody-at-all") for i in range(7)
+    ]
     assert [s for s, _ in real] == [401, 401, 401, 401, 429, 429, 429]
     assert real == unknown
 
@@ -69,7 +71,9 @@ def test_one_address_trying_many_names_is_throttled_for_every_name(make_app, cas
     app = make_app(SIGN_IN_FAILURES_PER_ADDRESS=6)
     set_password(app, "hr")
     client = app.test_client()
-    statuses = [attempt(client, f"name{i}", "x", address="198.51.100.4").status_code for i in range(6)]
+    statuses = [
+        attempt(client, f"name{i}", "x", address="198.51.100.4").status_code for i in range(6)
+    ]
     assert statuses == [401] * 5 + [429]
     assert attempt(client, "hr", PASSWORD, address="198.51.100.4").status_code == 429
     assert attempt(client, "hr", PASSWORD, address="198.51.100.5").status_code == 302

@@ -19,7 +19,6 @@ from casework.extensions import db
 from casework.models import Case, Event, OutboxMessage, ThrottleHit, User, utcnow
 from casework.notifications.delivery import deliver_outbox
 from casework.services import activity, cases
-from casework.services.access import CaseAccess, Level
 
 COMPLAINT = {"summary": "Story time", "channel": "facebook", "patron": "P", "content": "Why?"}
 
@@ -74,7 +73,10 @@ def test_a_case_holds_a_limited_number_of_notes(make_app, api_for, cast):
     api = api_for(app)
     number = api.open("librarian", "complaint", **COMPLAINT)["number"]
     for i in range(3):
-        assert api.post(f"/cases/{number}/notes", "librarian", json={"text": f"n{i}"}).status_code == 201
+        assert (
+            api.post(f"/cases/{number}/notes", "librarian", json={"text": f"n{i}"}).status_code
+            == 201
+        )
     refused = api.post(f"/cases/{number}/notes", "librarian", json={"text": "one more"})
     assert refused.status_code == 422
     [message] = refused.get_json()["error"]["fields"]["text"]
@@ -89,7 +91,10 @@ def test_a_case_holds_a_limited_amount_of_note_text(make_app, api_for, cast):
     app = make_app(NOTE_TEXT_PER_CASE=100)
     api = api_for(app)
     number = api.open("librarian", "complaint", **COMPLAINT)["number"]
-    assert api.post(f"/cases/{number}/notes", "librarian", json={"text": "é\n" * 30}).status_code == 201
+    assert (
+        api.post(f"/cases/{number}/notes", "librarian", json={"text": "é\n" * 30}).status_code
+        == 201
+    )
     refused = api.post(f"/cases/{number}/notes", "librarian", json={"text": "y" * 60})
     assert refused.status_code == 422
     assert "100" in refused.get_json()["error"]["fields"]["text"][0]
@@ -101,7 +106,10 @@ def test_changes_a_minute_per_user_are_limited_with_429(make_app, api_for, cast,
     api = api_for(app)
     number = api.open("librarian", "complaint", **COMPLAINT)["number"]  # the first change
     for i in range(4):
-        assert api.post(f"/cases/{number}/notes", "librarian", json={"text": f"n{i}"}).status_code == 201
+        assert (
+            api.post(f"/cases/{number}/notes", "librarian", json={"text": f"n{i}"}).status_code
+            == 201
+        )
     with caplog.at_level(logging.WARNING):
         refused = api.post(f"/cases/{number}/notes", "librarian", json={"text": "too many"})
     assert refused.status_code == 429
@@ -114,7 +122,9 @@ def test_changes_a_minute_per_user_are_limited_with_429(make_app, api_for, cast,
     # Someone else is not held up, and the user may go on once the minute has passed.
     assert api.post(f"/cases/{number}/notes", "director", json={"text": "mine"}).status_code == 201
     age_counts(app, timedelta(seconds=61))
-    assert api.post(f"/cases/{number}/notes", "librarian", json={"text": "later"}).status_code == 201
+    assert (
+        api.post(f"/cases/{number}/notes", "librarian", json={"text": "later"}).status_code == 201
+    )
 
 
 def test_the_changes_limit_holds_on_the_pages_and_across_workers(make_app, api_for, cast):
@@ -140,15 +150,23 @@ def test_reports_an_hour_per_reporter_are_limited(make_app, api_for, cast):
     assert "reports an hour" in error["message"]
     assert "Retry-After" in refused.headers
     with app.app_context():
-        assert db.session.execute(
-            sa.select(sa.func.count()).select_from(Case).where(Case.workflow_key == "violation")
-        ).scalar_one() == 3
+        assert (
+            db.session.execute(
+                sa.select(sa.func.count()).select_from(Case).where(Case.workflow_key == "violation")
+            ).scalar_one()
+            == 3
+        )
     # Another reporter may still report; on the page the refusal is the same.
     api.open("staff2", "violation", **violation(cast, "staff"))
     page = Visitor(app, "staff").post(
         "/cases/new/violation",
-        {"subject": str(cast.person_ids["staff2"]), "category": "harassment", "on_duty": "off",
-         "platform": "Facebook", "description": "Again"},
+        {
+            "subject": str(cast.person_ids["staff2"]),
+            "category": "harassment",
+            "on_duty": "off",
+            "platform": "Facebook",
+            "description": "Again",
+        },
     )
     assert page.status_code == 429 and "reports an hour" in page.text
 
@@ -166,11 +184,15 @@ def test_a_flood_of_reports_sends_the_director_a_handful_of_e_mails(make_app, ap
         with app.app_context():
             deliver_outbox()
             deliver_outbox(utcnow() + timedelta(minutes=11))
-            rows = db.session.execute(
-                sa.select(OutboxMessage.status).where(
-                    OutboxMessage.recipient == "director@library.example"
+            rows = (
+                db.session.execute(
+                    sa.select(OutboxMessage.status).where(
+                        OutboxMessage.recipient == "director@library.example"
+                    )
                 )
-            ).scalars().all()
+                .scalars()
+                .all()
+            )
         director = [m for m in server.messages if m.rcpt_tos == ["director@library.example"]]
     assert len(rows) == 30 and set(rows) == {"sent"}, "each report is still on record as told"
     assert len(director) <= DEFAULTS["MAIL_BURST"] + 1
@@ -187,7 +209,9 @@ def test_a_record_at_the_limits_prints_within_the_render_limit(app, api, cast):
     most_text = DEFAULTS["NOTE_TEXT_PER_CASE"] // DEFAULTS["NOTE_MAX_CHARS"]
     words = "The patron called again about the schedule and asked for a written answer. "
     with app.app_context():
-        librarian = db.session.execute(sa.select(User).where(User.username == "librarian")).scalar_one()
+        librarian = db.session.execute(
+            sa.select(User).where(User.username == "librarian")
+        ).scalar_one()
         case, _, access = cases.load_case(librarian, number, write=True)
         for i in range(most_text):
             text = (f"Note {i}. " + words * 60)[: DEFAULTS["NOTE_MAX_CHARS"] - 8] + f" end {i}."

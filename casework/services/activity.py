@@ -49,8 +49,12 @@ def add_note(
         clean = clean_text(text, multiline=True, max_length=most)
     except ValueError as exc:
         raise InvalidFields(
-            {"text": [f"{exc} A note holds at most {most:,} characters; attach longer text as "
-                      "a plain-text evidence file."]}
+            {
+                "text": [
+                    f"{exc} A note holds at most {most:,} characters; attach longer text as "
+                    "a plain-text evidence file."
+                ]
+            }
         ) from None
     if not clean:
         raise InvalidFields({"text": ["Write the note."]})
@@ -65,8 +69,9 @@ def _check_case_notes(case: Case, adding: int) -> None:
     most_notes = int(config["NOTES_PER_CASE"])
     most_text = int(config["NOTE_TEXT_PER_CASE"])
     notes, stored = db.session.execute(
-        sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(sa.func.length(Event.data_json)), 0))
-        .where(Event.case_id == case.id, Event.action == "note")
+        sa.select(
+            sa.func.count(), sa.func.coalesce(sa.func.sum(sa.func.length(Event.data_json)), 0)
+        ).where(Event.case_id == case.id, Event.action == "note")
     ).one()
     text = int(stored) - _NOTE_JSON_OVERHEAD * int(notes)
     why = (

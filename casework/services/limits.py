@@ -142,7 +142,9 @@ def count_write(actor: User, now: datetime | None = None) -> None:
     key = f"writes:user:{actor.id}"
     wait = reached(key, window, now)
     if wait is not None:
-        log.warning("write refused for %s: %d changes a minute reached", actor.username, window.most)
+        log.warning(
+            "write refused for %s: %d changes a minute reached", actor.username, window.most
+        )
         raise TooMany(
             f"Limit reached: at most {window.most} changes to cases a minute per user, so that "
             f"nobody can flood a case or its readers. Nothing was saved; try again {when(wait)}.",
@@ -160,7 +162,9 @@ def count_report(actor: User, workflow_title: str, now: datetime | None = None) 
     key = f"reports:user:{actor.id}"
     wait = reached(key, window, now)
     if wait is not None:
-        log.warning("report refused for %s: %d reports an hour reached", actor.username, window.most)
+        log.warning(
+            "report refused for %s: %d reports an hour reached", actor.username, window.most
+        )
         raise TooMany(
             f"Limit reached: at most {window.most} {workflow_title.lower()} reports an hour per "
             "person. Nothing was saved; if more is happening, tell the Library Director directly, "
