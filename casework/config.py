@@ -29,7 +29,7 @@ DEFAULTS: dict[str, Any] = {
     "NOTE_MAX_CHARS": 4_000,  # one note
     "NOTES_PER_CASE": 500,  # notes on one case
     "NOTE_TEXT_PER_CASE": 200_000,  # characters of all the notes on one case together
-    "WRITES_PER_MINUTE": 60,  # changes (forms sent, API writes) one user makes in a minute
+    "WRITES_PER_MINUTE": 120,  # changes (forms sent, API writes) one user makes in a minute
     "REPORTS_PER_HOUR": 10,  # violation reports one user files in an hour
     "SIGN_IN_FAILURES": 5,  # failed sign-ins for one name from one address, per window
     "SIGN_IN_FAILURES_PER_ADDRESS": 50,  # failed sign-ins from one address, any names, per window

@@ -4,7 +4,6 @@ floods; each says which limit and why, changes nothing, and holds across workers
 from __future__ import annotations
 
 import logging
-import time
 from datetime import timedelta
 
 import pytest
@@ -222,11 +221,9 @@ def test_a_record_at_the_limits_prints_within_the_render_limit(app, api, cast):
             activity.add_note(librarian, case, access, "x" * 100)
         assert "the most one case may hold" in refused.value.fields["text"][0]
         db.session.rollback()
-    started = time.monotonic()
+    # The render runs under the render limit (a 503 past it); bench/pdf.py has the figures.
     response = api.get(f"/cases/{number}/record.pdf", "librarian")
-    took = time.monotonic() - started
     assert response.status_code == 200, response.get_data(as_text=True)[:300]
-    assert took < DEFAULTS["PRINT_TIME_LIMIT"]
     text = squeezed(pdf_text(response.data))
     assert f"end{most_text - 1}." in text and "end0." in text, "every note is printed whole"
     assert page_count(response.data) > 50
