@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -192,7 +193,19 @@ def sign_in_keys(name: str, address: str) -> tuple[str, str]:
     Never the name alone: failures from one address must not lock out the same name signing in
     from another. The name is counted whether or not a user has it, so a refusal tells nothing.
     """
-    return f"sign-in:name+address:{name[:100]}|{address}", f"sign-in:address:{address}"
+    name, address = _plain(name), _plain(address)
+    return f"sign-in:name+address:{name}|{address}", f"sign-in:address:{address}"
+
+
+_PLAIN = re.compile(r"^[A-Za-z0-9._:-]{0,64}$")
+
+
+def _plain(text: str) -> str:
+    """Text as it may stand in a key: a user name or address as it is, anything else (NUL,
+    markup, megabytes) by its digest; every name that cannot be a user's is still counted."""
+    if _PLAIN.match(text):
+        return text
+    return "~" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:24]
 
 
 def sign_in_refusal(name: str, address: str, now: datetime) -> int | None:
@@ -220,6 +233,6 @@ def forget_name(name: str) -> None:
     """A new password (changed or reset) clears the name's failures from every address."""
     db.session.execute(
         sa.delete(ThrottleHit).where(
-            ThrottleHit.key.startswith(f"sign-in:name+address:{name[:100]}|", autoescape=True)
+            ThrottleHit.key.startswith(f"sign-in:name+address:{_plain(name)}|", autoescape=True)
         )
     )
