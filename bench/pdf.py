@@ -3,13 +3,18 @@
     python bench/pdf.py [--runs 5]
 
 Builds a database (a temporary SQLite file, or CASEWORK_DATABASE_URL) holding a short complaint,
-a complaint with 500 events and an employee with 20 violation cases, then times, in one process:
+a complaint with 500 events, an employee with 20 violation cases, and what the limits allow at
+their worst: a complaint whose notes fill the case's note text with notes at their longest, one
+with as many notes as a case may hold, and an employee with 100 violation cases (from ten
+reporters: the reports-an-hour limit is per reporter). Then times, in one process:
 
 - naive: the same data through a straightforward template (five-column timeline, separate notes,
   automatic table layout, system fonts, default WeasyPrint options), rendered in process;
 - casework: `casework.printing.documents` as the API runs it (load, authorize, cache, render in
   a child process, record the print event, stamp, commit). "cold" empties the document cache
-  before every run; "unchanged" prints again a case that has not changed since.
+  before every run; "unchanged" prints again a case that has not changed since. The documents
+  at the limits must stay well inside the render limit (CASEWORK_PRINT_TIME_LIMIT), reported
+  alongside.
 
 WeasyPrint is imported (and warmed) once before timing; its import time is reported apart.
 Prints one JSON line: medians in seconds, and the machine it ran on.
@@ -200,8 +205,81 @@ def build(app: Any) -> dict[str, Any]:
                     given,
                     now=at + timedelta(days=n + 1),
                 )
+        at_limits = _case_at_limits(app, librarian, start)
+        many_notes = _case_at_limits(app, librarian, start, most_notes=True)
+        person100 = create_person("Casey Morgan", "E2002", "Main Library")
+        reporters = [create_user(f"reporter{i}", ["staff"]) for i in range(10)]
+        for i in range(100):
+            at = start + timedelta(days=i * 3)
+            case = cases.open_case(
+                reporters[i % 10],
+                "violation",
+                {
+                    "subject": person100.id,
+                    "category": categories[i % 4],
+                    "description": f"A post on a personal account about coworkers ({i}).",
+                    "on_duty": "off",
+                    "platform": "Facebook",
+                },
+                now=at,
+            )
+            vworkflow = cases.workflow_of(case)
+            cases.fire(
+                director,
+                case,
+                vworkflow,
+                _full("director"),
+                "inspect",
+                case.version,
+                {"cause": "A staff report.", "findings": f"The post is public ({i})."},
+                now=at + timedelta(days=1),
+            )
+            if i % 3 == 0:
+                cases.fire(
+                    director,
+                    case,
+                    vworkflow,
+                    _full("director"),
+                    "dismiss",
+                    case.version,
+                    {
+                        "reason": "protected_communication",
+                        "explanation": "Speech on a matter of public concern.",
+                    },
+                    now=at + timedelta(days=2),
+                )
         db.session.commit()
-        return {"short": short.number, "long": long.number, "person": person.id}
+        return {
+            "short": short.number,
+            "long": long.number,
+            "person": person.id,
+            "at_limits": at_limits,
+            "many_notes": many_notes,
+            "person100": person100.id,
+        }
+
+
+def _case_at_limits(app: Any, author: Any, start: Any, *, most_notes: bool = False) -> str:
+    """A complaint whose notes reach the limits: every note at its longest until the case's
+    note text is full, or (`most_notes`) as many notes as a case may hold sharing that text."""
+    from casework.services import activity, cases
+
+    config = app.config
+    longest, most_text = int(config["NOTE_MAX_CHARS"]), int(config["NOTE_TEXT_PER_CASE"])
+    count = int(config["NOTES_PER_CASE"]) if most_notes else most_text // longest
+    size = min(longest, most_text // count)
+    case = cases.open_case(
+        author,
+        "complaint",
+        {"summary": "A long exchange", "channel": "facebook", "patron": "P", "content": "Why?"},
+        now=start,
+    )
+    sentence = "The patron called again about the schedule and asked for a written answer. "
+    for i in range(count):
+        text = (f"Note {i}. " + sentence * (size // len(sentence) + 1))[:size]
+        activity.add_note(author, case, _full(), text, now=start + timedelta(minutes=i + 1))
+    number: str = case.number
+    return number
 
 
 def _full(*roles: str) -> Any:
@@ -303,6 +381,8 @@ def run(app: Any, runs: int) -> None:
     """Build the data, time both renders, print the JSON line."""
     from casework.extensions import db
 
+    limit_runs = max(3, runs // 2)  # the documents at the limits take seconds each
+
     made = build(app)
 
     started = time.perf_counter()
@@ -327,12 +407,12 @@ def run(app: Any, runs: int) -> None:
             documents.case_record_pdf(actor, number)
             db.session.commit()
 
-    def print_history(*, cold: bool) -> None:
+    def print_history(*, cold: bool, person: str = "person") -> None:
         with app.app_context():
             if cold:
                 db.session.execute(db.delete(RenderedDocument))
                 db.session.commit()
-            documents.employee_history_pdf(find_user("hr"), made["person"])
+            documents.employee_history_pdf(find_user("hr"), made[person])
             db.session.commit()
 
     with app.app_context():
@@ -371,6 +451,15 @@ def run(app: Any, runs: int) -> None:
         ),
         "history_20_cases_cold": median_of(runs, lambda: print_history(cold=True)),
         "history_20_cases_unchanged": median_of(runs, lambda: print_history(cold=False)),
+        "record_at_note_limits_cold": median_of(
+            limit_runs, lambda: print_record(made["at_limits"], cold=True)
+        ),
+        "record_most_notes_cold": median_of(
+            limit_runs, lambda: print_record(made["many_notes"], cold=True)
+        ),
+        "history_100_cases_cold": median_of(
+            limit_runs, lambda: print_history(cold=True, person="person100")
+        ),
     }
     with app.app_context():
         import io
@@ -384,6 +473,19 @@ def run(app: Any, runs: int) -> None:
             pages[key] = len(PdfReader(io.BytesIO(content)).pages)
         history = documents.employee_history_pdf(find_user("hr"), made["person"]).content
         pages["history_20_cases"] = len(PdfReader(io.BytesIO(history)).pages)
+        for key, number in (
+            ("record_at_note_limits", made["at_limits"]),
+            ("record_most_notes", made["many_notes"]),
+        ):
+            content = documents.case_record_pdf(find_user("librarian"), number).content
+            pages[key] = len(PdfReader(io.BytesIO(content)).pages)
+        history = documents.employee_history_pdf(find_user("hr"), made["person100"]).content
+        pages["history_100_cases"] = len(PdfReader(io.BytesIO(history)).pages)
+        limits = {
+            name: app.config[name]
+            for name in ("NOTE_MAX_CHARS", "NOTES_PER_CASE", "NOTE_TEXT_PER_CASE")
+        }
+        limits["PRINT_TIME_LIMIT"] = documents.time_limit()
         dialect = db.engine.dialect.name
         db.session.rollback()
 
@@ -405,6 +507,7 @@ def run(app: Any, runs: int) -> None:
                 "casework_s": ours,
                 "speedup_vs_naive": ratios,
                 "pages": pages,
+                "limits": limits,
                 "machine": {**machine(), "weasyprint": weasyprint.__version__},
             }
         )

@@ -78,7 +78,7 @@ def register_extensions(app: Flask) -> None:
     metrics.init(app)
     db.init_app(app)
     with app.app_context():
-        configure_engine(db.engine)
+        configure_engine(db.engine, float(app.config["LOCK_TIMEOUT"]))
     migrate.init_app(app, db, directory=str(PACKAGE_DIR / "migrations"), render_as_batch=True)
     login_manager.init_app(app)
     init_auth(app)

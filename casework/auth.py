@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from flask import Flask, request
@@ -11,11 +11,11 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms import ValidationError
 
-from casework.errors import BadRequest, CaseworkError, Forbidden, InvalidFields, NotSignedIn
+from casework.errors import BadRequest, Forbidden, InvalidFields, NotSignedIn
 from casework.extensions import login_manager
 from casework.models import User, utcnow
+from casework.services import limits, users
 from casework.services.users import (  # noqa: F401  (the account operations, as before)
-    change_password,
     check_password,
     end_sessions,
     find_user,
@@ -94,64 +94,64 @@ def _with_own_password(user: User) -> User:
 
 # --- signing in, and ending sessions ----------------------------------------------------------
 
-#: Failed sign-ins in a row after which a user's sign-in is refused for a while.
-MAX_FAILED_SIGN_INS = 5
-LOCKOUT = timedelta(minutes=15)
 WRONG_CREDENTIALS = "The user name or password is not right."
+#: A refused sign-in: the same for every name, known or not.
+Throttled = limits.TooMany
 
 
-class Throttled(CaseworkError):
-    """Too many failed sign-ins in a row: refused until `until`."""
-
-    status = 429
-    code = "too_many_requests"
-
-    def __init__(self, message: str, until: datetime) -> None:
-        super().__init__(message)
-        self.until = until
+def client_address() -> str:
+    """The address a request comes from (the proxy's, unless CASEWORK_PROXY_COUNT trusts it)."""
+    try:
+        return (request.remote_addr or "unknown")[:100]
+    except RuntimeError:  # outside a request (the command line)
+        return "local"
 
 
-def authenticate(username: Any, password: Any, *, now: datetime | None = None) -> User:
+def authenticate(
+    username: Any, password: Any, *, address: str | None = None, now: datetime | None = None
+) -> User:
     """The active user these credentials belong to.
 
-    Raises `InvalidFields` when they are wrong (the failure is counted on the user) and
-    `Throttled` once `MAX_FAILED_SIGN_INS` failures in a row lock the user out for `LOCKOUT`.
-    The caller keeps the counted failure even though it refuses the request.
+    Raises `InvalidFields` when they are wrong and `Throttled` (429) when failures for this name
+    from this address, or from this address for any names, reached their limit. Every path costs
+    one password hash, and an unknown name is counted and refused exactly as a known one, so
+    neither the answer nor its time tells whether a user name exists. The caller keeps the
+    counted failure although it refuses the request.
     """
     now = now or utcnow()
+    address = address or client_address()
     name = username.strip().lower() if isinstance(username, str) else ""
+    name = name if 0 < len(name) <= 64 else ""
     password = password if isinstance(password, str) else ""
-    user = find_user(name) if name and len(name) <= 64 else None
+    wait = limits.sign_in_refusal(name, address, now)
+    if wait is not None:
+        hash_password(password or "-")  # as slow as a check: a refusal is no faster
+        _refuse(name, address, wait, "still refused")
+    user = find_user(name) if name else None
     if user is None or not user.active or not user.password_hash:
         hash_password(password or "-")  # as slow as a real check: no hint that the name is unknown
+        right = False
+    else:
+        right = check_password(user, password)
+    if user is None or not right:
+        wait = limits.count_sign_in_failure(name, address, now)
+        if wait is not None:
+            _refuse(name, address, wait, "limit reached")
         raise InvalidFields({"password": [WRONG_CREDENTIALS]})
-    if user.locked_until is not None:
-        if user.locked_until > now:
-            log.warning("sign-in refused for %s: locked after failed attempts", user.username)
-            raise Throttled(_locked_message(user.locked_until), user.locked_until)
-        user.failed_logins = 0
-        user.locked_until = None
-    if not check_password(user, password):
-        user.failed_logins += 1
-        if user.failed_logins >= MAX_FAILED_SIGN_INS:
-            user.locked_until = now + LOCKOUT
-            log.warning(
-                "sign-in throttled for %s after %d failed attempts in a row",
-                user.username,
-                user.failed_logins,
-            )
-            raise Throttled(_locked_message(user.locked_until), user.locked_until)
-        raise InvalidFields({"password": [WRONG_CREDENTIALS]})
-    user.failed_logins = 0
-    user.locked_until = None
+    limits.forget_sign_in_failures(name, address)
     return user
 
 
-def _locked_message(until: datetime) -> str:
-    from casework.services.context import library
-
-    local = until.astimezone(library().tz).strftime("%-I:%M %p")
-    return (
-        f"Too many failed sign-ins in a row. Try again after {local}, or ask an administrator "
-        "to reset your password."
+def _refuse(name: str, address: str, wait: int, why: str) -> None:
+    log.warning("sign-in refused for %r from %s: too many failed attempts (%s)", name, address, why)
+    raise Throttled(
+        "Too many failed sign-ins for this name from here, or from this address. Try again "
+        f"{limits.when(wait)}, or ask an administrator to reset your password.",
+        retry_after=wait,
+        fields={"password": ["Too many failed sign-ins; try again later."]},
     )
+
+
+def change_password(user: User, current: Any, new: Any, confirm: Any) -> None:
+    """`users.change_password` for the user signed in to this request, from its address."""
+    users.change_password(user, current, new, confirm, address=client_address())

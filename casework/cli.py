@@ -199,6 +199,18 @@ def demo(host: str, port: int, fresh: bool, no_serve: bool) -> None:
         app.run(host=host, port=port, threaded=True, use_reloader=False)
 
 
+def worker_timeout(config: Any) -> int:
+    """gunicorn's worker timeout: above the longest request Casework allows itself.
+
+    A print renders once (up to CASEWORK_PRINT_TIME_LIMIT), waits for the write lock (up to
+    CASEWORK_LOCK_TIMEOUT) and, if the case changed meanwhile, renders again; so the worker is
+    never killed mid-request and every answer, a refusal included, is Casework's own.
+    """
+    render = float(config["PRINT_TIME_LIMIT"])
+    lock = float(config["LOCK_TIMEOUT"])
+    return int(2 * render + 2 * lock + 10)
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
@@ -222,6 +234,8 @@ def serve(host: str, port: int, workers: int) -> None:
 
         multiprocess.mark_process_dead(worker.pid)
 
+    timeout = worker_timeout(app.config)
+
     class Server(BaseApplication):
         def load_config(self) -> None:
             self.cfg.set("bind", f"{host}:{port}")
@@ -229,6 +243,8 @@ def serve(host: str, port: int, workers: int) -> None:
             self.cfg.set("accesslog", "-")
             self.cfg.set("child_exit", child_exit)
             self.cfg.set("logconfig_dict", gunicorn_log_config(log_format))
+            self.cfg.set("timeout", timeout)
+            self.cfg.set("graceful_timeout", timeout)
 
         def load(self) -> Flask:
             return app

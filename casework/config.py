@@ -34,6 +34,19 @@ DEFAULTS: dict[str, Any] = {
     "WITNESS_MAIL_HOURS": 24,  # checkpoints are e-mailed at most this often
     "METRICS_TOKEN": None,  # lets a scraper off this host read /metrics (loopback always may)
     "LOG_FORMAT": "text",  # "json": one JSON object per log line, for log collectors
+    # Limits (README "Limits"): each refusal says which limit was reached and changes nothing.
+    "NOTE_MAX_CHARS": 4_000,  # one note
+    "NOTES_PER_CASE": 500,  # notes on one case
+    "NOTE_TEXT_PER_CASE": 200_000,  # characters of all the notes on one case together
+    "WRITES_PER_MINUTE": 120,  # changes (forms sent, API writes) one user makes in a minute
+    "REPORTS_PER_HOUR": 10,  # violation reports one user files in an hour
+    "SIGN_IN_FAILURES": 5,  # failed sign-ins for one name from one address, per window
+    "SIGN_IN_FAILURES_PER_ADDRESS": 50,  # failed sign-ins from one address, any names, per window
+    "SIGN_IN_WINDOW_MINUTES": 15,
+    "MAIL_BURST": 5,  # e-mails one person is sent one by one within MAIL_GATHER_MINUTES; then
+    "MAIL_GATHER_MINUTES": 10,  # the rest wait for the window's end and go as one e-mail
+    "LOCK_TIMEOUT": 5,  # seconds a write waits for the database's write lock before a 503
+    "PRINT_TIME_LIMIT": 25,  # seconds one PDF render may take
 }
 
 SECRET_KEY_FILE = "secret_key"

@@ -13,7 +13,7 @@ from casework.errors import CaseworkError, Conflict, FromAnotherSite, NotSignedI
 from casework.extensions import db
 from casework.services import reads
 from casework.services.audit import wrote
-from casework.services.db import refuse_writes, writes_refused
+from casework.services.db import is_lock_timeout, refuse_writes, writes_refused
 
 log = logging.getLogger(__name__)
 
@@ -52,9 +52,38 @@ HTTP_CODES = {
 }
 
 
+#: Seconds a client is asked to wait before trying again when the database is busy.
+BUSY_RETRY_AFTER = 5
+BUSY_MESSAGE = "The database is busy; nothing was saved. Try again in a moment."
+
+
+def retry_after(exc: CaseworkError | None, status: int) -> int | None:
+    """The Retry-After of a refusal: a limit's own wait, or a few seconds for a busy database."""
+    wait = getattr(exc, "retry_after", None)
+    if isinstance(wait, int):
+        return wait
+    return BUSY_RETRY_AFTER if status in (429, 503) else None
+
+
+def with_retry_after(response: Response, exc: CaseworkError | None = None) -> Response:
+    wait = retry_after(exc, response.status_code)
+    if wait is not None:
+        response.headers["Retry-After"] = str(wait)
+    return response
+
+
+def busy_response() -> Response:
+    """503 for a write that did not get its lock in time: JSON or the error page, Retry-After."""
+    if wants_json():
+        response = json_error(503, "unavailable", BUSY_MESSAGE)
+    else:
+        response = _plain(503, BUSY_MESSAGE)
+    return with_retry_after(response)
+
+
 def casework_error_response(exc: CaseworkError) -> Response:
     """The JSON response for a refused request (the transaction has been rolled back)."""
-    response = json_error(exc.status, exc.code, exc.message, exc.fields)
+    response = with_retry_after(json_error(exc.status, exc.code, exc.message, exc.fields), exc)
     if isinstance(exc, Conflict) and exc.current is not None:
         body = response.get_json()
         body["case"] = current_case_body(exc.current)
@@ -90,15 +119,13 @@ def _commit() -> None:
         session.commit()
     except (IntegrityError, OperationalError, DBAPIError) as exc:
         session.rollback()
-        log.warning("commit failed: %s", getattr(exc, "orig", exc))
+        log.warning("commit failed: %s", " ".join(str(getattr(exc, "orig", exc)).split()))
         if isinstance(exc, IntegrityError):
             raise ChangedMeanwhile(
                 "Someone else changed this at the same moment; nothing was saved. "
                 "Reload and try again."
             ) from None
-        raise Unavailable(
-            "The database is busy; nothing was saved. Try again in a moment."
-        ) from None
+        raise Unavailable(BUSY_MESSAGE) from None
 
 
 def commit_now() -> None:
@@ -168,8 +195,10 @@ def _finish(response: Response) -> Response:
         return _unrecorded_view()
     except CaseworkError as exc:
         if wants_json():
-            return json_error(exc.status, exc.code, exc.message)
-        return _plain(exc.status, exc.message)
+            return with_retry_after(json_error(exc.status, exc.code, exc.message), exc)
+        return with_retry_after(_plain(exc.status, exc.message), exc)
+    if response.status_code in (429, 503) and "Retry-After" not in response.headers:
+        with_retry_after(response)
     return response
 
 
@@ -235,8 +264,26 @@ def register(app: Flask) -> None:
 
             if isinstance(exc, NotSignedIn):
                 return sign_in_redirect()
-            return error_page(exc.status, exc.message)
+            if exc.status == 503:
+                log.warning("%s %s answered 503: %s", request.method, request.path, exc.message)
+            return with_retry_after(error_page(exc.status, exc.message), exc)
+        if exc.status == 503:
+            log.warning("%s %s answered 503: %s", request.method, request.path, exc.message)
         return casework_error_response(exc)
+
+    @app.errorhandler(OperationalError)
+    def handle_database_busy(exc: OperationalError) -> Any:
+        db.session.rollback()
+        if not is_lock_timeout(exc):
+            return handle_unexpected(exc)
+        # Expected under load or while a backup holds the database: one line, no traceback.
+        log.warning(
+            "%s %s: database busy, answered 503 (%s)",
+            request.method,
+            request.path,
+            " ".join(str(getattr(exc, "orig", exc)).split())[:200],
+        )
+        return busy_response()
 
     @app.errorhandler(HTTPException)
     def handle_http_error(exc: HTTPException) -> Any:
@@ -256,13 +303,7 @@ def register(app: Flask) -> None:
         db.session.rollback()
         log.exception("unexpected error on %s %s", request.method, request.path)
         if isinstance(exc, (OperationalError,)):
-            return (
-                json_error(
-                    503, "unavailable", "The database is busy; nothing was saved. Try again."
-                )
-                if wants_json()
-                else _plain(503, "The database is busy; try again.")
-            )
+            return busy_response()
         if wants_json():
             return json_error(500, "internal_error", "Something went wrong; nothing was saved.")
         return _plain(500, "Something went wrong; nothing was saved.")

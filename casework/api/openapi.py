@@ -601,5 +601,40 @@ def openapi_document() -> dict[str, Any]:
             },
             "schemas": SCHEMAS,
         },
-        "paths": _paths(),
+        "paths": with_busy_answers(_paths()),
     }
+
+
+RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds to wait before trying again.",
+        "schema": {"type": "integer", "minimum": 1},
+    }
+}
+
+
+def with_busy_answers(paths: dict[str, Any]) -> dict[str, Any]:
+    """Every operation may answer 503 (the database is busy: a write, or a read that records
+    itself, waited its lock timeout); every write may answer 429 (a limit reached)."""
+    for operations in paths.values():
+        for method, operation in operations.items():
+            responses = operation.setdefault("responses", {})
+            if method in ("post", "put", "patch", "delete"):
+                responses.setdefault(
+                    "429",
+                    {
+                        "description": "A limit reached; the message says which (nothing saved)",
+                        "headers": RETRY_AFTER,
+                        "content": json_content(ref("Error")),
+                    },
+                )
+            responses.setdefault(
+                "503",
+                {
+                    "description": "The database is busy, or a document took too long (nothing "
+                    "saved)",
+                    "headers": RETRY_AFTER,
+                    "content": json_content(ref("Error")),
+                },
+            )
+    return paths

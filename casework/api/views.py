@@ -16,7 +16,7 @@ from casework.auth import api_user
 from casework.errors import BadRequest, Forbidden, InvalidFields, NotFound
 from casework.extensions import csrf, db
 from casework.models import Case, Event, Person, User, utcnow
-from casework.services import activity, cases, listing, people
+from casework.services import activity, cases, limits, listing, people
 from casework.services.access import case_access, person_id_of, visible_clause
 from casework.services.audit import verify_chains
 from casework.services.context import library
@@ -34,9 +34,12 @@ def user() -> User:
     whole request is one transaction from its first read.
     """
     if "api_user" not in g:
-        if request.method not in ("GET", "HEAD", "OPTIONS"):
+        writing = request.method not in ("GET", "HEAD", "OPTIONS")
+        if writing:
             begin_write()
         g.api_user = api_user()
+        if writing:
+            limits.count_write(g.api_user)
     found: User = g.api_user
     return found
 
@@ -147,7 +150,7 @@ def get_person(person_id: int) -> Response:
 def open_case() -> tuple[Response, int]:
     actor = user()
     data = body(("workflow",), ("fields",))
-    case = cases.open_case(actor, data["workflow"], data.get("fields"))
+    case = cases.open_case(actor, data["workflow"], data.get("fields"), limited=True)
     commit_now()
     workflow = cases.workflow_of(case)
     access = case_access(actor, case, workflow)

@@ -17,6 +17,7 @@ from casework.models.log import LogCheckpoint, LogHead, LogLeaf
 from casework.models.outbox import OutboxMessage
 from casework.models.person import Person
 from casework.models.sweep_run import SweepRun
+from casework.models.throttle import ThrottleHit
 from casework.models.user import ApiToken, User, UserRole
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "Person",
     "RenderedDocument",
     "SweepRun",
+    "ThrottleHit",
     "User",
     "UserRole",
     "WorkflowDefinition",

@@ -12,7 +12,11 @@ from casework.models.base import Base, utcnow
 
 class OutboxMessage(Base):
     __tablename__ = "outbox"
-    __table_args__ = (sa.Index("ix_outbox_pending", "status", "next_attempt_at"),)
+    __table_args__ = (
+        sa.Index("ix_outbox_pending", "status", "next_attempt_at"),
+        # The latest message to a recipient: e-mails to one person are spaced out and gathered.
+        sa.Index("ix_outbox_user_created", "user_id", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: What the message is about (escalated, violation_reported, overdue, decided, ...).

@@ -171,6 +171,48 @@ def build_email(message: OutboxMessage, from_header: str) -> EmailMessage:
     return email
 
 
+def gather(batch: list[OutboxMessage], held: set[int]) -> list[list[OutboxMessage]]:
+    """The batch as e-mails: messages that were held back (`held`, see `outbox.send_time`) go
+    together, one e-mail per recipient; every other message goes alone."""
+    groups: dict[tuple[int | None, str], list[OutboxMessage]] = {}
+    out: list[list[OutboxMessage]] = []
+    for message in batch:
+        if message.id in held:
+            key = (message.user_id, message.recipient)
+            if key not in groups:
+                groups[key] = []
+                out.append(groups[key])
+            groups[key].append(message)
+        else:
+            out.append([message])
+    return out
+
+
+def digest_email(messages: list[OutboxMessage], from_header: str) -> EmailMessage:
+    """Several messages to one recipient as one e-mail: each one's subject and text in turn.
+
+    Each part is the message as it would have gone alone, so an e-mail about a confidential case
+    still says nothing of it.
+    """
+    first = messages[0]
+    email = EmailMessage()
+    email["Subject"] = f"Casework: {len(messages)} notifications"
+    email["From"] = from_header
+    email["To"] = first.recipient
+    email["Date"] = format_datetime(messages[-1].created_at)
+    domain = parseaddr(from_header)[1].rpartition("@")[2] or "localhost"
+    email["Message-ID"] = make_msgid(idstring=f"casework.{first.id}.{len(messages)}", domain=domain)
+    email["Auto-Submitted"] = "auto-generated"
+    parts = [
+        f"{len(messages)} notifications, gathered into one e-mail (Casework sends each person "
+        "at most one e-mail in a few minutes).\n"
+    ]
+    for n, message in enumerate(messages, 1):
+        parts.append(f"--- {n} of {len(messages)}: {message.subject}\n\n{message.body_text}")
+    email.set_content("\n".join(parts))
+    return email
+
+
 class Sender:
     """One SMTP connection, opened on first use and reused for a run."""
 
@@ -203,13 +245,19 @@ class Sender:
             raise
         return connection
 
-    def send(self, message: OutboxMessage) -> Outcome:
-        """Try to send one message: sent, retry later (server or connection trouble), or failed
-        (the server refused this message for good, a 5xx answer to its recipient or content)."""
+    def send(self, message: OutboxMessage | list[OutboxMessage]) -> Outcome:
+        """Try to send one message, or several to one recipient as one e-mail: sent, retry later
+        (server or connection trouble), or failed (the server refused this message for good, a
+        5xx answer to its recipient or content)."""
         if self.down:
             return Outcome("retry", self.down)
+        group = message if isinstance(message, list) else [message]
+        message = group[0]
         try:
-            email = build_email(message, self.from_header)
+            if len(group) == 1:
+                email = build_email(message, self.from_header)
+            else:
+                email = digest_email(group, self.from_header)
         except (ValueError, TypeError) as exc:
             return Outcome("failed", f"the message cannot be built: {exc}"[:ERROR_MAX])
         for attempt in (1, 2):
@@ -268,8 +316,12 @@ def count_pending() -> int:
     return found
 
 
-def _claim(now: datetime) -> list[OutboxMessage]:
-    """Take a batch of due messages for this sender and commit, so others leave them alone."""
+def _claim(now: datetime) -> tuple[list[OutboxMessage], set[int]]:
+    """Take a batch of due messages for this sender and commit, so others leave them alone.
+
+    Also returns the ids of the messages that were held back to be gathered (their first try
+    was set after they were written).
+    """
     begin_write()
     stmt = (
         sa.select(OutboxMessage)
@@ -280,11 +332,12 @@ def _claim(now: datetime) -> list[OutboxMessage]:
     if not is_sqlite():
         stmt = stmt.with_for_update(skip_locked=True)
     batch = list(db.session.execute(stmt).scalars())
+    held = {m.id for m in batch if m.attempts == 0 and m.next_attempt_at > m.created_at}
     for message in batch:
         message.attempts += 1
         message.next_attempt_at = now + LEASE
     db.session.commit()
-    return batch
+    return batch, held
 
 
 def _record(
@@ -330,9 +383,14 @@ def deliver_outbox(now: datetime | None = None) -> DeliveryReport:
         else:
             sender = Sender(settings, str(config["MAIL_FROM"]))
             try:
-                while batch := _claim(now):
-                    for message in batch:
-                        _record(message, sender.send(message), now, report)
+                while True:
+                    batch, held = _claim(now)
+                    if not batch:
+                        break
+                    for group in gather(batch, held):
+                        outcome = sender.send(group)
+                        for message in group:
+                            _record(message, outcome, now, report)
             finally:
                 sender.close()
                 db.session.rollback()

@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
 
 from casework.extensions import db
 from casework.models import Case, Event, OutboxMessage, User, UserRole
@@ -93,11 +94,18 @@ def queue(
     at: datetime,
     facts: dict[str, Any] | None = None,
 ) -> list[OutboxMessage]:
-    """Write one e-mail per recipient to the outbox, rendered now, to be sent by the sweep."""
+    """Write one e-mail per recipient to the outbox, rendered now, to be sent by the sweep.
+
+    A flood is gathered: past CASEWORK_MAIL_BURST messages to one recipient within
+    CASEWORK_MAIL_GATHER_MINUTES, further ones wait for the window's end and the sender sends
+    them as one e-mail (see `delivery.gather`). Each message keeps its own row, so the record of
+    who was told of what is unchanged.
+    """
     rows = []
     for user in recipients:
         assert user.email is not None
         mail = render_mail(kind, case, workflow, user, facts or {})
+        send_at = send_time(user, at)
         row = OutboxMessage(
             kind=kind.key,
             case_id=case.id,
@@ -108,13 +116,46 @@ def queue(
             body_html=mail.html,
             status="pending",
             attempts=0,
-            next_attempt_at=at,
+            next_attempt_at=send_at,
             last_error="",
             created_at=at,
         )
         db.session.add(row)
         rows.append(row)
     return rows
+
+
+def gather_window() -> timedelta:
+    return timedelta(minutes=float(current_app.config.get("MAIL_GATHER_MINUTES") or 0))
+
+
+def send_time(user: User, at: datetime) -> datetime:
+    """When a new message to `user` may go: at once, unless they were sent their share of
+    e-mails (CASEWORK_MAIL_BURST) within the window; then it waits for the window's end with
+    every other message held for them, and goes with those as one e-mail."""
+    window = gather_window()
+    burst = int(current_app.config.get("MAIL_BURST") or 0)
+    if window <= timedelta(0) or burst <= 0:
+        return at
+    held = db.session.execute(
+        sa.select(sa.func.max(OutboxMessage.next_attempt_at)).where(
+            OutboxMessage.user_id == user.id,
+            OutboxMessage.status == "pending",
+            OutboxMessage.attempts == 0,
+            OutboxMessage.next_attempt_at > at,
+            OutboxMessage.created_at > at - window,
+        )
+    ).scalar_one()
+    if held is not None:
+        return max(at, held)
+    recent = db.session.execute(
+        sa.select(sa.func.count()).where(
+            OutboxMessage.user_id == user.id,
+            OutboxMessage.status != "failed",
+            OutboxMessage.created_at > at - window,
+        )
+    ).scalar_one()
+    return at if recent < burst else at + window
 
 
 def actor_name(username: str) -> str:

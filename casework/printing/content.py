@@ -26,6 +26,8 @@ from casework.workflow.definition import ROLE_LABELS, FieldDef
 
 #: Actions that record someone reading a case; they never change what a record shows.
 ACCESS_ACTIONS = frozenset({"view", "print", "export", "download"})
+#: Runs of this many reads of one kind by one person in a row print as one timeline line.
+FOLD_READS = 3
 
 #: Why free texts no workflow file classifies are left out of a public-records copy.
 UNREVIEWED = "free text, not reviewed for release"
@@ -337,7 +339,7 @@ class RecordBuilder:
 
     def build(self) -> Record:
         case, workflow = self.case, self.workflow
-        timeline = tuple(self.entry(e) for e in self.events)
+        timeline = tuple(self.timeline())
         head = self.events[-1] if self.events else None
         return Record(
             number=case.number,
@@ -462,6 +464,49 @@ class RecordBuilder:
         return tuple(out)
 
     # --- timeline entries ---------------------------------------------------------------------
+
+    def timeline(self) -> list[Entry]:
+        """Every event in order; a run of reads by one person (views, or prints, ...) is one line.
+
+        Reads are recorded at every look at a confidential case, and nothing limits how often
+        someone looks: folded, a thousand views cost the printed record one line, and the
+        record still names each run's events, who and when (the trail keeps every one).
+        """
+        out: list[Entry] = []
+        run: list[Event] = []
+
+        def flush() -> None:
+            if len(run) >= FOLD_READS:
+                out.append(self.folded(run))
+            else:
+                out.extend(self.entry(e) for e in run)
+            run.clear()
+
+        for e in self.events:
+            if e.action in ACCESS_ACTIONS and (
+                not run or (run[0].action, run[0].actor) == (e.action, e.actor)
+            ):
+                run.append(e)
+                continue
+            flush()
+            if e.action in ACCESS_ACTIONS:
+                run.append(e)
+            else:
+                out.append(self.entry(e))
+        flush()
+        return out
+
+    def folded(self, run: Sequence[Event]) -> Entry:
+        first, last = run[0], run[-1]
+        what, _ = self.describe(first)
+        return Entry(
+            first.seq,
+            self.clock.at(first.at),
+            first.actor,
+            f"{what} {len(run):,} times",
+            Item("", f"events {first.seq} to {last.seq}, the last at {self.clock.at(last.at)}"),
+            (),
+        )
 
     def entry(self, e: Event) -> Entry:
         what, details = self.describe(e)

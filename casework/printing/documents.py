@@ -36,8 +36,9 @@ from casework.services.unseen import numbers_in, unseen_numbers
 from casework.services.watches import flags
 from casework.workflow import Workflow
 
-#: How long one render may take before it is stopped (CASEWORK_PRINT_TIME_LIMIT, seconds); under
-#: gunicorn's default worker timeout (30 s), so the worker answers 503 before it is killed.
+#: How long one render may take before it is stopped (CASEWORK_PRINT_TIME_LIMIT, seconds).
+#: `casework serve` gives gunicorn a worker timeout above the longest print this allows, so the
+#: worker answers 503 itself rather than being killed.
 DEFAULT_TIME_LIMIT = 25.0
 
 

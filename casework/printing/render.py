@@ -13,6 +13,7 @@ can be killed outright, and takes its memory with it.
 from __future__ import annotations
 
 import functools
+import gc
 import hashlib
 import os
 import select
@@ -160,6 +161,10 @@ def in_child(work: Callable[[], bytes], time_limit: float) -> bytes:
         try:
             os.close(read_end)
             _limit_cpu(time_limit)
+            # A layout makes millions of objects and hardly any cycles; the collector's passes
+            # over them cost a third of a long render (measured: a 100-case history, 11.7 s →
+            # 7.7 s, 8 MB more memory), and this process ends when its one document is done.
+            gc.disable()
             try:
                 payload = _OK + work()
             except BaseException as exc:  # noqa: BLE001 - reported to the parent, not raised

@@ -11,11 +11,12 @@ from datetime import datetime
 from typing import IO, Any
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.orm.attributes import set_committed_value
 
 from casework.errors import Forbidden, InvalidFields, NotFound, TooLarge
 from casework.extensions import db
-from casework.models import Attachment, Blob, Case, CaseLink, User, utcnow
+from casework.models import Attachment, Blob, Case, CaseLink, Event, User, utcnow
 from casework.services.access import CaseAccess, bound_visibility, case_access, person_id_of
 from casework.services.audit import append_event
 from casework.services.cases import load_case, require_full, store_link, workflow_of
@@ -23,22 +24,73 @@ from casework.services.context import library
 from casework.workflow import Workflow
 from casework.workflow.fields import clean_text
 
-NOTE_MAX = 20_000
+#: The longest note, unless CASEWORK_NOTE_MAX_CHARS says otherwise.
+NOTE_MAX = 4_000
+#: What a stored note adds to its text: `{"text":""}`.
+_NOTE_JSON_OVERHEAD = 11
+
+
+def note_max() -> int:
+    return int(current_app.config.get("NOTE_MAX_CHARS") or NOTE_MAX)
 
 
 def add_note(
     actor: User, case: Case, access: CaseAccess, text: Any, *, now: datetime | None = None
 ) -> None:
-    """Append a note to the case's trail (notes are never edited or removed)."""
+    """Append a note to the case's trail (notes are never edited or removed).
+
+    Raises `InvalidFields` for a note that is empty or too long, or that would take the case
+    past the notes it may hold (CASEWORK_NOTES_PER_CASE notes, CASEWORK_NOTE_TEXT_PER_CASE
+    characters in all: what a record can carry and still print within the render limit).
+    """
     require_full(access)
+    most = note_max()
     try:
-        clean = clean_text(text, multiline=True, max_length=NOTE_MAX)
+        clean = clean_text(text, multiline=True, max_length=most)
     except ValueError as exc:
-        raise InvalidFields({"text": [str(exc)]}) from None
+        raise InvalidFields(
+            {
+                "text": [
+                    f"{exc} A note holds at most {most:,} characters; attach longer text as "
+                    "a plain-text evidence file."
+                ]
+            }
+        ) from None
     if not clean:
         raise InvalidFields({"text": ["Write the note."]})
+    _check_case_notes(case, len(clean))
     now = now or utcnow()
     append_event(case, actor.username, "note", {"text": clean}, at=now, changes={"updated_at": now})
+
+
+def _check_case_notes(case: Case, adding: int) -> None:
+    """Refuse a note that would take the case past the notes one record can carry."""
+    config = current_app.config
+    most_notes = int(config["NOTES_PER_CASE"])
+    most_text = int(config["NOTE_TEXT_PER_CASE"])
+    notes, stored = db.session.execute(
+        sa.select(
+            sa.func.count(), sa.func.coalesce(sa.func.sum(sa.func.length(Event.data_json)), 0)
+        ).where(Event.case_id == case.id, Event.action == "note")
+    ).one()
+    text = int(stored) - _NOTE_JSON_OVERHEAD * int(notes)
+    why = (
+        "so that its printed record stays complete and still prints; attach further material "
+        "as a plain-text evidence file, or open a linked case."
+    )
+    if notes >= most_notes:
+        raise InvalidFields(
+            {"text": [f"This case holds {notes:,} notes, the most one case may hold, {why}"]}
+        )
+    if text + adding > most_text:
+        raise InvalidFields(
+            {
+                "text": [
+                    f"This case's notes hold {text:,} characters; with this one they would pass "
+                    f"{most_text:,}, the most one case may hold, {why}"
+                ]
+            }
+        )
 
 
 def may_manage(access: CaseAccess, workflow: Workflow) -> bool:

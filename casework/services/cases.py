@@ -30,7 +30,7 @@ from casework.models import (
     utcnow,
 )
 from casework.notifications import notify
-from casework.services import reads
+from casework.services import limits, reads
 from casework.services.access import (
     NO_ACCESS,
     CaseAccess,
@@ -225,10 +225,13 @@ def open_case(
     now: datetime | None = None,
     check_intake: bool = True,
     origin: Mapping[str, Any] | None = None,
+    limited: bool = False,
 ) -> Case:
     """Open a case of a workflow with its intake fields, and record its creation.
 
     Raises `InvalidFields` (unknown workflow, bad fields) and `Forbidden` (role may not open it).
+    With `limited` (a request from the web or the API), a confidential case counts as a report
+    against the reporter's reports an hour (`TooMany` past it).
     `origin` is recorded in the creation event (e.g. the case it was referred from).
     """
     lib = library()
@@ -242,6 +245,8 @@ def open_case(
     clean = validate_fields(workflow.fields, fields, References(actor), lib.tz)
     now = now or utcnow()
     received = _received_at(workflow, clean, now)
+    if limited and workflow.access.confidential:
+        limits.count_report(actor, workflow.title, now)
     number = next_number(workflow.prefix, now.astimezone(lib.tz).year)
     store_definition(workflow)
     subject = clean.get(workflow.access.subject_field) if workflow.access.subject_field else None

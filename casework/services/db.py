@@ -16,6 +16,8 @@ from casework.errors import FromAnotherSite
 from casework.extensions import db
 
 WRITE_OPTION = "casework_write"
+#: Seconds a write waits for a lock another connection holds before giving up (503).
+DEFAULT_LOCK_TIMEOUT = 5.0
 #: Set in `Session.info` once the session has written in its current transaction.
 WROTE = "casework_wrote"
 
@@ -50,13 +52,28 @@ def _forget_write(session: Session, transaction: SessionTransaction) -> None:
         session.info.pop(WROTE, None)
 
 
-def configure_engine(engine: Engine) -> None:
-    """SQLite: WAL, foreign keys, and transactions begun by us, IMMEDIATE when they will write.
+def configure_engine(engine: Engine, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> None:
+    """Per dialect: how long a write waits for a lock another connection holds (`lock_timeout`
+    seconds, CASEWORK_LOCK_TIMEOUT), after which it fails and the request answers 503.
 
+    SQLite: WAL, foreign keys, and transactions begun by us, IMMEDIATE when they will write.
     pysqlite's own transaction handling is turned off (the SQLAlchemy recipe), so a write
     transaction takes the database's write lock at BEGIN: racing writers queue instead of failing
-    with "database is locked" half-way through.
+    with "database is locked" half-way through. Readers never wait for a writer (WAL).
+    PostgreSQL: `lock_timeout` for row and advisory locks.
     """
+    wait_ms = max(1, int(lock_timeout * 1000))
+    if engine.dialect.name == "postgresql":
+
+        @event.listens_for(engine, "connect")
+        def _on_pg_connect(dbapi_conn: Any, record: Any) -> None:
+            autocommit = dbapi_conn.autocommit
+            dbapi_conn.autocommit = True
+            with dbapi_conn.cursor() as cursor:
+                cursor.execute(f"SET lock_timeout = {wait_ms}")
+            dbapi_conn.autocommit = autocommit
+
+        return
     if engine.dialect.name != "sqlite":
         return
 
@@ -67,7 +84,7 @@ def configure_engine(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={wait_ms}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -78,7 +95,7 @@ def configure_engine(engine: Engine) -> None:
         driver: Any = conn.connection.driver_connection
         try:
             if write:
-                _begin_immediate(driver)
+                _begin_immediate(driver, wait_ms)
             else:
                 driver.execute("BEGIN")
         except sqlite3.Error as exc:
@@ -86,14 +103,12 @@ def configure_engine(engine: Engine) -> None:
             raise DBAPIError.instance(statement, None, exc, sqlite3.Error) from exc
 
 
-#: How long a statement waits for a lock another connection holds before giving up.
-BUSY_TIMEOUT_MS = 30_000
 #: The longest pause between two tries for SQLite's write lock.
 LONGEST_PAUSE_S = 0.001
 
 
-def _begin_immediate(driver: sqlite3.Connection) -> None:
-    """BEGIN IMMEDIATE: wait for the write lock in short steps, up to `BUSY_TIMEOUT_MS`.
+def _begin_immediate(driver: sqlite3.Connection, wait_ms: int) -> None:
+    """BEGIN IMMEDIATE: wait for the write lock in short steps, up to `wait_ms`.
 
     SQLite's own busy handler sleeps 1, 2, 5, 10 … 100 ms between tries, so writers queued behind
     one another sleep on long after the lock is free; here a writer starts within about a
@@ -101,7 +116,7 @@ def _begin_immediate(driver: sqlite3.Connection) -> None:
     """
     driver.execute("PRAGMA busy_timeout=0")
     try:
-        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        deadline = time.monotonic() + wait_ms / 1000
         pause = 0.00005
         while True:
             try:
@@ -113,7 +128,7 @@ def _begin_immediate(driver: sqlite3.Connection) -> None:
             time.sleep(pause)
             pause = min(pause * 2, LONGEST_PAUSE_S)
     finally:
-        driver.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        driver.execute(f"PRAGMA busy_timeout={wait_ms}")
 
 
 def is_sqlite() -> bool:
@@ -176,3 +191,18 @@ def refresh_statistics() -> None:
     if recorded is None or abs(current - recorded) > recorded // 10 + 100:
         session.execute(sa.text("PRAGMA analysis_limit=0"))
         session.execute(sa.text("ANALYZE cases"))
+
+
+#: PostgreSQL's SQLSTATEs for a lock not granted in time, and a statement cancelled by a timeout.
+_PG_LOCK_STATES = frozenset({"55P03", "57014", "40P01"})
+
+
+def is_lock_timeout(exc: BaseException) -> bool:
+    """Whether a database error means a lock was not granted in time (the database is busy)."""
+    orig = getattr(exc, "orig", exc)
+    if isinstance(orig, sqlite3.OperationalError):
+        return getattr(orig, "sqlite_errorcode", None) in (
+            sqlite3.SQLITE_BUSY,
+            getattr(sqlite3, "SQLITE_LOCKED", 6),
+        ) or "locked" in str(orig)
+    return getattr(orig, "sqlstate", None) in _PG_LOCK_STATES

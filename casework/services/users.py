@@ -8,6 +8,7 @@ and disabling a user end every session and every API token of that user.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import secrets
 from typing import Any
@@ -21,10 +22,12 @@ from sqlalchemy.orm import joinedload
 from casework.errors import Forbidden, InvalidFields, Refused
 from casework.extensions import db
 from casework.models import ApiToken, Person, User, UserRole, utcnow
-from casework.services import administration
+from casework.services import administration, limits
 from casework.services.access import remember_person_id
 from casework.services.cases import check_roles
 from casework.workflow.fields import clean_text
+
+log = logging.getLogger(__name__)
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 SYSTEM_USERNAME = "system"
@@ -349,8 +352,7 @@ def reset_password(by: User | str, user: User) -> str:
     password = generate_password()
     user.password_hash = hash_password(password)
     user.must_change_password = True
-    user.failed_logins = 0
-    user.locked_until = None
+    limits.forget_name(user.username)
     ended = end_access(user)
     administration.record(by, "password_reset", user, {"tokens_ended": ended})
     return password
@@ -362,15 +364,35 @@ def end_user_sessions(by: User | str, user: User) -> None:
     administration.record(by, "sessions_ended", user, {"tokens_ended": ended})
 
 
-def change_password(user: User, current: Any, new: Any, confirm: Any) -> None:
+def change_password(
+    user: User, current: Any, new: Any, confirm: Any, *, address: str = "local"
+) -> None:
     """Set a new password the user chose; every other session and every API token of theirs
     ends (the caller signs the current session in again).
 
-    Raises `InvalidFields` naming `current_password`, `new_password` or `confirm_password`.
+    Raises `InvalidFields` naming `current_password`, `new_password` or `confirm_password`, and
+    `limits.TooMany` once wrong current passwords reach the sign-in limit: they count as failed
+    sign-ins for the name from `address` (the caller keeps that count), so a borrowed session
+    is no way to guess the password.
     """
+    now = utcnow()
+    wait = limits.sign_in_refusal(user.username, address, now)
+    if wait is not None:
+        hash_password("-")
+        log.warning(
+            "password change refused for %s from %s: too many failed attempts",
+            user.username,
+            address,
+        )
+        raise limits.TooMany(
+            f"Too many wrong passwords for this name from here. Try again {limits.when(wait)}.",
+            retry_after=wait,
+            fields={"current_password": ["Too many wrong passwords; try again later."]},
+        )
     errors: dict[str, list[str]] = {}
     if not isinstance(current, str) or not check_password(user, current):
         errors["current_password"] = ["This is not your current password."]
+        limits.count_sign_in_failure(user.username, address, now)
     try:
         check_new_password(new)
     except InvalidFields as exc:
@@ -384,8 +406,7 @@ def change_password(user: User, current: Any, new: Any, confirm: Any) -> None:
         raise InvalidFields(errors)
     user.password_hash = hash_password(new)
     user.must_change_password = False
-    user.failed_logins = 0
-    user.locked_until = None
+    limits.forget_name(user.username)
     end_access(user)
 
 

@@ -6,7 +6,7 @@ from flask import Flask
 from werkzeug.wrappers import Response
 
 #: What a page view returns: HTML, HTML with a status, or a response such as a redirect.
-Page = str | tuple[str, int] | Response
+Page = str | tuple[str, int] | tuple[str, int, dict[str, str]] | Response
 
 
 def register(app: Flask) -> None:

@@ -4,17 +4,28 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from flask import g, request
 from flask_login import current_user
 
 from casework.errors import Forbidden, NotSignedIn
 from casework.models import User
+from casework.services import limits
+
+#: Forms that are not changes to cases and have limits of their own (sign-in failures).
+UNCOUNTED = frozenset({"auth.sign_out", "auth.change_password"})
 
 
 def actor() -> User:
-    """The signed-in user of this request; `NotSignedIn` (a redirect to sign in) otherwise."""
+    """The signed-in user of this request; `NotSignedIn` (a redirect to sign in) otherwise.
+
+    A form sent (POST) counts against the user's changes a minute (`TooMany` past it).
+    """
     if not current_user.is_authenticated:
         raise NotSignedIn("Sign in to see that page.")
     user: User = current_user._get_current_object()
+    if request.method == "POST" and request.endpoint not in UNCOUNTED and not g.get("counted"):
+        g.counted = True
+        limits.count_write(user)
     return user
 
 

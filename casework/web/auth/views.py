@@ -48,9 +48,10 @@ def sign_in() -> Page:
         try:
             user = auth.authenticate(form.username.data, form.password.data)
         except auth.Throttled as exc:
-            g.keep_changes = True  # the lock must be stored although the answer is a refusal
+            g.keep_changes = True  # the failure must be counted although the answer refuses
             form.password.errors = [exc.message]
-            return render_template("auth/sign_in.html", form=form, next=target), 429
+            page = render_template("auth/sign_in.html", form=form, next=target)
+            return page, 429, {"Retry-After": str(exc.retry_after)}
         except InvalidFields as exc:
             g.keep_changes = True  # count the failed attempt
             form.password.errors = exc.fields["password"]
@@ -83,7 +84,13 @@ def change_password() -> Page:
             auth.change_password(
                 user, form.current_password.data, form.new_password.data, form.confirm_password.data
             )
+        except auth.Throttled as exc:
+            g.keep_changes = True
+            form.current_password.errors = [exc.message]
+            page = render_template("auth/password.html", form=form)
+            return page, 429, {"Retry-After": str(exc.retry_after)}
         except InvalidFields as exc:
+            g.keep_changes = True  # a wrong current password is counted; nothing else changed
             for name, messages in exc.fields.items():
                 form[name].errors = list(messages)
             return render_template("auth/password.html", form=form), 422

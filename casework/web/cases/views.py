@@ -13,7 +13,7 @@ from casework.errors import CaseworkError, Conflict, Forbidden, InvalidFields, N
 from casework.extensions import db
 from casework.models import Case, User, utcnow
 from casework.printing import documents
-from casework.services import activity, cases, listing
+from casework.services import activity, cases, limits, listing
 from casework.services.access import CaseAccess, Level, case_access
 from casework.services.context import library
 from casework.services.unseen import masker
@@ -47,10 +47,13 @@ def intake(key: str) -> Page:
     form = fields_form(workflow.fields, user, name="IntakeForm")
     if request.method == "POST" and form.validate():
         try:
-            case = cases.open_case(user, workflow.key, form.values())
+            case = cases.open_case(user, workflow.key, form.values(), limited=True)
         except CaseworkError as exc:
             form.show_errors(exc)
-            return render_template("cases/intake.html", workflow=workflow, form=form), 422
+            page = render_template("cases/intake.html", workflow=workflow, form=form)
+            if isinstance(exc, limits.TooMany):  # the form kept, the limit said above it
+                return page, 429, {"Retry-After": str(exc.retry_after)}
+            return page, 422
         flash(f"{case.number} is opened.", "success")
         return redirect(url_for("cases.case_page", number=case.number))
     return render_template("cases/intake.html", workflow=workflow, form=form)
