@@ -655,24 +655,21 @@ def _check_numbers(connection: sa.Connection, logged: set[str], problems: list[s
         problems.append(f"case {number}: the log holds its events, the database no case (deleted)")
 
 
+_BLOB = sa.text("SELECT content FROM blobs WHERE sha256 = :key")
+_BLOB_CASES = sa.text(
+    "SELECT c.number FROM attachments a JOIN cases c ON c.id = a.case_id "
+    "WHERE a.sha256 = :key ORDER BY c.number"
+)
+
+
 def _check_blobs(connection: sa.Connection, report: LogReport) -> None:
     """Every evidence file re-hashed against the SHA-256 it is stored under."""
-    keys = list(connection.exec_driver_sql("SELECT sha256 FROM blobs ORDER BY sha256").scalars())
+    keys = list(connection.execute(sa.text("SELECT sha256 FROM blobs ORDER BY sha256")).scalars())
     for key in keys:
-        content = connection.exec_driver_sql(
-            "SELECT content FROM blobs WHERE sha256 = "
-            + ("%(key)s" if connection.dialect.name == "postgresql" else ":key"),
-            {"key": key},
-        ).scalar_one()
+        content = connection.execute(_BLOB, {"key": key}).scalar_one()
         report.blobs += 1
         if hashlib.sha256(bytes(content)).hexdigest() != key:
-            cases = connection.exec_driver_sql(
-                "SELECT c.number FROM attachments a JOIN cases c ON c.id = a.case_id "
-                "WHERE a.sha256 = "
-                + ("%(key)s" if connection.dialect.name == "postgresql" else ":key")
-                + " ORDER BY c.number",
-                {"key": key},
-            ).scalars()
+            cases = connection.execute(_BLOB_CASES, {"key": key}).scalars()
             on = ", ".join(cases) or "no case"
             report.problems.append(
                 f"evidence {key} (on {on}): its bytes no longer hash to its key (replaced)"

@@ -160,3 +160,72 @@ def test_a_case_prints_cleanly(site, tab: Tab) -> None:
         assert not tab.page.is_visible(hidden), hidden
     assert tab.page.is_visible(".timeline") and tab.page.is_visible("#details-title")
     tab.page.pdf(path=str(plain_path("case-printed").with_suffix(".pdf")))
+
+
+def test_social_media_team_pages(tab: Tab) -> None:
+    """Accounts over time and access appeals: the registry's flag and review, an appeal's pages."""
+    from casework.extensions import db
+    from casework.models import Person
+
+    site = tab.site
+    account = site.open_case(
+        "social",
+        "account",
+        platform="tiktok",
+        handle="@teens",
+        branch="Main Library",
+        purpose="Teen programs",
+        administrators=["social", "staff"],
+    )
+    site.fire("director", account, "approve")
+    site.fire("social", account, "approve")
+    site.fire("social", account, "activate")
+    staff = site.person_id("Terry Brooks")
+    with site.app.app_context():  # the second administrator left the library
+        person = db.session.get(Person, staff)
+        person.separated_on = person.created_at.date()
+        db.session.commit()
+    post = site.open_case(
+        "social",
+        "moderation",
+        account=account,
+        post_url="https://social.example/post/902",
+        author="troll42",
+        content="Buy followers",
+        is_complaint="no",
+    )
+    site.fire("social", post, "remove", grounds="spam_or_advertising", note="Spam.")
+    site.fire(
+        "social", post, "deny_access", reason="Spam.", duration="90_days", review_on="2027-03-01"
+    )
+    appeal = site.open_case(
+        "social", "access_appeal", account=account, author="troll42", statement="Sorry."
+    )
+    tab.sign_in("social")
+    try:
+        _visit_team_pages(tab, account, post, appeal)
+    finally:
+        with site.app.app_context():
+            db.session.get(Person, staff).separated_on = None
+            db.session.commit()
+
+
+def _visit_team_pages(tab: Tab, account: str, post: str, appeal: str) -> None:
+    visit_all(
+        tab,
+        [
+            "/",
+            "/registry",
+            f"/cases/{account}",
+            f"/cases/{account}/transitions/reassign_administrators",
+            f"/cases/{account}/transitions/review",
+            f"/cases/{post}/transitions/restore_access",
+            f"/cases/{appeal}",
+            f"/cases/{appeal}/transitions/review",
+            "/cases/new/access_appeal",
+            "/workflows/access_appeal",
+        ],
+    )
+    tab.goto("/registry", "registry with a flagged account")
+    assert "Needs new administrators" in tab.text() and "left the library" in tab.text()
+    assert "troll42" in tab.text() and "review on 2027-03-01" in tab.text()
