@@ -24,6 +24,10 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
+#: Whether the metrics below were made in multiprocess mode (the folder was named before this
+#: module was imported, as `casework serve` does); the exposition must match how they count.
+MULTIPROCESS = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+
 REQUESTS = Counter(
     "casework_requests_total", "HTTP requests answered", ["route", "method", "status"]
 )
@@ -91,7 +95,7 @@ class DatabaseFigures(Collector):
 def exposition() -> tuple[bytes, str]:
     """The metrics text of every worker (multiprocess mode) or of this process."""
     registry: Any
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    if MULTIPROCESS:
         registry = CollectorRegistry()
         MultiProcessCollector(registry)
     else:
