@@ -28,6 +28,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
+    register_request_transaction(app)
     return app
 
 
@@ -68,6 +69,7 @@ def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
 
 def register_extensions(app: Flask) -> None:
     import casework.models  # noqa: F401  (every model on the metadata)
+    import casework.notifications  # noqa: F401  (e-mail subscribes to the core's signals)
     from casework.auth import init_auth
     from casework.extensions import csrf, db, login_manager, migrate
     from casework.monitoring import metrics
@@ -98,6 +100,13 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_errorhandlers(app: Flask) -> None:
-    from casework.api.errors import register
+    from casework.refusals import register
 
     register(app)
+
+
+def register_request_transaction(app: Flask) -> None:
+    """One transaction per request, committed or rolled back in one place."""
+    from casework import transaction
+
+    transaction.register(app)

@@ -9,7 +9,6 @@ import sqlalchemy as sa
 from flask import Response, current_app, g, jsonify, request, url_for
 
 from casework.api import bp
-from casework.api.errors import commit_now
 from casework.api.openapi import openapi_document
 from casework.api.serialize import case_json, event_json, person_json, summary_json
 from casework.auth import api_user
@@ -22,6 +21,7 @@ from casework.services.audit import verify_chains
 from casework.services.context import library
 from casework.services.db import begin_write
 from casework.services.unseen import masker
+from casework.transaction import commit_now
 from casework.workflow.diagram import render_svg
 
 csrf.exempt(bp)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from casework.signals import administration_recorded, event_appended
 
 if TYPE_CHECKING:
     from casework.models import Case, Event
     from casework.workflow import Workflow
 
 
-def notify(case: Case, workflow: Workflow, event: Event) -> None:
+@event_appended.connect
+def notify(case: Case, *, workflow: Workflow, event: Event) -> None:
     """Queue the e-mails an event calls for, in the event's own transaction.
 
     Called for every creation and transition; the case's own workflow definition says whether
@@ -23,3 +26,11 @@ def notify(case: Case, workflow: Workflow, event: Event) -> None:
     from casework.notifications.outbox import queue_for_event
 
     queue_for_event(kind, case, workflow, event)
+
+
+@administration_recorded.connect
+def tell_of_account_change(event: Any, *, subject: Any, also_tell: tuple[str, ...] = ()) -> None:
+    """The Director, HR, the trustees and the account's owner hear of every account change."""
+    from casework.notifications.administration import tell_overseers
+
+    tell_overseers(event, subject, also_tell=also_tell)

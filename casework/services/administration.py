@@ -23,6 +23,7 @@ from casework.extensions import db
 from casework.models import GENESIS_HASH, AdministrationEvent, AdministrationHead, User, utcnow
 from casework.services import chains, log
 from casework.services.db import begin_write
+from casework.signals import administration_recorded
 
 #: The roles told of every administration event, and who may read the trail.
 OVERSEERS = ("director", "hr", "trustee")
@@ -169,9 +170,7 @@ def record(
     # The event is a leaf of the whole-database log too, placed when this transaction commits.
     log.append_leaf(db.session(), ADMIN, event_id, f"admin/{seq}", bytes.fromhex(digest))
     event = AdministrationEvent(id=event_id, **row)
-    from casework.notifications.administration import tell_overseers
-
-    tell_overseers(event, subject, also_tell=also_tell)
+    administration_recorded.send(event, subject=subject, also_tell=also_tell)
     return event
 
 

@@ -29,7 +29,6 @@ from casework.models import (
     WorkflowDefinition,
     utcnow,
 )
-from casework.notifications import notify
 from casework.services import limits, reads
 from casework.services.access import (
     NO_ACCESS,
@@ -43,6 +42,7 @@ from casework.services.access import (
 from casework.services.audit import append_event, canonical_json
 from casework.services.context import library
 from casework.services.db import begin_write, is_sqlite
+from casework.signals import event_appended
 from casework.workflow import ROLES, Workflow
 from casework.workflow.definition import ROLE_LABELS, FieldDef, TransitionDef
 from casework.workflow.fields import CASE_NUMBER, validate_fields
@@ -274,7 +274,7 @@ def open_case(
     if origin:
         data.update(origin)
     event = append_event(case, actor.username, "created", data, to_state=workflow.initial, at=now)
-    notify(case, workflow, event)
+    event_appended.send(case, workflow=workflow, event=event)
     return case
 
 
@@ -656,7 +656,7 @@ def fire(
         at=now,
         changes=changes,
     )
-    notify(case, workflow, event)
+    event_appended.send(case, workflow=workflow, event=event)
     return case
 
 

@@ -6,7 +6,7 @@ errors), it may carry the case's content. At the end of the request `record_view
 view for each noted case that the request's own events (a transition, a note, a print…) do not
 already put on record: in the request's own transaction when it commits, or, when a refusal has
 rolled that back, in a transaction of its own, so that the view outlives the refused action.
-The one place that commits (`casework/api/errors.py`) calls it; a request whose view cannot be
+The one place that commits (`casework/transaction.py`) calls it; a request whose view cannot be
 recorded answers without the case.
 """
 
