@@ -77,3 +77,25 @@ def test_an_accepted_date_is_written_as_a_date_field_needs(app, cast):
     page = Visitor(app, "librarian").get("/cases?opened_from=20260301")
     assert page.status_code == 200
     assert date_input(page.text, "opened_from") == "2026-03-01"
+
+
+def state_select(html: str) -> str:
+    found = re.search(r'<select id="filter-state".*?</select>', html, re.S)
+    assert found, "no state filter"
+    return found.group(0)
+
+
+def test_a_state_several_workflows_share_is_selected_once(app, cast):
+    """`received` is a state of complaints and of access appeals: a select may choose one."""
+    visitor = Visitor(app, "director")
+    for query, group in (
+        ("state=received", None),
+        ("workflow=complaint&state=received", "Patron complaint"),
+        ("workflow=access_appeal&state=received", "Access appeal"),
+    ):
+        select = state_select(visitor.get(f"/cases?{query}").text)
+        assert select.count(" selected") == 1, query
+        if group:  # and in the chosen workflow's group
+            chosen = select.index(" selected")
+            group_starts = select.rfind(f'<optgroup label="{group}">', 0, chosen)
+            assert group_starts == select.rfind("<optgroup", 0, chosen), query

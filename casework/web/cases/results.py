@@ -107,7 +107,8 @@ def _html_date(text: str) -> bool:
 @dataclass
 class FilterChoices:
     workflows: list[tuple[str, str]]
-    states: list[tuple[str, list[tuple[str, str]]]]
+    #: (workflow key, title, its states): a state name may be in several workflows.
+    states: list[tuple[str, str, list[tuple[str, str]]]]
     assignees: list[tuple[str, str]]
     branches: list[str]
     sorts: list[tuple[str, str]]
@@ -117,7 +118,9 @@ def filter_choices(user: User) -> FilterChoices:
     """What the search form offers: only branches and people of cases the user may see."""
     lib = library()
     workflows = [(w.key, w.title) for w in lib.workflows]
-    states = [(w.title, [(s.name, s.label) for s in w.states.values()]) for w in lib.workflows]
+    states = [
+        (w.key, w.title, [(s.name, s.label) for s in w.states.values()]) for w in lib.workflows
+    ]
     visible = visible_clause(user, receipts=False)
     branches = distinct_among(Case.branch, visible, 200)
     assignees = [
