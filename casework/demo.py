@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import random
-from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,8 +24,7 @@ from casework.services.users import (
     hash_password,
     issue_token,
 )
-from casework.workflow import Workflow
-from casework.workflow.definition import FieldDef, TransitionDef
+from casework.workflow.definition import FieldDef
 
 DEMO_DATABASE = "casework-demo.sqlite"
 
@@ -566,7 +564,7 @@ def _seed_every_state() -> None:
             try:
                 with db.session.begin_nested():
                     case = s.open(opener, workflow.key, _sample_fields(s, workflow.fields), now)
-                    for transition, source in _path(workflow, state):
+                    for transition, source in workflow.path_to(state):
                         who = _user_for(s, transition.roles_from(source))
                         if who is None:
                             raise CaseworkError("nobody in the demo may take this step")
@@ -574,21 +572,3 @@ def _seed_every_state() -> None:
                         s.fire(who, case, transition.trigger, now, **fields)
             except CaseworkError:
                 continue
-
-
-def _path(workflow: Workflow, state: str) -> list[tuple[TransitionDef, str]]:
-    """The shortest list of (transition, source state) from the initial state to `state`."""
-    previous: dict[str, tuple[TransitionDef, str] | None] = {workflow.initial: None}
-    queue = deque([workflow.initial])
-    while queue:
-        here = queue.popleft()
-        for t in workflow.transitions_from(here):
-            if t.dest not in previous:
-                previous[t.dest] = (t, here)
-                queue.append(t.dest)
-    steps: list[tuple[TransitionDef, str]] = []
-    cursor = state
-    while (step := previous.get(cursor)) is not None:
-        steps.append(step)
-        cursor = step[1]
-    return list(reversed(steps))

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from webpages import Visitor, page_text
+from workflow_driver import active_account
 
 from casework.extensions import db
 from casework.models import Case, DeniedAuthor, Event, OutboxMessage
@@ -34,18 +35,7 @@ def test_no_python_file_of_the_engine_names_the_appeal_workflow():
 @pytest.fixture
 def denied_author(api):
     """An active account, a removed post whose author is denied access: (account, moderation)."""
-    account = api.open(
-        "social",
-        "account",
-        platform="facebook",
-        handle="@lib",
-        branch="Main",
-        purpose="News",
-        administrators=["social"],
-    )["number"]
-    api.ok("director", account, "approve")
-    api.ok("social", account, "approve")
-    api.ok("social", account, "activate")
+    account = active_account(api)
     post = api.open(
         "social",
         "moderation",

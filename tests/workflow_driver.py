@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections import deque
 from typing import Any
 
 from casework.paths import resource_dir
@@ -105,22 +104,7 @@ def opener(workflow: Workflow) -> str:
 
 def path_to(workflow: Workflow, state: str) -> list[tuple[TransitionDef, str]]:
     """The shortest list of (transition, source) from the initial state to `state`."""
-    previous: dict[str, tuple[TransitionDef, str] | None] = {workflow.initial: None}
-    queue = deque([workflow.initial])
-    while queue:
-        here = queue.popleft()
-        for t in workflow.transitions_from(here):
-            if t.dest not in previous:
-                previous[t.dest] = (t, here)
-                queue.append(t.dest)
-    steps: list[tuple[TransitionDef, str]] = []
-    cursor = state
-    while previous[cursor] is not None:
-        step = previous[cursor]
-        assert step is not None
-        steps.append(step)
-        cursor = step[1]
-    return list(reversed(steps))
+    return workflow.path_to(state)
 
 
 def players_for(t: TransitionDef, source: str) -> list[str]:

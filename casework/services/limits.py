@@ -136,46 +136,44 @@ def count_write(actor: User, now: datetime | None = None) -> None:
 
     The command line and the deadline sweep (the system user) are not limited.
     """
-    if "system" in actor.roles:
-        return
-    now = now or utcnow()
     window = writes_window()
-    key = f"writes:user:{actor.id}"
-    wait = reached(key, window, now)
-    if wait is not None:
-        log.warning(
-            "write refused for %s: %d changes a minute reached", actor.username, window.most
-        )
-        raise TooMany(
-            f"Limit reached: at most {window.most} changes to cases a minute per user, so that "
-            f"nobody can flood a case or its readers. Nothing was saved; try again {when(wait)}.",
-            retry_after=wait,
-        )
-    hit(key, now)
+    _count_for(
+        actor,
+        "writes",
+        window,
+        now,
+        f"Limit reached: at most {window.most} changes to cases a minute per user, so that "
+        "nobody can flood a case or its readers. Nothing was saved; try again {when}.",
+    )
 
 
 def count_report(actor: User, workflow_title: str, now: datetime | None = None) -> None:
     """Count one report (a confidential case opened by a reporter); `TooMany` past the limit."""
+    window = reports_window()
+    _count_for(
+        actor,
+        "reports",
+        window,
+        now,
+        f"Limit reached: at most {window.most} {workflow_title.lower()} reports an hour per "
+        "person. Nothing was saved; if more is happening, tell the Library Director directly, "
+        "or try again {when}.",
+    )
+
+
+def _count_for(actor: User, kind: str, window: Window, now: datetime | None, refusal: str) -> None:
+    """Count one of `actor`'s `kind` in `window`; `TooMany` with `refusal` (its `{when}` filled
+    in) once the limit is reached. The system user is not limited."""
     if "system" in actor.roles:
         return
     now = now or utcnow()
-    window = reports_window()
-    key = f"reports:user:{actor.id}"
+    key = f"{kind}:user:{actor.id}"
     wait = reached(key, window, now)
     if wait is not None:
-        log.warning(
-            "report refused for %s: %d reports an hour reached", actor.username, window.most
-        )
-        raise TooMany(
-            f"Limit reached: at most {window.most} {workflow_title.lower()} reports an hour per "
-            "person. Nothing was saved; if more is happening, tell the Library Director directly, "
-            f"or try again {when(wait)}.",
-            retry_after=wait,
-        )
+        noun = kind.removesuffix("s")
+        log.warning("%s refused for %s: the limit of %d reached", noun, actor.username, window.most)
+        raise TooMany(refusal.replace("{when}", when(wait)), retry_after=wait)
     hit(key, now)
-
-
-# --- sign-in ----------------------------------------------------------------------------------
 
 
 def sign_in_windows() -> tuple[Window, Window]:

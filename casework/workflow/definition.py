@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -298,6 +299,24 @@ class Workflow:
 
     def transitions_from(self, state: str) -> list[TransitionDef]:
         return [t for t in self.transitions.values() if state in t.sources]
+
+    def path_to(self, state: str) -> list[tuple[TransitionDef, str]]:
+        """The shortest list of (transition, source state) from the initial state to `state`
+        (empty for the initial state; the loader has checked that every state is reachable)."""
+        previous: dict[str, tuple[TransitionDef, str] | None] = {self.initial: None}
+        queue = deque([self.initial])
+        while queue:
+            here = queue.popleft()
+            for t in self.transitions_from(here):
+                if t.dest not in previous:
+                    previous[t.dest] = (t, here)
+                    queue.append(t.dest)
+        steps: list[tuple[TransitionDef, str]] = []
+        cursor = state
+        while (step := previous.get(cursor)) is not None:
+            steps.append(step)
+            cursor = step[1]
+        return list(reversed(steps))
 
     @property
     def terminal_states(self) -> tuple[str, ...]:
