@@ -54,3 +54,20 @@ class LogCheckpoint(Base):
     proof: Mapped[str] = mapped_column(sa.Text, default="")
     #: Whether it was e-mailed to the witnesses (at most one a day is).
     mailed: Mapped[bool] = mapped_column(default=False)
+
+
+class LogNode(Base):
+    """A whole node of the log's tree at an upper level, kept when a checkpoint is made.
+
+    Node `index` of `level` is MTH of leaves `index·2^level` up to `(index+1)·2^level`; it never
+    changes once the log has grown past it. With these, a checkpoint hashes only the leaves added
+    since the last one, and a proof reads a few nodes and one block of leaves, not the whole log.
+    They are a cache checked against the signed roots: a checkpoint is made only when they agree
+    with the one before it, and `casework audit verify` recomputes them from the leaves.
+    """
+
+    __tablename__ = "log_nodes"
+
+    level: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    index: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[bytes] = mapped_column(sa.LargeBinary(32))

@@ -31,21 +31,36 @@ from sqlalchemy.orm import Session, SessionTransaction
 from casework.errors import CaseworkError
 from casework.extensions import db
 from casework.logcheck import (
+    EMPTY_ROOT,
     EXPORT_FORMAT,
     Checkpoint,
+    Merkle,
     NoteError,
     SignerKey,
     Tree,
     VerifierKey,
     entry,
     leaf_hash,
+    node_hash,
     read_checkpoint,
     verify_consistency,
 )
-from casework.models import LogCheckpoint, LogHead, LogLeaf, OutboxMessage, User, UserRole, utcnow
+from casework.models import (
+    LogCheckpoint,
+    LogHead,
+    LogLeaf,
+    LogNode,
+    OutboxMessage,
+    User,
+    UserRole,
+    utcnow,
+)
 
 LEAVES = cast(sa.Table, LogLeaf.__table__)
 HEAD = cast(sa.Table, LogHead.__table__)
+NODES = cast(sa.Table, LogNode.__table__)
+#: The lowest level whose whole nodes are kept (`log_nodes`): one node per 2^8 leaves and up.
+NODE_LEVEL = 8
 #: The kind of leaf an event of a case is.
 CASE = "case"
 #: Leaves waiting for their transaction's commit, in `Session.info`.
@@ -234,6 +249,112 @@ def read_tree(connection: sa.Connection, size: int | None = None) -> Tree:
     return Tree(hashes)
 
 
+def read_leaves(connection: sa.Connection, low: int, high: int) -> list[bytes]:
+    """The leaf hashes at positions `low` up to `high` (excluded); LogError if one is missing."""
+    driver: Any = connection.connection.driver_connection
+    marker = "%s" if connection.dialect.name == "postgresql" else "?"
+    cursor = driver.cursor()
+    try:
+        cursor.execute(
+            f"SELECT position, hash FROM log_leaves WHERE position >= {marker} "  # nosec B608 # placeholders
+            f"AND position < {marker} ORDER BY position",
+            (low, high),
+        )
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    if len(rows) != high - low or (rows and (rows[0][0] != low or rows[-1][0] != high - 1)):
+        at = next((low + n for n, (p, _) in enumerate(rows) if p != low + n), low + len(rows))
+        raise LogError(f"the log skips position {at}: leaves were removed")
+    return [bytes(digest) for _, digest in rows]
+
+
+def _mth(hashes: list[bytes]) -> bytes:
+    """MTH of consecutive hashes whose first is at a multiple of a power of two ≥ their count."""
+    sha256 = hashlib.sha256
+    level = hashes
+    while len(level) > 1:
+        up = [
+            sha256(b"\x01" + left + right).digest()
+            for left, right in zip(level[0::2], level[1::2], strict=False)
+        ]
+        if len(level) % 2:
+            up.append(level[-1])
+        level = up
+    return level[0] if level else EMPTY_ROOT
+
+
+class StoredTree(Merkle):
+    """The log's tree of `size` leaves, read as needed: whole nodes from `NODE_LEVEL` up from
+    `log_nodes` (computed from the leaves when not kept), anything smaller from its block of
+    leaves. A root or a proof reads O(log n) nodes and at most two blocks of leaves."""
+
+    def __init__(self, connection: sa.Connection, size: int) -> None:
+        self.connection = connection
+        self.size = size
+        self.block = 1 << NODE_LEVEL
+        self._nodes: dict[tuple[int, int], bytes] = {}
+        self._blocks: dict[int, list[bytes]] = {}
+
+    def subtree(self, low: int, high: int) -> bytes:
+        span = high - low
+        level = (span - 1).bit_length()
+        if span == 1 << level and low % span == 0 and level >= NODE_LEVEL:
+            return self.node(level, low >> level)
+        if low >> NODE_LEVEL == (high - 1) >> NODE_LEVEL:  # within one block of leaves
+            start = low - low % self.block
+            leaves = self._blocks.get(start)
+            if leaves is None:
+                leaves = read_leaves(self.connection, start, min(start + self.block, self.size))
+                self._blocks = {start: leaves}  # one at a time: a proof needs one or two
+            return _mth(leaves[low - start : high - start])
+        half = 1 << (level - 1)
+        return node_hash(self.subtree(low, low + half), self.subtree(low + half, high))
+
+    def node(self, level: int, index: int) -> bytes:
+        """Whole node `index` of `level` (≥ NODE_LEVEL), kept or computed from the leaves."""
+        found = self._nodes.get((level, index))
+        if found is None:
+            found = self.connection.execute(
+                sa.select(NODES.c.hash).where(NODES.c.level == level, NODES.c.index == index)
+            ).scalar_one_or_none()
+            if found is None:
+                low = index << level
+                found = _mth(read_leaves(self.connection, low, low + (1 << level)))
+            found = self._nodes[(level, index)] = bytes(found)
+        return found
+
+
+def store_nodes(connection: sa.Connection, size: int) -> None:
+    """Keep every whole node from `NODE_LEVEL` up that the first `size` leaves complete and
+    `log_nodes` does not hold yet; only the leaves after the last kept block are read."""
+    kept = connection.execute(
+        sa.select(sa.func.count()).select_from(NODES).where(NODES.c.level == NODE_LEVEL)
+    ).scalar_one()
+    blocks = size >> NODE_LEVEL
+    if blocks <= kept:
+        return
+    block = 1 << NODE_LEVEL
+    leaves = read_leaves(connection, kept * block, blocks * block)
+    level = [_mth(leaves[n : n + block]) for n in range(0, len(leaves), block)]
+    rows: list[dict[str, Any]] = []
+    height, first = NODE_LEVEL, kept
+    sha256 = hashlib.sha256
+    while level:
+        rows.extend({"level": height, "index": first + n, "hash": h} for n, h in enumerate(level))
+        if first % 2:  # its left sibling was kept before
+            left = connection.execute(
+                sa.select(NODES.c.hash).where(NODES.c.level == height, NODES.c.index == first - 1)
+            ).scalar_one()
+            level = [bytes(left), *level]
+            first -= 1
+        level = [
+            sha256(b"\x01" + a + b).digest() for a, b in zip(level[0::2], level[1::2], strict=False)
+        ]
+        height, first = height + 1, first // 2
+    connection.execute(NODES.insert(), rows)
+
+
 def latest_checkpoint() -> LogCheckpoint | None:
     return db.session.execute(
         sa.select(LogCheckpoint).order_by(LogCheckpoint.id.desc()).limit(1)
@@ -260,23 +381,35 @@ def make_checkpoint(
     """
     now = now or utcnow()
     key = signing_key()
-    tree = read_tree(db.session.connection())
+    connection = db.session.connection()
+    size = log_size(connection)
     previous = latest_checkpoint()
+    if previous is not None and only_if_grown and previous.size == size:
+        return None
+    if previous is None:
+        # Kept nodes are trusted only as far as a signed root vouches for them.
+        connection.execute(NODES.delete())
+    store_nodes(connection, size)
+    tree = StoredTree(connection, size)
+    if size:
+        read_leaves(connection, size - 1, size)  # the head's count is the leaves' count
     proof: list[bytes] = []
     if previous is not None:
-        if only_if_grown and previous.size == tree.size:
-            return None
-        if previous.size > tree.size or tree.root(previous.size).hex() != previous.root_hash:
+        if previous.size > size or tree.root(previous.size).hex() != previous.root_hash:
             raise LogError(
                 f"the log no longer extends checkpoint {previous.id} (size {previous.size}): "
                 "run `casework audit verify`"
             )
-        if 0 < previous.size < tree.size:
+        if 0 < previous.size < size:
             proof = tree.consistency(previous.size)
             # Checked as a witness will check it: proves the proof, not only the tree.
-            assert verify_consistency(  # nosec B101 # the tree just built cannot fail it
-                previous.size, tree.size, bytes.fromhex(previous.root_hash), tree.root(), proof
-            )
+            if not verify_consistency(
+                previous.size, size, bytes.fromhex(previous.root_hash), tree.root(), proof
+            ):
+                raise LogError(
+                    f"the log no longer extends checkpoint {previous.id} (size "
+                    f"{previous.size}): run `casework audit verify`"
+                )
     checkpoint = Checkpoint(
         key.name,
         tree.size,
@@ -406,7 +539,7 @@ def proof_for_case(case_id: int) -> PrintedProof | None:
     ).one_or_none()
     if found is None:
         return None
-    tree = read_tree(db.session.connection(), checkpoint.size)
+    tree = StoredTree(db.session.connection(), checkpoint.size)
     hashes = [h.hex() for h in tree.inclusion(found.position)]
     return PrintedProof(
         checkpoint.note, checkpoint.size, found.seq, found.position, found.ref, found.hash, hashes
