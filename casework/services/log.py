@@ -16,6 +16,7 @@ its own checkpoints and against any kept elsewhere.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -55,6 +56,7 @@ from casework.models import (
     UserRole,
     utcnow,
 )
+from casework.services import chains
 
 LEAVES = cast(sa.Table, LogLeaf.__table__)
 HEAD = cast(sa.Table, LogHead.__table__)
@@ -574,26 +576,222 @@ _LEAVES_WITH_EVENTS = (
     "FROM log_leaves l LEFT JOIN events e ON l.kind = 'case' AND e.id = l.row_id "
     "LEFT JOIN cases c ON c.id = e.case_id ORDER BY l.position"
 )
+
+
+def checkpoint_sizes(connection: sa.Connection, outside: Iterable[tuple[str, str]]) -> list[int]:
+    """The sizes of every stored checkpoint and every one kept elsewhere (unchecked here)."""
+    sizes = set(connection.execute(sa.select(LogCheckpoint.size)).scalars())
+    for _, note in outside:
+        lines = note.split("\n")
+        if len(lines) > 1 and lines[1].isascii() and lines[1].isdigit():
+            sizes.add(int(lines[1]))
+    return sorted(sizes)
+
+
+def positions_of(connection: sa.Connection, starts: list[int]) -> list[tuple[int, int]]:
+    """Runs of log positions, one per run of event ids starting at `starts`: each from the
+    position of its first event's leaf (down to a whole block), the last up to the log's size.
+
+    Any split is correct (`settle` matches what a run could not); these keep it to a few."""
+    size = log_size(connection)
+    block = 1 << NODE_LEVEL
+    bounds = [0]
+    for start in starts[1:]:
+        found = connection.execute(
+            sa.select(LEAVES.c.position)
+            .where(LEAVES.c.kind == CASE, LEAVES.c.row_id >= start)
+            .order_by(LEAVES.c.row_id)
+            .limit(1)
+        ).scalar_one_or_none()
+        position = size if found is None else min(int(found), size)
+        bounds.append(max(bounds[-1], position - position % block))
+    bounds.append(size)
+    return list(itertools.pairwise(bounds))
+
+
+@dataclass
+class Checked:
+    """The log as the runs of `chains.with_leaves` found it, settled (see `settle`)."""
+
+    #: Whether every position was there once and every case leaf matched its event.
+    sound: bool
+    size: int
+    matched: int
+    blocks: list[bytes]
+    parts: dict[int, bytes]
+    others: list[list[Any]]
+
+
+def settle(runs: list[chains.LeafRun]) -> Checked:
+    """Join the runs: positions end to end, and what one run could not match matched across."""
+    sound = all(run.sound for run in runs)
+    expected = 0
+    for run in runs:
+        sound = sound and run.low == expected
+        expected = run.high
+    leaves: dict[int, str] = {}
+    events: dict[int, str] = {}
+    matched = 0
+    for run in runs:
+        matched += run.matched
+        for row_id, digest in run.leaves.items():
+            sound = sound and row_id not in leaves
+            leaves[row_id] = digest
+        events.update(run.events)
+    for event_id, digest in events.items():
+        if leaves.pop(event_id, None) == digest:
+            matched += 1
+        else:
+            sound = False
+    sound = sound and not leaves
+    parts: dict[int, bytes] = {}
+    for run in runs:
+        parts.update((size, bytes.fromhex(h)) for size, h in run.parts.items())
+    blocks = [bytes.fromhex(h) for run in runs for h in run.blocks]
+    others = [row for run in runs for row in run.others]
+    return Checked(sound, expected, matched, blocks, parts, others)
+
+
+class BlockTree(Merkle):
+    """The tree over the roots of whole blocks of `2^level` leaves, and the part-block roots
+    of the sizes asked for: enough for the root at each of those sizes, and every whole node
+    from `level` up."""
+
+    def __init__(self, size: int, level: int, blocks: list[bytes], parts: dict[int, bytes]):
+        self.size = size
+        self.level = level
+        self.upper = Tree(blocks)
+        self.parts = parts
+
+    def root(self, size: int | None = None) -> bytes:
+        size = self.size if size is None else size
+        if not 0 <= size <= self.size:
+            raise ValueError(f"the tree has {self.size} leaves, not {size}")
+        return self.subtree(0, size) if size else EMPTY_ROOT
+
+    def subtree(self, low: int, high: int) -> bytes:
+        span = high - low
+        level = (span - 1).bit_length()
+        if span == 1 << level and low % span == 0 and level >= self.level:
+            return self.upper.levels[level - self.level][low >> level]
+        if low >> self.level == (high - 1) >> self.level:
+            if low % (1 << self.level) or high not in self.parts:
+                raise ValueError(f"leaves {low} to {high} were not kept")
+            return self.parts[high]
+        half = 1 << (level - 1)
+        return node_hash(self.subtree(low, low + half), self.subtree(low + half, high))
+
+
 #: Names at most this many records of one kind of problem, then counts the rest.
 NAMED = 20
 
 
-def verify_log(connection: sa.Connection, outside: Iterable[tuple[str, str]] = ()) -> LogReport:
+def verify_log(
+    connection: sa.Connection,
+    outside: Iterable[tuple[str, str]] = (),
+    checked: Checked | None = None,
+) -> LogReport:
     """Check the whole log in the connection's snapshot.
 
     Every leaf against the record it stands for (kind, ref and hash); every record of every
     trail in the log once; positions without gaps; the root recomputed and matched against each
     stored checkpoint (signature, size, root, consistency proof) and each checkpoint kept
     elsewhere (`outside`: (where, note text)); case numbers missing from the database that the
-    log shows were used (a deleted case); every evidence file re-hashed against its key.
+    log shows were used (a deleted case); every evidence file re-hashed against its key; the
+    tree's kept upper levels (`log_nodes`) against the leaves.
+
+    `checked` is what `audit.verify_chains` found reading the leaves alongside the events, in
+    helper processes: when it holds for this snapshot (every position once, every case leaf
+    its event's, as many as there are events), the leaves are not read again here. Otherwise
+    they are, one by one in position order, and each problem is named.
     """
     report = LogReport()
+    problems = report.problems
+    others: dict[str, dict[int, tuple[str, bytes]]] = {}
+    tree: Merkle
+    if checked is not None and _holds(connection, checked):
+        report.size = checked.size
+        for at, kind, row_id, ref, digest in checked.others:
+            _check_other(connection, at, kind, row_id, ref, bytes.fromhex(digest), others, problems)
+        tree = BlockTree(checked.size, NODE_LEVEL, checked.blocks, checked.parts)
+    else:
+        tree = _walk_leaves(connection, report, others)
+    for kind, reader in TRAILS.items():
+        left = others.get(kind)
+        if left is None:
+            left = {r: (n, d) for r, n, d in reader(connection)}
+        for _, (ref, _) in sorted(left.items())[:NAMED]:
+            _name(problems, f"{kind} {ref} is not in the log (written behind its back)")
+    head = connection.execute(sa.select(HEAD.c.size).where(HEAD.c.id == 1)).scalar_one_or_none()
+    if head != report.size:
+        problems.append(f"the log holds {report.size} leaves, its head says {head}")
+    key = public_key()
+    _check_stored(connection, tree, key, report)
+    for where, note in outside:
+        report.outside += 1
+        problems.extend(_against_outside(tree, key, where, note))
+    _check_kept(connection, tree, problems)
+    _check_blobs(connection, report)
+    return report
+
+
+def _holds(connection: sa.Connection, checked: Checked) -> bool:
+    """Whether what the helpers found is the whole log of this snapshot, and sound."""
+    if not checked.sound:
+        return False
+    events = connection.exec_driver_sql("SELECT count(*) FROM events").scalar_one()
+    last = connection.exec_driver_sql("SELECT max(position) FROM log_leaves").scalar_one()
+    return bool(
+        events == checked.matched
+        and (last is None and not checked.size or last == checked.size - 1)
+    )
+
+
+def _check_other(
+    connection: sa.Connection,
+    at: int,
+    kind: str,
+    row_id: int,
+    ref: str,
+    digest: bytes,
+    others: dict[str, dict[int, tuple[str, bytes]]],
+    problems: list[str],
+) -> None:
+    """A leaf of a trail other than the cases', against its record."""
+    if kind not in TRAILS:
+        _name(problems, f"log position {at}: a leaf of unknown kind {kind!r}")
+        return
+    if kind not in others:
+        others[kind] = {r: (n, d) for r, n, d in TRAILS[kind](connection)}
+    record = others[kind].pop(row_id, None)
+    if record is None:
+        _name(problems, f"log position {at}: {kind} {ref} is in the log but gone")
+    elif record[0] != ref or leaf_hash(entry(kind, ref, record[1])) != digest:
+        _name(problems, f"log position {at}: {kind} {ref} was changed")
+
+
+def _check_kept(connection: sa.Connection, tree: Merkle, problems: list[str]) -> None:
+    """The tree's kept upper levels, against the nodes the leaves make."""
+    rows = connection.execute(sa.select(NODES.c.level, NODES.c.index, NODES.c.hash))
+    for level, index, digest in rows:
+        low, high = index << level, (index + 1) << level
+        if level < NODE_LEVEL or high > tree.size:
+            problems.append(f"the log's kept tree node {level}/{index} lies outside its tree")
+        elif tree.subtree(low, high) != bytes(digest):
+            problems.append(
+                f"the log's kept tree node {level}/{index} (records {low}–{high - 1}) does not "
+                "match the records: it was changed"
+            )
+
+
+def _walk_leaves(
+    connection: sa.Connection, report: LogReport, others: dict[str, dict[int, tuple[str, bytes]]]
+) -> Tree:
+    """Every leaf in position order, each against its record, each problem named."""
     problems = report.problems
     hashes: list[bytes] = []
     seen: set[int] = set()
     numbers: set[str] = set()
-    others: dict[str, dict[int, tuple[str, bytes]]] = {}
-    counts: dict[str, int] = {}
     sha256 = hashlib.sha256
     prefix = b"\x00case\n"
     driver: Any = connection.connection.driver_connection
@@ -643,39 +841,13 @@ def verify_log(connection: sa.Connection, outside: Iterable[tuple[str, str]] = (
                             "holds for it (rewritten)",
                         )
                     continue
-                counts[kind] = counts.get(kind, 0) + 1
-                if kind not in TRAILS:
-                    _name(problems, f"log position {at}: a leaf of unknown kind {kind!r}")
-                    continue
-                if kind not in others:
-                    others[kind] = {r: (n, d) for r, n, d in TRAILS[kind](connection)}
-                record = others[kind].pop(row_id, None)
-                if record is None:
-                    _name(problems, f"log position {at}: {kind} {ref} is in the log but gone")
-                elif record[0] != ref or leaf_hash(entry(kind, ref, record[1])) != digest:
-                    _name(problems, f"log position {at}: {kind} {ref} was changed")
+                _check_other(connection, at, kind, row_id, ref, digest, others, problems)
     finally:
         cursor.close()
     report.size = len(hashes)
     _unlogged_events(connection, seen, problems)
-    for kind, reader in TRAILS.items():
-        left = others.get(kind)
-        if left is None:
-            left = {r: (n, d) for r, n, d in reader(connection)}
-        for _, (ref, _) in sorted(left.items())[:NAMED]:
-            _name(problems, f"{kind} {ref} is not in the log (written behind its back)")
-    head = connection.execute(sa.select(HEAD.c.size).where(HEAD.c.id == 1)).scalar_one_or_none()
-    if head != report.size:
-        problems.append(f"the log holds {report.size} leaves, its head says {head}")
-    tree = Tree(hashes)
-    key = public_key()
-    _check_stored(connection, tree, key, report)
-    for where, note in outside:
-        report.outside += 1
-        problems.extend(_against_outside(tree, key, where, note))
     _check_numbers(connection, numbers, problems)
-    _check_blobs(connection, report)
-    return report
+    return Tree(hashes)
 
 
 def _name(problems: list[str], problem: str) -> None:
@@ -705,7 +877,7 @@ def _unlogged_events(connection: sa.Connection, seen: set[int], problems: list[s
 
 
 def _check_stored(
-    connection: sa.Connection, tree: Tree, key: VerifierKey | None, report: LogReport
+    connection: sa.Connection, tree: Merkle, key: VerifierKey | None, report: LogReport
 ) -> None:
     """Each stored checkpoint: signed, over these leaves, consistent with the one before."""
     rows = connection.execute(
@@ -753,7 +925,7 @@ def _check_stored(
         previous = found
 
 
-def _compare(tree: Tree, checkpoint: Checkpoint, where: str) -> list[str]:
+def _compare(tree: Merkle, checkpoint: Checkpoint, where: str) -> list[str]:
     if checkpoint.size > tree.size:
         return [
             f"{where}, signed {checkpoint.time}: it covers {checkpoint.size} records, the log "
@@ -767,7 +939,7 @@ def _compare(tree: Tree, checkpoint: Checkpoint, where: str) -> list[str]:
     return []
 
 
-def _against_outside(tree: Tree, key: VerifierKey | None, where: str, note: str) -> list[str]:
+def _against_outside(tree: Merkle, key: VerifierKey | None, where: str, note: str) -> list[str]:
     if key is None:
         return [f"{where}: no public key to check it with (CASEWORK_LOG_PUBLIC_KEY)"]
     try:
