@@ -159,13 +159,12 @@ def mth(hashes: list[bytes]) -> bytes:
     return level[0] if level else sha256(b"").digest()
 
 
-_SQLITE_LEAVES = (
-    "SELECT position, kind, row_id, ref, hash FROM log_leaves "
-    "WHERE position >= ? AND position < ? ORDER BY position"
-)
-_POSTGRESQL_LEAVES = (
-    "SELECT position, kind, row_id, ref, hash FROM log_leaves "
-    "WHERE position >= %s AND position < %s ORDER BY position"
+#: The leaves at a run of positions; the kind and ref only of leaves not a case's (text read
+#: for each of a million leaves would cost more than the rest of the reading).
+_LEAVES = (
+    "SELECT position, row_id, hash, CASE WHEN kind = 'case' THEN NULL ELSE kind END, "
+    "CASE WHEN kind = 'case' THEN NULL ELSE ref END FROM log_leaves "
+    "WHERE position >= {0} AND position < {0} ORDER BY position"
 )
 
 
@@ -191,7 +190,7 @@ def with_leaves(
     postgresql = connection.dialect.name == "postgresql"
     driver: Any = connection.connection.driver_connection
     cursor = driver.cursor(name="casework_leaves") if postgresql else driver.cursor()
-    cursor.execute(_POSTGRESQL_LEAVES if postgresql else _SQLITE_LEAVES, (low, high))
+    cursor.execute(_LEAVES.format("%s" if postgresql else "?"), (low, high))
     batch = task["batch"]
     pending: dict[int, bytes] = {}  # event id -> its leaf hash, its leaf not read yet
     waiting: dict[int, bytes] = {}  # row id -> a case leaf's hash, its event not read yet
@@ -201,7 +200,7 @@ def with_leaves(
     last_row = -1  # the largest row id of a case leaf read so far
     more = True
     sha256 = hashlib.sha256
-    numbers = {case_id: f"{head[0]}/".encode() for case_id, head in heads.items()}
+    prefixes = {case_id: f"\0case\n{head[0]}/".encode() for case_id, head in heads.items()}
     blocks = found.blocks
 
     def read_leaves(until: int | None) -> None:
@@ -211,12 +210,12 @@ def with_leaves(
             if not rows:
                 more = False
                 break
-            for position, kind, row_id, ref, digest in rows:
+            for position, row_id, digest, kind, ref in rows:
                 if position != expected:
                     found.sound = False
                 expected = position + 1
                 buffer.append(digest)
-                if kind == "case":
+                if kind is None:
                     want = pending.pop(row_id, None)
                     if want is None:
                         waiting[row_id] = digest
@@ -238,9 +237,8 @@ def with_leaves(
 
     try:
         for rows in events:
-            for row in rows:
-                case_id, seq, digest, event_id = row[0], row[1], row[9], row[10]
-                prefix = numbers.get(case_id)
+            for case_id, seq, _, _, _, _, _, _, _, digest, event_id in rows:
+                prefix = prefixes.get(case_id)
                 try:
                     data = bytes.fromhex(digest)
                 except (TypeError, ValueError):
@@ -248,7 +246,7 @@ def with_leaves(
                 if prefix is None:
                     found.sound = False  # an event of no case: the reference walk names it
                     continue
-                leaf = sha256(b"\x00case\n" + prefix + str(seq).encode() + b"\n" + data).digest()
+                leaf = sha256(prefix + f"{seq}\n".encode() + data).digest()
                 stored = waiting.pop(event_id, None)
                 if stored is None:
                     pending[event_id] = leaf
