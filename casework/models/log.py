@@ -17,8 +17,11 @@ class LogLeaf(Base):
     #: A record is a leaf once; found from its row when a record is printed with its proof.
     __table_args__ = (sa.UniqueConstraint("kind", "row_id"),)
 
-    #: 0, 1, 2 … in commit order, across every trail, without gaps.
-    position: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True, autoincrement=False)
+    #: 0, 1, 2 … in commit order, across every trail, without gaps. On SQLite the table's row
+    #: id (INTEGER PRIMARY KEY): no separate index to write at every commit.
+    position: Mapped[int] = mapped_column(
+        sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=False
+    )
     #: Which trail: `case` for case events.
     kind: Mapped[str] = mapped_column(sa.String(16))
     #: The record's row id in its trail's table (events.id for `case`).
