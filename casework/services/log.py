@@ -122,14 +122,20 @@ def write_leaves(connection: sa.Connection, leaves: list[tuple[str, int, str, by
         if found is None:
             raise LogError("the log has no head row: the database was not set up by its migrations")
         first = int(found[0]) - len(leaves)
-        cursor.executemany(
+        insert = (
             "INSERT INTO log_leaves (position, kind, row_id, ref, hash) "  # nosec B608 # placeholders
-            f"VALUES ({mark}, {mark}, {mark}, {mark}, {mark})",
-            [
-                (first + n, kind, row_id, ref, digest)
-                for n, (kind, row_id, ref, digest) in enumerate(leaves)
-            ],
+            f"VALUES ({mark}, {mark}, {mark}, {mark}, {mark})"
         )
+        if len(leaves) == 1:  # most commits write one event: no executemany machinery
+            cursor.execute(insert, (first, *leaves[0]))
+        else:
+            cursor.executemany(
+                insert,
+                [
+                    (first + n, kind, row_id, ref, digest)
+                    for n, (kind, row_id, ref, digest) in enumerate(leaves)
+                ],
+            )
     finally:
         cursor.close()
     return first
