@@ -1,15 +1,17 @@
-"""`casework audit verify` on 1M events: events checked per second.
+"""`casework audit verify` on 1M events: events checked per second; checkpoints and proofs.
 
-    python bench/audit.py [--cases 100000] [--events 1000000] [--runs 3]
+    python bench/audit.py [--cases 100000] [--events 1000000] [--runs 3] [--skip PART]
 
-On the seeded database (bench/seed.py builds it first if needed), runs the verification
-(`services.audit.verify_chains`, what the command and `GET /api/v1/audit/verify` run) `--runs`
-times in this process, a checkpoint over the whole log `--runs` times (the first one, which
-hashes every leaf; the next one 1,000 records later; a printed record's proof under it; all
-rolled back), then the
-command itself (chains, the whole log, evidence) once as a child process (start-up included).
-Every run must find every chain intact. Prints one JSON line: the median rate, each run's
-seconds, the command's wall time, and the machine.
+On the seeded database (bench/seed.py builds it first if needed), `--runs` times each:
+- verify: the chain check alone (`services.audit.verify_chains`, what `GET /api/v1/audit/verify`
+  runs), in this process;
+- checkpoint: a checkpoint over the whole log (the first one, which hashes every leaf and keeps
+  the tree's upper levels), the next one 1,000 records later, and a printed record's inclusion
+  proof under it; all rolled back;
+- command: `casework audit verify` as a child process (start-up, the chains, the whole log, the
+  administration trail and the evidence).
+Every run must find everything intact. `--skip verify|checkpoint|command` leaves a part out.
+Prints one JSON line: each run's seconds, the median rates, and the machine.
 """
 
 from __future__ import annotations
