@@ -223,7 +223,8 @@ def with_leaves(
                         found.sound = False
                     else:
                         found.matched += 1
-                    last_row = max(last_row, row_id)
+                    if row_id > last_row:
+                        last_row = row_id
                 else:
                     found.others.append([position, kind, row_id, ref, bytes(digest).hex()])
             whole = len(buffer) - len(buffer) % block
@@ -247,7 +248,7 @@ def with_leaves(
                     found.sound = False  # an event of no case: the reference walk names it
                     continue
                 leaf = sha256(prefix + f"{seq}\n".encode() + data).digest()
-                stored = waiting.pop(event_id, None)
+                stored = waiting.pop(event_id, None) if waiting else None
                 if stored is None:
                     pending[event_id] = leaf
                 elif stored != leaf:
