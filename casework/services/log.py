@@ -260,8 +260,10 @@ def read_tree(connection: sa.Connection, size: int | None = None) -> Tree:
 def read_leaves(connection: sa.Connection, low: int, high: int) -> list[bytes]:
     """The leaf hashes at positions `low` up to `high` (excluded); LogError if one is missing."""
     driver: Any = connection.connection.driver_connection
-    marker = "%s" if connection.dialect.name == "postgresql" else "?"
-    cursor = driver.cursor()
+    postgresql = connection.dialect.name == "postgresql"
+    marker = "%s" if postgresql else "?"
+    # PostgreSQL: rows in binary, so the hashes come as their bytes, not hex text to decode.
+    cursor = driver.cursor(binary=True) if postgresql else driver.cursor()
     try:
         cursor.execute(
             f"SELECT position, hash FROM log_leaves WHERE position >= {marker} "  # nosec B608 # placeholders
