@@ -1,13 +1,17 @@
-"""`casework audit verify` on 1M events: events checked per second.
+"""`casework audit verify` on 1M events: events checked per second; checkpoints and proofs.
 
-    python bench/audit.py [--cases 100000] [--events 1000000] [--runs 3]
+    python bench/audit.py [--cases 100000] [--events 1000000] [--runs 3] [--skip PART]
 
-On the seeded database (bench/seed.py builds it first if needed), runs the verification
-(`services.audit.verify_chains`, what the command and `GET /api/v1/audit/verify` run) `--runs`
-times in this process, a checkpoint over the whole log `--runs` times (rolled back), then the
-command itself (chains, the whole log, evidence) once as a child process (start-up included).
-Every run must find every chain intact. Prints one JSON line: the median rate, each run's
-seconds, the command's wall time, and the machine.
+On the seeded database (bench/seed.py builds it first if needed), `--runs` times each:
+- verify: the chain check alone (`services.audit.verify_chains`, what `GET /api/v1/audit/verify`
+  runs), in this process;
+- checkpoint: a checkpoint over the whole log (the first one, which hashes every leaf and keeps
+  the tree's upper levels), the next one 1,000 records later, and a printed record's inclusion
+  proof under it; all rolled back;
+- command: `casework audit verify` as a child process (start-up, the chains, the whole log, the
+  administration trail and the evidence).
+Every run must find everything intact. `--skip verify|checkpoint|command` leaves a part out.
+Prints one JSON line: each run's seconds, the median rates, and the machine.
 """
 
 from __future__ import annotations
@@ -34,6 +38,9 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--skip", action="append", default=[], choices=["verify", "checkpoint", "command"]
+    )
     args = parser.parse_args()
 
     from casework.extensions import db as sql
@@ -41,61 +48,93 @@ def main() -> None:
 
     db = seed.ensure(args.cases, args.events)
     app = harness.make_app(db)
-    seconds = []
+    figures: dict[str, object] = {"runs": args.runs}
     with harness.app_context(app):
-        for _ in range(args.runs):
-            started = time.perf_counter()
-            result = verify_chains()
-            seconds.append(time.perf_counter() - started)
-            sql.session.rollback()
-            assert result.ok, result.broken[:3]
-            assert result.events >= args.events, result.events
-    events = result.events
-
-    # A checkpoint over the whole log (read, tree, root, signature), rolled back afterwards.
-    import tempfile
-
-    from casework.services.log import ensure_signing_key, make_checkpoint
-
-    with tempfile.TemporaryDirectory() as folder:
-        app.config["SIGNING_KEY_FILE"] = str(Path(folder) / "key")
-        checkpoint_seconds = []
-        with harness.app_context(app):
-            ensure_signing_key()
+        cases = sql.session.execute(sql.text("SELECT count(*) FROM cases")).scalar_one()
+        events = sql.session.execute(sql.text("SELECT count(*) FROM events")).scalar_one()
+        sql.session.rollback()
+        figures.update(cases=cases, events=events)
+        if "verify" not in args.skip:
+            seconds = []
             for _ in range(args.runs):
                 started = time.perf_counter()
-                made = make_checkpoint()
-                checkpoint_seconds.append(time.perf_counter() - started)
-                assert made is not None and made.size >= args.events, made
+                result = verify_chains()
+                seconds.append(time.perf_counter() - started)
                 sql.session.rollback()
+                assert result.ok, result.broken[:3]
+                assert result.events == events, result.events
+            figures["verify_seconds"] = [round(s, 2) for s in seconds]
+            figures["events_per_s"] = round(events / statistics.median(seconds))
 
-    command = Path(sys.executable).parent / "casework"
-    env = {**os.environ, "CASEWORK_DATABASE_URL": db.url, **harness.BENCH_ENV}
-    env.pop("CASEWORK_SIGNING_KEY_FILE", None)
-    started = time.perf_counter()
-    done = subprocess.run(
-        [str(command), "audit", "verify"], env=env, capture_output=True, text=True, check=False
-    )
-    command_seconds = time.perf_counter() - started
-    assert done.returncode == 0, done.stdout + done.stderr
+    if "checkpoint" not in args.skip:
+        figures.update(checkpoints(app, args.runs, args.events, cases))
 
-    median = statistics.median(seconds)
-    harness.report(
-        "audit",
-        {
-            "cases": result.cases,
-            "events": events,
-            "runs": args.runs,
-            "verify_seconds": [round(s, 2) for s in seconds],
-            "events_per_s": round(events / median),
-            "command_seconds": round(command_seconds, 2),
-            "command_events_per_s": round(events / command_seconds),
-            "command_output": done.stdout.strip(),
-            "checkpoint_seconds": [round(s, 2) for s in checkpoint_seconds],
-            "target": {"events_per_s": ">= 300000", "checkpoint_seconds": "< 2"},
-        },
-        db,
+    if "command" not in args.skip:
+        command = Path(sys.executable).parent / "casework"
+        env = {**os.environ, "CASEWORK_DATABASE_URL": db.url, **harness.BENCH_ENV}
+        env.pop("CASEWORK_SIGNING_KEY_FILE", None)
+        seconds = []
+        for _ in range(args.runs):
+            started = time.perf_counter()
+            done = subprocess.run(
+                [str(command), "audit", "verify"],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            seconds.append(time.perf_counter() - started)
+            assert done.returncode == 0, done.stdout + done.stderr
+        figures["command_seconds"] = [round(s, 2) for s in seconds]
+        figures["command_events_per_s"] = round(events / statistics.median(seconds))
+        figures["command_output"] = done.stdout.strip()
+    figures["target"] = {"command_events_per_s": ">= 300000", "checkpoint_seconds": "< 2"}
+    harness.report("audit", figures, db)
+
+
+def checkpoints(app: object, runs: int, least: int, cases: int) -> dict[str, object]:
+    """A checkpoint over the whole log `runs` times: the first (every leaf hashed, the upper
+    levels kept), the next 1,000 records later (made-up leaves), and a printed record's proof
+    under it; each run rolled back."""
+    import tempfile
+
+    from casework.extensions import db as sql
+    from casework.services.log import (
+        ensure_signing_key,
+        make_checkpoint,
+        proof_for_case,
+        write_leaves,
     )
+
+    first, after, proofs = [], [], []
+    with tempfile.TemporaryDirectory() as folder:
+        app.config["SIGNING_KEY_FILE"] = str(Path(folder) / "key")  # type: ignore[attr-defined]
+        with harness.app_context(app):  # type: ignore[arg-type]
+            ensure_signing_key()
+            for _ in range(runs):
+                started = time.perf_counter()
+                made = make_checkpoint()
+                first.append(time.perf_counter() - started)
+                assert made is not None and made.size >= least, made
+                start = made.size
+                write_leaves(
+                    sql.session.connection(),
+                    [("bench", start + n, f"bench/{n}", bytes(32)) for n in range(1000)],
+                )
+                started = time.perf_counter()
+                again = make_checkpoint()
+                after.append(time.perf_counter() - started)
+                assert again is not None and again.size == start + 1000, again
+                started = time.perf_counter()
+                proof = proof_for_case(cases // 2)
+                proofs.append(time.perf_counter() - started)
+                assert proof is not None
+                sql.session.rollback()
+    return {
+        "checkpoint_seconds": [round(s, 2) for s in first],
+        "next_checkpoint_seconds": [round(s, 3) for s in after],
+        "proof_ms": [round(s * 1000, 1) for s in proofs],
+    }
 
 
 if __name__ == "__main__":

@@ -567,6 +567,8 @@ def build(db: harness.Database, cases: int, events: int, *, chunk: int = 1000) -
     with harness.app_context(app):
         people = _make_people()
         sql.session.commit()
+        # Making the users wrote administration events: the case events' leaves follow theirs.
+        base = sql.session.execute(sa.select(HEAD.c.size)).scalar_one()
         parts, counters = plan(cases, events, now, library().tz, chunk)
         sql.session.remove()
         engine = sql.engine
@@ -590,13 +592,15 @@ def build(db: harness.Database, cases: int, events: int, *, chunk: int = 1000) -
                 with conn.begin():
                     conn.execute(CASES.insert(), case_rows)
                     conn.execute(EVENTS.insert(), event_rows)
+                    for leaf in leaf_rows:
+                        leaf["position"] += base
                     conn.execute(LEAVES.insert(), leaf_rows)
                 made_cases += len(case_rows)
                 made_events += len(event_rows)
                 progress.update(made_cases, f"cases, {made_events:,} events")
             progress.close()
             with conn.begin():
-                conn.execute(HEAD.update().values(size=made_events))
+                conn.execute(HEAD.update().values(size=base + made_events))
                 conn.execute(
                     sa.insert(CaseCounter),
                     [{"prefix": p, "year": y, "last": n} for (p, y), n in counters.items()],

@@ -13,6 +13,9 @@ turn) on each set, alternating rounds so that both meet the same machine load:
   the case row for update, hash and insert the event, update the case where its version and
   head are unchanged, commit.
 
+The engine also runs a third set with the log's leaves not written (a switch of this script,
+`EngineWithoutLog`), in the same rounds: the log's cost is the ratio of the two rates.
+
 RSS is read before and after the engine's transitions (after a short warm-up). Prints one JSON
 line: rates by the clock and by CPU time (on a shared machine, the rate with a core to itself),
 their ratios (also the median of the rounds' ratios), RSS growth, and the machine.
@@ -102,6 +105,23 @@ class Engine:
             fire(actor, case, workflow, access, trigger, case.version, FIELDS[trigger])
             session.commit()
             session.remove()
+
+
+class EngineWithoutLog(Engine):
+    """The engine with the whole-database log's leaves not written: what the log costs.
+
+    A switch of this script only (the product always writes them): `log.append_leaf` does
+    nothing while these transitions run."""
+
+    def run(self, numbers: list[str]) -> None:
+        from casework.services import log
+
+        append = log.append_leaf
+        log.append_leaf = lambda *args, **kwargs: None
+        try:
+            super().run(numbers)
+        finally:
+            log.append_leaf = append
 
 
 class RawCore:
@@ -227,26 +247,30 @@ def main() -> None:
         parser.error("--transitions must be a multiple of --cases")
 
     db = harness.database("transitions")
-    numbers = build(db, 2 * (args.cases + args.warmup))
+    numbers = build(db, 3 * args.cases + 3 * args.warmup)
     engine_cases, raw_cases = numbers[: args.cases], numbers[args.cases : 2 * args.cases]
-    warmup = numbers[2 * args.cases :]
+    unlogged_cases = numbers[2 * args.cases : 3 * args.cases]
+    warmup = numbers[3 * args.cases :]
     app = harness.make_app(db)
     per_case = args.transitions // args.cases
     order_engine = engine_cases * per_case
     order_raw = raw_cases * per_case
+    order_unlogged = unlogged_cases * per_case
     chunk = args.transitions // args.rounds
 
     with harness.app_context(app):
-        engine, raw = Engine(), RawCore()
+        engine, raw, unlogged = Engine(), RawCore(), EngineWithoutLog()
         # Warm-up: statement caches, the first connection, the machine's first firing.
         engine.run(warmup[: args.warmup])
-        raw.run(warmup[args.warmup :])
+        raw.run(warmup[args.warmup : 2 * args.warmup])
+        unlogged.run(warmup[2 * args.warmup :])
         gc.collect()
         rss_before = harness.rss_bytes()
         objects_before = len(gc.get_objects())
         engine_seconds, raw_seconds, ratios = 0.0, 0.0, []
         engine_cpu, raw_cpu = 0.0, 0.0
-        progress = harness.Progress("transitions", 2 * args.transitions)
+        unlogged_seconds, log_ratios = 0.0, []
+        progress = harness.Progress("transitions", 3 * args.transitions)
         for r in range(args.rounds):
             part_engine = order_engine[r * chunk : (r + 1) * chunk]
             part_raw = order_raw[r * chunk : (r + 1) * chunk]
@@ -258,10 +282,15 @@ def main() -> None:
             raw.run(part_raw)
             took_raw = time.perf_counter() - started
             raw_cpu += time.process_time() - cpu
+            started = time.perf_counter()
+            unlogged.run(order_unlogged[r * chunk : (r + 1) * chunk])
+            took_unlogged = time.perf_counter() - started
             engine_seconds += took_engine
             raw_seconds += took_raw
+            unlogged_seconds += took_unlogged
             ratios.append(took_raw / took_engine)
-            progress.update(2 * (r + 1) * chunk)
+            log_ratios.append(took_unlogged / took_engine)
+            progress.update(3 * (r + 1) * chunk)
         progress.close()
         gc.collect()
         rss_after = harness.rss_bytes()
@@ -281,6 +310,10 @@ def main() -> None:
             "raw_core_per_s": round(raw_rate),
             "ratio": round(engine_rate / raw_rate, 3),
             "ratio_median_of_rounds": round(statistics.median(ratios), 3),
+            # The whole-database log's cost: the engine's rate with it over the rate without.
+            "engine_without_log_per_s": round(args.transitions / unlogged_seconds),
+            "with_log_ratio": round(unlogged_seconds / engine_seconds, 3),
+            "with_log_ratio_median_of_rounds": round(statistics.median(log_ratios), 3),
             # On a shared machine: the rates this process would reach with a core to itself.
             "engine_cpu_per_s": round(args.transitions / engine_cpu),
             "raw_core_cpu_per_s": round(args.transitions / raw_cpu),
@@ -299,6 +332,7 @@ def main() -> None:
                 "engine_per_s": ">= 1500",
                 "ratio": ">= 0.6",
                 "rss_growth_mb": "< 10",
+                "with_log_ratio": ">= 0.9",
             },
         },
         db,

@@ -404,10 +404,9 @@ def audit_verify(records: tuple[tuple[str, str, str], ...], checkpoints: tuple[s
     """
     import time
 
-    from casework.extensions import db
-    from casework.services.audit import HASH, check_printed_head, reading, verify_chains
+    from casework.services.audit import HASH, check_printed_head, verify_chains
     from casework.services.cases import normalize_number
-    from casework.services.log import verify_log, witness_notes
+    from casework.services.log import LogReport, witness_notes
 
     printed = []
     for number, seq, digest in records:
@@ -431,9 +430,8 @@ def audit_verify(records: tuple[tuple[str, str, str], ...], checkpoints: tuple[s
         except (OSError, UnicodeDecodeError) as exc:
             fail(f"cannot read a checkpoint: {exc}")
         started = time.perf_counter()
-        result = verify_chains()
-        with reading(db.engine) as connection:
-            logged = verify_log(connection, outside)
+        result = verify_chains(log_outside=outside)
+        logged = result.log_report or LogReport()
         problems = [check_printed_head(*record) for record in printed]
         seconds = time.perf_counter() - started
     for broken in result.broken:

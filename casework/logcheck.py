@@ -70,7 +70,81 @@ def _split(size: int) -> int:
     return 1 << ((size - 1).bit_length() - 1)
 
 
-class Tree:
+class Merkle:
+    """RFC 9162 proofs over a tree of `size` leaves, given how to find any of its subtrees.
+
+    `subtree(low, high)` is MTH(D[low:high]) for a range the RFC's recursion reaches: a whole
+    node (`low` a multiple of the power of two `high - low`) or a node's part that ends at the
+    tree's size. `Tree` holds every level in memory; a database may keep upper levels instead.
+    """
+
+    size: int
+
+    def subtree(self, low: int, high: int) -> bytes:
+        raise NotImplementedError
+
+    def root(self, size: int | None = None) -> bytes:
+        """The root of the first `size` leaves (all of them by default)."""
+        size = self.size if size is None else size
+        if not 0 <= size <= self.size:
+            raise ValueError(f"the tree has {self.size} leaves, not {size}")
+        if size == 0:
+            return EMPTY_ROOT
+        # The whole subtrees `size` splits into, left to right, folded from the right.
+        parts: list[bytes] = []
+        start = 0
+        for level in range(size.bit_length() - 1, -1, -1):
+            if size >> level & 1:
+                parts.append(self.subtree(start, start + (1 << level)))
+                start += 1 << level
+        root = parts[-1]
+        for part in reversed(parts[:-1]):
+            root = node_hash(part, root)
+        return root
+
+    def inclusion(self, index: int, size: int | None = None) -> list[bytes]:
+        """RFC 9162 §2.1.3.1 PATH: the inclusion proof of leaf `index` in the first `size`."""
+        size = self.size if size is None else size
+        if not 0 <= index < size <= self.size:
+            raise ValueError(f"no leaf {index} in a tree of {size}")
+        proof: list[bytes] = []
+        low, high = 0, size
+        while high - low > 1:
+            k = _split(high - low)
+            if index - low < k:
+                proof.append(self.subtree(low + k, high))
+                high = low + k
+            else:
+                proof.append(self.subtree(low, low + k))
+                low += k
+        proof.reverse()
+        return proof
+
+    def consistency(self, old: int, size: int | None = None) -> list[bytes]:
+        """RFC 9162 §2.1.4.1 PROOF: that the first `size` leaves extend the first `old`."""
+        size = self.size if size is None else size
+        if not 0 < old <= size <= self.size:
+            raise ValueError(f"no consistency proof from {old} to {size}")
+        proof: list[bytes] = []
+        low, high, whole = 0, size, True
+        m = old
+        while m != high - low:
+            k = _split(high - low)
+            if m <= k:
+                proof.append(self.subtree(low + k, high))
+                high = low + k
+            else:
+                proof.append(self.subtree(low, low + k))
+                low += k
+                m -= k
+                whole = False
+        if not whole:
+            proof.append(self.subtree(low, high))
+        proof.reverse()
+        return proof
+
+
+class Tree(Merkle):
     """Every level of the RFC 9162 tree over a list of leaf hashes, built bottom-up.
 
     Level by level, pairs are hashed left to right and a last node without a partner moves up
@@ -121,47 +195,6 @@ class Tree:
             return self.levels[level][low >> level]
         half = 1 << (level - 1)
         return node_hash(self.subtree(low, low + half), self.subtree(low + half, high))
-
-    def inclusion(self, index: int, size: int | None = None) -> list[bytes]:
-        """RFC 9162 §2.1.3.1 PATH: the inclusion proof of leaf `index` in the first `size`."""
-        size = self.size if size is None else size
-        if not 0 <= index < size <= self.size:
-            raise ValueError(f"no leaf {index} in a tree of {size}")
-        proof: list[bytes] = []
-        low, high = 0, size
-        while high - low > 1:
-            k = _split(high - low)
-            if index - low < k:
-                proof.append(self.subtree(low + k, high))
-                high = low + k
-            else:
-                proof.append(self.subtree(low, low + k))
-                low += k
-        proof.reverse()
-        return proof
-
-    def consistency(self, old: int, size: int | None = None) -> list[bytes]:
-        """RFC 9162 §2.1.4.1 PROOF: that the first `size` leaves extend the first `old`."""
-        size = self.size if size is None else size
-        if not 0 < old <= size <= self.size:
-            raise ValueError(f"no consistency proof from {old} to {size}")
-        proof: list[bytes] = []
-        low, high, whole = 0, size, True
-        m = old
-        while m != high - low:
-            k = _split(high - low)
-            if m <= k:
-                proof.append(self.subtree(low + k, high))
-                high = low + k
-            else:
-                proof.append(self.subtree(low, low + k))
-                low += k
-                m -= k
-                whole = False
-        if not whole:
-            proof.append(self.subtree(low, high))
-        proof.reverse()
-        return proof
 
 
 def verify_inclusion(

@@ -604,3 +604,77 @@ def test_a_printed_record_carries_its_checkpoint_and_an_inclusion_proof(
 
     text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.data)).pages)
     assert proof.lines()[0] in text.replace("\n", " ") or proof.ref in text
+
+
+# --- the kept upper levels: checkpoints and proofs without reading the whole log ----------------
+
+
+def all_leaf_hashes(app):
+    with app.app_context():
+        found = db.session.execute(sa.select(LogLeaf.hash).order_by(LogLeaf.position)).scalars()
+        return [bytes(h) for h in found]
+
+
+def note_of(app, text):
+    with app.app_context():
+        return logcheck.read_checkpoint(text, log.public_key())
+
+
+def test_checkpoints_over_kept_levels_match_the_whole_tree(app, api, history, signed, monkeypatch):
+    monkeypatch.setattr(log, "NODE_LEVEL", 1)  # a node kept for every two leaves and up
+    reads = []
+    original = log.read_leaves
+    monkeypatch.setattr(
+        log, "read_leaves", lambda c, low, high: reads.append((low, high)) or original(c, low, high)
+    )
+    notes = [checkpoint(app)]
+    for n in range(5):
+        reads.clear()
+        api.post(f"/cases/{history[n % 3]}/notes", "librarian", json={"text": f"Later {n}"})
+        notes.append(checkpoint(app))
+        size = note_of(app, notes[-1]).size
+        # Only the leaves since the last kept node are read, not the log from its start.
+        assert reads and min(low for low, _ in reads) >= note_of(app, notes[-2]).size - 2
+    hashes = all_leaf_hashes(app)
+    tree = Tree(hashes)
+    with app.app_context():
+        rows = db.session.execute(
+            sa.select(LogCheckpoint.size, LogCheckpoint.proof).order_by(LogCheckpoint.id)
+        ).all()
+        kept = {
+            (level, index): bytes(digest)
+            for level, index, digest in db.session.execute(sa.text("SELECT * FROM log_nodes"))
+        }
+        db.session.rollback()
+    for text, row in zip(notes, rows, strict=True):
+        found = note_of(app, text)
+        assert found.root == tree.root(found.size) and found.size == row.size
+    for older, newer in zip(rows, rows[1:], strict=False):
+        proof = [bytes.fromhex(h) for h in newer.proof.split()]
+        assert proof == tree.consistency(older.size, newer.size)
+    size = note_of(app, notes[-1]).size
+    assert kept and all(
+        digest == tree.subtree(index << level, (index + 1) << level)
+        for (level, index), digest in kept.items()
+    )
+    assert {(1, i) for i in range(size // 2)} <= set(kept)
+    # A printed record's proof reads a few kept nodes and a block, and is the whole tree's.
+    with app.app_context():
+        reads.clear()
+        proof = log.proof_for_case(case_id(history[0]))
+        db.session.rollback()
+    assert proof is not None and all(high - low <= 2 for low, high in reads)
+    assert [bytes.fromhex(h) for h in proof.hashes] == tree.inclusion(proof.position, size)
+    assert verify(app).exit_code == 0
+
+
+def test_kept_nodes_that_disagree_with_the_last_checkpoint_stop_the_next(
+    app, api, history, signed, monkeypatch
+):
+    monkeypatch.setattr(log, "NODE_LEVEL", 1)
+    checkpoint(app)
+    tamper(app, ("UPDATE log_nodes SET hash = :h", {"h": b"x" * 32}))
+    api.post(f"/cases/{history[0]}/notes", "librarian", json={"text": "Later"})
+    result = run(app, "audit", "checkpoint")
+    assert result.exit_code != 0
+    assert "no longer extends checkpoint 1" in result.output

@@ -62,3 +62,59 @@ def test_helpers_name_every_tampering_as_one_process_does(app, interleaved, name
     assert {case for case, _, _ in alone[1]} <= {interleaved[0], interleaved[1]}
     assert verdicts(app, 2) == alone
     assert verdicts(app, 3) == alone
+
+
+# --- the whole log, read alongside the events -------------------------------------------------
+
+
+def log_verdicts(app, processes, outside=()):
+    with app.app_context():
+        result = verify_chains(processes=processes, log_outside=outside)
+        db.session.rollback()
+    assert result.log_report is not None
+    return result.log_report.size, result.log_report.problems
+
+
+LOG_TAMPERINGS = {
+    "leaf changed": "UPDATE log_leaves SET hash = :x WHERE position = 5",
+    "leaf deleted": "DELETE FROM log_leaves WHERE position = 7",
+    "event rewritten": "UPDATE events SET hash = :h WHERE case_id = :a AND seq = 5",
+    "leaf of no event": "UPDATE log_leaves SET row_id = 999 WHERE position = 9",
+    "kept node changed": "UPDATE log_nodes SET hash = :x WHERE level = 2",
+}
+
+
+@pytest.fixture
+def checkpointed(app, interleaved, tmp_path, monkeypatch):
+    """The interleaved cases, a checkpoint over them, and two more events after it."""
+    from casework.services import log
+
+    monkeypatch.setattr(log, "NODE_LEVEL", 2)  # blocks of 4 leaves: runs split inside them
+    app.config["SIGNING_KEY_FILE"] = str(tmp_path / "key")
+    with app.app_context():
+        log.ensure_signing_key()
+        log.make_checkpoint()
+        note = db.session.execute(sa.text("SELECT note FROM log_checkpoints")).scalar_one()
+        db.session.commit()
+    return [("kept", note)]
+
+
+@pytest.mark.parametrize("name", sorted(LOG_TAMPERINGS))
+def test_the_log_read_alongside_the_events_names_what_the_reference_walk_names(
+    app, api, interleaved, checkpointed, name, monkeypatch
+):
+    from casework.services import log
+
+    api.post(f"/cases/{interleaved[1]}/notes", "librarian", json={"text": "After it"})
+    walks = []
+    original = log._walk_leaves
+    monkeypatch.setattr(log, "_walk_leaves", lambda *a: walks.append(1) or original(*a))
+    clean = [log_verdicts(app, n, checkpointed) for n in (1, 2, 3)]
+    assert clean[0][1] == [] and clean[1:] == clean[:1] * 2
+    assert walks == [], "clean data is checked alongside the events, not walked again"
+    ids = {"a": case_id(app, interleaved[0]), "x": b"x" * 32, "h": "ab" * 32}
+    tamper(app, (LOG_TAMPERINGS[name], ids))
+    alone = log_verdicts(app, 1, checkpointed)
+    assert alone[1], "the tampering went unnoticed"
+    assert log_verdicts(app, 2, checkpointed) == alone
+    assert log_verdicts(app, 3, checkpointed) == alone

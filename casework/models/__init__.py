@@ -13,7 +13,7 @@ from casework.models.case import (
 )
 from casework.models.document import RenderedDocument
 from casework.models.event import Event
-from casework.models.log import LogCheckpoint, LogHead, LogLeaf
+from casework.models.log import LogCheckpoint, LogHead, LogLeaf, LogNode
 from casework.models.outbox import OutboxMessage
 from casework.models.person import Person
 from casework.models.sweep_run import SweepRun
@@ -36,6 +36,7 @@ __all__ = [
     "LogCheckpoint",
     "LogHead",
     "LogLeaf",
+    "LogNode",
     "OutboxMessage",
     "Person",
     "RenderedDocument",

@@ -7,8 +7,8 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
@@ -218,10 +218,16 @@ class VerifyResult:
     broken: list[Broken] = field(default_factory=list)
     #: The administration trail, checked in the same snapshot (counted apart from the cases).
     administration: TrailCheck = field(default_factory=TrailCheck)
+    #: The whole log, when it was asked for (`verify_chains(log_outside=…)`).
+    log_report: log.LogReport | None = None
 
     @property
     def ok(self) -> bool:
-        return not self.broken and self.administration.ok
+        return (
+            not self.broken
+            and self.administration.ok
+            and (self.log_report is None or self.log_report.ok)
+        )
 
 
 #: An event's columns as `_check_case` walks them; the time as the driver gives it, so that a
@@ -330,7 +336,12 @@ def _shares(low: int, high: int, processes: int) -> list[tuple[int, int]]:
     return list(zip(starts, [s - 1 for s in starts[1:]] + [high], strict=True))
 
 
-def verify_chains(batch: int = 5000, *, processes: int | None = None) -> VerifyResult:
+def verify_chains(
+    batch: int = 5000,
+    *,
+    processes: int | None = None,
+    log_outside: Iterable[tuple[str, str]] | None = None,
+) -> VerifyResult:
     """Check every case's chain: sequence, links, hashes, and the head kept on the case row;
     and the administration trail the same way (`result.administration`).
 
@@ -339,12 +350,20 @@ def verify_chains(batch: int = 5000, *, processes: int | None = None) -> VerifyR
     on, runs of event ids are shared among `processes` (by default one per core): this one and
     helpers. A case whose events do not check out there is walked again here in sequence order
     by `_check_case`, which names its first broken link.
+
+    With `log_outside` (checkpoints kept elsewhere, as (where, note text)), the whole log is
+    checked too (`result.log_report`, see `log.verify_log`), in the same snapshot: each run of
+    events reads the log's leaves at the positions its events took, computes each event's leaf
+    hash as it follows its chain, matches the two and hashes the leaves into blocks of the tree
+    (`chains.with_leaves`); what a run cannot settle is settled here, and anything that does
+    not check out sends the log to the reference walk, which names what is wrong.
     """
+    outside = None if log_outside is None else list(log_outside)
     url = db.engine.url
     if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
-        return _verify(db.session.connection(), batch, 1)  # a private database has no other
+        return _verify(db.session.connection(), batch, 1, outside)  # no other connection
     with reading(db.engine) as connection:
-        return _verify(connection, batch, processes)
+        return _verify(connection, batch, processes, outside)
 
 
 @contextmanager
@@ -355,15 +374,21 @@ def reading(engine: sa.Engine) -> Iterator[sa.Connection]:
         yield connection
 
 
-def _verify(connection: sa.Connection, batch: int, processes: int | None) -> VerifyResult:
+def _verify(
+    connection: sa.Connection,
+    batch: int,
+    processes: int | None,
+    outside: list[tuple[str, str]] | None = None,
+) -> VerifyResult:
     low, high = connection.execute(sa.select(sa.func.min(Event.id), sa.func.max(Event.id))).one()
     heads: dict[int, tuple[str, int, str]] = {}
+    tasks: list[dict[str, Any]] | None = None
 
     def here(ids: tuple[int, int]) -> chains.Run:
         # Read once any helpers are on their way, so that their start overlaps it.
         heads.update(chains.read_heads(connection))
-        with closing(chains.stored_events(connection, ids, batch)) as events:
-            return chains.follow(events, heads)
+        task = tasks[0] if tasks is not None else None
+        return chains.follow_range(connection, ids, batch, heads, task)
 
     runs: list[chains.Run] = []
     if low is None:
@@ -371,11 +396,19 @@ def _verify(connection: sa.Connection, batch: int, processes: int | None) -> Ver
     else:
         if processes is None:
             processes = min(os.cpu_count() or 1, 8) if high - low >= SHARED_FROM else 1
+        shares = _shares(low, high, processes) if processes > 1 else [(low, high)]
+        if outside is not None:
+            sizes = log.checkpoint_sizes(connection, outside)
+            starts = [start for start, _ in shares]
+            tasks = [
+                {"positions": positions, "sizes": sizes, "level": log.NODE_LEVEL}
+                for positions in log.positions_of(connection, starts)
+            ]
         if processes <= 1:
             runs = [here((low, high))]
         else:
             address = connection.engine.url.render_as_string(hide_password=False)
-            runs = chains.in_helpers(address, _shares(low, high, processes), batch, here)
+            runs = chains.in_helpers(address, shares, batch, here, tasks)
     result = VerifyResult(cases=len(heads))
     #: case id -> (seq after the last event, the last hash), as the runs join up
     joined: dict[int, tuple[int, str]] = {}
@@ -403,6 +436,11 @@ def _verify(connection: sa.Connection, batch: int, processes: int | None) -> Ver
     found = (_recheck(connection, case_id, heads.get(case_id)) for case_id in sorted(suspects))
     result.broken = [problem for problem in found if problem is not None]
     result.administration = check_trail(connection)
+    if outside is not None:
+        checked = None
+        if tasks is not None:
+            checked = log.settle([run.leaves for run in runs if run.leaves is not None])
+        result.log_report = log.verify_log(connection, outside, checked)
     return result
 
 

@@ -15,7 +15,8 @@ import os
 import subprocess  # nosec B404 # it runs this same interpreter only (see `in_helpers`)
 import sys
 from collections.abc import Callable, Generator, Iterator, Mapping
-from dataclasses import dataclass, field
+from contextlib import closing
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
@@ -36,6 +37,32 @@ class Run:
     pieces: dict[int, list[Any]] = field(default_factory=dict)
     #: Cases whose events here do not follow one another or do not match their hashes.
     suspects: list[int] = field(default_factory=list)
+    #: The log's leaves read with these events, when the log is checked too.
+    leaves: LeafRun | None = None
+
+
+@dataclass
+class LeafRun:
+    """What one run of the log's leaves (positions `low` up to `high`) showed, read alongside
+    a run of events: each case leaf is matched with its event's leaf hash, computed here."""
+
+    low: int = 0
+    high: int = 0
+    #: Whether every position was there, in order, and every case leaf matched here was right.
+    sound: bool = True
+    #: Case leaves matched with their events here.
+    matched: int = 0
+    #: MTH of each whole block of `2^level` leaves, in order, as hex.
+    blocks: list[str] = field(default_factory=list)
+    #: size -> MTH (hex) of the leaves from the start of its block up to it, for each size
+    #: asked for that ends inside a block of this run.
+    parts: dict[int, str] = field(default_factory=dict)
+    #: Case leaves whose events were not among this run's: row id -> leaf hash (hex).
+    leaves: dict[int, str] = field(default_factory=dict)
+    #: Events whose leaves were not among this run's: event id -> its leaf hash (hex).
+    events: dict[int, str] = field(default_factory=dict)
+    #: Leaves of other trails: [position, kind, row id, ref, leaf hash (hex)].
+    others: list[list[Any]] = field(default_factory=list)
 
 
 def json_string(value: Any) -> str:
@@ -50,7 +77,8 @@ def follow(
 ) -> Run:
     """Follow each case's chain through events in storage order.
 
-    `heads` gives each case's number, head sequence and head hash. The hash text is built as
+    `heads` gives each case's number, head sequence and head hash; each row ends with the
+    event's id (unused here). The hash text is built as
     `audit.event_hash` builds it; the time must come as stored by SQLite (`YYYY-MM-DD
     HH:MM:SS.ffffff`). Whatever does not check out here is reported as a suspect, never judged:
     a hash that matches the text built here also matches the engine's, so a chain accepted here
@@ -64,7 +92,19 @@ def follow(
     sha256 = hashlib.sha256
     for rows in batches:
         run.events += len(rows)
-        for case_id, seq, at, actor, action, from_state, to_state, data_json, prev, digest in rows:
+        for (
+            case_id,
+            seq,
+            at,
+            actor,
+            action,
+            from_state,
+            to_state,
+            data_json,
+            prev,
+            digest,
+            _,
+        ) in rows:
             chain = chains.get(case_id)
             if chain is None:
                 head = heads.get(case_id)
@@ -103,6 +143,135 @@ def follow(
     return run
 
 
+def mth(hashes: list[bytes]) -> bytes:
+    """RFC 9162 MTH of consecutive leaf hashes that start at a multiple of a power of two at
+    least their count (a block, or its start): level by level, a lone last node moving up."""
+    sha256 = hashlib.sha256
+    level = hashes
+    while len(level) > 1:
+        up = [
+            sha256(b"\x01" + left + right).digest()
+            for left, right in zip(level[0::2], level[1::2], strict=False)
+        ]
+        if len(level) % 2:
+            up.append(level[-1])
+        level = up
+    return level[0] if level else sha256(b"").digest()
+
+
+#: The leaves at a run of positions; the kind and ref only of leaves not a case's (text read
+#: for each of a million leaves would cost more than the rest of the reading).
+_LEAVES = (
+    "SELECT position, row_id, hash, CASE WHEN kind = 'case' THEN NULL ELSE kind END, "
+    "CASE WHEN kind = 'case' THEN NULL ELSE ref END FROM log_leaves "
+    "WHERE position >= {0} AND position < {0} ORDER BY position"
+)
+
+
+def with_leaves(
+    connection: sa.Connection,
+    events: Iterator[list[tuple[Any, ...]]],
+    heads: Mapping[int, tuple[str, int, str]],
+    task: Mapping[str, Any],
+    found: LeafRun,
+) -> Generator[list[tuple[Any, ...]]]:
+    """Pass the batches of events on to `follow`, reading the log's leaves alongside.
+
+    Each event's leaf hash is computed from its case number, sequence and hash, and matched
+    with the leaf that names its row; leaves are read in position order while their events
+    come (row ids and positions both follow the order of writing), so only the few written out
+    of step wait in memory. What this run cannot match is handed back in `found`.
+    """
+    low, high = task["positions"]
+    level = task["level"]
+    block = 1 << level
+    sizes = sorted(s for s in task["sizes"] if low < s <= high and s % block)
+    found.low, found.high = low, high
+    postgresql = connection.dialect.name == "postgresql"
+    driver: Any = connection.connection.driver_connection
+    cursor = driver.cursor(name="casework_leaves") if postgresql else driver.cursor()
+    cursor.execute(_LEAVES.format("%s" if postgresql else "?"), (low, high))
+    batch = task["batch"]
+    pending: dict[int, bytes] = {}  # event id -> its leaf hash, its leaf not read yet
+    waiting: dict[int, bytes] = {}  # row id -> a case leaf's hash, its event not read yet
+    buffer: list[bytes] = []  # leaf hashes from the start of the current block
+    start = low  # the position of buffer[0]
+    expected = low
+    last_row = -1  # the largest row id of a case leaf read so far
+    more = True
+    sha256 = hashlib.sha256
+    prefixes = {case_id: f"\0case\n{head[0]}/".encode() for case_id, head in heads.items()}
+    blocks = found.blocks
+
+    def read_leaves(until: int | None) -> None:
+        nonlocal expected, last_row, more, start, buffer
+        while more and (until is None or last_row < until):
+            rows = cursor.fetchmany(batch)
+            if not rows:
+                more = False
+                break
+            for position, row_id, digest, kind, ref in rows:
+                if position != expected:
+                    found.sound = False
+                expected = position + 1
+                buffer.append(digest)
+                if kind is None:
+                    want = pending.pop(row_id, None)
+                    if want is None:
+                        waiting[row_id] = digest
+                    elif want != digest:
+                        found.sound = False
+                    else:
+                        found.matched += 1
+                    if row_id > last_row:
+                        last_row = row_id
+                else:
+                    found.others.append([position, kind, row_id, ref, bytes(digest).hex()])
+            whole = len(buffer) - len(buffer) % block
+            for size in sizes:
+                if start < size <= start + whole:
+                    first = (size - 1) // block * block - start
+                    found.parts[size] = mth(buffer[first : size - start]).hex()
+            blocks.extend(mth(buffer[n : n + block]).hex() for n in range(0, whole, block))
+            buffer = buffer[whole:]
+            start += whole
+
+    try:
+        for rows in events:
+            for case_id, seq, _, _, _, _, _, _, _, digest, event_id in rows:
+                prefix = prefixes.get(case_id)
+                try:
+                    data = bytes.fromhex(digest)
+                except (TypeError, ValueError):
+                    data = b""
+                if prefix is None:
+                    found.sound = False  # an event of no case: the reference walk names it
+                    continue
+                leaf = sha256(prefix + f"{seq}\n".encode() + data).digest()
+                stored = waiting.pop(event_id, None) if waiting else None
+                if stored is None:
+                    pending[event_id] = leaf
+                elif stored != leaf:
+                    found.sound = False
+                else:
+                    found.matched += 1
+            yield rows
+            if rows:
+                read_leaves(rows[-1][10])
+        read_leaves(None)
+    finally:
+        cursor.close()
+    if expected != high:
+        found.sound = False  # positions missing at the end of the run
+    for size in sizes:
+        if start < size <= start + len(buffer):
+            found.parts[size] = mth(buffer[: size - start]).hex()
+    if buffer:
+        found.parts[start + len(buffer)] = mth(buffer).hex()
+    found.leaves = {row_id: bytes(digest).hex() for row_id, digest in waiting.items()}
+    found.events = {event_id: leaf.hex() for event_id, leaf in pending.items()}
+
+
 def _literal(cache: dict[Any, str], value: Any) -> str:
     """`value` as JSON, remembered (actors, actions and states repeat; a few thousand at most)."""
     text = json_string(value)
@@ -113,12 +282,12 @@ def _literal(cache: dict[Any, str], value: Any) -> str:
 
 #: The columns `follow` reads, in its order, for a range of event ids (the driver's own SQL).
 _SQLITE_EVENTS = (
-    "SELECT case_id, seq, at, actor, action, from_state, to_state, data_json, prev_hash, hash "
-    "FROM events WHERE id BETWEEN ? AND ?"
+    "SELECT case_id, seq, at, actor, action, from_state, to_state, data_json, prev_hash, hash, "
+    "id FROM events WHERE id BETWEEN ? AND ?"
 )
 _POSTGRESQL_EVENTS = (
     "SELECT case_id, seq, to_char(at, 'YYYY-MM-DD HH24:MI:SS.US'), actor, action, from_state, "
-    "to_state, data_json, prev_hash, hash FROM events WHERE id BETWEEN %s AND %s"
+    "to_state, data_json, prev_hash, hash, id FROM events WHERE id BETWEEN %s AND %s"
 )
 
 
@@ -153,24 +322,28 @@ def in_helpers(
     ranges: list[tuple[int, int]],
     batch: int,
     here: Callable[[tuple[int, int]], Run],
+    log: list[dict[str, Any]] | None = None,
 ) -> list[Run]:
     """Follow the ranges of event ids at once: the first in this process with `here`, each of
     the others in a helper process of its own; the runs come back in the order of the ranges.
 
     Fresh interpreters rather than forks: a SQLite connection must never cross a fork, and the
     caller may hold threads. The task (with the database address) goes in on stdin, the run
-    comes back as JSON on stdout.
+    comes back as JSON on stdout. With `log`, each range also reads the log's leaves at the
+    positions given there (see `with_leaves`).
     """
     code = "from casework.services.chains import helper; helper()"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
     helpers: list[subprocess.Popen[bytes]] = []
     try:
-        for ids in ranges[1:]:
+        for n, ids in enumerate(ranges[1:], start=1):
             process = subprocess.Popen(  # nosec B603 # this interpreter, a fixed command, no shell
                 [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env
             )
             helpers.append(process)
             task = {"address": address, "ids": ids, "batch": batch}
+            if log is not None:
+                task["log"] = log[n]
             assert process.stdin is not None
             with process.stdin:
                 process.stdin.write(json.dumps(task).encode())
@@ -192,11 +365,25 @@ def _collect(process: subprocess.Popen[bytes]) -> Run:
     if process.wait() != 0:
         raise RuntimeError(f"an audit verification helper failed (exit {process.returncode})")
     found = json.loads(output)
+    leaves = found.get("leaves")
     return Run(
         events=found["events"],
         sound=found["sound"],
         pieces={int(k): v for k, v in found["pieces"].items()},
         suspects=found["suspects"],
+        leaves=None
+        if leaves is None
+        else LeafRun(
+            low=leaves["low"],
+            high=leaves["high"],
+            sound=leaves["sound"],
+            matched=leaves["matched"],
+            blocks=leaves["blocks"],
+            parts={int(k): v for k, v in leaves["parts"].items()},
+            leaves={int(k): v for k, v in leaves["leaves"].items()},
+            events={int(k): v for k, v in leaves["events"].items()},
+            others=leaves["others"],
+        ),
     )
 
 
@@ -207,8 +394,9 @@ def helper() -> None:
     try:
         with engine.connect() as connection:
             heads = read_heads(connection)
-            low, high = task["ids"]
-            run = follow(stored_events(connection, (low, high), task["batch"]), heads)
+            run = follow_range(
+                connection, tuple(task["ids"]), task["batch"], heads, task.get("log")
+            )
     finally:
         engine.dispose()
     json.dump(
@@ -217,6 +405,28 @@ def helper() -> None:
             "sound": run.sound,
             "pieces": run.pieces,
             "suspects": run.suspects,
+            "leaves": None if run.leaves is None else asdict(run.leaves),
         },
         sys.stdout,
     )
+
+
+def follow_range(
+    connection: sa.Connection,
+    ids: tuple[int, ...],
+    batch: int,
+    heads: Mapping[int, tuple[str, int, str]],
+    log: Mapping[str, Any] | None = None,
+) -> Run:
+    """Follow the events with ids in `ids`; with `log` (positions, sizes, level), read and
+    match the log's leaves at those positions alongside (`with_leaves`)."""
+    events = stored_events(connection, (ids[0], ids[1]), batch)
+    if log is None:
+        with closing(events):
+            return follow(events, heads)
+    found = LeafRun()
+    task = {**log, "batch": batch}
+    with closing(events), closing(with_leaves(connection, events, heads, task, found)) as both:
+        run = follow(both, heads)
+    run.leaves = found
+    return run

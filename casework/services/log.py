@@ -16,6 +16,7 @@ its own checkpoints and against any kept elsewhere.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -31,21 +32,37 @@ from sqlalchemy.orm import Session, SessionTransaction
 from casework.errors import CaseworkError
 from casework.extensions import db
 from casework.logcheck import (
+    EMPTY_ROOT,
     EXPORT_FORMAT,
     Checkpoint,
+    Merkle,
     NoteError,
     SignerKey,
     Tree,
     VerifierKey,
     entry,
     leaf_hash,
+    node_hash,
     read_checkpoint,
     verify_consistency,
 )
-from casework.models import LogCheckpoint, LogHead, LogLeaf, OutboxMessage, User, UserRole, utcnow
+from casework.models import (
+    LogCheckpoint,
+    LogHead,
+    LogLeaf,
+    LogNode,
+    OutboxMessage,
+    User,
+    UserRole,
+    utcnow,
+)
+from casework.services import chains
 
 LEAVES = cast(sa.Table, LogLeaf.__table__)
 HEAD = cast(sa.Table, LogHead.__table__)
+NODES = cast(sa.Table, LogNode.__table__)
+#: The lowest level whose whole nodes are kept (`log_nodes`): one node per 2^8 leaves and up.
+NODE_LEVEL = 8
 #: The kind of leaf an event of a case is.
 CASE = "case"
 #: Leaves waiting for their transaction's commit, in `Session.info`.
@@ -105,14 +122,20 @@ def write_leaves(connection: sa.Connection, leaves: list[tuple[str, int, str, by
         if found is None:
             raise LogError("the log has no head row: the database was not set up by its migrations")
         first = int(found[0]) - len(leaves)
-        cursor.executemany(
+        insert = (
             "INSERT INTO log_leaves (position, kind, row_id, ref, hash) "  # nosec B608 # placeholders
-            f"VALUES ({mark}, {mark}, {mark}, {mark}, {mark})",
-            [
-                (first + n, kind, row_id, ref, digest)
-                for n, (kind, row_id, ref, digest) in enumerate(leaves)
-            ],
+            f"VALUES ({mark}, {mark}, {mark}, {mark}, {mark})"
         )
+        if len(leaves) == 1:  # most commits write one event: no executemany machinery
+            cursor.execute(insert, (first, *leaves[0]))
+        else:
+            cursor.executemany(
+                insert,
+                [
+                    (first + n, kind, row_id, ref, digest)
+                    for n, (kind, row_id, ref, digest) in enumerate(leaves)
+                ],
+            )
     finally:
         cursor.close()
     return first
@@ -234,6 +257,114 @@ def read_tree(connection: sa.Connection, size: int | None = None) -> Tree:
     return Tree(hashes)
 
 
+def read_leaves(connection: sa.Connection, low: int, high: int) -> list[bytes]:
+    """The leaf hashes at positions `low` up to `high` (excluded); LogError if one is missing."""
+    driver: Any = connection.connection.driver_connection
+    postgresql = connection.dialect.name == "postgresql"
+    marker = "%s" if postgresql else "?"
+    # PostgreSQL: rows in binary, so the hashes come as their bytes, not hex text to decode.
+    cursor = driver.cursor(binary=True) if postgresql else driver.cursor()
+    try:
+        cursor.execute(
+            f"SELECT position, hash FROM log_leaves WHERE position >= {marker} "  # nosec B608 # placeholders
+            f"AND position < {marker} ORDER BY position",
+            (low, high),
+        )
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    if len(rows) != high - low or (rows and (rows[0][0] != low or rows[-1][0] != high - 1)):
+        at = next((low + n for n, (p, _) in enumerate(rows) if p != low + n), low + len(rows))
+        raise LogError(f"the log skips position {at}: leaves were removed")
+    return [bytes(digest) for _, digest in rows]
+
+
+def _mth(hashes: list[bytes]) -> bytes:
+    """MTH of consecutive hashes whose first is at a multiple of a power of two ≥ their count."""
+    sha256 = hashlib.sha256
+    level = hashes
+    while len(level) > 1:
+        up = [
+            sha256(b"\x01" + left + right).digest()
+            for left, right in zip(level[0::2], level[1::2], strict=False)
+        ]
+        if len(level) % 2:
+            up.append(level[-1])
+        level = up
+    return level[0] if level else EMPTY_ROOT
+
+
+class StoredTree(Merkle):
+    """The log's tree of `size` leaves, read as needed: whole nodes from `NODE_LEVEL` up from
+    `log_nodes` (computed from the leaves when not kept), anything smaller from its block of
+    leaves. A root or a proof reads O(log n) nodes and at most two blocks of leaves."""
+
+    def __init__(self, connection: sa.Connection, size: int) -> None:
+        self.connection = connection
+        self.size = size
+        self.block = 1 << NODE_LEVEL
+        self._nodes: dict[tuple[int, int], bytes] = {}
+        self._blocks: dict[int, list[bytes]] = {}
+
+    def subtree(self, low: int, high: int) -> bytes:
+        span = high - low
+        level = (span - 1).bit_length()
+        if span == 1 << level and low % span == 0 and level >= NODE_LEVEL:
+            return self.node(level, low >> level)
+        if low >> NODE_LEVEL == (high - 1) >> NODE_LEVEL:  # within one block of leaves
+            start = low - low % self.block
+            leaves = self._blocks.get(start)
+            if leaves is None:
+                leaves = read_leaves(self.connection, start, min(start + self.block, self.size))
+                self._blocks = {start: leaves}  # one at a time: a proof needs one or two
+            return _mth(leaves[low - start : high - start])
+        half = 1 << (level - 1)
+        return node_hash(self.subtree(low, low + half), self.subtree(low + half, high))
+
+    def node(self, level: int, index: int) -> bytes:
+        """Whole node `index` of `level` (≥ NODE_LEVEL), kept or computed from the leaves."""
+        found = self._nodes.get((level, index))
+        if found is None:
+            found = self.connection.execute(
+                sa.select(NODES.c.hash).where(NODES.c.level == level, NODES.c.index == index)
+            ).scalar_one_or_none()
+            if found is None:
+                low = index << level
+                found = _mth(read_leaves(self.connection, low, low + (1 << level)))
+            found = self._nodes[(level, index)] = bytes(found)
+        return found
+
+
+def store_nodes(connection: sa.Connection, size: int) -> None:
+    """Keep every whole node from `NODE_LEVEL` up that the first `size` leaves complete and
+    `log_nodes` does not hold yet; only the leaves after the last kept block are read."""
+    kept = connection.execute(
+        sa.select(sa.func.count()).select_from(NODES).where(NODES.c.level == NODE_LEVEL)
+    ).scalar_one()
+    blocks = size >> NODE_LEVEL
+    if blocks <= kept:
+        return
+    block = 1 << NODE_LEVEL
+    leaves = read_leaves(connection, kept * block, blocks * block)
+    level = [_mth(leaves[n : n + block]) for n in range(0, len(leaves), block)]
+    rows: list[dict[str, Any]] = []
+    height, first = NODE_LEVEL, kept
+    sha256 = hashlib.sha256
+    while level:
+        rows.extend({"level": height, "index": first + n, "hash": h} for n, h in enumerate(level))
+        if first % 2:  # its left sibling was kept before
+            left = connection.execute(
+                sa.select(NODES.c.hash).where(NODES.c.level == height, NODES.c.index == first - 1)
+            ).scalar_one()
+            level = [bytes(left), *level]
+            first -= 1
+        level = [
+            sha256(b"\x01" + a + b).digest() for a, b in zip(level[0::2], level[1::2], strict=False)
+        ]
+        height, first = height + 1, first // 2
+    connection.execute(NODES.insert(), rows)
+
+
 def latest_checkpoint() -> LogCheckpoint | None:
     return db.session.execute(
         sa.select(LogCheckpoint).order_by(LogCheckpoint.id.desc()).limit(1)
@@ -260,23 +391,35 @@ def make_checkpoint(
     """
     now = now or utcnow()
     key = signing_key()
-    tree = read_tree(db.session.connection())
+    connection = db.session.connection()
+    size = log_size(connection)
     previous = latest_checkpoint()
+    if previous is not None and only_if_grown and previous.size == size:
+        return None
+    if previous is None:
+        # Kept nodes are trusted only as far as a signed root vouches for them.
+        connection.execute(NODES.delete())
+    store_nodes(connection, size)
+    tree = StoredTree(connection, size)
+    if size:
+        read_leaves(connection, size - 1, size)  # the head's count is the leaves' count
     proof: list[bytes] = []
     if previous is not None:
-        if only_if_grown and previous.size == tree.size:
-            return None
-        if previous.size > tree.size or tree.root(previous.size).hex() != previous.root_hash:
+        if previous.size > size or tree.root(previous.size).hex() != previous.root_hash:
             raise LogError(
                 f"the log no longer extends checkpoint {previous.id} (size {previous.size}): "
                 "run `casework audit verify`"
             )
-        if 0 < previous.size < tree.size:
+        if 0 < previous.size < size:
             proof = tree.consistency(previous.size)
             # Checked as a witness will check it: proves the proof, not only the tree.
-            assert verify_consistency(  # nosec B101 # the tree just built cannot fail it
-                previous.size, tree.size, bytes.fromhex(previous.root_hash), tree.root(), proof
-            )
+            if not verify_consistency(
+                previous.size, size, bytes.fromhex(previous.root_hash), tree.root(), proof
+            ):
+                raise LogError(
+                    f"the log no longer extends checkpoint {previous.id} (size "
+                    f"{previous.size}): run `casework audit verify`"
+                )
     checkpoint = Checkpoint(
         key.name,
         tree.size,
@@ -406,7 +549,7 @@ def proof_for_case(case_id: int) -> PrintedProof | None:
     ).one_or_none()
     if found is None:
         return None
-    tree = read_tree(db.session.connection(), checkpoint.size)
+    tree = StoredTree(db.session.connection(), checkpoint.size)
     hashes = [h.hex() for h in tree.inclusion(found.position)]
     return PrintedProof(
         checkpoint.note, checkpoint.size, found.seq, found.position, found.ref, found.hash, hashes
@@ -441,26 +584,222 @@ _LEAVES_WITH_EVENTS = (
     "FROM log_leaves l LEFT JOIN events e ON l.kind = 'case' AND e.id = l.row_id "
     "LEFT JOIN cases c ON c.id = e.case_id ORDER BY l.position"
 )
+
+
+def checkpoint_sizes(connection: sa.Connection, outside: Iterable[tuple[str, str]]) -> list[int]:
+    """The sizes of every stored checkpoint and every one kept elsewhere (unchecked here)."""
+    sizes = set(connection.execute(sa.select(LogCheckpoint.size)).scalars())
+    for _, note in outside:
+        lines = note.split("\n")
+        if len(lines) > 1 and lines[1].isascii() and lines[1].isdigit():
+            sizes.add(int(lines[1]))
+    return sorted(sizes)
+
+
+def positions_of(connection: sa.Connection, starts: list[int]) -> list[tuple[int, int]]:
+    """Runs of log positions, one per run of event ids starting at `starts`: each from the
+    position of its first event's leaf (down to a whole block), the last up to the log's size.
+
+    Any split is correct (`settle` matches what a run could not); these keep it to a few."""
+    size = log_size(connection)
+    block = 1 << NODE_LEVEL
+    bounds = [0]
+    for start in starts[1:]:
+        found = connection.execute(
+            sa.select(LEAVES.c.position)
+            .where(LEAVES.c.kind == CASE, LEAVES.c.row_id >= start)
+            .order_by(LEAVES.c.row_id)
+            .limit(1)
+        ).scalar_one_or_none()
+        position = size if found is None else min(int(found), size)
+        bounds.append(max(bounds[-1], position - position % block))
+    bounds.append(size)
+    return list(itertools.pairwise(bounds))
+
+
+@dataclass
+class Checked:
+    """The log as the runs of `chains.with_leaves` found it, settled (see `settle`)."""
+
+    #: Whether every position was there once and every case leaf matched its event.
+    sound: bool
+    size: int
+    matched: int
+    blocks: list[bytes]
+    parts: dict[int, bytes]
+    others: list[list[Any]]
+
+
+def settle(runs: list[chains.LeafRun]) -> Checked:
+    """Join the runs: positions end to end, and what one run could not match matched across."""
+    sound = all(run.sound for run in runs)
+    expected = 0
+    for run in runs:
+        sound = sound and run.low == expected
+        expected = run.high
+    leaves: dict[int, str] = {}
+    events: dict[int, str] = {}
+    matched = 0
+    for run in runs:
+        matched += run.matched
+        for row_id, digest in run.leaves.items():
+            sound = sound and row_id not in leaves
+            leaves[row_id] = digest
+        events.update(run.events)
+    for event_id, digest in events.items():
+        if leaves.pop(event_id, None) == digest:
+            matched += 1
+        else:
+            sound = False
+    sound = sound and not leaves
+    parts: dict[int, bytes] = {}
+    for run in runs:
+        parts.update((size, bytes.fromhex(h)) for size, h in run.parts.items())
+    blocks = [bytes.fromhex(h) for run in runs for h in run.blocks]
+    others = [row for run in runs for row in run.others]
+    return Checked(sound, expected, matched, blocks, parts, others)
+
+
+class BlockTree(Merkle):
+    """The tree over the roots of whole blocks of `2^level` leaves, and the part-block roots
+    of the sizes asked for: enough for the root at each of those sizes, and every whole node
+    from `level` up."""
+
+    def __init__(self, size: int, level: int, blocks: list[bytes], parts: dict[int, bytes]):
+        self.size = size
+        self.level = level
+        self.upper = Tree(blocks)
+        self.parts = parts
+
+    def root(self, size: int | None = None) -> bytes:
+        size = self.size if size is None else size
+        if not 0 <= size <= self.size:
+            raise ValueError(f"the tree has {self.size} leaves, not {size}")
+        return self.subtree(0, size) if size else EMPTY_ROOT
+
+    def subtree(self, low: int, high: int) -> bytes:
+        span = high - low
+        level = (span - 1).bit_length()
+        if span == 1 << level and low % span == 0 and level >= self.level:
+            return self.upper.levels[level - self.level][low >> level]
+        if low >> self.level == (high - 1) >> self.level:
+            if low % (1 << self.level) or high not in self.parts:
+                raise ValueError(f"leaves {low} to {high} were not kept")
+            return self.parts[high]
+        half = 1 << (level - 1)
+        return node_hash(self.subtree(low, low + half), self.subtree(low + half, high))
+
+
 #: Names at most this many records of one kind of problem, then counts the rest.
 NAMED = 20
 
 
-def verify_log(connection: sa.Connection, outside: Iterable[tuple[str, str]] = ()) -> LogReport:
+def verify_log(
+    connection: sa.Connection,
+    outside: Iterable[tuple[str, str]] = (),
+    checked: Checked | None = None,
+) -> LogReport:
     """Check the whole log in the connection's snapshot.
 
     Every leaf against the record it stands for (kind, ref and hash); every record of every
     trail in the log once; positions without gaps; the root recomputed and matched against each
     stored checkpoint (signature, size, root, consistency proof) and each checkpoint kept
     elsewhere (`outside`: (where, note text)); case numbers missing from the database that the
-    log shows were used (a deleted case); every evidence file re-hashed against its key.
+    log shows were used (a deleted case); every evidence file re-hashed against its key; the
+    tree's kept upper levels (`log_nodes`) against the leaves.
+
+    `checked` is what `audit.verify_chains` found reading the leaves alongside the events, in
+    helper processes: when it holds for this snapshot (every position once, every case leaf
+    its event's, as many as there are events), the leaves are not read again here. Otherwise
+    they are, one by one in position order, and each problem is named.
     """
     report = LogReport()
+    problems = report.problems
+    others: dict[str, dict[int, tuple[str, bytes]]] = {}
+    tree: Merkle
+    if checked is not None and _holds(connection, checked):
+        report.size = checked.size
+        for at, kind, row_id, ref, digest in checked.others:
+            _check_other(connection, at, kind, row_id, ref, bytes.fromhex(digest), others, problems)
+        tree = BlockTree(checked.size, NODE_LEVEL, checked.blocks, checked.parts)
+    else:
+        tree = _walk_leaves(connection, report, others)
+    for kind, reader in TRAILS.items():
+        left = others.get(kind)
+        if left is None:
+            left = {r: (n, d) for r, n, d in reader(connection)}
+        for _, (ref, _) in sorted(left.items())[:NAMED]:
+            _name(problems, f"{kind} {ref} is not in the log (written behind its back)")
+    head = connection.execute(sa.select(HEAD.c.size).where(HEAD.c.id == 1)).scalar_one_or_none()
+    if head != report.size:
+        problems.append(f"the log holds {report.size} leaves, its head says {head}")
+    key = public_key()
+    _check_stored(connection, tree, key, report)
+    for where, note in outside:
+        report.outside += 1
+        problems.extend(_against_outside(tree, key, where, note))
+    _check_kept(connection, tree, problems)
+    _check_blobs(connection, report)
+    return report
+
+
+def _holds(connection: sa.Connection, checked: Checked) -> bool:
+    """Whether what the helpers found is the whole log of this snapshot, and sound."""
+    if not checked.sound:
+        return False
+    events = connection.exec_driver_sql("SELECT count(*) FROM events").scalar_one()
+    last = connection.exec_driver_sql("SELECT max(position) FROM log_leaves").scalar_one()
+    return bool(
+        events == checked.matched
+        and (last is None and not checked.size or last == checked.size - 1)
+    )
+
+
+def _check_other(
+    connection: sa.Connection,
+    at: int,
+    kind: str,
+    row_id: int,
+    ref: str,
+    digest: bytes,
+    others: dict[str, dict[int, tuple[str, bytes]]],
+    problems: list[str],
+) -> None:
+    """A leaf of a trail other than the cases', against its record."""
+    if kind not in TRAILS:
+        _name(problems, f"log position {at}: a leaf of unknown kind {kind!r}")
+        return
+    if kind not in others:
+        others[kind] = {r: (n, d) for r, n, d in TRAILS[kind](connection)}
+    record = others[kind].pop(row_id, None)
+    if record is None:
+        _name(problems, f"log position {at}: {kind} {ref} is in the log but gone")
+    elif record[0] != ref or leaf_hash(entry(kind, ref, record[1])) != digest:
+        _name(problems, f"log position {at}: {kind} {ref} was changed")
+
+
+def _check_kept(connection: sa.Connection, tree: Merkle, problems: list[str]) -> None:
+    """The tree's kept upper levels, against the nodes the leaves make."""
+    rows = connection.execute(sa.select(NODES.c.level, NODES.c.index, NODES.c.hash))
+    for level, index, digest in rows:
+        low, high = index << level, (index + 1) << level
+        if level < NODE_LEVEL or high > tree.size:
+            problems.append(f"the log's kept tree node {level}/{index} lies outside its tree")
+        elif tree.subtree(low, high) != bytes(digest):
+            problems.append(
+                f"the log's kept tree node {level}/{index} (records {low}–{high - 1}) does not "
+                "match the records: it was changed"
+            )
+
+
+def _walk_leaves(
+    connection: sa.Connection, report: LogReport, others: dict[str, dict[int, tuple[str, bytes]]]
+) -> Tree:
+    """Every leaf in position order, each against its record, each problem named."""
     problems = report.problems
     hashes: list[bytes] = []
     seen: set[int] = set()
     numbers: set[str] = set()
-    others: dict[str, dict[int, tuple[str, bytes]]] = {}
-    counts: dict[str, int] = {}
     sha256 = hashlib.sha256
     prefix = b"\x00case\n"
     driver: Any = connection.connection.driver_connection
@@ -510,39 +849,13 @@ def verify_log(connection: sa.Connection, outside: Iterable[tuple[str, str]] = (
                             "holds for it (rewritten)",
                         )
                     continue
-                counts[kind] = counts.get(kind, 0) + 1
-                if kind not in TRAILS:
-                    _name(problems, f"log position {at}: a leaf of unknown kind {kind!r}")
-                    continue
-                if kind not in others:
-                    others[kind] = {r: (n, d) for r, n, d in TRAILS[kind](connection)}
-                record = others[kind].pop(row_id, None)
-                if record is None:
-                    _name(problems, f"log position {at}: {kind} {ref} is in the log but gone")
-                elif record[0] != ref or leaf_hash(entry(kind, ref, record[1])) != digest:
-                    _name(problems, f"log position {at}: {kind} {ref} was changed")
+                _check_other(connection, at, kind, row_id, ref, digest, others, problems)
     finally:
         cursor.close()
     report.size = len(hashes)
     _unlogged_events(connection, seen, problems)
-    for kind, reader in TRAILS.items():
-        left = others.get(kind)
-        if left is None:
-            left = {r: (n, d) for r, n, d in reader(connection)}
-        for _, (ref, _) in sorted(left.items())[:NAMED]:
-            _name(problems, f"{kind} {ref} is not in the log (written behind its back)")
-    head = connection.execute(sa.select(HEAD.c.size).where(HEAD.c.id == 1)).scalar_one_or_none()
-    if head != report.size:
-        problems.append(f"the log holds {report.size} leaves, its head says {head}")
-    tree = Tree(hashes)
-    key = public_key()
-    _check_stored(connection, tree, key, report)
-    for where, note in outside:
-        report.outside += 1
-        problems.extend(_against_outside(tree, key, where, note))
     _check_numbers(connection, numbers, problems)
-    _check_blobs(connection, report)
-    return report
+    return Tree(hashes)
 
 
 def _name(problems: list[str], problem: str) -> None:
@@ -572,7 +885,7 @@ def _unlogged_events(connection: sa.Connection, seen: set[int], problems: list[s
 
 
 def _check_stored(
-    connection: sa.Connection, tree: Tree, key: VerifierKey | None, report: LogReport
+    connection: sa.Connection, tree: Merkle, key: VerifierKey | None, report: LogReport
 ) -> None:
     """Each stored checkpoint: signed, over these leaves, consistent with the one before."""
     rows = connection.execute(
@@ -620,7 +933,7 @@ def _check_stored(
         previous = found
 
 
-def _compare(tree: Tree, checkpoint: Checkpoint, where: str) -> list[str]:
+def _compare(tree: Merkle, checkpoint: Checkpoint, where: str) -> list[str]:
     if checkpoint.size > tree.size:
         return [
             f"{where}, signed {checkpoint.time}: it covers {checkpoint.size} records, the log "
@@ -634,7 +947,7 @@ def _compare(tree: Tree, checkpoint: Checkpoint, where: str) -> list[str]:
     return []
 
 
-def _against_outside(tree: Tree, key: VerifierKey | None, where: str, note: str) -> list[str]:
+def _against_outside(tree: Merkle, key: VerifierKey | None, where: str, note: str) -> list[str]:
     if key is None:
         return [f"{where}: no public key to check it with (CASEWORK_LOG_PUBLIC_KEY)"]
     try:
