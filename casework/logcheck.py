@@ -168,25 +168,6 @@ class Tree(Merkle):
             self.levels.append(up)
             level = up
 
-    def root(self, size: int | None = None) -> bytes:
-        """The root of the first `size` leaves (all of them by default)."""
-        size = self.size if size is None else size
-        if not 0 <= size <= self.size:
-            raise ValueError(f"the tree has {self.size} leaves, not {size}")
-        if size == 0:
-            return EMPTY_ROOT
-        # The full subtrees `size` splits into, left to right, folded from the right.
-        parts: list[bytes] = []
-        start = 0
-        for level in range(size.bit_length() - 1, -1, -1):
-            if size >> level & 1:
-                parts.append(self.levels[level][start >> level])
-                start += 1 << level
-        root = parts[-1]
-        for part in reversed(parts[:-1]):
-            root = node_hash(part, root)
-        return root
-
     def subtree(self, low: int, high: int) -> bytes:
         """MTH of leaves `low` to `high` (excluded), a node of this tree or built from them."""
         span = high - low
