@@ -70,6 +70,22 @@ def _split(size: int) -> int:
     return 1 << ((size - 1).bit_length() - 1)
 
 
+def mth(hashes: list[bytes]) -> bytes:
+    """RFC 9162 MTH of consecutive leaf hashes that start at a multiple of a power of two at
+    least their count (a block, or its start): level by level, a lone last node moving up."""
+    sha256 = hashlib.sha256
+    level = hashes
+    while len(level) > 1:
+        up = [
+            sha256(b"\x01" + left + right).digest()
+            for left, right in zip(level[0::2], level[1::2], strict=False)
+        ]
+        if len(level) % 2:
+            up.append(level[-1])
+        level = up
+    return level[0] if level else EMPTY_ROOT
+
+
 class Merkle:
     """RFC 9162 proofs over a tree of `size` leaves, given how to find any of its subtrees.
 
@@ -461,27 +477,27 @@ def check_export(lines: Iterable[str], checkpoint_note: str, key: VerifierKey) -
         except NoteError as exc:
             problems.append(f"a checkpoint in the export: {exc}")
             continue
-        problems.extend(_against(tree, found, "a checkpoint in the export"))
+        problems.extend(compare(tree, found, "a checkpoint in the export"))
         if previous is not None and found.size < previous.size:
             problems.append(
                 f"the checkpoint of size {found.size} follows one of size {previous.size}"
             )
         previous = found
-    problems.extend(_against(tree, given, "the checkpoint given"))
+    problems.extend(compare(tree, given, "the checkpoint given"))
     return problems
 
 
-def _against(tree: Tree, checkpoint: Checkpoint, what: str) -> list[str]:
-    """Whether the tree holds, as its first leaves, the log a checkpoint was signed over."""
+def compare(tree: Merkle, checkpoint: Checkpoint, where: str) -> list[str]:
+    """Whether the tree holds, as its first records, the log a checkpoint was signed over."""
     if checkpoint.size > tree.size:
         return [
-            f"{what} ({checkpoint.time}) covers {checkpoint.size} leaves, the log holds only "
-            f"{tree.size}: it was rolled back or cut short"
+            f"{where}, signed {checkpoint.time}: it covers {checkpoint.size} records, the log "
+            f"holds only {tree.size}: the database was rolled back or its log cut short"
         ]
     if tree.root(checkpoint.size) != checkpoint.root:
         return [
-            f"{what} ({checkpoint.time}): the first {checkpoint.size} leaves do not have its root "
-            "hash: the log was changed after it was signed (or forked)"
+            f"{where}, signed {checkpoint.time}: the log's first {checkpoint.size} records do "
+            "not have its root: the log was changed, reordered or forked after it was signed"
         ]
     return []
 

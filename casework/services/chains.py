@@ -21,6 +21,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from casework.logcheck import mth
+
 #: The `prev_hash` of a case's first event.
 GENESIS = "0" * 64
 
@@ -141,22 +143,6 @@ def follow(
             run.pieces[case_id] = [first, first_prev, after, last]
     run.suspects = sorted(suspects)
     return run
-
-
-def mth(hashes: list[bytes]) -> bytes:
-    """RFC 9162 MTH of consecutive leaf hashes that start at a multiple of a power of two at
-    least their count (a block, or its start): level by level, a lone last node moving up."""
-    sha256 = hashlib.sha256
-    level = hashes
-    while len(level) > 1:
-        up = [
-            sha256(b"\x01" + left + right).digest()
-            for left, right in zip(level[0::2], level[1::2], strict=False)
-        ]
-        if len(level) % 2:
-            up.append(level[-1])
-        level = up
-    return level[0] if level else sha256(b"").digest()
 
 
 #: The leaves at a run of positions; the kind and ref only of leaves not a case's (text read

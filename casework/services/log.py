@@ -40,8 +40,10 @@ from casework.logcheck import (
     SignerKey,
     Tree,
     VerifierKey,
+    compare,
     entry,
     leaf_hash,
+    mth,
     node_hash,
     read_checkpoint,
     verify_consistency,
@@ -279,21 +281,6 @@ def read_leaves(connection: sa.Connection, low: int, high: int) -> list[bytes]:
     return [bytes(digest) for _, digest in rows]
 
 
-def _mth(hashes: list[bytes]) -> bytes:
-    """MTH of consecutive hashes whose first is at a multiple of a power of two ≥ their count."""
-    sha256 = hashlib.sha256
-    level = hashes
-    while len(level) > 1:
-        up = [
-            sha256(b"\x01" + left + right).digest()
-            for left, right in zip(level[0::2], level[1::2], strict=False)
-        ]
-        if len(level) % 2:
-            up.append(level[-1])
-        level = up
-    return level[0] if level else EMPTY_ROOT
-
-
 class StoredTree(Merkle):
     """The log's tree of `size` leaves, read as needed: whole nodes from `NODE_LEVEL` up from
     `log_nodes` (computed from the leaves when not kept), anything smaller from its block of
@@ -317,7 +304,7 @@ class StoredTree(Merkle):
             if leaves is None:
                 leaves = read_leaves(self.connection, start, min(start + self.block, self.size))
                 self._blocks = {start: leaves}  # one at a time: a proof needs one or two
-            return _mth(leaves[low - start : high - start])
+            return mth(leaves[low - start : high - start])
         half = 1 << (level - 1)
         return node_hash(self.subtree(low, low + half), self.subtree(low + half, high))
 
@@ -330,7 +317,7 @@ class StoredTree(Merkle):
             ).scalar_one_or_none()
             if found is None:
                 low = index << level
-                found = _mth(read_leaves(self.connection, low, low + (1 << level)))
+                found = mth(read_leaves(self.connection, low, low + (1 << level)))
             found = self._nodes[(level, index)] = bytes(found)
         return found
 
@@ -346,7 +333,7 @@ def store_nodes(connection: sa.Connection, size: int) -> None:
         return
     block = 1 << NODE_LEVEL
     leaves = read_leaves(connection, kept * block, blocks * block)
-    level = [_mth(leaves[n : n + block]) for n in range(0, len(leaves), block)]
+    level = [mth(leaves[n : n + block]) for n in range(0, len(leaves), block)]
     rows: list[dict[str, Any]] = []
     height, first = NODE_LEVEL, kept
     sha256 = hashlib.sha256
@@ -913,7 +900,7 @@ def _check_stored(
             continue
         if found.size != size or found.root.hex() != root_hash:
             report.problems.append(f"{where}: the signed note does not say what the row says")
-        report.problems.extend(_compare(tree, found, where))
+        report.problems.extend(compare(tree, found, where))
         if previous is not None:
             hashes = [bytes.fromhex(h) for h in proof.split()]
             if found.size < previous.size:
@@ -933,20 +920,6 @@ def _check_stored(
         previous = found
 
 
-def _compare(tree: Merkle, checkpoint: Checkpoint, where: str) -> list[str]:
-    if checkpoint.size > tree.size:
-        return [
-            f"{where}, signed {checkpoint.time}: it covers {checkpoint.size} records, the log "
-            f"holds only {tree.size}: the database was rolled back or its log cut short"
-        ]
-    if tree.root(checkpoint.size) != checkpoint.root:
-        return [
-            f"{where}, signed {checkpoint.time}: the log's first {checkpoint.size} records do "
-            "not have its root: the log was changed, reordered or forked after it was signed"
-        ]
-    return []
-
-
 def _against_outside(tree: Merkle, key: VerifierKey | None, where: str, note: str) -> list[str]:
     if key is None:
         return [f"{where}: no public key to check it with (CASEWORK_LOG_PUBLIC_KEY)"]
@@ -954,7 +927,7 @@ def _against_outside(tree: Merkle, key: VerifierKey | None, where: str, note: st
         found = read_checkpoint(note, key)
     except NoteError as exc:
         return [f"{where}: {exc}"]
-    return _compare(tree, found, where)
+    return compare(tree, found, where)
 
 
 def _check_numbers(connection: sa.Connection, logged: set[str], problems: list[str]) -> None:
