@@ -37,6 +37,7 @@ DEMO_USERS = [
     ("social2", "Mei Chen", ["social_media_team"], "E1005", "Community Relations"),
     ("staff", "Terry Brooks", ["staff"], "E1006", "Wheelersburg Branch"),
     ("trustee", "Tom Alvarez", ["trustee"], None, None),
+    ("records", "Rosa Jimenez", ["records_officer"], "E1007", "Administration"),
     ("admin", "IT Administrator", ["admin"], None, None),
 ]
 OTHER_PEOPLE = [

@@ -38,6 +38,7 @@ CAST: dict[str, list[str]] = {
     "staff": ["staff"],
     "staff2": ["staff"],
     "trustee": ["trustee"],
+    "records": ["records_officer"],
     "admin": ["admin"],
 }
 

@@ -19,6 +19,7 @@ PLAYER = {
     "hr": "hr",
     "social_media_team": "social",
     "trustee": "trustee",
+    "records_officer": "records",
     "admin": "admin",
 }
 PEOPLE_ROLES = [r for r in PLAYER]

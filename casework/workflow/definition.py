@@ -15,6 +15,7 @@ ROLES: tuple[str, ...] = (
     "hr",
     "social_media_team",
     "trustee",
+    "records_officer",
     "admin",
     "system",
 )
@@ -29,6 +30,7 @@ ROLE_LABELS: dict[str, str] = {
     "hr": "Human Resources",
     "social_media_team": "Social media team",
     "trustee": "Board of Trustees",
+    "records_officer": "Records officer",
     "admin": "Administrator (IT)",
     "system": "Casework (automatic)",
 }
