@@ -915,6 +915,13 @@ def workflows_show(key: str, svg: bool) -> None:
         flags += " (start)" if s.name == w.initial else ""
         deadline = f" — due within {s.deadline.period}" if s.deadline else ""
         click.echo(f"  {s.name}{flags}{deadline}")
+    click.echo("\nRetention:")
+    if w.retention is None:
+        click.echo("  no rule: the cases are kept for good")
+    else:
+        for state in w.terminal_states:
+            rule = w.retention.for_state(state)
+            click.echo(f"  {state}: {rule.series} (schedule {rule.schedule}), {rule.period}")
     click.echo("\nTransitions:")
     for t in w.transitions.values():
         roles = ", ".join(ROLE_LABELS.get(r, r) for r in t.roles)

@@ -248,11 +248,30 @@ SCHEMAS: dict[str, Any] = {
             "prefix": STRING,
             "title": STRING,
             "initial": STRING,
+            "retention": {
+                "description": (
+                    "The record series and retention period (null: kept for good); `by_state`"
+                    " gives the end states whose rule differs."
+                ),
+                "oneOf": [{"type": "null"}, ref("RetentionRule")],
+            },
             "fields": {"type": "array", "items": ref("Field")},
             "states": {"type": "array", "items": {"type": "object"}},
             "transitions": {"type": "array", "items": {"type": "object"}},
         },
         ["key", "version", "prefix", "title", "initial", "fields", "states", "transitions"],
+    ),
+    "RetentionRule": obj(
+        {
+            "series": STRING,
+            "schedule": STRING,
+            "years": {"type": ["integer", "null"]},
+            "after": {"type": ["string", "null"], "enum": ["closed", "separation", None]},
+            "permanent": BOOL,
+            "period": STRING,
+            "by_state": {"type": "object", "additionalProperties": {"type": "object"}},
+        },
+        ["series", "schedule", "permanent", "period"],
     ),
     "AuditReport": obj(
         {
