@@ -219,6 +219,9 @@ class World:
     violation_sha256: str
     ids: dict[str, int]
     message_id: int
+    #: Two holds in force on the violation case: one lifted by a page, one by the API.
+    hold_web: int = 0
+    hold_api: int = 0
 
     def values(self) -> dict[str, Any]:
         """Placeholders for route paths: {complaint}, {violation}, {user:staff}, ..."""
@@ -302,6 +305,14 @@ def build_world(app: Flask, cast: Any, api: Any) -> World:
         data={"file": (io.BytesIO(b"secret evidence"), "secret.txt")},
         content_type="multipart/form-data",
     ).get_json()
+    holds = [
+        api.post(
+            f"/cases/{violation['number']}/holds",
+            "hr",
+            json={"kind": "investigation", "reason": f"Inquiry {n}"},
+        ).get_json()["id"]
+        for n in (1, 2)
+    ]
     cast.add_user("temp", "staff")
     with app.app_context():
         ids = {
@@ -340,6 +351,8 @@ def build_world(app: Flask, cast: Any, api: Any) -> World:
         violation_sha256=secret["sha256"],
         ids={**ids, **{f"person_{k}": v for k, v in cast.person_ids.items()}},
         message_id=message_id,
+        hold_web=holds[0],
+        hold_api=holds[1],
     )
 
 

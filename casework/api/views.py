@@ -10,12 +10,18 @@ from flask import Response, current_app, g, jsonify, request, url_for
 
 from casework.api import bp
 from casework.api.openapi import openapi_document
-from casework.api.serialize import case_json, event_json, person_json, summary_json
+from casework.api.serialize import (
+    case_json,
+    event_json,
+    hold_json,
+    person_json,
+    summary_json,
+)
 from casework.auth import api_user
 from casework.errors import BadRequest, Forbidden, InvalidFields, NotFound
 from casework.extensions import csrf, db
 from casework.models import Case, Event, Person, User, utcnow
-from casework.services import activity, cases, limits, listing, people
+from casework.services import activity, cases, holds, limits, listing, people
 from casework.services.access import case_access, person_id_of, visible_clause
 from casework.services.audit import verify_chains
 from casework.services.context import library
@@ -211,6 +217,32 @@ def add_note(number: str) -> tuple[Response, int]:
         sa.select(Event).where(Event.case_id == case.id, Event.seq == case.head_seq)
     ).scalar_one()
     return created(event_json(event, masker(actor, [event.data])))
+
+
+@bp.post("/cases/<number>/holds")
+def place_hold(number: str) -> tuple[Response, int]:
+    actor = user()
+    data = body(("kind", "reason"))
+    case, _, access = cases.load_case(actor, number, write=True)
+    hold = holds.place_hold(actor, case, access, data["kind"], data["reason"])
+    return created(hold_json(hold, case.number))
+
+
+@bp.post("/cases/<number>/holds/<int:hold_id>/lift")
+def lift_hold(number: str, hold_id: int) -> Response:
+    actor = user()
+    data = body(("reason",))
+    case, _, access = cases.load_case(actor, number, write=True)
+    hold = holds.lift_hold(actor, case, access, hold_id, data["reason"])
+    return jsonify(hold_json(hold, case.number))
+
+
+@bp.get("/holds")
+def list_holds() -> Response:
+    actor = user()
+    in_force = request.args.get("in_force", "") in ("1", "true", "yes")
+    found = holds.visible_holds(actor, in_force_only=in_force)
+    return jsonify({"items": [hold_json(hold, case.number) for hold, case in found]})
 
 
 @bp.get("/cases/<number>/events")

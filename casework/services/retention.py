@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from casework.models import Case
+from casework.services.context import library
 from casework.workflow import Workflow
 from casework.workflow.definition import RetentionRule
 
@@ -49,6 +50,12 @@ def add_years(day: date, years: int) -> date:
 def local_day(moment: datetime, tz: ZoneInfo) -> date:
     """The library's calendar day of a stored (UTC, naive) time."""
     return moment.replace(tzinfo=UTC).astimezone(tz).date()
+
+
+def case_eligibility(case: Case, workflow: Workflow) -> Eligibility:
+    """`eligibility` of a loaded case, in the library's time zone."""
+    subject = case.subject if workflow.access.subject_field else None
+    return eligibility(case, workflow, subject.separated_on if subject else None, library().tz)
 
 
 def eligibility(
