@@ -458,6 +458,14 @@ def audit_verify(records: tuple[tuple[str, str, str], ...], checkpoints: tuple[s
         f"witnessed checkpoint(s); {logged.blobs} evidence file(s); "
         f"administration trail: {trail.events} events"
     )
+    if result.erased:
+        spans = "; ".join(
+            f"{number} events {first}–{last}" for number, first, last in result.erased
+        )
+        click.echo(
+            f"erased by disposal: {result.erased_events} event(s) of {len(result.erased)} "
+            f"case(s), checked by their links and log leaves only (their content is gone): {spans}"
+        )
     if bad:
         sys.exit(1)
 

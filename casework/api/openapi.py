@@ -293,6 +293,14 @@ SCHEMAS: dict[str, Any] = {
                 },
                 ["events", "ok", "broken"],
             ),
+            "erased": {
+                "type": "array",
+                "description": (
+                    "Events whose data a disposal erased: their links and log leaves are"
+                    " checked, their content cannot be."
+                ),
+                "items": obj({"case": STRING, "from_seq": INT, "to_seq": INT}),
+            },
         },
         ["ok", "cases", "events", "broken", "administration"],
     ),

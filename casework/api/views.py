@@ -327,14 +327,16 @@ def audit_verify() -> Response:
         .join(Case, Case.id == Event.case_id)
         .where(visible)
     ).scalar_one()
+    erased_numbers = {number for number, _, _ in result.erased}
     broken_numbers = {b.case for b in result.broken}
+    seen = broken_numbers | erased_numbers
     seen_broken = (
         set(
             db.session.execute(
-                sa.select(Case.number).where(Case.number.in_(sorted(broken_numbers)), visible)
+                sa.select(Case.number).where(Case.number.in_(sorted(seen)), visible)
             ).scalars()
         )
-        if broken_numbers
+        if seen
         else set()
     )
     return jsonify(
@@ -345,5 +347,11 @@ def audit_verify() -> Response:
             "broken": [b.as_dict() for b in result.broken if b.case in seen_broken],
             # The trail of changes to user accounts: counted apart from the cases' events.
             "administration": result.administration.as_dict(),
+            # Events whose data a disposal erased: checked by their links and log leaves only.
+            "erased": [
+                {"case": number, "from_seq": first, "to_seq": last}
+                for number, first, last in result.erased
+                if number in seen_broken
+            ],
         }
     )
