@@ -221,3 +221,57 @@ def test_the_database_allows_only_erasure_and_verify_catches_an_unrecorded_one(a
         result = verify_chains()
         assert [(b.case, b.seq) for b in result.broken] == [(number, 2)]
         assert "no disposal recorded after it" in result.broken[0].problem
+
+
+def test_the_records_officer_prepares_and_confirms_on_the_pages(app, api, cast, cli):  # noqa: F811
+    from tests.test_pdf_records import pdf_text
+    from tests.webpages import Visitor
+
+    number = closed_complaint(api, "Old complaint")
+    young = closed_complaint(api, "Young complaint")
+    with app.app_context():
+        # Closed long ago: eligible today.
+        db.session.execute(
+            sa.update(Case)
+            .where(Case.number == number)
+            .values(closed_at=utcnow().replace(year=2019))
+        )
+        db.session.commit()
+    listed = cli("retention")
+    assert f"{number}  ADM-12  Patron complaints and comments: eligible now" in listed
+    assert young not in listed
+    officer = Visitor(app, "records")
+    page = officer.get("/retention")
+    assert page.status_code == 200 and number in page.text and young not in page.text
+    assert "Prepare a disposal batch of 1 case (ADM-12)" in page.text
+    assert Visitor(app, "librarian").get("/retention").status_code == 403
+    prepared = officer.post("/retention/batches", {"schedule": "ADM-12"})
+    assert prepared.status_code == 302
+    batch_page = officer.get(prepared.headers["Location"])
+    assert "Certificate SHA-256" in batch_page.text and "may be confirmed from" in batch_page.text
+    with app.app_context():
+        batch = db.session.execute(sa.select(DisposalBatch)).scalar_one()
+        certificate = pdf_text(batch.certificate)
+        assert _sha(batch.certificate) == batch.certificate_sha256
+    for expected in ("Patron complaints and comments", "ADM-12", number, "Number of cases 1"):
+        assert expected in certificate, expected
+    download = officer.get(f"/retention/batches/{batch.id}/certificate.pdf")
+    assert download.data == batch.certificate
+    # Within the waiting period: refused, with the day it ends.
+    early = officer.post(f"/retention/batches/{batch.id}/confirm")
+    assert (
+        "waiting period after the certificate ends" in officer.get(early.headers["Location"]).text
+    )
+    assert api.get(f"/cases/{number}", "director").status_code == 200
+    with app.app_context():
+        db.session.execute(
+            sa.update(DisposalBatch).values(wait_until=date.today() - timedelta(days=1))
+        )
+        db.session.commit()
+    done = officer.post(f"/retention/batches/{batch.id}/confirm")
+    assert "1 case(s) disposed of" in officer.get(done.headers["Location"]).text
+    gone = Visitor(app, "director").get(f"/cases/{number}")
+    assert gone.status_code == 410 and f"disposal batch {batch.id}" in gone.text
+    assert cli("retention", "confirm", str(batch.id), "--as", "records").startswith(
+        f"batch {batch.id}: 1 case(s) disposed of"
+    )

@@ -21,7 +21,7 @@ from casework.auth import api_user
 from casework.errors import BadRequest, Forbidden, InvalidFields, NotFound
 from casework.extensions import csrf, db
 from casework.models import Case, Event, Person, User, utcnow
-from casework.services import activity, cases, holds, limits, listing, people
+from casework.services import activity, cases, disposal, holds, limits, listing, people
 from casework.services.access import case_access, person_id_of, visible_clause
 from casework.services.audit import verify_chains
 from casework.services.context import library
@@ -243,6 +243,26 @@ def list_holds() -> Response:
     in_force = request.args.get("in_force", "") in ("1", "true", "yes")
     found = holds.visible_holds(actor, in_force_only=in_force)
     return jsonify({"items": [hold_json(hold, case.number) for hold, case in found]})
+
+
+@bp.get("/retention")
+def retention_due() -> Response:
+    actor = user()
+    disposal.require_officer(actor)
+    today = disposal.today_for()
+    items = []
+    for d in disposal.due_cases(actor, today):
+        items.append(
+            {
+                "number": d.case.number,
+                "workflow": d.case.workflow_key,
+                "closed_on": d.closed_day.isoformat() if d.closed_day else None,
+                "on_hold": d.held,
+                "eligible_now": d.eligibility.eligible(today),
+                **d.eligibility.describe(),
+            }
+        )
+    return jsonify({"items": items, "within_days": disposal.AHEAD_DAYS})
 
 
 @bp.get("/cases/<number>/events")

@@ -96,9 +96,13 @@ def in_open_batch() -> sa.ColumnElement[bool]:
 
 def due_cases(user: User, today: date, ahead: int = AHEAD_DAYS) -> list[Due]:
     """Closed cases that may be disposed of by `today + ahead` days, the soonest first."""
+    return _due(scope(user), today, ahead)
+
+
+def _due(where: sa.ColumnElement[bool], today: date, ahead: int) -> list[Due]:
     rows = db.session.execute(
         sa.select(Case, on_hold().label("held"))
-        .where(scope(user), Case.closed_at.is_not(None), not_disposed())
+        .where(where, Case.closed_at.is_not(None), not_disposed())
         .options(selectinload(Case.subject))
         .order_by(Case.closed_at, Case.id)
     ).all()
@@ -112,6 +116,11 @@ def due_cases(user: User, today: date, ahead: int = AHEAD_DAYS) -> list[Due]:
             out.append(Due(case, workflow, found, bool(held)))
     out.sort(key=lambda d: (d.eligibility.on or today, d.case.number))
     return out
+
+
+def all_due(today: date, ahead: int = AHEAD_DAYS) -> list[Due]:
+    """`due_cases` over every case (the command line, run by whoever runs the server)."""
+    return _due(sa.true(), today, ahead)
 
 
 def _subject_separated(case: Case) -> date | None:
