@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
 from datetime import date, datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -14,23 +12,10 @@ from casework.models import Case
 from casework.paths import resource_dir
 from casework.services.retention import add_years, eligibility
 from casework.workflow import WorkflowFileError, load_registry
+from tests.test_workflow_files import edit, folder  # noqa: F401  (the fixture)
 from tests.webpages import Visitor
 
 NY = ZoneInfo("America/New_York")
-
-
-@pytest.fixture
-def folder(tmp_path):
-    target = tmp_path / "workflows"
-    shutil.copytree(resource_dir("workflows"), target)
-    return target
-
-
-def edit(folder: Path, key: str, old: str, new: str) -> None:
-    path = folder / f"{key}.toml"
-    text = path.read_text()
-    assert old in text, old
-    path.write_text(text.replace(old, new, 1))
 
 
 BREAKAGES = [
@@ -56,7 +41,7 @@ BREAKAGES = [
 
 
 @pytest.mark.parametrize(("key", "old", "new", "reason"), BREAKAGES)
-def test_a_broken_rule_stops_start_up_naming_file_key_and_reason(folder, key, old, new, reason):
+def test_a_broken_rule_stops_start_up_naming_file_key_and_reason(folder, key, old, new, reason):  # noqa: F811
     edit(folder, key, old, new)
     with pytest.raises(WorkflowFileError) as caught:
         load_registry(folder)
@@ -81,7 +66,7 @@ def test_every_shipped_workflow_has_a_rule_and_end_states_may_differ():
     assert violation.rule.period == "10 years after the subject's separation"
 
 
-def test_a_permanent_end_state(folder):
+def test_a_permanent_end_state(folder):  # noqa: F811
     edit(
         folder,
         "complaint",

@@ -618,12 +618,14 @@ def _paths() -> dict[str, Any]:
                     {
                         "name": "in_force",
                         "in": "query",
-                        "schema": {"type": "string", "enum": ["1", "0", "true", "yes"]},
+                        "schema": or_empty(
+                            {"type": "string", "enum": ["1", "0", "true", "false", "yes", "no"]}
+                        ),
                     }
                 ],
                 "responses": {
                     **ok("Holds", obj({"items": {"type": "array", "items": ref("Hold")}})),
-                    **errors(401),
+                    **errors(401, 422),
                 },
             }
         },

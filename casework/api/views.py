@@ -240,7 +240,10 @@ def lift_hold(number: str, hold_id: int) -> Response:
 @bp.get("/holds")
 def list_holds() -> Response:
     actor = user()
-    in_force = request.args.get("in_force", "") in ("1", "true", "yes")
+    raw = request.args.get("in_force", "")
+    if raw not in ("", "1", "0", "true", "false", "yes", "no"):
+        raise InvalidFields({"in_force": ["Use 1 or 0."]})
+    in_force = raw in ("1", "true", "yes")
     found = holds.visible_holds(actor, in_force_only=in_force)
     return jsonify({"items": [hold_json(hold, case.number) for hold, case in found]})
 
