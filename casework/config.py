@@ -19,6 +19,8 @@ DEFAULTS: dict[str, Any] = {
     "HOLIDAYS_COUNTRY": "US",
     "HOLIDAYS_SUBDIVISION": "OH",
     "CLOSURES": "",  # extra closure days, comma separated ISO dates
+    # Business days between a disposal certificate (RC-3) and the disposal it announces.
+    "DISPOSAL_WAIT_BUSINESS_DAYS": 15,
     "BASE_URL": "http://127.0.0.1:5000",
     "SMTP_URL": None,  # smtp://user:pass@host:587?starttls=1 (or smtps://); unset: mail waits
     "MAIL_FROM": "Casework <casework@localhost>",

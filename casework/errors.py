@@ -43,6 +43,17 @@ class NotFound(CaseworkError):
     code = "not_found"
 
 
+class Gone(CaseworkError):
+    """The case was disposed of under the retention schedule: only its tombstone remains."""
+
+    status = 410
+    code = "disposed"
+
+    def __init__(self, message: str, tombstone: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.tombstone = tombstone
+
+
 class Conflict(CaseworkError):
     """The case changed since the client read it (stale version); carries the current case."""
 

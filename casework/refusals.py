@@ -10,7 +10,7 @@ from flask import Flask, Response, g, jsonify, request
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
-from casework.errors import CaseworkError, Conflict, FromAnotherSite, NotSignedIn
+from casework.errors import CaseworkError, Conflict, FromAnotherSite, Gone, NotSignedIn
 from casework.extensions import db
 from casework.services.db import is_lock_timeout
 
@@ -43,6 +43,7 @@ HTTP_CODES = {
     405: "method_not_allowed",
     409: "conflict",
     413: "too_large",
+    410: "disposed",
     415: "unsupported_media_type",
     422: "invalid_fields",
     429: "too_many_requests",
@@ -83,6 +84,11 @@ def busy_response() -> Response:
 def casework_error_response(exc: CaseworkError) -> Response:
     """The JSON response for a refused request (the transaction has been rolled back)."""
     response = with_retry_after(json_error(exc.status, exc.code, exc.message, exc.fields), exc)
+    if isinstance(exc, Gone):
+        body = response.get_json()
+        body["tombstone"] = exc.tombstone
+        response = jsonify(body)
+        response.status_code = exc.status
     if isinstance(exc, Conflict) and exc.current is not None:
         body = response.get_json()
         body["case"] = current_case_body(exc.current)

@@ -7,6 +7,7 @@ import hashlib
 import io
 import re
 from dataclasses import dataclass, field
+from datetime import timedelta
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urlsplit
@@ -15,7 +16,8 @@ import sqlalchemy as sa
 from flask import Flask
 
 from casework.extensions import db
-from casework.models import Case, OutboxMessage, User
+from casework.models import Case, OutboxMessage, User, utcnow
+from casework.services import disposal
 
 #: Values every input should survive: markup, template syntax, NUL, bidirectional overrides,
 #: very long text, path tricks, numbers past every column's range, odd Unicode.
@@ -219,6 +221,10 @@ class World:
     violation_sha256: str
     ids: dict[str, int]
     message_id: int
+    #: Two holds in force on the violation case: one lifted by a page, one by the API.
+    hold_web: int = 0
+    batch: int = 0
+    hold_api: int = 0
 
     def values(self) -> dict[str, Any]:
         """Placeholders for route paths: {complaint}, {violation}, {user:staff}, ..."""
@@ -302,6 +308,14 @@ def build_world(app: Flask, cast: Any, api: Any) -> World:
         data={"file": (io.BytesIO(b"secret evidence"), "secret.txt")},
         content_type="multipart/form-data",
     ).get_json()
+    holds = [
+        api.post(
+            f"/cases/{violation['number']}/holds",
+            "hr",
+            json={"kind": "investigation", "reason": f"Inquiry {n}"},
+        ).get_json()["id"]
+        for n in (1, 2)
+    ]
     cast.add_user("temp", "staff")
     with app.app_context():
         ids = {
@@ -326,6 +340,12 @@ def build_world(app: Flask, cast: Any, api: Any) -> World:
         db.session.add(message)
         db.session.commit()
         message_id = message.id
+        # A disposal batch of the removed post, prepared as if six years on.
+        records = db.session.execute(sa.select(User).where(User.username == "records")).scalar()
+        batch_id = disposal.prepare_batch(
+            records, "PR-07", now=utcnow() + timedelta(days=6 * 366)
+        ).id
+        db.session.commit()
     return World(
         complaint=complaint["number"],
         complaint2=complaint2["number"],
@@ -340,6 +360,9 @@ def build_world(app: Flask, cast: Any, api: Any) -> World:
         violation_sha256=secret["sha256"],
         ids={**ids, **{f"person_{k}": v for k, v in cast.person_ids.items()}},
         message_id=message_id,
+        batch=batch_id,
+        hold_web=holds[0],
+        hold_api=holds[1],
     )
 
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from conftest import CAST
 from sqlalchemy.exc import DBAPIError
 from tampering import rebuild_log, tamper
 
@@ -62,13 +63,19 @@ COLUMN_CHANGES = {
     "seq": "UPDATE events SET seq = 60 WHERE case_id = :case AND seq = 3",
     # The event moves to the case with a single event, where it becomes its second.
     "case_id": "UPDATE events SET case_id = :other, seq = 2 WHERE case_id = :case AND seq = 3",
+    # Marked erased with its data still there, and erased with no disposal recorded after it.
+    "erased_at": "UPDATE events SET erased_at = :at WHERE case_id = :case AND seq = 3",
+    "erased_at and data_json": (
+        "UPDATE events SET erased_at = :at, data_json = '{}' WHERE case_id = :case AND seq = 3"
+    ),
 }
 
 
 @pytest.mark.parametrize("column", sorted(COLUMN_CHANGES))
 def test_a_change_to_any_column_of_an_event_is_named(app, trail, column):
     # `id` is the storage row number, not part of the record; every other column is covered.
-    assert set(COLUMN_CHANGES) == {c.name for c in Event.__table__.columns} - {"id"}
+    changed = {name.split(" and ")[0] for name in COLUMN_CHANGES}
+    assert changed == {c.name for c in Event.__table__.columns} - {"id"}
     with app.app_context():
         at = db.session.execute(
             sa.select(Event.at).where(Event.case_id == case_id(trail["long"]), Event.seq == 3)
@@ -231,13 +238,14 @@ def test_cli_verify_names_the_broken_link_and_fails(app, trail, monkeypatch, dat
 
 def test_the_api_reports_verification_to_the_director_and_it_only(api, app, trail):
     ok = api.get("/audit/verify", "director").get_json()
-    # The cast's nine users and their tokens are the administration trail's 18 events.
+    # The cast's users and their tokens are the administration trail's events, two each.
     assert ok == {
         "ok": True,
         "cases": 3,
         "events": 10,
         "broken": [],
-        "administration": {"events": 18, "ok": True, "broken": []},
+        "administration": {"events": 2 * len(CAST), "ok": True, "broken": []},
+        "erased": [],
     }
     assert api.get("/audit/verify", "admin").status_code == 200
     assert api.get("/audit/verify", "librarian").status_code == 403

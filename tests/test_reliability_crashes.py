@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -19,10 +20,21 @@ import sqlalchemy as sa
 
 from casework.cli import main as cli
 from casework.extensions import db
-from casework.models import Attachment, Blob, Case, CaseLink, Event
+from casework.models import (
+    Attachment,
+    Blob,
+    Case,
+    CaseDisposal,
+    CaseLink,
+    Event,
+    User,
+    utcnow,
+)
+from casework.services import disposal
 from casework.services.audit import verify_chains
 
 WRITER = Path(__file__).with_name("crashwriter.py")
+YEAR = timedelta(days=366)
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -271,3 +283,88 @@ def test_audit_verify_gives_no_false_alarm_while_writers_run(
         for writer in writers:
             writer.kill()
     assert runs >= 3 and sum(len(w.acks()) for w in writers) >= 20
+
+
+DISPOSER = (
+    "import sys; from casework.cli import main; "
+    "sys.argv = ['casework', 'retention', 'confirm', sys.argv[1], '--as', 'records']; main()"
+)
+
+
+def disposal_state(numbers: list[str]) -> tuple[int, int]:
+    """(cases disposed of, events still holding data) among `numbers`; the chains checked."""
+    snapshot_session()
+    ids = list(db.session.execute(sa.select(Case.id).where(Case.number.in_(numbers))).scalars())
+    disposed = db.session.execute(
+        sa.select(sa.func.count()).select_from(CaseDisposal).where(CaseDisposal.case_id.in_(ids))
+    ).scalar_one()
+    whole = db.session.execute(
+        sa.select(sa.func.count())
+        .select_from(Event)
+        .where(Event.case_id.in_(ids), Event.erased_at.is_(None), Event.action != "disposed")
+    ).scalar_one()
+    result = verify_chains(log_outside=[])
+    assert result.ok, (result.broken, result.log_report)
+    db.session.rollback()
+    return disposed, whole
+
+
+def test_a_disposal_killed_at_any_moment_is_all_or_nothing_and_finishes_when_run_again(
+    app, api, database_url
+):
+    """`casework retention confirm` killed with SIGKILL at random moments: each time either no
+    case of the batch is disposed of or all are, the trail verifies, and a run to the end
+    disposes of everything (a further run changes nothing)."""
+    numbers = []
+    for n in range(30):
+        number = api.open("librarian", "complaint", summary=f"Old {n}", channel="email")["number"]
+        api.post(f"/cases/{number}/notes", "librarian", json={"text": f"Note {n} " * 50})
+        api.ok("librarian", number, "engage", response=f"Answer {n}")
+        api.ok("librarian", number, "resolve", resolution=f"Done {n}")
+        numbers.append(number)
+    with app.app_context():
+        db.session.execute(
+            sa.update(Case).where(Case.number.in_(numbers)).values(closed_at=utcnow() - 6 * YEAR)
+        )
+        db.session.commit()
+        records = db.session.execute(sa.select(User).where(User.username == "records")).scalar()
+        batch = disposal.prepare_batch(records, "ADM-12")
+        batch.wait_until = batch.prepared_at.date() - YEAR
+        db.session.commit()
+        batch_id = str(batch.id)
+    env = {**os.environ, "CASEWORK_DATABASE_URL": database_url, "PYTHONPATH": str(ROOT)}
+    seed = int.from_bytes(os.urandom(4), "big")
+    rng = random.Random(seed)
+    outcomes = []
+    with app.app_context():
+        # A run takes a few seconds (start, then one transaction): kills spread over it.
+        for _ in range(6):
+            process = subprocess.Popen(  # noqa: S603
+                [sys.executable, "-c", DISPOSER, batch_id],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            time.sleep(rng.uniform(0.3, 6.0))
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+            disposed, whole = disposal_state(numbers)
+            assert disposed in (0, len(numbers)), (seed, disposed)
+            assert (disposed == 0) == (whole > 0), (seed, disposed, whole)
+            outcomes.append(disposed)
+        # Kills must have landed before the commit, or nothing was tested.
+        assert 0 in outcomes, (seed, outcomes)
+        finished = subprocess.run(  # noqa: S603
+            [sys.executable, "-c", DISPOSER, batch_id], env=env, capture_output=True, text=True
+        )
+        assert finished.returncode == 0, finished.stderr
+        assert disposal_state(numbers) == (len(numbers), 0)
+        again = subprocess.run(  # noqa: S603
+            [sys.executable, "-c", DISPOSER, batch_id], env=env, capture_output=True, text=True
+        )
+        assert f"{len(numbers)} case(s) disposed of" in again.stdout
+        events = db.session.execute(sa.select(sa.func.count()).select_from(Event)).scalar_one()
+        assert disposal_state(numbers) == (len(numbers), 0)
+        assert db.session.execute(sa.select(sa.func.count()).select_from(Event)).scalar_one() == (
+            events
+        )

@@ -54,12 +54,13 @@ def errors(*statuses: int) -> dict[str, Any]:
         403: "Not allowed",
         404: "Unknown, or not visible to you",
         409: "Stale version; the body carries the current case",
+        410: "Disposed of under the retention schedule; the body carries the tombstone",
         413: "Too large",
         422: "Invalid fields, or a workflow rule refused",
     }
     out: dict[str, Any] = {}
     for status in statuses:
-        schema = ref("StaleVersion") if status == 409 else ref("Error")
+        schema = {409: ref("StaleVersion"), 410: ref("Disposed")}.get(status, ref("Error"))
         out[str(status)] = {"description": text[status], "content": json_content(schema)}
     return out
 
@@ -183,6 +184,9 @@ SCHEMAS: dict[str, Any] = {
                             "links": {"type": "array", "items": STRING},
                             "attachments": {"type": "array", "items": ref("Attachment")},
                             "chain_head": obj({"seq": INT, "hash": STRING}),
+                            "retention": ref("Eligibility"),
+                            "holds": {"type": "array", "items": ref("Hold")},
+                            "on_hold": BOOL,
                             "available_transitions": {"type": "array", "items": ref("Transition")},
                             "blocked_transitions": {
                                 "type": "array",
@@ -248,11 +252,87 @@ SCHEMAS: dict[str, Any] = {
             "prefix": STRING,
             "title": STRING,
             "initial": STRING,
+            "retention": {
+                "description": (
+                    "The record series and retention period (null: kept for good); `by_state`"
+                    " gives the end states whose rule differs."
+                ),
+                "oneOf": [{"type": "null"}, ref("RetentionRule")],
+            },
             "fields": {"type": "array", "items": ref("Field")},
             "states": {"type": "array", "items": {"type": "object"}},
             "transitions": {"type": "array", "items": {"type": "object"}},
         },
         ["key", "version", "prefix", "title", "initial", "fields", "states", "transitions"],
+    ),
+    "Hold": obj(
+        {
+            "id": INT,
+            "case": STRING,
+            "kind": STRING,
+            "reason": STRING,
+            "placed_by": STRING,
+            "placed_at": TIME,
+            "lifted_by": NSTRING,
+            "lifted_at": NTIME,
+            "lift_reason": NSTRING,
+        },
+        ["id", "kind", "reason", "placed_by", "placed_at", "lifted_at"],
+    ),
+    "Eligibility": obj(
+        {
+            "series": NSTRING,
+            "schedule": NSTRING,
+            "period": STRING,
+            "eligible_on": {"type": ["string", "null"], "format": "date"},
+            "status": STRING,
+        },
+        ["series", "schedule", "period", "eligible_on", "status"],
+        description="When the case's retention period ends, as far as is known today.",
+    ),
+    "Due": {
+        "allOf": [
+            ref("Eligibility"),
+            obj(
+                {
+                    "number": STRING,
+                    "workflow": STRING,
+                    "closed_on": {"type": ["string", "null"], "format": "date"},
+                    "on_hold": BOOL,
+                    "eligible_now": BOOL,
+                },
+                ["number", "workflow", "on_hold", "eligible_now"],
+            ),
+        ]
+    },
+    "Tombstone": obj(
+        {
+            "number": STRING,
+            "workflow": STRING,
+            "opened_at": TIME,
+            "closed_at": NTIME,
+            "disposed_at": TIME,
+            "series": STRING,
+            "schedule": STRING,
+            "batch": INT,
+            "certificate_sha256": STRING,
+            "confirmed_by": NSTRING,
+            "events_kept": INT,
+        },
+        ["number", "workflow", "disposed_at", "series", "schedule", "batch", "certificate_sha256"],
+        description="What is kept of a disposed case; answered with 410 and the error object.",
+    ),
+    "RetentionRule": obj(
+        {
+            "series": STRING,
+            "schedule": STRING,
+            "years": {"type": ["integer", "null"]},
+            "after": {"type": ["string", "null"], "enum": ["closed", "separation", None]},
+            "permanent": BOOL,
+            "period": STRING,
+            "by_state": {"type": "object", "additionalProperties": {"type": "object"}},
+        },
+        ["series", "schedule", "permanent", "period"],
     ),
     "AuditReport": obj(
         {
@@ -274,10 +354,23 @@ SCHEMAS: dict[str, Any] = {
                 },
                 ["events", "ok", "broken"],
             ),
+            "erased": {
+                "type": "array",
+                "description": (
+                    "Events whose data a disposal erased: their links and log leaves are"
+                    " checked, their content cannot be."
+                ),
+                "items": obj({"case": STRING, "from_seq": INT, "to_seq": INT}),
+            },
         },
         ["ok", "cases", "events", "broken", "administration"],
     ),
 }
+# The 410 body: the error object plus the tombstone.
+SCHEMAS["Disposed"] = obj(
+    {"error": SCHEMAS["Error"]["properties"]["error"], "tombstone": ref("Tombstone")},
+    ["error", "tombstone"],
+)
 # The 409 body: the error object plus the case as it is now.
 SCHEMAS["StaleVersion"] = obj(
     {"error": SCHEMAS["Error"]["properties"]["error"], "case": ref("Case")}, ["error", "case"]
@@ -377,6 +470,25 @@ def _paths() -> dict[str, Any]:
                             "overdue",
                             {"type": "string", "enum": ["1", "0", "true", "false", "yes", "no"]},
                         ),
+                        (
+                            "on_hold",
+                            {
+                                "type": "string",
+                                "enum": ["1", "0", "true", "false", "yes", "no"],
+                                "description": "Only cases under a legal hold in force.",
+                            },
+                        ),
+                        (
+                            "eligible",
+                            {
+                                "type": "string",
+                                "enum": ["1", "0", "true", "false", "yes", "no"],
+                                "description": (
+                                    "Only cases eligible for disposal today (retention period"
+                                    " ended, no legal hold, not disposed of)."
+                                ),
+                            },
+                        ),
                         ("opened_from", {"type": "string", "format": "date"}),
                         ("opened_to", {"type": "string", "format": "date"}),
                         (
@@ -426,7 +538,7 @@ def _paths() -> dict[str, Any]:
             "get": {
                 "summary": "A case, with the transitions you may fire now",
                 "parameters": [NUMBER],
-                "responses": {**ok("The case", ref("Case")), **errors(401, 404)},
+                "responses": {**ok("The case", ref("Case")), **errors(401, 404, 410)},
             }
         },
         "/cases/{number}/transitions": {
@@ -442,7 +554,7 @@ def _paths() -> dict[str, Any]:
                 ),
                 "responses": {
                     **ok("The case after the transition", ref("Case")),
-                    **errors(400, 401, 403, 404, 409, 422),
+                    **errors(400, 401, 403, 404, 409, 410, 422),
                 },
             }
         },
@@ -455,7 +567,84 @@ def _paths() -> dict[str, Any]:
                 ),
                 "responses": {
                     **ok("The note's audit event", ref("Event"), "201"),
-                    **errors(400, 401, 403, 404, 422),
+                    **errors(400, 401, 403, 404, 410, 422),
+                },
+            }
+        },
+        "/cases/{number}/holds": {
+            "post": {
+                "summary": "Place a legal hold (the Director or HR; trustees for a case about"
+                " the Director)",
+                "parameters": [NUMBER],
+                "requestBody": request_body(
+                    obj(
+                        {
+                            "kind": {
+                                "type": "string",
+                                "enum": ["litigation", "records_request", "investigation"],
+                            },
+                            "reason": STRING,
+                        },
+                        ["kind", "reason"],
+                        additionalProperties=False,
+                    )
+                ),
+                "responses": {
+                    **ok("The hold", ref("Hold"), "201"),
+                    **errors(400, 401, 403, 404, 410, 422),
+                },
+            }
+        },
+        "/cases/{number}/holds/{hold_id}/lift": {
+            "post": {
+                "summary": "Lift a legal hold",
+                "parameters": [
+                    NUMBER,
+                    {"name": "hold_id", "in": "path", "required": True, "schema": INT},
+                ],
+                "requestBody": request_body(
+                    obj({"reason": STRING}, ["reason"], additionalProperties=False)
+                ),
+                "responses": {
+                    **ok("The hold, lifted", ref("Hold")),
+                    **errors(400, 401, 403, 404, 410, 422),
+                },
+            }
+        },
+        "/holds": {
+            "get": {
+                "summary": "Every legal hold on a case the caller may see, the newest first",
+                "parameters": [
+                    {
+                        "name": "in_force",
+                        "in": "query",
+                        "schema": or_empty(
+                            {"type": "string", "enum": ["1", "0", "true", "false", "yes", "no"]}
+                        ),
+                    }
+                ],
+                "responses": {
+                    **ok("Holds", obj({"items": {"type": "array", "items": ref("Hold")}})),
+                    **errors(401, 422),
+                },
+            }
+        },
+        "/retention": {
+            "get": {
+                "summary": "Closed cases eligible for disposal now or within 90 days (the"
+                " records officer and the Director)",
+                "responses": {
+                    **ok(
+                        "Cases due for disposal, the soonest first",
+                        obj(
+                            {
+                                "items": {"type": "array", "items": ref("Due")},
+                                "within_days": INT,
+                            },
+                            ["items", "within_days"],
+                        ),
+                    ),
+                    **errors(401, 403),
                 },
             }
         },
@@ -468,7 +657,7 @@ def _paths() -> dict[str, Any]:
                         "Events in order",
                         obj({"items": {"type": "array", "items": ref("Event")}}, ["items"]),
                     ),
-                    **errors(401, 403, 404),
+                    **errors(401, 403, 404, 410),
                 },
             }
         },
@@ -479,7 +668,10 @@ def _paths() -> dict[str, Any]:
                 "requestBody": request_body(
                     obj({"username": NSTRING}, ["username"], additionalProperties=False)
                 ),
-                "responses": {**ok("The case", ref("Case")), **errors(400, 401, 403, 404, 422)},
+                "responses": {
+                    **ok("The case", ref("Case")),
+                    **errors(400, 401, 403, 404, 410, 422),
+                },
             }
         },
         "/cases/{number}/links": {
@@ -491,7 +683,7 @@ def _paths() -> dict[str, Any]:
                 ),
                 "responses": {
                     **ok("The case", ref("Case"), "201"),
-                    **errors(400, 401, 403, 404, 422),
+                    **errors(400, 401, 403, 404, 410, 422),
                 },
             }
         },
@@ -511,7 +703,7 @@ def _paths() -> dict[str, Any]:
                 },
                 "responses": {
                     **ok("Stored", ref("Attachment"), "201"),
-                    **errors(400, 401, 403, 404, 413, 422),
+                    **errors(400, 401, 403, 404, 410, 413, 422),
                 },
             }
         },
@@ -527,7 +719,7 @@ def _paths() -> dict[str, Any]:
                             for media_type in ATTACHMENT_TYPES
                         },
                     },
-                    **errors(401, 403, 404),
+                    **errors(401, 403, 404, 410),
                 },
             }
         },
@@ -558,7 +750,7 @@ def _paths() -> dict[str, Any]:
                         "withheld and marked.",
                     },
                 ],
-                "responses": {**PDF, **errors(401, 403, 404, 422)},
+                "responses": {**PDF, **errors(401, 403, 404, 410, 422)},
             }
         },
         "/people/{person_id}/history.pdf": {

@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from casework.models import Case, Event, Person, User, utcnow
+from casework.models import Case, Event, LegalHold, Person, User, utcnow
 from casework.services.access import CaseAccess, Level
 from casework.services.activity import attachments, linked_numbers
 from casework.services.audit import format_at
 from casework.services.cases import load_people, offers, workflow_of
+from casework.services.holds import case_holds
+from casework.services.retention import case_eligibility
 from casework.services.unseen import Mask, masker
 from casework.workflow import Workflow
 from casework.workflow.definition import describe_field
@@ -90,6 +92,9 @@ def case_json(
         for a in attachments(case)
     ]
     body["chain_head"] = {"seq": case.head_seq, "hash": case.head_hash}
+    body["retention"] = case_eligibility(case, workflow).describe()
+    body["holds"] = [hold_json(h) for h in case_holds(case.id)]
+    body["on_hold"] = any(h.lifted_at is None for h in case_holds(case.id))
     available, blocked = [], []
     for offer in offers(user, case, workflow, access):
         t = offer.transition
@@ -135,6 +140,22 @@ def event_json(event: Event, mask: Mask | None = None) -> dict[str, Any]:
         "prev_hash": event.prev_hash,
         "hash": event.hash,
     }
+
+
+def hold_json(hold: LegalHold, number: str | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": hold.id,
+        "kind": hold.kind,
+        "reason": hold.reason,
+        "placed_by": hold.placed_by.username,
+        "placed_at": iso(hold.placed_at),
+        "lifted_by": hold.lifted_by.username if hold.lifted_by else None,
+        "lifted_at": iso(hold.lifted_at),
+        "lift_reason": hold.lift_reason or None,
+    }
+    if number is not None:
+        body["case"] = number
+    return body
 
 
 def person_json(person: Person) -> dict[str, Any]:

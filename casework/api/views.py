@@ -10,12 +10,18 @@ from flask import Response, current_app, g, jsonify, request, url_for
 
 from casework.api import bp
 from casework.api.openapi import openapi_document
-from casework.api.serialize import case_json, event_json, person_json, summary_json
+from casework.api.serialize import (
+    case_json,
+    event_json,
+    hold_json,
+    person_json,
+    summary_json,
+)
 from casework.auth import api_user
 from casework.errors import BadRequest, Forbidden, InvalidFields, NotFound
 from casework.extensions import csrf, db
 from casework.models import Case, Event, Person, User, utcnow
-from casework.services import activity, cases, limits, listing, people
+from casework.services import activity, cases, disposal, holds, limits, listing, people
 from casework.services.access import case_access, person_id_of, visible_clause
 from casework.services.audit import verify_chains
 from casework.services.context import library
@@ -213,6 +219,55 @@ def add_note(number: str) -> tuple[Response, int]:
     return created(event_json(event, masker(actor, [event.data])))
 
 
+@bp.post("/cases/<number>/holds")
+def place_hold(number: str) -> tuple[Response, int]:
+    actor = user()
+    data = body(("kind", "reason"))
+    case, _, access = cases.load_case(actor, number, write=True)
+    hold = holds.place_hold(actor, case, access, data["kind"], data["reason"])
+    return created(hold_json(hold, case.number))
+
+
+@bp.post("/cases/<number>/holds/<int:hold_id>/lift")
+def lift_hold(number: str, hold_id: int) -> Response:
+    actor = user()
+    data = body(("reason",))
+    case, _, access = cases.load_case(actor, number, write=True)
+    hold = holds.lift_hold(actor, case, access, hold_id, data["reason"])
+    return jsonify(hold_json(hold, case.number))
+
+
+@bp.get("/holds")
+def list_holds() -> Response:
+    actor = user()
+    raw = request.args.get("in_force", "")
+    if raw not in ("", "1", "0", "true", "false", "yes", "no"):
+        raise InvalidFields({"in_force": ["Use 1 or 0."]})
+    in_force = raw in ("1", "true", "yes")
+    found = holds.visible_holds(actor, in_force_only=in_force)
+    return jsonify({"items": [hold_json(hold, case.number) for hold, case in found]})
+
+
+@bp.get("/retention")
+def retention_due() -> Response:
+    actor = user()
+    disposal.require_officer(actor)
+    today = disposal.today_for()
+    items = []
+    for d in disposal.due_cases(actor, today):
+        items.append(
+            {
+                "number": d.case.number,
+                "workflow": d.case.workflow_key,
+                "closed_on": d.closed_day.isoformat() if d.closed_day else None,
+                "on_hold": d.held,
+                "eligible_now": d.eligibility.eligible(today),
+                **d.eligibility.describe(),
+            }
+        )
+    return jsonify({"items": items, "within_days": disposal.AHEAD_DAYS})
+
+
 @bp.get("/cases/<number>/events")
 def events(number: str) -> Response:
     actor = user()
@@ -295,14 +350,16 @@ def audit_verify() -> Response:
         .join(Case, Case.id == Event.case_id)
         .where(visible)
     ).scalar_one()
+    erased_numbers = {number for number, _, _ in result.erased}
     broken_numbers = {b.case for b in result.broken}
+    seen = broken_numbers | erased_numbers
     seen_broken = (
         set(
             db.session.execute(
-                sa.select(Case.number).where(Case.number.in_(sorted(broken_numbers)), visible)
+                sa.select(Case.number).where(Case.number.in_(sorted(seen)), visible)
             ).scalars()
         )
-        if broken_numbers
+        if seen
         else set()
     )
     return jsonify(
@@ -313,5 +370,11 @@ def audit_verify() -> Response:
             "broken": [b.as_dict() for b in result.broken if b.case in seen_broken],
             # The trail of changes to user accounts: counted apart from the cases' events.
             "administration": result.administration.as_dict(),
+            # Events whose data a disposal erased: checked by their links and log leaves only.
+            "erased": [
+                {"case": number, "from_seq": first, "to_seq": last}
+                for number, first, last in result.erased
+                if number in seen_broken
+            ],
         }
     )

@@ -16,12 +16,14 @@ from casework.models.event import Event
 from casework.models.log import LogCheckpoint, LogHead, LogLeaf, LogNode
 from casework.models.outbox import OutboxMessage
 from casework.models.person import Person
+from casework.models.records import HOLD_KINDS, CaseDisposal, DisposalBatch, LegalHold
 from casework.models.sweep_run import SweepRun
 from casework.models.throttle import ThrottleHit
 from casework.models.user import ApiToken, User, UserRole
 
 __all__ = [
     "GENESIS_HASH",
+    "HOLD_KINDS",
     "AdministrationEvent",
     "AdministrationHead",
     "ApiToken",
@@ -30,9 +32,12 @@ __all__ = [
     "Blob",
     "Case",
     "CaseCounter",
+    "CaseDisposal",
     "CaseLink",
     "DeniedAuthor",
+    "DisposalBatch",
     "Event",
+    "LegalHold",
     "LogCheckpoint",
     "LogHead",
     "LogLeaf",

@@ -31,6 +31,9 @@ class Event(Base):
     data_json: Mapped[str] = mapped_column(sa.Text, default="{}")
     prev_hash: Mapped[str] = mapped_column(sa.String(64))
     hash: Mapped[str] = mapped_column(sa.String(64))
+    #: When the event's data was erased by the disposal of its case: `data_json` is then "{}"
+    #: and `hash` the one computed from the content as it was (checked by the links alone).
+    erased_at: Mapped[datetime | None]
 
     @property
     def data(self) -> dict[str, Any]:

@@ -18,7 +18,8 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from casework.extensions import db
-from casework.models import Case, DeniedAuthor, Event, Person
+from casework.models import HOLD_KINDS, Case, DeniedAuthor, Event, Person
+from casework.services.holds import holds_in_force
 from casework.services.registry import AccountHistory
 from casework.services.unseen import UNSEEN, mask_with
 from casework.workflow import Workflow
@@ -409,6 +410,19 @@ class RecordBuilder:
         linked = self.linked()
         if linked:
             out.append(Item("Linked cases", ", ".join(linked)))
+        if workflow.retention is not None:
+            rule = workflow.retention.for_state(case.state)
+            out.append(
+                Item("Record series", f"{rule.series} (schedule {rule.schedule}), {rule.period}")
+            )
+        for hold in holds_in_force(case.id):
+            out.append(
+                Item(
+                    "Legal hold",
+                    f"{HOLD_KINDS.get(hold.kind, hold.kind)}, since {self.clock.at(hold.placed_at)}"
+                    ": not to be disposed of",
+                )
+            )
         if head is not None:
             out.append(Item("Audit chain head", f"event {head.seq}, {head.hash}", code=True))
         return out
@@ -565,6 +579,10 @@ class RecordBuilder:
                 Item("Reason", str(data.get("reason", ""))),
                 Item("Decided in", str(data.get("by_case", ""))),
             ]
+        if action in ("hold", "hold_lifted"):
+            kind = HOLD_KINDS.get(str(data.get("kind")), str(data.get("kind", "")))
+            what = "Legal hold placed" if action == "hold" else "Legal hold lifted"
+            return what, [Item("Why", kind), self.show.free_text("Reason", data.get("reason", ""))]
         if action in ACCESS_ACTIONS:
             return self.access(action, data)
         return humanize(action), self.generic(data)

@@ -21,7 +21,7 @@ from flask import current_app
 
 from casework.errors import Forbidden, NotFound
 from casework.extensions import db
-from casework.models import Case, DeniedAuthor, Event, Person, User, utcnow
+from casework.models import Case, CaseDisposal, DeniedAuthor, Event, Person, User, utcnow
 from casework.printing import content, render
 from casework.printing.cache import cached, document_key, keep
 from casework.printing.stamp import stamp
@@ -239,9 +239,13 @@ def _history_cases(actor: User, person: Person, *, write: bool) -> list[tuple[Ca
             )
             if case_access(actor, unseen, workflow).level is not Level.FULL:
                 raise missing
+    # A disposed case is not part of the history any more (its tombstone answers for it).
     numbers = db.session.execute(
         sa.select(Case.number)
-        .where(Case.subject_person_id == person.id)
+        .where(
+            Case.subject_person_id == person.id,
+            ~sa.exists().where(CaseDisposal.case_id == Case.id),
+        )
         .order_by(Case.created_at, Case.id)
     ).scalars()
     out = []
@@ -469,3 +473,27 @@ def account_registry_pdf(actor: User, *, now: datetime | None = None) -> Printed
         "account-registry.pdf",
         tuple(recorded),
     )
+
+
+# --- disposal certificate ---------------------------------------------------------------------
+
+
+def certificate_pdf(batch: Any, period: str, actor: User, now: datetime) -> bytes:
+    """The certificate of records disposal (after Ohio's form RC-3) of a batch: the series,
+    its schedule number and period, the date range, the number of cases and their numbers."""
+    lib = library()
+    wait = f"{batch.wait_until.isoformat()}"
+    pdf = render_pdf(
+        "certificate.html",
+        document_key(kind="certificate", batch=batch.id, numbers=batch.numbers),
+        batch=batch,
+        period=period,
+        numbers=batch.numbers,
+        wait_until=wait,
+        prepared=clock().at(now),
+        prepared_by=actor.display_name or actor.username,
+        created=document_date(now),
+        title=f"Certificate of records disposal: {batch.series}",
+        subject=f"{lib.name}: records of series {batch.schedule} to be disposed of",
+    )
+    return stamp(pdf, generated_line(actor, now))

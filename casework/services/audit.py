@@ -220,6 +220,13 @@ class VerifyResult:
     administration: TrailCheck = field(default_factory=TrailCheck)
     #: The whole log, when it was asked for (`verify_chains(log_outside=…)`).
     log_report: log.LogReport | None = None
+    #: Events whose data a disposal erased, as (case number, first seq, last seq): their links
+    #: and log leaves were checked, their content cannot be.
+    erased: list[tuple[str, int, int]] = field(default_factory=list)
+
+    @property
+    def erased_events(self) -> int:
+        return sum(last - first + 1 for _, first, last in self.erased)
 
     @property
     def ok(self) -> bool:
@@ -243,21 +250,29 @@ _EVENT_COLUMNS = (
     Event.data_json,
     Event.prev_hash,
     Event.hash,
+    Event.erased_at,
 )
 
 
 def _check_case(
     number: str, head_seq: int, head_hash: str, rows: Iterator[Any], result: VerifyResult
 ) -> None:
-    """Walk one case's events in order; record the first broken link."""
+    """Walk one case's events in order; record the first broken link.
+
+    An event erased by a disposal is checked by its sequence and links only (its content is
+    gone, its hash is the one computed when it was written); every erased event must come
+    before a whole `disposed` event that says it erased it.
+    """
     prev = GENESIS_HASH
     expected_seq = 1
     problem: Broken | None = None
+    erased: list[int] = []
+    covered = 0
     for row in rows:
         result.events += 1
         if problem is not None:
             continue
-        _, seq, at, actor, action, from_state, to_state, data_json, prev_hash, digest = row
+        _, seq, at, actor, action, from_state, to_state, data_json, prev_hash, digest, gone = row
         if seq != expected_seq:
             problem = Broken(
                 number, expected_seq, f"event {expected_seq} is missing (found {seq} next)"
@@ -267,6 +282,14 @@ def _check_case(
             problem = Broken(
                 number, seq, "prev_hash does not match the hash of the event before it"
             )
+            continue
+        if gone is not None:
+            if data_json != "{}":
+                problem = Broken(number, seq, "an erased event still holds data")
+                continue
+            erased.append(seq)
+            prev = digest
+            expected_seq += 1
             continue
         try:
             recomputed = event_hash(
@@ -285,12 +308,26 @@ def _check_case(
         if recomputed != digest:
             problem = Broken(number, seq, "content does not match its hash (the event was changed)")
             continue
+        if action == "disposed":
+            through = json.loads(data_json).get("erased_through")
+            if isinstance(through, int) and through < seq:
+                covered = max(covered, through)
         prev = digest
         expected_seq += 1
+    if problem is None:
+        uncovered = [seq for seq in erased if seq > covered]
+        if uncovered:
+            problem = Broken(
+                number,
+                uncovered[0],
+                "the event's data was erased, yet no disposal recorded after it says so",
+            )
     if problem is None:
         problem = _check_head(number, head_seq, head_hash, expected_seq - 1, prev)
     if problem is not None:
         result.broken.append(problem)
+    elif erased:
+        result.erased.append((number, erased[0], erased[-1]))
 
 
 def _stored_time(value: Any) -> datetime:
@@ -433,7 +470,9 @@ def _verify(
             suspects.add(case_id)  # no events seen, yet its chain head says it has some
     # Helpers read in snapshots of their own, taken a moment later: only a walk in this
     # connection's snapshot may call a chain broken, so a write during the check is no alarm.
-    found = (_recheck(connection, case_id, heads.get(case_id)) for case_id in sorted(suspects))
+    found = (
+        _recheck(connection, case_id, heads.get(case_id), result) for case_id in sorted(suspects)
+    )
     result.broken = [problem for problem in found if problem is not None]
     result.administration = check_trail(connection)
     if outside is not None:
@@ -480,7 +519,9 @@ def check_printed_head(number: str, seq: int, digest: str) -> Broken | None:
     return None
 
 
-def _recheck(connection: sa.Connection, case_id: int, head: Any) -> Broken | None:
+def _recheck(
+    connection: sa.Connection, case_id: int, head: Any, result: VerifyResult | None = None
+) -> Broken | None:
     """The first broken link of one case, its events walked in sequence order."""
     rows = connection.execute(
         sa.select(*_EVENT_COLUMNS).where(Event.case_id == case_id).order_by(Event.seq)
@@ -494,4 +535,6 @@ def _recheck(connection: sa.Connection, case_id: int, head: Any) -> Broken | Non
         return None
     probe = VerifyResult()
     _check_case(number, head_seq, head_hash, iter(rows), probe)
+    if result is not None:
+        result.erased.extend(probe.erased)
     return probe.broken[0] if probe.broken else None

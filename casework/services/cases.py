@@ -42,6 +42,7 @@ from casework.services.access import (
 from casework.services.audit import append_event, canonical_json
 from casework.services.context import library
 from casework.services.db import begin_write, is_sqlite
+from casework.services.tombstone import refuse_if_disposed
 from casework.signals import event_appended
 from casework.workflow import ROLES, Workflow
 from casework.workflow.definition import ROLE_LABELS, FieldDef, TransitionDef
@@ -300,14 +301,20 @@ def not_found(number: Any) -> NotFound:
 
 
 def load_case(
-    actor: User, number: Any, *, write: bool = False, shows: bool = True
+    actor: User,
+    number: Any,
+    *,
+    write: bool = False,
+    shows: bool = True,
+    tombstones: bool = False,
 ) -> tuple[Case, Workflow, CaseAccess]:
     """Load a case as `actor` may see it; `NotFound` whether it is unknown or hidden.
 
     With `write`, the case is loaded in a write transaction and locked, for changing it.
     A case whose workflow records views, loaded in full, is taken as shown to the actor: the
     request's end records the view (`reads`), whatever the answer. `shows=False` only where the
-    answer can carry nothing of the case beyond its number, state and version.
+    answer can carry nothing of the case beyond its number, state and version. A disposed
+    case answers `Gone` with its tombstone (after the access check), unless `tombstones`.
     """
     clean = normalize_number(number)
     workflow = library().workflows.by_prefix(clean.split("-", 1)[0]) if clean else None
@@ -330,6 +337,8 @@ def load_case(
     access = SYSTEM_ACCESS if system else case_access(actor, case, workflow)
     if access is NO_ACCESS:
         raise not_found(clean)
+    if not tombstones:
+        refuse_if_disposed(case)
     if shows and access.full and not system and workflow.access.record_views:
         reads.owe_view(actor, case)
     return case, workflow, access

@@ -106,7 +106,13 @@ def follow(
             prev,
             digest,
             _,
+            erased,
         ) in rows:
+            if erased:
+                # Erased by a disposal: only the reference walk checks such a chain, by its links.
+                suspects.add(case_id)
+                chains.pop(case_id, None)
+                continue
             chain = chains.get(case_id)
             if chain is None:
                 head = heads.get(case_id)
@@ -224,7 +230,7 @@ def with_leaves(
 
     try:
         for rows in events:
-            for case_id, seq, _, _, _, _, _, _, _, digest, event_id in rows:
+            for case_id, seq, _, _, _, _, _, _, _, digest, event_id, _ in rows:
                 prefix = prefixes.get(case_id)
                 try:
                     data = bytes.fromhex(digest)
@@ -269,11 +275,12 @@ def _literal(cache: dict[Any, str], value: Any) -> str:
 #: The columns `follow` reads, in its order, for a range of event ids (the driver's own SQL).
 _SQLITE_EVENTS = (
     "SELECT case_id, seq, at, actor, action, from_state, to_state, data_json, prev_hash, hash, "
-    "id FROM events WHERE id BETWEEN ? AND ?"
+    "id, erased_at IS NOT NULL FROM events WHERE id BETWEEN ? AND ?"
 )
 _POSTGRESQL_EVENTS = (
     "SELECT case_id, seq, to_char(at, 'YYYY-MM-DD HH24:MI:SS.US'), actor, action, from_state, "
-    "to_state, data_json, prev_hash, hash, id FROM events WHERE id BETWEEN %s AND %s"
+    "to_state, data_json, prev_hash, hash, id, erased_at IS NOT NULL FROM events "
+    "WHERE id BETWEEN %s AND %s"
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import calendar
 import functools
 import hashlib
 import hmac
@@ -21,11 +22,12 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from casework.errors import InvalidFields
 from casework.extensions import db
-from casework.models import Case, User, utcnow
+from casework.models import Case, CaseDisposal, Person, User, utcnow
 from casework.services.access import visible_clause, visible_parts
 from casework.services.cases import normalize_number
 from casework.services.context import library
 from casework.services.db import is_sqlite
+from casework.services.holds import on_hold
 
 SORTS = {
     "-created_at": (Case.created_at, True),
@@ -48,6 +50,9 @@ class CaseFilter:
     branch: str | None = None
     q: str | None = None
     overdue: bool | None = None
+    #: Only cases under a legal hold in force; only cases that may be disposed of today.
+    on_hold: bool = False
+    eligible: bool = False
     opened_from: date | None = None
     opened_to: date | None = None
     sort: str = "-created_at"
@@ -97,6 +102,13 @@ def parse_filter(args: Any, *, max_per_page: int = 200) -> CaseFilter:
             f.overdue = False
         else:
             errors["overdue"] = ["Use 1 or 0."]
+    for name in ("on_hold", "eligible"):
+        value = args.get(name)
+        if value not in (None, ""):
+            if value in ("1", "true", "yes"):
+                setattr(f, name, True)
+            elif value not in ("0", "false", "no"):
+                errors[name] = ["Use 1 or 0."]
     for name in ("opened_from", "opened_to"):
         value = args.get(name)
         if value not in (None, ""):
@@ -254,9 +266,8 @@ def _receipts(f: CaseFilter) -> bool:
     """Whether receipts belong in the list: they show number, date received and open or closed
     only, so a filter on anything else (the state included) or a sort by anything else (when
     last changed, when due) leaves them out: where one stood would tell what it does not show."""
-    return not (f.assignee or f.branch or f.q or f.state or f.overdue is not None) and (
-        f.sort in RECEIPT_SORTS
-    )
+    narrowed = f.assignee or f.branch or f.q or f.state or f.on_hold or f.eligible
+    return not (narrowed or f.overdue is not None) and (f.sort in RECEIPT_SORTS)
 
 
 def _filters(user: User, f: CaseFilter, now: datetime) -> list[ColumnElement[bool]]:
@@ -300,7 +311,58 @@ def _filters(user: User, f: CaseFilter, now: datetime) -> list[ColumnElement[boo
         found = search_condition(f.q)
         if found is not None:
             conditions.append(found)
+    if f.on_hold:
+        conditions.append(on_hold())
+    if f.eligible:
+        conditions.append(eligible_now(now.astimezone(tz).date()))
     return conditions
+
+
+def eligible_now(today: date) -> ColumnElement[bool]:
+    """SQL condition on `Case`: its retention period has ended by `today`, no legal hold is in
+    force, and it is not disposed of (`services.retention.eligibility`, for a whole list)."""
+    lib = library()
+    tz = lib.tz
+    parts: list[ColumnElement[bool]] = []
+    for workflow in lib.workflows:
+        if workflow.retention is None:
+            continue
+        for state in workflow.terminal_states:
+            rule = workflow.retention.for_state(state)
+            if rule.permanent:
+                continue
+            latest = sub_years(today, rule.years)
+            here = sa.and_(Case.workflow_key == workflow.key, Case.state == state)
+            if rule.after == "separation":
+                separated = sa.select(Person.id).where(Person.separated_on <= latest)
+                parts.append(
+                    sa.and_(
+                        here,
+                        Case.closed_at.is_not(None),
+                        Case.subject_person_id.in_(separated),
+                    )
+                )
+            else:
+                end = datetime.combine(latest + timedelta(days=1), time(), tz).astimezone(UTC)
+                parts.append(sa.and_(here, Case.closed_at < end))
+    if not parts:
+        return sa.false()
+    gone = sa.exists().where(CaseDisposal.case_id == Case.id)
+    return sa.and_(sa.or_(*parts), ~on_hold(), ~gone)
+
+
+def sub_years(day: date, years: int) -> date:
+    """The last start day whose period of `years` has ended by `day` (see `add_years`)."""
+    try:
+        earlier = day.replace(year=day.year - years)
+    except ValueError:  # 29 February, in a common year
+        return day.replace(year=day.year - years, day=28)
+    if day.month == 2 and day.day == 28 and not calendar.isleap(day.year):
+        try:
+            return earlier.replace(day=29)  # 29 February + years is 28 February
+        except ValueError:
+            return earlier
+    return earlier
 
 
 @dataclass

@@ -20,6 +20,7 @@ def register(app: Flask) -> None:
     from casework.web.dashboard import bp as dashboard_bp
     from casework.web.home import bp as home_bp
     from casework.web.people import bp as people_bp
+    from casework.web.records import bp as records_bp
     from casework.web.registry import bp as registry_bp
     from casework.web.workflows import bp as workflows_bp
 
@@ -31,6 +32,7 @@ def register(app: Flask) -> None:
         workflows_bp,
         registry_bp,
         people_bp,
+        records_bp,
         admin_bp,
         administration_bp,
     ):

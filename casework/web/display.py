@@ -12,7 +12,7 @@ from flask import Flask, current_app, url_for
 from werkzeug.routing import BuildError
 
 from casework.extensions import db
-from casework.models import Case, Event, Person, User
+from casework.models import HOLD_KINDS, Case, Event, Person, User
 from casework.services.cases import normalize_number
 from casework.services.context import library
 from casework.services.unseen import UNSEEN, masker
@@ -149,6 +149,9 @@ ACTION_LABELS = {
     "download": "Evidence downloaded",
     "denied_access": "Author denied access",
     "access_restored": "Author's access restored",
+    "hold": "Legal hold placed",
+    "hold_lifted": "Legal hold lifted",
+    "disposed": "Disposed of",
 }
 #: Access records: shown in a quieter style, they can be many.
 ACCESS_ACTIONS = frozenset({"view", "print", "export", "download"})
@@ -229,6 +232,11 @@ def _details(event: Event, data: dict[str, Any], workflow: Workflow) -> tuple[st
             Shown("Author", str(data.get("author", ""))),
             Shown("Reason", str(data.get("reason", "")), multiline=True),
             _case_link("Decided in", data.get("by_case")),
+        ]
+    if action in ("hold", "hold_lifted"):
+        return ACTION_LABELS[action], [
+            Shown("Why", HOLD_KINDS.get(str(data.get("kind")), str(data.get("kind", "")))),
+            Shown("Reason", str(data.get("reason", "")), multiline=True),
         ]
     label = ACTION_LABELS.get(action, action.replace("_", " ").capitalize())
     shown = []
@@ -312,6 +320,10 @@ def main_nav() -> list[NavItem]:
     items.append(NavItem("Workflows", "workflows.index", "workflows"))
     if roles & PEOPLE_EDITORS:
         items.append(NavItem("People", "people.index", "people"))
+    if roles & {"director", "hr", "trustee", "records_officer"}:
+        items.append(NavItem("Legal holds", "records.holds_page", "holds"))
+    if roles & {"director", "records_officer"} and has_endpoint("records.retention"):
+        items.append(NavItem("Retention", "records.retention", "retention"))
     if roles & {"director", "hr", "trustee", "admin"}:
         items.append(NavItem("Administration trail", "administration.trail", "administration"))
     if "admin" in roles:

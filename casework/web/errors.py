@@ -16,6 +16,7 @@ TITLES = {
     404: "Not found",
     405: "Not possible here",
     409: "This changed since you opened it",
+    410: "Disposed of under the retention schedule",
     413: "Too large",
     415: "Unsupported file",
     422: "Please correct the form",

@@ -260,6 +260,63 @@ class FigureDef:
     empty: str = "None yet"
 
 
+#: What starts a retention period: the case reaching an end state, or the subject's separation.
+RETENTION_STARTS = {
+    "closed": "after the case is closed",
+    "separation": "after the subject's separation",
+}
+
+
+@dataclass(frozen=True)
+class RetentionRule:
+    """How long the library's retention schedule keeps a record series, and what starts it."""
+
+    series: str
+    schedule: str
+    #: Whole years; 0 with `permanent`.
+    years: int = 0
+    #: A key of `RETENTION_STARTS`; "" with `permanent`.
+    after: str = ""
+    permanent: bool = False
+
+    @property
+    def period(self) -> str:
+        """The period in words: "5 years after the case is closed", "permanent"."""
+        if self.permanent:
+            return "permanent"
+        return f"{self.years} year{'s' if self.years != 1 else ''} {RETENTION_STARTS[self.after]}"
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "series": self.series,
+            "schedule": self.schedule,
+            "years": self.years or None,
+            "after": self.after or None,
+            "permanent": self.permanent,
+            "period": self.period,
+        }
+
+
+@dataclass(frozen=True)
+class Retention:
+    """A workflow's retention rule, and the rules of end states that differ from it."""
+
+    rule: RetentionRule
+    by_state: Mapping[str, RetentionRule] = field(default_factory=dict)
+
+    def for_state(self, state: str) -> RetentionRule:
+        return self.by_state.get(state, self.rule)
+
+    @property
+    def series(self) -> tuple[RetentionRule, ...]:
+        """Every distinct rule, the workflow's own first."""
+        seen: list[RetentionRule] = [self.rule]
+        for rule in self.by_state.values():
+            if rule not in seen:
+                seen.append(rule)
+        return tuple(seen)
+
+
 @dataclass(frozen=True)
 class Workflow:
     key: str
@@ -291,6 +348,8 @@ class Workflow:
     watches: tuple[WatchDef, ...] = ()
     #: Intake fields an e-mail about a case may show (never confidential ones).
     mail_fields: tuple[str, ...] = ()
+    #: How long its cases are kept (None: the file gives no rule, so they are kept for good).
+    retention: Retention | None = None
 
     def field(self, name: str) -> FieldDef | None:
         return next((f for f in self.fields if f.name == name), None)
@@ -336,6 +395,16 @@ class Workflow:
             "confidential": self.access.confidential,
             "initial": self.initial,
             "intake_roles": list(self.access.intake),
+            "retention": (
+                {
+                    **self.retention.rule.describe(),
+                    "by_state": {
+                        state: rule.describe() for state, rule in self.retention.by_state.items()
+                    },
+                }
+                if self.retention
+                else None
+            ),
             "fields": [describe_field(f) for f in self.fields],
             "states": [
                 {

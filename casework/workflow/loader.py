@@ -12,6 +12,7 @@ from typing import Any
 
 from casework.workflow.definition import (
     FIELD_TYPES,
+    RETENTION_STARTS,
     ROLES,
     Access,
     Choice,
@@ -20,6 +21,8 @@ from casework.workflow.definition import (
     FigureDef,
     NotificationDef,
     QueueDef,
+    Retention,
+    RetentionRule,
     StateDef,
     TransitionDef,
     WatchDef,
@@ -53,7 +56,9 @@ TOP_KEYS = {
     "figures",
     "watches",
     "mail_fields",
+    "retention",
 }
+RETENTION_KEYS = {"series", "schedule", "years", "after", "permanent", "by_state"}
 ACCESS_KEYS = {
     "readers",
     "intake",
@@ -245,7 +250,56 @@ def parse(text: str, path: Path) -> Workflow:
         notifications=_notifications(r, data.get("notifications"), states),
         figures=_figures(r, data.get("figures"), states),
         mail_fields=mail_fields,
+        retention=_retention(r, data.get("retention"), states, access),
     )
+
+
+def _retention(
+    r: _Reader, data: Any, states: Mapping[str, StateDef], access: Access
+) -> Retention | None:
+    if data is None:
+        return None
+    spec = r.table(data, "retention", RETENTION_KEYS)
+    rule = _retention_rule(r, spec, {}, "retention", access)
+    by_state_raw = spec.get("by_state", {})
+    by_state_raw = r.table(by_state_raw, "retention.by_state", set(states))
+    by_state: dict[str, RetentionRule] = {}
+    for state, given in by_state_raw.items():
+        at = f"retention.by_state.{state}"
+        if not states[state].terminal:
+            raise r.fail(at, f"{state!r} is not an end state (only end states have rules)")
+        given = r.table(given, at, RETENTION_KEYS - {"by_state"})
+        by_state[state] = _retention_rule(r, given, spec, at, access)
+    return Retention(rule=rule, by_state=by_state)
+
+
+def _retention_rule(
+    r: _Reader, spec: dict[str, Any], base: dict[str, Any], at: str, access: Access
+) -> RetentionRule:
+    """One rule; an end state's rule takes what it does not give from the workflow's."""
+    merged = {k: v for k, v in base.items() if k != "by_state"}
+    if spec.get("permanent") is True:
+        merged.pop("years", None)
+        merged.pop("after", None)
+    elif "years" in spec or "after" in spec:
+        merged.pop("permanent", None)
+    merged.update(spec)
+    series = r.string(merged, "series", at)
+    schedule = r.string(merged, "schedule", at)
+    permanent = r.flag(merged, "permanent", at)
+    if permanent:
+        if "years" in merged or "after" in merged:
+            raise r.fail(at, "a permanent series has no 'years' or 'after'")
+        return RetentionRule(series=series, schedule=schedule, permanent=True)
+    years = merged.get("years")
+    if not isinstance(years, int) or isinstance(years, bool) or not 1 <= years <= 200:
+        raise r.fail(at, "'years' must be a whole number from 1 to 200 (or permanent = true)")
+    after = merged.get("after")
+    if after not in RETENTION_STARTS:
+        raise r.fail(at, f"'after' must be one of {', '.join(sorted(RETENTION_STARTS))}")
+    if after == "separation" and access.subject_field is None:
+        raise r.fail(at, "'after = \"separation\"' needs a workflow whose cases have a subject")
+    return RetentionRule(series=series, schedule=schedule, years=years, after=after)
 
 
 def _entries(r: _Reader, data: Any, where: str) -> list[Any]:

@@ -3,6 +3,9 @@
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+
+from casework.models.records import HOLD_KINDS
 
 
 class NoteForm(FlaskForm):
@@ -23,3 +26,22 @@ class LinkForm(FlaskForm):
 
 class AssignForm(FlaskForm):
     username = SelectField("Assign to", choices=[], validate_choice=False)
+
+
+class HoldForm(FlaskForm):
+    kind = SelectField(
+        "Why the case is held",
+        choices=[SelectChoice("", "Choose…")]
+        + [SelectChoice(value, label) for value, label in HOLD_KINDS.items()],
+        validate_choice=False,
+        name="hold-kind",
+    )
+    reason = TextAreaField(
+        "Reason",
+        description="The matter and its reference: the lawsuit, the request, the inquiry.",
+        name="hold-reason",
+    )
+
+
+class LiftHoldForm(FlaskForm):
+    reason = TextAreaField("Why the hold ends", name="lift-reason")

@@ -30,6 +30,8 @@ FILTER_NAMES = (
     "assignee",
     "branch",
     "overdue",
+    "on_hold",
+    "eligible",
     "opened_from",
     "opened_to",
     "sort",

@@ -13,14 +13,21 @@ from casework.errors import CaseworkError, Conflict, Forbidden, InvalidFields, N
 from casework.extensions import db
 from casework.models import Case, User, utcnow
 from casework.printing import documents
-from casework.services import activity, cases, limits, listing
+from casework.services import activity, cases, holds, limits, listing, retention
 from casework.services.access import CaseAccess, Level, case_access
 from casework.services.context import library
 from casework.services.unseen import masker
 from casework.web import Page, display
 from casework.web.actor import actor
 from casework.web.cases import bp, results
-from casework.web.cases.forms import AssignForm, EvidenceForm, LinkForm, NoteForm
+from casework.web.cases.forms import (
+    AssignForm,
+    EvidenceForm,
+    HoldForm,
+    LiftHoldForm,
+    LinkForm,
+    NoteForm,
+)
 from casework.web.fieldforms import FieldsForm, fields_form, transition_form
 from casework.workflow import Workflow
 
@@ -83,6 +90,9 @@ def render_case(
     evidence_form: EvidenceForm | None = None,
     link_form: LinkForm | None = None,
     assign_form: AssignForm | None = None,
+    hold_form: HoldForm | None = None,
+    lift_form: LiftHoldForm | None = None,
+    lift_hold: int | None = None,
 ) -> tuple[str, int]:
     """The case page: the receipt alone for a reporter, everything for a reader."""
     if access.level is Level.RECEIPT:
@@ -110,6 +120,8 @@ def render_case(
         (evidence_form, "evidence-file", "Evidence file"),
         (link_form, "number", "Case number"),
         (assign_form, "username", "Assign to"),
+        (hold_form, "hold-reason", "Legal hold"),
+        (lift_form, f"lift{lift_hold}-reason", "Lifting a legal hold"),
     ]
     page_errors = [
         (dom_id, label, " ".join(e for f in form for e in f.errors))
@@ -135,6 +147,12 @@ def render_case(
         evidence_form=evidence_form or EvidenceForm(formdata=None),
         link_form=link_form or LinkForm(formdata=None),
         assign_form=assign_form,
+        eligibility=retention.case_eligibility(case, workflow),
+        holds=holds.case_holds(case.id),
+        may_hold=holds.may_hold(access),
+        hold_form=hold_form or HoldForm(formdata=None),
+        lift_form=lift_form,
+        lift_hold=lift_hold,
     ), status
 
 
@@ -234,6 +252,39 @@ def add_note(number: str) -> Page:
             return render_case(user, case, workflow, access, status=422, note_form=form)
         return _back(case, "Your note is added.", "timeline")
     return render_case(user, case, workflow, access, status=400, note_form=form)
+
+
+@bp.post("/cases/<number>/holds")
+def place_hold(number: str) -> Page:
+    user = actor()
+    case, workflow, access = cases.load_case(user, number, write=True)
+    form = HoldForm()
+    if form.validate():
+        try:
+            holds.place_hold(user, case, access, form.kind.data, form.reason.data)
+        except InvalidFields as exc:
+            for name in ("kind", "reason"):
+                getattr(form, name).errors = exc.fields.get(name, [])
+            return render_case(user, case, workflow, access, status=422, hold_form=form)
+        return _back(case, "The legal hold is placed.", "records")
+    return render_case(user, case, workflow, access, status=400, hold_form=form)
+
+
+@bp.post("/cases/<number>/holds/<int:hold_id>/lift")
+def lift_hold(number: str, hold_id: int) -> Page:
+    user = actor()
+    case, workflow, access = cases.load_case(user, number, write=True)
+    form = LiftHoldForm()
+    if form.validate():
+        try:
+            holds.lift_hold(user, case, access, hold_id, form.reason.data)
+        except InvalidFields as exc:
+            form.reason.errors = exc.fields.get("reason", [exc.message])
+            return render_case(
+                user, case, workflow, access, status=422, lift_form=form, lift_hold=hold_id
+            )
+        return _back(case, "The legal hold is lifted.", "records")
+    return render_case(user, case, workflow, access, status=400, lift_form=form, lift_hold=hold_id)
 
 
 @bp.post("/cases/<number>/evidence")

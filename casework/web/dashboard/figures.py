@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from casework.extensions import db
 from casework.models import Case, Event, User
+from casework.services import listing
 from casework.services.access import visible_clause, visible_parts
 from casework.services.context import library
 from casework.services.listing import count_by_state
@@ -225,3 +226,13 @@ def _describe(data: WeeklySeries, totals: list[int]) -> str:
         f"week began {data.weeks[busiest]:%B %-d} with {totals[busiest]}. "
         "The table below gives every number."
     )
+
+
+def records_count(user: User, now: datetime, which: str) -> int:
+    """How many cases the user may see are on legal hold, or eligible for disposal today."""
+    f = listing.CaseFilter(on_hold=which == "on_hold", eligible=which == "eligible")
+    conditions = listing.filter_conditions(user, f, now)
+    found: int = db.session.execute(
+        sa.select(sa.func.count()).select_from(Case).where(*conditions)
+    ).scalar_one()
+    return found

@@ -21,4 +21,6 @@ def dashboard() -> str:
         times=figures.time_figures(user),
         weekly=weekly,
         chart=figures.chart_svg(weekly),
+        on_hold=figures.records_count(user, now, "on_hold"),
+        eligible=figures.records_count(user, now, "eligible"),
     )
