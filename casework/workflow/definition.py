@@ -291,6 +291,8 @@ class Workflow:
     watches: tuple[WatchDef, ...] = ()
     #: Intake fields an e-mail about a case may show (never confidential ones).
     mail_fields: tuple[str, ...] = ()
+    #: States in which a case's readers may release packets of public-records copies from it.
+    release_states: tuple[str, ...] = ()
 
     def field(self, name: str) -> FieldDef | None:
         return next((f for f in self.fields if f.name == name), None)

@@ -53,6 +53,7 @@ TOP_KEYS = {
     "figures",
     "watches",
     "mail_fields",
+    "release_states",
 }
 ACCESS_KEYS = {
     "readers",
@@ -212,6 +213,10 @@ def parse(text: str, path: Path) -> Workflow:
         if f.confidential:
             raise r.fail("mail_fields", f"{name!r} is confidential and may not be e-mailed")
 
+    release_states = r.names(data, "release_states", "release_states")
+    for state in release_states:
+        if state not in states:
+            raise r.fail("release_states", f"unknown state {state!r}")
     watches = _watches(r, data.get("watches"), states)
     _check_deadlines(r, states, transitions)
     _check_reachable(r, initial, states, transitions)
@@ -245,6 +250,7 @@ def parse(text: str, path: Path) -> Workflow:
         notifications=_notifications(r, data.get("notifications"), states),
         figures=_figures(r, data.get("figures"), states),
         mail_fields=mail_fields,
+        release_states=release_states,
     )
 
 
