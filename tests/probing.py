@@ -219,6 +219,10 @@ class World:
     violation_sha256: str
     ids: dict[str, int]
     message_id: int
+    #: An acknowledged records request, another request, and a packet released on the first.
+    request: str = ""
+    request2: str = ""
+    packet: int = 0
 
     def values(self) -> dict[str, Any]:
         """Placeholders for route paths: {complaint}, {violation}, {user:staff}, ..."""
@@ -302,6 +306,14 @@ def build_world(app: Flask, cast: Any, api: Any) -> World:
         data={"file": (io.BytesIO(b"secret evidence"), "secret.txt")},
         content_type="multipart/form-data",
     ).get_json()
+    request = api.open("records", "records_request", request="Board minutes", delivery="email")
+    api.ok("records", request["number"], "acknowledge")
+    request2 = api.open("records", "records_request", request="Budget", delivery="post")
+    packet = api.post(
+        f"/cases/{request['number']}/packets",
+        "records",
+        json={"cases": [request2["number"]]},
+    ).get_json()
     cast.add_user("temp", "staff")
     with app.app_context():
         ids = {
@@ -340,6 +352,9 @@ def build_world(app: Flask, cast: Any, api: Any) -> World:
         violation_sha256=secret["sha256"],
         ids={**ids, **{f"person_{k}": v for k, v in cast.person_ids.items()}},
         message_id=message_id,
+        request=request["number"],
+        request2=request2["number"],
+        packet=packet["id"],
     )
 
 
@@ -371,6 +386,8 @@ FORM_PAGES = {
         "/cases/{account}/transitions/retire",
         "/cases/{account_requested}/transitions/approve",
         "/people",
+        "/cases/{request}",
+        "/cases/{request}/packet",
     ],
     "admin": [
         "/admin/users/new",

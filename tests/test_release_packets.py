@@ -294,3 +294,44 @@ def test_a_library_lists_its_own_authorities(tmp_path, make_app):
     path.write_text('[[authority]]\ncode = "X"\n')
     with pytest.raises(Exception, match="needs a code and a label"):
         load_authorities(path)
+
+
+def test_the_packet_page_previews_refuses_and_releases(app, api, world):
+    from webpages import Visitor, page_text
+
+    complaint, request = world
+    visitor = Visitor(app, "director")
+    page = visitor.get(f"/cases/{request}/packet")
+    assert page.status_code == 200
+    assert "R.C. 149.432: library patron records" in page.text
+    form = {
+        "cases": complaint,
+        "w-0-case": complaint,
+        "w-0-passage": "Jordan Blake",
+        "w-0-authority": "R.C. 149.432",
+        "w-1-case": complaint,
+        "w-1-passage": "Not in the text at all",
+        "w-1-authority": "R.C. 149.432",
+        "w-2-case": "",
+        "w-2-passage": "",
+        "w-2-authority": "",
+    }
+    before = state_of(app, request)
+    refused = visitor.post(f"/cases/{request}/packet", {**form, "action": "release"})
+    assert refused.status_code == 422
+    text = page_text(refused.text)
+    assert "There is a problem" in text and "Withholding 2, words to withhold" in text
+    assert 'id="w-1-passage-error"' in refused.text
+    assert state_of(app, request) == before
+    form.update({"w-1-passage": "", "w-1-case": "", "w-1-authority": ""})
+    preview = visitor.post(f"/cases/{request}/packet", {**form, "action": "preview"})
+    assert preview.status_code == 200
+    # The form keeps the passages typed; the preview below it shows none of them.
+    shown = page_text(preview.text).split("Preview: what the packet will show", 1)[1]
+    assert "Jordan Blake" not in shown and "withheld (R.C. 149.432)" in shown
+    assert state_of(app, request) == before
+    released = visitor.post(f"/cases/{request}/packet", {**form, "action": "release"})
+    assert released.status_code == 302
+    case_page = visitor.get(f"/cases/{request}")
+    assert "Packet of event" in case_page.text
+    assert state_of(app, request)[2] == before[2] + 1

@@ -477,6 +477,8 @@ def packet_file(actor: User, number: Any, packet_id: int) -> tuple[ReleasePacket
     """A released packet's PDF as kept, for a reader of the request who may also see every
     record in it; `NotFound` otherwise."""
     request, _ = load_request(actor, number)
+    if not 0 < packet_id < 2**31:
+        raise NotFound("There is no such packet that you may download.")
     row = db.session.execute(
         sa.select(ReleasePacket).where(
             ReleasePacket.case_id == request.id, ReleasePacket.id == packet_id
