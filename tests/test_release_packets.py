@@ -10,6 +10,7 @@ import zlib
 
 import pytest
 import sqlalchemy as sa
+from pdfstructure import structure_problems
 from pypdf import PdfReader
 from test_pdf_records import pdf_text
 
@@ -118,6 +119,8 @@ def test_a_released_packet_holds_nothing_withheld(app, api, world):
     assert download.status_code == 200 and download.mimetype == "application/pdf"
     content = download.data
     assert hashlib.sha256(content).hexdigest() == body["sha256"]
+    # Tagged like every other document (PDF/UA): every piece of text in the structure tree.
+    assert structure_problems(content) == []
     text = pdf_text(content)
     # What is not withheld is there, and each withholding shows as a box with its authority.
     assert f"Release packet for {request}" in text
