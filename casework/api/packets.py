@@ -9,7 +9,6 @@ from flask import Response, jsonify, url_for
 from casework.api import bp
 from casework.api.printing import pdf_response
 from casework.api.views import body, created, user
-from casework.models import ReleasePacket
 from casework.printing import packet
 from casework.printing.documents import Printed
 from casework.services.audit import format_at
@@ -35,23 +34,6 @@ def packet_json(number: str, item: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def released_json(number: str, row: ReleasePacket) -> dict[str, Any]:
-    return packet_json(
-        number,
-        {
-            "id": row.id,
-            "event": row.seq,
-            "sha256": row.sha256,
-            "size": row.size,
-            "released_at": row.released_at,
-            "released_by": row.released_by,
-            "cases": row.numbers,
-            "withholdings": row.withholdings,
-            "complete": True,
-        },
-    )
-
-
 @bp.get("/cases/<number>/packets")
 def packets(number: str) -> Response:
     actor = user()
@@ -75,7 +57,7 @@ def release_packet(number: str) -> tuple[Response, int]:
     row = packet.release_packet(actor, number, data)
     commit_now()
     request_number = number.strip().upper()
-    payload = released_json(request_number, row)
+    payload = packet_json(request_number, packet.shown_packet(row))
     return created(payload, payload["download"])
 
 

@@ -454,23 +454,22 @@ def packets_of(actor: User, request: Case) -> list[dict[str, Any]]:
         .where(ReleasePacket.case_id == request.id)
         .order_by(ReleasePacket.id.desc())
     ).scalars()
-    out = []
-    for row in rows:
-        hidden = unseen_numbers(actor, row.numbers)
-        out.append(
-            {
-                "id": row.id,
-                "event": row.seq,
-                "sha256": row.sha256,
-                "size": row.size,
-                "released_at": row.released_at,
-                "released_by": row.released_by,
-                "cases": [n for n in row.numbers if n not in hidden],
-                "withholdings": [w for w in row.withholdings if w["case"] not in hidden],
-                "complete": not hidden,
-            }
-        )
-    return out
+    return [shown_packet(row, unseen_numbers(actor, row.numbers)) for row in rows]
+
+
+def shown_packet(row: ReleasePacket, hidden: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """A packet as listed, without the numbers in `hidden` (and then not downloadable)."""
+    return {
+        "id": row.id,
+        "event": row.seq,
+        "sha256": row.sha256,
+        "size": row.size,
+        "released_at": row.released_at,
+        "released_by": row.released_by,
+        "cases": [n for n in row.numbers if n not in hidden],
+        "withholdings": [w for w in row.withholdings if w["case"] not in hidden],
+        "complete": not hidden,
+    }
 
 
 def packet_file(actor: User, number: Any, packet_id: int) -> tuple[ReleasePacket, str]:
