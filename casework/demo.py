@@ -544,6 +544,30 @@ def _seed_cases() -> None:
         reason="Records that identify a patron's use of the library are not public records.",
     )
     s.assign("records", r1, "records", now - 8 * day)
+    r4 = s.open(
+        "records",
+        "records_request",
+        {"request": "The registry of the library's social media accounts.", "delivery": "email"},
+        now - 7 * day,
+    )
+    s.fire("records", r4, "acknowledge", now - 7 * day)
+    s.fire("records", r4, "fulfil", now - 6 * day, released="The account registry (PDF).")
+    r5 = s.open(
+        "director",
+        "records_request",
+        {"request": "Complaints received about story time in 2026.", "delivery": "in_person"},
+        now - 6 * day,
+    )
+    s.fire("records", r5, "acknowledge", now - 5 * day)
+    s.fire(
+        "records",
+        r5,
+        "fulfil_partially",
+        now - 4 * day,
+        released="Public-records copies of three complaints.",
+        authorities="Ohio R.C. 149.432 (library patron records)",
+        reason="Names and handles of patrons are withheld.",
+    )
 
 
 # --- every other workflow: a case in each state, from its definition alone ----------------------
