@@ -33,10 +33,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
+    from pathlib import Path
     from zoneinfo import ZoneInfo
 
     from casework import config
     from casework.calendar import BusinessCalendar, parse_closures
+    from casework.services.authorities import DEFAULT_AUTHORITIES, load_authorities
     from casework.services.context import Library
     from casework.workflow import load_registry
 
@@ -64,6 +66,11 @@ def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
         ),
         name=str(cfg["LIBRARY_NAME"]),
         max_upload_bytes=max_upload,
+        authorities=(
+            load_authorities(Path(str(cfg["WITHHOLDING_AUTHORITIES_FILE"])))
+            if cfg["WITHHOLDING_AUTHORITIES_FILE"]
+            else DEFAULT_AUTHORITIES
+        ),
     )
 
 

@@ -505,6 +505,70 @@ def _seed_cases() -> None:
         findings="The post was removed the same day.",
     )
 
+    # Public-records requests: one taken at the desk and overdue, one acknowledged, one answered.
+    r1 = s.open(
+        "librarian",
+        "records_request",
+        {
+            "request": "All complaints about the Main Library's Facebook page since January.",
+            "delivery": "email",
+            "requester": "Morgan Ellis",
+            "delivery_address": "morgan.ellis@example.org",
+            "received_at": (now - 9 * day).astimezone(library().tz).strftime("%Y-%m-%dT%H:%M"),
+        },
+        now - 9 * day,
+    )
+    r2 = s.open(
+        "records",
+        "records_request",
+        {
+            "request": "The library's social media policy and its account registry.",
+            "delivery": "pickup",
+        },
+        now - 3 * day,
+    )
+    s.fire("records", r2, "acknowledge", now - 2 * day, note="Copies ready for pickup on Friday.")
+    r3 = s.open(
+        "records",
+        "records_request",
+        {"request": "Borrowing records of a named patron.", "delivery": "post"},
+        now - 5 * day,
+    )
+    s.fire("records", r3, "acknowledge", now - 4 * day)
+    s.fire(
+        "records",
+        r3,
+        "deny",
+        now - 3 * day,
+        authorities="Ohio R.C. 149.432 (library patron records)",
+        reason="Records that identify a patron's use of the library are not public records.",
+    )
+    s.assign("records", r1, "records", now - 8 * day)
+    r4 = s.open(
+        "records",
+        "records_request",
+        {"request": "The registry of the library's social media accounts.", "delivery": "email"},
+        now - 7 * day,
+    )
+    s.fire("records", r4, "acknowledge", now - 7 * day)
+    s.fire("records", r4, "fulfil", now - 6 * day, released="The account registry (PDF).")
+    r5 = s.open(
+        "director",
+        "records_request",
+        {"request": "Complaints received about story time in 2026.", "delivery": "in_person"},
+        now - 6 * day,
+    )
+    s.fire("records", r5, "acknowledge", now - 5 * day)
+    s.fire(
+        "records",
+        r5,
+        "fulfil_partially",
+        now - 4 * day,
+        released="Public-records copies of three complaints.",
+        authorities="Ohio R.C. 149.432 (library patron records)",
+        reason="Names and handles of patrons are withheld.",
+    )
+
 
 # --- every other workflow: a case in each state, from its definition alone ----------------------
 

@@ -225,6 +225,10 @@ class World:
     hold_web: int = 0
     batch: int = 0
     hold_api: int = 0
+    #: An acknowledged records request, another request, and a packet released on the first.
+    request: str = ""
+    request2: str = ""
+    packet: int = 0
 
     def values(self) -> dict[str, Any]:
         """Placeholders for route paths: {complaint}, {violation}, {user:staff}, ..."""
@@ -316,6 +320,14 @@ def build_world(app: Flask, cast: Any, api: Any) -> World:
         ).get_json()["id"]
         for n in (1, 2)
     ]
+    request = api.open("records", "records_request", request="Board minutes", delivery="email")
+    api.ok("records", request["number"], "acknowledge")
+    request2 = api.open("records", "records_request", request="Budget", delivery="post")
+    packet = api.post(
+        f"/cases/{request['number']}/packets",
+        "records",
+        json={"cases": [request2["number"]]},
+    ).get_json()
     cast.add_user("temp", "staff")
     with app.app_context():
         ids = {
@@ -363,6 +375,9 @@ def build_world(app: Flask, cast: Any, api: Any) -> World:
         batch=batch_id,
         hold_web=holds[0],
         hold_api=holds[1],
+        request=request["number"],
+        request2=request2["number"],
+        packet=packet["id"],
     )
 
 
@@ -394,6 +409,8 @@ FORM_PAGES = {
         "/cases/{account}/transitions/retire",
         "/cases/{account_requested}/transitions/approve",
         "/people",
+        "/cases/{request}",
+        "/cases/{request}/packet",
     ],
     "admin": [
         "/admin/users/new",

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from casework.api import printing, views  # noqa: E402,F401  (registers the routes on bp)
+from casework.api import packets, printing, views  # noqa: E402,F401  (registers the routes on bp)

@@ -377,6 +377,41 @@ SCHEMAS["StaleVersion"] = obj(
 )
 
 
+WITHHOLDING = obj(
+    {"case": STRING, "passage": {"type": "string", "minLength": 1}, "authority": STRING},
+    ["case", "passage", "authority"],
+    additionalProperties=False,
+)
+PACKET_REQUEST = obj(
+    {
+        "cases": {"type": "array", "items": STRING, "minItems": 1},
+        "withholdings": {"type": "array", "items": WITHHOLDING},
+    },
+    ["cases"],
+    additionalProperties=False,
+)
+PACKET = obj(
+    {
+        "id": INT,
+        "event": INT,
+        "sha256": STRING,
+        "size": INT,
+        "released_at": TIME,
+        "released_by": STRING,
+        "cases": {"type": "array", "items": STRING},
+        "withholdings": {
+            "type": "array",
+            "items": obj(
+                {"case": STRING, "place": STRING, "authority": STRING},
+                ["case", "place", "authority"],
+            ),
+        },
+        "download": NSTRING,
+    },
+    ["id", "sha256", "cases", "withholdings", "download"],
+)
+
+
 def _paths() -> dict[str, Any]:
     authed = (401,)
     return {
@@ -751,6 +786,53 @@ def _paths() -> dict[str, Any]:
                     },
                 ],
                 "responses": {**PDF, **errors(401, 403, 404, 410, 422)},
+            }
+        },
+        "/cases/{number}/packets": {
+            "get": {
+                "summary": "A records request's released packets, newest first",
+                "description": "Numbers of cases the caller may not see are left out, and such "
+                "a packet has no download.",
+                "parameters": [NUMBER],
+                "responses": {
+                    **ok(
+                        "The packets",
+                        obj({"items": {"type": "array", "items": PACKET}}, ["items"]),
+                    ),
+                    **errors(401, 403, 404),
+                },
+            },
+            "post": {
+                "summary": "Release a packet of public-records copies (request acknowledged)",
+                "description": "Renders one PDF of the cases' public-records copies with each "
+                "passage withheld wherever it occurs, keeps it, and records its SHA-256 and "
+                "withholdings (case, place, authority) in the request's trail. 422 names the "
+                "field: a case the caller may not read, an authority not in the library's list, "
+                "a passage not in the releasable text.",
+                "parameters": [NUMBER],
+                "requestBody": request_body(PACKET_REQUEST),
+                "responses": {
+                    **ok("The released packet", PACKET, "201"),
+                    **errors(400, 401, 403, 404, 422),
+                },
+            },
+        },
+        "/cases/{number}/packets/preview": {
+            "post": {
+                "summary": "The packet as it would be released, as PDF; nothing kept",
+                "parameters": [NUMBER],
+                "requestBody": request_body(PACKET_REQUEST),
+                "responses": {**PDF, **errors(400, 401, 403, 404, 422)},
+            }
+        },
+        "/cases/{number}/packets/{packet_id}.pdf": {
+            "get": {
+                "summary": "A released packet's PDF, byte for byte as released",
+                "parameters": [
+                    NUMBER,
+                    {"name": "packet_id", "in": "path", "required": True, "schema": INT},
+                ],
+                "responses": {**PDF, **errors(401, 403, 404)},
             }
         },
         "/people/{person_id}/history.pdf": {

@@ -17,6 +17,7 @@ from casework.models.log import LogCheckpoint, LogHead, LogLeaf, LogNode
 from casework.models.outbox import OutboxMessage
 from casework.models.person import Person
 from casework.models.records import HOLD_KINDS, CaseDisposal, DisposalBatch, LegalHold
+from casework.models.release import ReleasePacket
 from casework.models.sweep_run import SweepRun
 from casework.models.throttle import ThrottleHit
 from casework.models.user import ApiToken, User, UserRole
@@ -43,6 +44,7 @@ __all__ = [
     "LogLeaf",
     "LogNode",
     "OutboxMessage",
+    "ReleasePacket",
     "Person",
     "RenderedDocument",
     "SweepRun",

@@ -44,6 +44,15 @@ def withheld(reason: str) -> str:
 
 
 @dataclass(frozen=True)
+class Part:
+    """A piece of a value cut for release: text, or (with `authority`) a withheld passage, of
+    which only the authority is kept."""
+
+    text: str
+    authority: str = ""
+
+
+@dataclass(frozen=True)
 class Item:
     """One labelled value as printed."""
 
@@ -53,6 +62,9 @@ class Item:
     withheld: bool = False
     #: Print in the fixed-width face (hashes).
     code: bool = False
+    #: For a value with passages withheld from a release packet: its pieces (`value` then holds
+    #: the same with each passage as its withheld mark).
+    parts: tuple[Part, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -317,11 +329,14 @@ class RecordBuilder:
         clock: Clock,
         redacted: bool,
         hidden: frozenset[str] = frozenset(),
+        reviewed: bool = False,
     ) -> None:
         self.case = case
         self.workflow = workflow
         self.events = events
         self.clock = clock
+        #: The notes were reviewed for release (a release packet): printed, not withheld whole.
+        self.reviewed = reviewed
         access = workflow.access
         reason = access.withheld_reason if access.confidential else None
         self.show = Shower(clock, people, redacted, reason)
@@ -554,6 +569,8 @@ class RecordBuilder:
         if action == "transition":
             return self.transition(data)
         if action == "note":
+            if self.reviewed and self.show.case_reason is None:
+                return "Note", [Item("", str(data.get("text", "")))]
             return "Note", [self.show.free_text("", data.get("text", ""))]
         if action == "attachment":
             name = self.show.free_text("File", data.get("name", ""))
@@ -664,11 +681,13 @@ def build_record(
     clock: Clock,
     redacted: bool,
     hidden: frozenset[str] = frozenset(),
+    reviewed: bool = False,
 ) -> Record:
     """The record of `case` through event `through`, redacted for a public-records copy, without
-    the numbers of the cases in `hidden` (those the reader may not see)."""
+    the numbers of the cases in `hidden` (those the reader may not see); `reviewed` prints the
+    notes of a case that is not confidential (a release packet, whose passages are cut after)."""
     events = events_through(case, through)
-    return RecordBuilder(case, workflow, events, people, clock, redacted, hidden).build()
+    return RecordBuilder(case, workflow, events, people, clock, redacted, hidden, reviewed).build()
 
 
 # --- the account registry ---------------------------------------------------------------------

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 
 from casework.calendar import BusinessCalendar
+from casework.services.authorities import DEFAULT_AUTHORITIES, Authority
 from casework.workflow import Workflow, WorkflowRegistry
 
 
@@ -20,6 +21,8 @@ class Library:
     calendar: BusinessCalendar
     name: str
     max_upload_bytes: int
+    #: The legal authorities a withholding may cite (`services.authorities`).
+    authorities: tuple[Authority, ...] = DEFAULT_AUTHORITIES
 
     def workflow(self, key: str) -> Workflow:
         return self.workflows.get(key)

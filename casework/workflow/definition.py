@@ -350,6 +350,8 @@ class Workflow:
     mail_fields: tuple[str, ...] = ()
     #: How long its cases are kept (None: the file gives no rule, so they are kept for good).
     retention: Retention | None = None
+    #: States in which a case's readers may release packets of public-records copies from it.
+    release_states: tuple[str, ...] = ()
 
     def field(self, name: str) -> FieldDef | None:
         return next((f for f in self.fields if f.name == name), None)

@@ -57,6 +57,7 @@ TOP_KEYS = {
     "watches",
     "mail_fields",
     "retention",
+    "release_states",
 }
 RETENTION_KEYS = {"series", "schedule", "years", "after", "permanent", "by_state"}
 ACCESS_KEYS = {
@@ -217,6 +218,10 @@ def parse(text: str, path: Path) -> Workflow:
         if f.confidential:
             raise r.fail("mail_fields", f"{name!r} is confidential and may not be e-mailed")
 
+    release_states = r.names(data, "release_states", "release_states")
+    for state in release_states:
+        if state not in states:
+            raise r.fail("release_states", f"unknown state {state!r}")
     watches = _watches(r, data.get("watches"), states)
     _check_deadlines(r, states, transitions)
     _check_reachable(r, initial, states, transitions)
@@ -251,6 +256,7 @@ def parse(text: str, path: Path) -> Workflow:
         figures=_figures(r, data.get("figures"), states),
         mail_fields=mail_fields,
         retention=_retention(r, data.get("retention"), states, access),
+        release_states=release_states,
     )
 
 

@@ -198,3 +198,33 @@ def test_hr_prints_with_the_button_and_a_link_elsewhere_records_nothing(tab: Tab
     tab.check("violation case after continuing")
     assert "A post about a coworker." in tab.text()
     assert tab.site.last_event(number) == ("view", "director")
+
+
+def test_records_officer_previews_and_releases_a_packet(tab: Tab) -> None:
+    released = tab.site.open_case(
+        "records",
+        "records_request",
+        request="Minutes naming Quentin Okafor, a patron, and the budget",
+        delivery="email",
+    )
+    number = tab.site.open_case(
+        "records", "records_request", request="Every earlier request", delivery="post"
+    )
+    tab.site.fire("records", number, "acknowledge")
+    tab.sign_in("records")
+    tab.goto(f"/cases/{number}", "request page")
+    tab.press_on('a[href$="/packet"]')
+    tab.check("packet form")
+    tab.type_into("#cases", released)
+    tab.type_into("#w-0-case", released)
+    tab.type_into("#w-0-passage", "quentin okafor")
+    tab.choose("#w-0-authority", "R.C. 149.432")
+    submit(tab, "Preview")
+    tab.check("packet preview")
+    preview = tab.text().split("Preview: what the packet will show", 1)[1]
+    assert "Okafor" not in preview and "withheld (R.C. 149.432)" in preview
+    assert tab.site.state(number) == ("acknowledged", 2)
+    submit(tab, "Release the packet")
+    tab.check("packet released")
+    assert "The packet is released" in tab.text() and "Packet of event" in tab.text()
+    assert tab.site.last_event(number) == ("packet_released", "records")

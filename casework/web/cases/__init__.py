@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("cases", __name__)
 
-from casework.web.cases import views  # noqa: E402,F401  (registers the routes on bp)
+from casework.web.cases import packets, views  # noqa: E402,F401  (registers the routes on bp)

@@ -12,7 +12,7 @@ from casework.api import printing
 from casework.errors import CaseworkError, Conflict, Forbidden, InvalidFields, NotFound, Refused
 from casework.extensions import db
 from casework.models import Case, User, utcnow
-from casework.printing import documents
+from casework.printing import documents, packet
 from casework.services import activity, cases, holds, limits, listing, retention
 from casework.services.access import CaseAccess, Level, case_access
 from casework.services.context import library
@@ -153,6 +153,9 @@ def render_case(
         hold_form=hold_form or HoldForm(formdata=None),
         lift_form=lift_form,
         lift_hold=lift_hold,
+        packet_panel=bool(workflow.release_states),
+        packets=packet.packets_of(user, case) if workflow.release_states else [],
+        releasable=packet.may_release(case, workflow),
     ), status
 
 
