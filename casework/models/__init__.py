@@ -18,7 +18,14 @@ from casework.models.outbox import OutboxMessage
 from casework.models.person import Person
 from casework.models.sweep_run import SweepRun
 from casework.models.throttle import ThrottleHit
-from casework.models.user import ApiToken, User, UserRole
+from casework.models.user import (
+    ApiToken,
+    RecoveryCode,
+    SecondFactor,
+    User,
+    UserRole,
+    UserSession,
+)
 
 __all__ = [
     "GENESIS_HASH",
@@ -39,11 +46,14 @@ __all__ = [
     "LogNode",
     "OutboxMessage",
     "Person",
+    "RecoveryCode",
     "RenderedDocument",
+    "SecondFactor",
     "SweepRun",
     "ThrottleHit",
     "User",
     "UserRole",
+    "UserSession",
     "WorkflowDefinition",
     "utcnow",
 ]

@@ -234,3 +234,31 @@ def forget_name(name: str) -> None:
             ThrottleHit.key.startswith(f"sign-in:name+address:{_plain(name)}|", autoescape=True)
         )
     )
+
+
+def second_factor_keys(user_id: int, address: str) -> tuple[str, str]:
+    """The keys a wrong second-factor code is counted under: the user (from any address, and
+    not cleared by a right password, so knowing the password gives no endless guesses), and
+    the address, shared with failed passwords."""
+    return f"second-factor:user:{user_id}", sign_in_keys("", address)[1]
+
+
+def second_factor_refusal(user_id: int, address: str, now: datetime) -> int | None:
+    """None when a code for the user may be tried from `address`; else seconds to wait."""
+    by_user, alone = second_factor_keys(user_id, address)
+    per_user, by_address = sign_in_windows()
+    waits = [w for w in (reached(by_user, per_user, now), reached(alone, by_address, now)) if w]
+    return max(waits) if waits else None
+
+
+def count_second_factor_failure(user_id: int, address: str, now: datetime) -> int | None:
+    """Count a wrong code; the seconds to wait when it reaches a limit."""
+    for key in second_factor_keys(user_id, address):
+        hit(key, now)
+    db.session.flush()
+    return second_factor_refusal(user_id, address, now)
+
+
+def forget_second_factor_failures(user_id: int) -> None:
+    """A right code clears the user's wrong ones."""
+    forget(second_factor_keys(user_id, "")[0])
