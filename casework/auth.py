@@ -37,7 +37,10 @@ def load_session_user(session_id: str) -> User | None:
     user_id, _, generation = session_id.partition(":")
     if not user_id.isdigit() or not generation.isdigit():
         return None
-    live = sessions.live(int(user_id), session.get(SESSION_KEY))
+    from casework.web.security import from_another_site
+
+    # A request another site set off writes nothing: it does not keep the session alive.
+    live = sessions.live(int(user_id), session.get(SESSION_KEY), seen=not from_another_site())
     if live is None:
         return None
     g.session_id = live.id

@@ -81,9 +81,11 @@ def _reads_personnel(user_id: int) -> sa.Exists:
     )
 
 
-def live(user_id: int, key: object, now: datetime | None = None) -> UserSession | None:
+def live(
+    user_id: int, key: object, *, seen: bool = True, now: datetime | None = None
+) -> UserSession | None:
     """The user's session with this cookie key while it has not ended, idled out or grown too
-    old; its last-seen time moves on (at most once a minute)."""
+    old; when `seen`, its last-seen time moves on (at most once a minute)."""
     if not isinstance(key, str) or not 20 <= len(key) <= 100:
         return None
     now = now or utcnow()
@@ -101,8 +103,7 @@ def live(user_id: int, key: object, now: datetime | None = None) -> UserSession 
         return None
     if now - found.started_at > lifetime():
         return None
-    # A request another site set off writes nothing (it still may read as the user).
-    if now - found.last_seen_at >= SEEN_EVERY and not writes_refused():
+    if seen and now - found.last_seen_at >= SEEN_EVERY and not writes_refused():
         session_id = found.id
         begin_write()
         db.session.execute(
