@@ -179,6 +179,9 @@ def demo(host: str, port: int, fresh: bool, no_serve: bool) -> None:
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
         app = make_app(f"sqlite:///{path}")
+    if "CASEWORK_SECOND_FACTOR_ROLES" not in os.environ:
+        # The demo's people sign in with the printed password; set the variable to try the app.
+        app.config["SECOND_FACTOR_ROLES"] = ""
     with app_session(app, write=False):
         prepare_database(app)
     with app_session(app):
@@ -192,6 +195,11 @@ def demo(host: str, port: int, fresh: bool, no_serve: bool) -> None:
     base = f"http://{host}:{port}"
     director = next(a for a in accounts if a.role == "director")
     click.echo(f"\nSign in at {base}/ with any user above.")
+    if not app.config["SECOND_FACTOR_ROLES"]:
+        click.echo(
+            "Two-factor sign-in is offered (account page), not required: set "
+            "CASEWORK_SECOND_FACTOR_ROLES=director,hr,trustee,admin to require it."
+        )
     click.echo(
         f'Try the API:\n  curl -H "Authorization: Bearer {director.token}" {base}/api/v1/cases\n'
     )

@@ -129,7 +129,9 @@ def test_a_recovery_code_works_once_instead_of_the_app(app, cast):
     client, _ = password_step(app, "staff")
     used = give_code(client, codes[3].upper().replace("-", " "))
     assert used.status_code == 302
-    assert client.get("/").status_code == 200
+    home = client.get("/")
+    assert home.status_code == 200
+    assert "signed in with a recovery code" in home.text and "9 are left" in home.text
     assert trail(app, "staff")[-1] == "recovery_code_used"
     assert any("Recovery code used" in s for s in mail_to(app, "staff@library.example"))
     with app.app_context():

@@ -92,13 +92,14 @@ def second_factor_code() -> Page:
             used = second_factor.check_code(user, form.code.data, now=now)
             if used is not None:
                 limits.forget_second_factor_failures(user.id)
-                if used == "recovery":
+                going_on = finish_sign_in(user, target, second_factor_done=True)
+                if used == "recovery":  # told in the new session, which signing in began
                     flash(
                         "You signed in with a recovery code; it no longer works. "
                         f"{second_factor.recovery_codes_left(user)} are left.",
                         "info",
                     )
-                return finish_sign_in(user, target, second_factor_done=True)
+                return going_on
             wait = limits.count_second_factor_failure(user.id, address, now)
         g.keep_changes = True  # the failure is counted although the answer refuses
         if wait is not None:
