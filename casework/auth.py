@@ -173,6 +173,43 @@ def _refuse(name: str, address: str, wait: int, why: str) -> None:
     )
 
 
+WRONG_CODE = (
+    "That code is not right, or was used already: type the code your app shows now, or a "
+    "recovery code you have not used."
+)
+
+
+def confirm_second_factor(
+    user: User, code: Any, *, address: str | None = None, now: datetime | None = None
+) -> str:
+    """How `code` proves the user's second factor: "app" or "recovery".
+
+    Raises `InvalidFields` naming `code` when it does not, and `Throttled` (429) once wrong
+    codes for this user, or failures from this address, reached their limit. The caller keeps
+    the counted failure although it refuses the request.
+    """
+    now = now or utcnow()
+    address = address or client_address()
+    wait = limits.second_factor_refusal(user.id, address, now)
+    if wait is None:
+        used = second_factor.check_code(user, code, now=now)
+        if used is not None:
+            limits.forget_second_factor_failures(user.id)
+            return used
+        wait = limits.count_second_factor_failure(user.id, address, now)
+        if wait is None:
+            raise InvalidFields({"code": [WRONG_CODE]})
+    log.warning(
+        "second factor refused for %r from %s: too many wrong codes", user.username, address
+    )
+    raise Throttled(
+        f"Too many wrong codes. Try again {limits.when(wait)}, or ask an administrator to reset "
+        "your two-factor sign-in.",
+        retry_after=wait,
+        fields={"code": ["Too many wrong codes; try again later."]},
+    )
+
+
 def change_password(user: User, current: Any, new: Any, confirm: Any) -> None:
     """`users.change_password` for the user signed in to this request, from its address."""
     users.change_password(user, current, new, confirm, address=client_address())

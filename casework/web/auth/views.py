@@ -86,34 +86,25 @@ def second_factor_code() -> Page:
     user, target = pending
     form = CodeForm()
     if request.method == "POST" and form.validate():
-        address, now = auth.client_address(), utcnow()
-        wait = limits.second_factor_refusal(user.id, address, now)
-        if wait is None:
-            used = second_factor.check_code(user, form.code.data, now=now)
-            if used is not None:
-                limits.forget_second_factor_failures(user.id)
-                going_on = finish_sign_in(user, target, second_factor_done=True)
-                if used == "recovery":  # told in the new session, which signing in began
-                    flash(
-                        "You signed in with a recovery code; it no longer works. "
-                        f"{second_factor.recovery_codes_left(user)} are left.",
-                        "info",
-                    )
-                return going_on
-            wait = limits.count_second_factor_failure(user.id, address, now)
-        g.keep_changes = True  # the failure is counted although the answer refuses
-        if wait is not None:
-            form.code.errors = [
-                f"Too many wrong codes. Try again {limits.when(wait)}, or ask an administrator "
-                "to reset your two-factor sign-in."
-            ]
+        try:
+            used = auth.confirm_second_factor(user, form.code.data)
+        except auth.Throttled as exc:
+            g.keep_changes = True  # the failure is counted although the answer refuses
+            form.code.errors = [exc.message]
             page = render_template("auth/second_factor.html", form=form)
-            return page, 429, {"Retry-After": str(wait)}
-        form.code.errors = [
-            "That code is not right, or was used already: type the code your app shows now, "
-            "or a recovery code you have not used."
-        ]
-        return render_template("auth/second_factor.html", form=form), 401
+            return page, 429, {"Retry-After": str(exc.retry_after)}
+        except InvalidFields as exc:
+            g.keep_changes = True
+            form.code.errors = exc.fields["code"]
+            return render_template("auth/second_factor.html", form=form), 401
+        going_on = finish_sign_in(user, target, second_factor_done=True)
+        if used == "recovery":  # told in the new session, which signing in began
+            flash(
+                "You signed in with a recovery code; it no longer works. "
+                f"{second_factor.recovery_codes_left(user)} are left.",
+                "info",
+            )
+        return going_on
     return render_template("auth/second_factor.html", form=form)
 
 
