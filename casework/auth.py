@@ -6,7 +6,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, g, request, session
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms import ValidationError
@@ -14,7 +14,7 @@ from wtforms import ValidationError
 from casework.errors import BadRequest, Forbidden, InvalidFields, NotSignedIn
 from casework.extensions import login_manager
 from casework.models import User, utcnow
-from casework.services import limits, users
+from casework.services import limits, second_factor, sessions, users
 from casework.services.users import (  # noqa: F401  (the account operations, as before)
     check_password,
     end_sessions,
@@ -27,11 +27,23 @@ from casework.services.users import (  # noqa: F401  (the account operations, as
 log = logging.getLogger(__name__)
 
 
+#: The key in the signed cookie naming the browser's row in `user_sessions`.
+SESSION_KEY = "sid"
+
+
 def load_session_user(session_id: str) -> User | None:
-    """Flask-Login's loader: the id carries the session generation, so ended sessions fail."""
+    """Flask-Login's loader: the id carries the session generation, so ended sessions fail,
+    and the cookie's session key must name a session that has not ended nor timed out."""
     user_id, _, generation = session_id.partition(":")
     if not user_id.isdigit() or not generation.isdigit():
         return None
+    from casework.web.security import from_another_site
+
+    # A request another site set off writes nothing: it does not keep the session alive.
+    live = sessions.live(int(user_id), session.get(SESSION_KEY), seen=not from_another_site())
+    if live is None:
+        return None
+    g.session_id = live.id
     user = session_user(int(user_id))
     if user is None or not user.active or user.session_generation != int(generation):
         return None
@@ -74,6 +86,8 @@ def api_user() -> User:
                     "A request signed in with a session cookie needs the X-CSRFToken header."
                 ) from None
         signed_in: User = current_user._get_current_object()
+        if second_factor.must_enrol(signed_in):
+            raise Forbidden(ENROL_FIRST)
         return _with_own_password(signed_in)
     raise NotSignedIn("Sign in, or send an API token as 'Authorization: Bearer TOKEN'.")
 
@@ -82,6 +96,13 @@ def api_user() -> User:
 CHANGE_PASSWORD_FIRST = (
     "Change your password first: your password was set by an administrator, and the API "
     "answers only once you have chosen your own (sign in to Casework and change it)."
+)
+
+
+#: The answer to a signed-in user whose roles need a second factor they have not set up.
+ENROL_FIRST = (
+    "Set up two-factor sign-in first: your roles need it, and the API answers your session "
+    "once you have (sign in to Casework and follow the steps)."
 )
 
 
@@ -149,6 +170,43 @@ def _refuse(name: str, address: str, wait: int, why: str) -> None:
         f"{limits.when(wait)}, or ask an administrator to reset your password.",
         retry_after=wait,
         fields={"password": ["Too many failed sign-ins; try again later."]},
+    )
+
+
+WRONG_CODE = (
+    "That code is not right, or was used already: type the code your app shows now, or a "
+    "recovery code you have not used."
+)
+
+
+def confirm_second_factor(
+    user: User, code: Any, *, address: str | None = None, now: datetime | None = None
+) -> str:
+    """How `code` proves the user's second factor: "app" or "recovery".
+
+    Raises `InvalidFields` naming `code` when it does not, and `Throttled` (429) once wrong
+    codes for this user, or failures from this address, reached their limit. The caller keeps
+    the counted failure although it refuses the request.
+    """
+    now = now or utcnow()
+    address = address or client_address()
+    wait = limits.second_factor_refusal(user.id, address, now)
+    if wait is None:
+        used = second_factor.check_code(user, code, now=now)
+        if used is not None:
+            limits.forget_second_factor_failures(user.id)
+            return used
+        wait = limits.count_second_factor_failure(user.id, address, now)
+        if wait is None:
+            raise InvalidFields({"code": [WRONG_CODE]})
+    log.warning(
+        "second factor refused for %r from %s: too many wrong codes", user.username, address
+    )
+    raise Throttled(
+        f"Too many wrong codes. Try again {limits.when(wait)}, or ask an administrator to reset "
+        "your two-factor sign-in.",
+        retry_after=wait,
+        fields={"code": ["Too many wrong codes; try again later."]},
     )
 
 

@@ -179,6 +179,9 @@ def demo(host: str, port: int, fresh: bool, no_serve: bool) -> None:
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
         app = make_app(f"sqlite:///{path}")
+    if "CASEWORK_SECOND_FACTOR_ROLES" not in os.environ:
+        # The demo's people sign in with the printed password; set the variable to try the app.
+        app.config["SECOND_FACTOR_ROLES"] = ""
     with app_session(app, write=False):
         prepare_database(app)
     with app_session(app):
@@ -192,6 +195,11 @@ def demo(host: str, port: int, fresh: bool, no_serve: bool) -> None:
     base = f"http://{host}:{port}"
     director = next(a for a in accounts if a.role == "director")
     click.echo(f"\nSign in at {base}/ with any user above.")
+    if not app.config["SECOND_FACTOR_ROLES"]:
+        click.echo(
+            "Two-factor sign-in is offered (account page), not required: set "
+            "CASEWORK_SECOND_FACTOR_ROLES=director,hr,trustee,admin to require it."
+        )
     click.echo(
         f'Try the API:\n  curl -H "Authorization: Bearer {director.token}" {base}/api/v1/cases\n'
     )
@@ -310,13 +318,17 @@ def users_list() -> None:
 
 @users.command("token")
 @click.argument("name")
+@click.option("--name", "token_name", help='What the token is for, e.g. "reports script".')
+@click.option("--days", type=int, help="Days until it expires (CASEWORK_TOKEN_DAYS, 90, if unset).")
 @with_app
-def users_token(name: str) -> None:
+def users_token(name: str, token_name: str | None, days: int | None) -> None:
     """Print a new API token for user NAME (recorded in the administration trail).
 
-    The token works once the user has chosen their own password, and ends when their
-    password changes or is reset, their sessions are ended, or they are disabled.
+    The token works once the user has chosen their own password, and ends when it expires,
+    is revoked, their password changes or is reset, their sessions are ended, or they are
+    disabled.
     """
+    from casework.errors import InvalidFields
     from casework.services.administration import cli_actor
     from casework.services.users import find_user, issue_token
 
@@ -324,7 +336,50 @@ def users_token(name: str) -> None:
     if user is None or not user.active:
         fail(f"no active user {name!r}")
         return
-    click.echo(issue_token(user, by=cli_actor()))
+    try:
+        click.echo(issue_token(user, by=cli_actor(), name=token_name, days=days))
+    except InvalidFields as exc:
+        fail(" ".join(f"--{field}: {' '.join(m)}" for field, m in exc.fields.items()))
+
+
+@users.command("tokens")
+@click.argument("name")
+@with_app
+def users_tokens(name: str) -> None:
+    """List the API tokens of user NAME that are not revoked: number, name, expiry, last use."""
+    from casework.models import utcnow
+    from casework.services.users import find_user, tokens_of
+
+    user = find_user(name)
+    if user is None:
+        fail(f"no user {name!r}")
+        return
+    now = utcnow()
+    for token in tokens_of(user):
+        state = "expired" if token.expires_at <= now else "expires"
+        used = f"{token.last_used_at:%Y-%m-%d %H:%M}" if token.last_used_at else "never"
+        click.echo(
+            f"{token.id:<6} {token.name:<30} {state} {token.expires_at:%Y-%m-%d %H:%M}  "
+            f"last used {used}"
+        )
+
+
+@users.command("revoke-token")
+@click.argument("name")
+@click.argument("token")
+@with_app
+def users_revoke_token(name: str, token: str) -> None:
+    """Revoke the API token TOKEN (its name or number) of user NAME (recorded in the trail)."""
+    from casework.services.administration import cli_actor
+    from casework.services.users import find_token, find_user, revoke_token
+
+    user = find_user(name)
+    found = find_token(user, token) if user is not None else None
+    if user is None or found is None:
+        fail(f"no API token {token!r} of {name!r} that is not revoked already")
+        return
+    revoke_token(cli_actor(), user, found)
+    click.echo(f"revoked {found.name} of {user.username}")
 
 
 @main.group()

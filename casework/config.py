@@ -45,6 +45,14 @@ DEFAULTS: dict[str, Any] = {
     "SIGN_IN_FAILURES": 5,  # failed sign-ins for one name from one address, per window
     "SIGN_IN_FAILURES_PER_ADDRESS": 50,  # failed sign-ins from one address, any names, per window
     "SIGN_IN_WINDOW_MINUTES": 15,
+    # Signing in (README "Two-factor sign-in", "API tokens", "Sessions").
+    "SECOND_FACTOR_ROLES": "director,hr,trustee,admin",  # must use an authenticator app; "" none
+    "TOTP_ISSUER": None,  # the name authenticator apps show; LIBRARY_NAME when unset
+    "TOKEN_DAYS": 90,  # an API token's lifetime unless `users token --days` says otherwise
+    "SESSION_IDLE_MINUTES": 480,  # a session unused this long ends
+    "SESSION_IDLE_MINUTES_PERSONNEL": 30,  # ... for roles that read personnel records
+    "SESSION_PERSONNEL_ROLES": "director,hr,trustee",
+    "SESSION_LIFETIME_HOURS": 12,  # a session ends this long after signing in, however busy
     "MAIL_BURST": 5,  # e-mails one person is sent one by one within MAIL_GATHER_MINUTES; then
     "MAIL_GATHER_MINUTES": 10,  # the rest wait for the window's end and go as one e-mail
     "LOCK_TIMEOUT": 5,  # seconds a write waits for the database's write lock before a 503

@@ -49,6 +49,8 @@ BASE_CONFIG: dict[str, Any] = {
     # Cheap password hashing keeps tests fast; production uses argon2's defaults.
     "ARGON2_TIME_COST": 1,
     "ARGON2_MEMORY_KIB": 1024,
+    # Most tests sign the cast in with a password alone; tests of two-factor sign-in ask for it.
+    "SECOND_FACTOR_ROLES": "",
 }
 
 

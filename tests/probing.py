@@ -43,6 +43,13 @@ SCRIPT = "<script>alert(1)</script>"
 #: Tables a refused request may change on purpose: failed sign-ins are counted (whether or not
 #: the name exists) so that guessing is throttled.
 COUNTS = frozenset({"throttle_hits"})
+#: Columns any request may move, refused or not: when a session or token was last used.
+USE_TIMES = frozenset({"last_seen_at", "last_used_at"})
+_PG_ROW = "(to_jsonb(r) - 'last_seen_at' - 'last_used_at')"
+
+
+def _kept(table: sa.Table) -> list[sa.Column]:
+    return [c for c in table.columns if c.name not in USE_TIMES]
 
 
 def fingerprint(app: Flask, *, but_views: bool = False) -> str:
@@ -59,7 +66,7 @@ def fingerprint(app: Flask, *, but_views: bool = False) -> str:
     with app.app_context():
         with db.engine.connect() as conn:
             if but_views and conn.dialect.name == "postgresql":
-                row_text = "(to_jsonb(r) - 'head_seq' - 'head_hash')::text"
+                row_text = f"({_PG_ROW} - 'head_seq' - 'head_hash')::text"
                 parts = [
                     f"SELECT '{t.name}', md5(coalesce(string_agg({row_text}, '|' ORDER BY "
                     f"{row_text}), '')) FROM \"{t.name}\" r"
@@ -76,7 +83,7 @@ def fingerprint(app: Flask, *, but_views: bool = False) -> str:
                         continue
                     columns = [
                         c
-                        for c in table.columns
+                        for c in _kept(table)
                         if not (table.name == "cases" and c.name in ("head_seq", "head_hash"))
                     ]
                     order = list(table.primary_key.columns) or columns
@@ -90,9 +97,10 @@ def fingerprint(app: Flask, *, but_views: bool = False) -> str:
                         digest.update(repr(tuple(row)).encode())
             elif conn.dialect.name == "postgresql":
                 # One round trip: each table's rows digested by the server.
+                row_text = f"{_PG_ROW}::text"
                 parts = [
-                    f"SELECT '{t.name}', md5(coalesce(string_agg(r::text, '|' ORDER BY r::text),"
-                    f" '')) FROM \"{t.name}\" r"
+                    f"SELECT '{t.name}', md5(coalesce(string_agg({row_text}, '|' ORDER BY "
+                    f"{row_text}), '')) FROM \"{t.name}\" r"
                     for t in tables
                 ]
                 for name, rows in conn.exec_driver_sql(" UNION ALL ".join(parts)):
@@ -101,7 +109,7 @@ def fingerprint(app: Flask, *, but_views: bool = False) -> str:
                 for table in tables:
                     order = list(table.primary_key.columns) or list(table.columns)
                     digest.update(table.name.encode())
-                    for row in conn.execute(sa.select(table).order_by(*order)):
+                    for row in conn.execute(sa.select(*_kept(table)).order_by(*order)):
                         digest.update(repr(tuple(row)).encode())
             conn.rollback()
     return digest.hexdigest()

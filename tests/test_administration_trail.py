@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from conftest import CAST
 from sqlalchemy.exc import DBAPIError
 from tampering import tamper
 from webpages import PASSWORD, Visitor, csrf_token, set_password
@@ -22,8 +23,8 @@ from casework.models import AdministrationEvent, AdministrationHead, OutboxMessa
 from casework.services.administration import check_trail
 from casework.services.audit import verify_chains
 
-#: The cast's nine users and their nine tokens, as conftest makes them.
-CAST_EVENTS = 18
+#: The cast's users and their tokens, as conftest makes them.
+CAST_EVENTS = 2 * len(CAST)
 
 
 def user_id(app, username):

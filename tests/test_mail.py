@@ -405,12 +405,18 @@ def test_smtp_url_settings():
 
 
 def sign_in(client, app, username: str) -> None:
+    from casework.auth import SESSION_KEY
+    from casework.services import sessions
+
     with app.app_context():
         user = find_user(username)
         session_id = user.get_id()
+        key = sessions.start(user)
+        db.session.commit()
     with client.session_transaction() as session:
         session["_user_id"] = session_id
         session["_fresh"] = True
+        session[SESSION_KEY] = key
 
 
 def csrf_token(html: str) -> str:

@@ -84,3 +84,48 @@ def test_a_database_made_by_an_earlier_release_upgrades_with_its_cases(
         downgrade(directory=folder, revision="0001")
         upgrade(directory=folder)
         assert db.session.execute(sa.select(sa.func.count()).select_from(Case)).scalar() == 1
+
+
+def test_tokens_issued_before_they_expired_get_a_name_and_the_default_expiry(
+    empty_database_url, make_app
+):
+    from datetime import UTC, datetime, timedelta
+
+    from flask_migrate import upgrade
+
+    from casework.models import ApiToken
+    from casework.paths import PACKAGE_DIR
+
+    folder = str(PACKAGE_DIR / "migrations")
+    app = make_app(DATABASE_URL=empty_database_url)
+    then = datetime(2026, 1, 5, 9, 0)
+    with app.app_context():
+        upgrade(directory=folder, revision="0008")
+        with db.engine.begin() as conn:
+            for user_id, name in ((1, "ann"), (2, "bob")):
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO users (id, username, display_name, must_change_password, "
+                        "active, session_generation, failed_logins, mail_optout, created_at) "
+                        "VALUES (:id, :name, '', false, true, 0, 0, '', :at)"
+                    ),
+                    {"id": user_id, "name": name, "at": then},
+                )
+            for token_id, user_id in ((1, 1), (2, 2), (3, 1)):
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO api_tokens (id, user_id, token_hash, created_at, revoked) "
+                        "VALUES (:id, :user, :hash, :at, false)"
+                    ),
+                    {"id": token_id, "user": user_id, "hash": f"{token_id:064d}", "at": then},
+                )
+        upgrade(directory=folder)
+        tokens = db.session.execute(sa.select(ApiToken).order_by(ApiToken.id)).scalars().all()
+        assert [(t.user_id, t.name) for t in tokens] == [
+            (1, "token 1"),
+            (2, "token 1"),
+            (1, "token 2"),
+        ]
+        soon = datetime.now(UTC) + timedelta(days=90)
+        assert all(abs(t.expires_at - soon) < timedelta(minutes=5) for t in tokens)
+        db.session.remove()

@@ -50,7 +50,7 @@ def ok(
 def errors(*statuses: int) -> dict[str, Any]:
     text = {
         400: "Malformed request",
-        401: "Not signed in",
+        401: "Not signed in: no token, a token not valid, or one that expired (the message says)",
         403: "Not allowed",
         404: "Unknown, or not visible to you",
         409: "Stale version; the body carries the current case",
@@ -869,7 +869,11 @@ def openapi_document() -> dict[str, Any]:
                 "bearer": {
                     "type": "http",
                     "scheme": "bearer",
-                    "description": "A token from `casework users token NAME`.",
+                    "description": (
+                        "A token from `casework users token NAME [--name LABEL] [--days N]`; "
+                        "it expires after 90 days unless configured otherwise, and its owner "
+                        "or IT can revoke it."
+                    ),
                 },
                 "session": {"type": "apiKey", "in": "cookie", "name": "session"},
             },

@@ -20,7 +20,14 @@ from casework.models.records import HOLD_KINDS, CaseDisposal, DisposalBatch, Leg
 from casework.models.release import ReleasePacket
 from casework.models.sweep_run import SweepRun
 from casework.models.throttle import ThrottleHit
-from casework.models.user import ApiToken, User, UserRole
+from casework.models.user import (
+    ApiToken,
+    RecoveryCode,
+    SecondFactor,
+    User,
+    UserRole,
+    UserSession,
+)
 
 __all__ = [
     "GENESIS_HASH",
@@ -46,11 +53,14 @@ __all__ = [
     "OutboxMessage",
     "ReleasePacket",
     "Person",
+    "RecoveryCode",
     "RenderedDocument",
+    "SecondFactor",
     "SweepRun",
     "ThrottleHit",
     "User",
     "UserRole",
+    "UserSession",
     "WorkflowDefinition",
     "utcnow",
 ]

@@ -1,4 +1,4 @@
-"""Users (people who sign in), their roles, and their API tokens."""
+"""Users (people who sign in), their roles, second factor, sessions and API tokens."""
 
 from __future__ import annotations
 
@@ -35,6 +35,10 @@ class User(Base):
 
     role_rows: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+    )
+    #: The authenticator app, once the user has set one up (read only when needed).
+    second_factor: Mapped[SecondFactor | None] = relationship(
+        cascade="all, delete-orphan", lazy="select"
     )
 
     @property
@@ -84,6 +88,19 @@ class UserRole(Base):
     user: Mapped[User] = relationship(back_populates="role_rows")
 
 
+class SecondFactor(Base):
+    """A user's authenticator app (TOTP): its secret, and the last time step a code was used."""
+
+    __tablename__ = "second_factors"
+
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), primary_key=True)
+    #: Base32, as the app has it: both sides make the codes from it (README says what guards it).
+    secret: Mapped[str] = mapped_column(sa.String(64))
+    enrolled_at: Mapped[datetime]
+    #: The last TOTP time step a code was accepted for: each code is accepted once.
+    last_step: Mapped[int]
+
+
 class ApiToken(Base):
     """A bearer token for the JSON API; only its SHA-256 is stored."""
 
@@ -92,7 +109,41 @@ class ApiToken(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    #: What its owner calls it ("reports script"); unique per user.
+    name: Mapped[str] = mapped_column(sa.String(100), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: After this moment the token answers 401 "expired".
+    expires_at: Mapped[datetime]
+    #: When the token last signed a request, to the minute (written at most once a minute).
+    last_used_at: Mapped[datetime | None]
     revoked: Mapped[bool] = mapped_column(default=False)
 
     user: Mapped[User] = relationship()
+
+
+class RecoveryCode(Base):
+    """One of the ten single-use codes that stand in for the authenticator app; argon2-hashed."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(sa.String(255))
+    used_at: Mapped[datetime | None]
+
+
+class UserSession(Base):
+    """One signed-in browser: the cookie carries a random key whose SHA-256 is kept here."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    key_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    started_at: Mapped[datetime]
+    #: The last request, to the minute (written at most once a minute).
+    last_seen_at: Mapped[datetime]
+    #: The browser's User-Agent, shortened; shown so the user can tell sessions apart.
+    user_agent: Mapped[str] = mapped_column(sa.String(300), default="")
+    address: Mapped[str] = mapped_column(sa.String(100), default="")
+    ended_at: Mapped[datetime | None]

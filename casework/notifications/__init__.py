@@ -29,8 +29,10 @@ def notify(case: Case, *, workflow: Workflow, event: Event) -> None:
 
 
 @administration_recorded.connect
-def tell_of_account_change(event: Any, *, subject: Any, also_tell: tuple[str, ...] = ()) -> None:
+def tell_of_account_change(
+    event: Any, *, subject: Any, also_tell: tuple[str, ...] = (), overseers: bool = True
+) -> None:
     """The Director, HR, the trustees and the account's owner hear of every account change."""
     from casework.notifications.administration import tell_overseers
 
-    tell_overseers(event, subject, also_tell=also_tell)
+    tell_overseers(event, subject, also_tell=also_tell, overseers=overseers)

@@ -22,7 +22,7 @@ KIND = "administration"
 TRAIL_ENDPOINT = "administration.trail"
 
 
-def overseers() -> list[User]:
+def active_overseers() -> list[User]:
     """Active users holding the Director's, HR's or a trustee's role."""
     from casework.services.administration import OVERSEERS
 
@@ -40,11 +40,16 @@ def overseers() -> list[User]:
 
 
 def tell_overseers(
-    event: AdministrationEvent, subject: User, *, also_tell: tuple[str, ...] = ()
+    event: AdministrationEvent,
+    subject: User,
+    *,
+    also_tell: tuple[str, ...] = (),
+    overseers: bool = True,
 ) -> list[OutboxMessage]:
-    """Queue one e-mail about `event` to each overseer, the account's owner and `also_tell`."""
+    """Queue one e-mail about `event` to each overseer (unless `overseers` is False), the
+    account's owner and `also_tell`."""
     recipients: dict[str, User | None] = {}
-    for user in overseers():
+    for user in active_overseers() if overseers else []:
         if user.email and ADDRESS.match(user.email):
             recipients.setdefault(user.email.lower(), user)
     if subject.email and ADDRESS.match(subject.email):

@@ -1,7 +1,8 @@
 """The administration trail: every change to a user account, appended to one hash chain.
 
 Roles granted and removed, users added, disabled and enabled, passwords reset, sessions ended,
-e-mail addresses and names changed, API tokens issued: each is an event chained like a case's
+e-mail addresses and names changed, API tokens issued and revoked, second factors set up,
+replaced and reset, recovery codes used: each is an event chained like a case's
 events (canonical JSON, SHA-256, the previous event's hash, a sequence number), with the
 trail's head kept in a row of its own so that a trail cut short is caught. The Library Director,
 HR and the trustees are told of each event by e-mail, in the event's own transaction.
@@ -40,6 +41,12 @@ ACTIONS = {
     "password_reset": "Password reset",
     "sessions_ended": "Sessions and API tokens ended",
     "token_issued": "API token issued",
+    "token_revoked": "API token revoked",
+    "second_factor_enrolled": "Two-factor sign-in set up",
+    "second_factor_replaced": "Authenticator app replaced",
+    "second_factor_reset": "Two-factor sign-in reset",
+    "recovery_code_used": "Recovery code used",
+    "session_ended": "Session ended",
     "database_restored": "Database restored from a backup",
 }
 
@@ -130,12 +137,15 @@ def record(
     *,
     at: datetime | None = None,
     also_tell: tuple[str, ...] = (),
+    overseers: bool = True,
 ) -> AdministrationEvent:
     """Append an administration event and queue its e-mails, in the caller's transaction.
 
     `also_tell` are further addresses to write to (the old address when an e-mail address
-    changes). Raises `Unavailable` when the trail has lost its head row, or another writer
-    moved it first (PostgreSQL locks the head, so only a tampered database gets there).
+    changes); with `overseers` False only the account's owner is written to (a user ending one
+    of their own sessions). Raises `Unavailable` when the trail has lost its head row, or
+    another writer moved it first (PostgreSQL locks the head, so only a tampered database gets
+    there).
     """
     from casework.services.audit import canonical_json
 
@@ -170,7 +180,7 @@ def record(
     # The event is a leaf of the whole-database log too, placed when this transaction commits.
     log.append_leaf(db.session(), ADMIN, event_id, f"admin/{seq}", bytes.fromhex(digest))
     event = AdministrationEvent(id=event_id, **row)
-    administration_recorded.send(event, subject=subject, also_tell=also_tell)
+    administration_recorded.send(event, subject=subject, also_tell=also_tell, overseers=overseers)
     return event
 
 
@@ -225,7 +235,24 @@ def describe(action: str, subject: str, data: dict[str, Any]) -> str:
     if action == "sessions_ended":
         return f"Ended every session and API token of {subject}."
     if action == "token_issued":
-        return f"Issued an API token to {subject}."
+        named = f" “{data['name']}”" if data.get("name") else ""
+        until = f", valid until {str(data['expires_at'])[:10]}" if data.get("expires_at") else ""
+        return f"Issued an API token{named} to {subject}{until}."
+    if action == "token_revoked":
+        return f"Revoked the API token “{data.get('name')}” of {subject}."
+    if action == "second_factor_enrolled":
+        return f"{subject} set up two-factor sign-in with an authenticator app."
+    if action == "second_factor_replaced":
+        return f"{subject} replaced their authenticator app; the old one no longer works."
+    if action == "second_factor_reset":
+        return (
+            f"Reset the two-factor sign-in of {subject}: their authenticator app and recovery "
+            "codes no longer work."
+        )
+    if action == "recovery_code_used":
+        return f"{subject} signed in with a recovery code ({data.get('left')} left)."
+    if action == "session_ended":
+        return f"Ended a session of {subject} ({data.get('browser') or 'a browser'})."
     if action == "database_restored":
         lost = data.get("events_lost")
         gone = (

@@ -206,20 +206,32 @@ def _plain(text: str) -> str:
     return "~" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:24]
 
 
+def _refusal(keys: tuple[str, str], now: datetime) -> int | None:
+    """None while neither of a (name or user, address) pair of keys is at its sign-in limit;
+    else the seconds to wait."""
+    windows = sign_in_windows()
+    waits = [
+        w for key, window in zip(keys, windows, strict=True) if (w := reached(key, window, now))
+    ]
+    return max(waits) if waits else None
+
+
+def _count_failure(keys: tuple[str, str], now: datetime) -> int | None:
+    """Count a failure under both keys; the seconds to wait when it reaches a limit."""
+    for key in keys:
+        hit(key, now)
+    db.session.flush()
+    return _refusal(keys, now)
+
+
 def sign_in_refusal(name: str, address: str, now: datetime) -> int | None:
     """None when a sign-in for `name` from `address` may be tried; else seconds to wait."""
-    pair, alone = sign_in_keys(name, address)
-    by_pair, by_address = sign_in_windows()
-    waits = [w for w in (reached(pair, by_pair, now), reached(alone, by_address, now)) if w]
-    return max(waits) if waits else None
+    return _refusal(sign_in_keys(name, address), now)
 
 
 def count_sign_in_failure(name: str, address: str, now: datetime) -> int | None:
     """Count a failed sign-in; the seconds to wait when this failure reaches a limit."""
-    for key in sign_in_keys(name, address):
-        hit(key, now)
-    db.session.flush()
-    return sign_in_refusal(name, address, now)
+    return _count_failure(sign_in_keys(name, address), now)
 
 
 def forget_sign_in_failures(name: str, address: str) -> None:
@@ -234,3 +246,25 @@ def forget_name(name: str) -> None:
             ThrottleHit.key.startswith(f"sign-in:name+address:{_plain(name)}|", autoescape=True)
         )
     )
+
+
+def second_factor_keys(user_id: int, address: str) -> tuple[str, str]:
+    """The keys a wrong second-factor code is counted under: the user (from any address, and
+    not cleared by a right password, so knowing the password gives no endless guesses), and
+    the address, shared with failed passwords."""
+    return f"second-factor:user:{user_id}", sign_in_keys("", address)[1]
+
+
+def second_factor_refusal(user_id: int, address: str, now: datetime) -> int | None:
+    """None when a code for the user may be tried from `address`; else seconds to wait."""
+    return _refusal(second_factor_keys(user_id, address), now)
+
+
+def count_second_factor_failure(user_id: int, address: str, now: datetime) -> int | None:
+    """Count a wrong code; the seconds to wait when it reaches a limit."""
+    return _count_failure(second_factor_keys(user_id, address), now)
+
+
+def forget_second_factor_failures(user_id: int) -> None:
+    """A right code clears the user's wrong ones."""
+    forget(second_factor_keys(user_id, "")[0])

@@ -7,7 +7,8 @@ from flask import flash, redirect, render_template, request, url_for
 
 from casework.errors import BadRequest, InvalidFields, NotFound
 from casework.extensions import db
-from casework.models import User
+from casework.models import User, utcnow
+from casework.services import second_factor
 from casework.services import users as accounts
 from casework.services.db import begin_write
 from casework.web import Page
@@ -85,10 +86,21 @@ def user(user_id: int) -> Page:
             )
         except InvalidFields as exc:
             _show_errors(form, exc)
-            return render_template("admin/user.html", user=target, form=form), 422
+            return user_page(target, form), 422
         flash(f"{target.username} is saved.", "success")
         return redirect(url_for("admin.user", user_id=target.id))
-    return render_template("admin/user.html", user=target, form=form)
+    return user_page(target, form)
+
+
+def user_page(target: User, form: UserForm) -> str:
+    return render_template(
+        "admin/user.html",
+        user=target,
+        form=form,
+        tokens=accounts.tokens_of(target),
+        second_factor_required=second_factor.required(target),
+        now=utcnow(),
+    )
 
 
 @bp.post("/users/<int:user_id>/active")
@@ -119,4 +131,27 @@ def end_sessions(user_id: int) -> Page:
     target = load_user(user_id)
     accounts.end_user_sessions(admin, target)
     flash(f"Every session and API token of {target.username} has ended.", "success")
+    return redirect(url_for("admin.user", user_id=target.id))
+
+
+@bp.post("/users/<int:user_id>/second-factor")
+def reset_second_factor(user_id: int) -> Page:
+    admin = administrator()
+    target = load_user(user_id)
+    second_factor.reset(admin, target)
+    flash(
+        f"The two-factor sign-in of {target.username} is reset: they set up an authenticator "
+        "app again at their next sign-in if their roles need one.",
+        "success",
+    )
+    return redirect(url_for("admin.user", user_id=target.id))
+
+
+@bp.post("/users/<int:user_id>/tokens/<int:token_id>/revoke")
+def revoke_token(user_id: int, token_id: int) -> Page:
+    admin = administrator()
+    target = load_user(user_id)
+    token = accounts.own_token(target, token_id)
+    accounts.revoke_token(admin, target, token)
+    flash(f"The API token “{token.name}” of {target.username} is revoked.", "success")
     return redirect(url_for("admin.user", user_id=target.id))
