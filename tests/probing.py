@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from casework.extensions import db
-from casework.models import Case, OutboxMessage, User
+from casework.models import Case, OutboxMessage, SignOnIdentity, User
 
 #: Values every input should survive: markup, template syntax, NUL, bidirectional overrides,
 #: very long text, path tricks, numbers past every column's range, odd Unicode.
@@ -324,8 +324,14 @@ def build_world(app: Flask, cast: Any, api: Any) -> World:
             last_error="550 mailbox unavailable",
         )
         db.session.add(message)
+        # An identity at a sign-on provider, so the user page offers to unlink it.
+        identity = SignOnIdentity(
+            user_id=ids["temp"], issuer="https://idp.example", subject="temp-sub", email="t@x"
+        )
+        db.session.add(identity)
         db.session.commit()
         message_id = message.id
+        ids["sign_on_temp"] = identity.id
     return World(
         complaint=complaint["number"],
         complaint2=complaint2["number"],

@@ -16,6 +16,7 @@ from casework.models.event import Event
 from casework.models.log import LogCheckpoint, LogHead, LogLeaf, LogNode
 from casework.models.outbox import OutboxMessage
 from casework.models.person import Person
+from casework.models.sign_on import SignOnIdentity
 from casework.models.sweep_run import SweepRun
 from casework.models.throttle import ThrottleHit
 from casework.models.user import ApiToken, User, UserRole
@@ -40,6 +41,7 @@ __all__ = [
     "OutboxMessage",
     "Person",
     "RenderedDocument",
+    "SignOnIdentity",
     "SweepRun",
     "ThrottleHit",
     "User",

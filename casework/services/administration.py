@@ -40,6 +40,8 @@ ACTIONS = {
     "password_reset": "Password reset",
     "sessions_ended": "Sessions and API tokens ended",
     "token_issued": "API token issued",
+    "sign_on_linked": "Sign-on identity linked",
+    "sign_on_unlinked": "Sign-on identity unlinked",
     "database_restored": "Database restored from a backup",
 }
 
@@ -226,6 +228,16 @@ def describe(action: str, subject: str, data: dict[str, Any]) -> str:
         return f"Ended every session and API token of {subject}."
     if action == "token_issued":
         return f"Issued an API token to {subject}."
+    if action == "sign_on_linked":
+        return (
+            f"Linked {subject} to the sign-on identity {data.get('subject')} at "
+            f"{data.get('issuer')} by the verified address {data.get('email')}."
+        )
+    if action == "sign_on_unlinked":
+        return (
+            f"Unlinked the sign-on identity {data.get('subject')} at {data.get('issuer')} from "
+            f"{subject}; their next sign-on links again by verified address."
+        )
     if action == "database_restored":
         lost = data.get("events_lost")
         gone = (

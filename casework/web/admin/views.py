@@ -8,6 +8,7 @@ from flask import flash, redirect, render_template, request, url_for
 from casework.errors import BadRequest, InvalidFields, NotFound
 from casework.extensions import db
 from casework.models import User
+from casework.services import signon
 from casework.services import users as accounts
 from casework.services.db import begin_write
 from casework.web import Page
@@ -85,10 +86,16 @@ def user(user_id: int) -> Page:
             )
         except InvalidFields as exc:
             _show_errors(form, exc)
-            return render_template("admin/user.html", user=target, form=form), 422
+            return user_page(target, form), 422
         flash(f"{target.username} is saved.", "success")
         return redirect(url_for("admin.user", user_id=target.id))
-    return render_template("admin/user.html", user=target, form=form)
+    return user_page(target, form)
+
+
+def user_page(target: User, form: UserForm) -> str:
+    return render_template(
+        "admin/user.html", user=target, form=form, identities=signon.identities_of(target)
+    )
 
 
 @bp.post("/users/<int:user_id>/active")
@@ -119,4 +126,17 @@ def end_sessions(user_id: int) -> Page:
     target = load_user(user_id)
     accounts.end_user_sessions(admin, target)
     flash(f"Every session and API token of {target.username} has ended.", "success")
+    return redirect(url_for("admin.user", user_id=target.id))
+
+
+@bp.post("/users/<int:user_id>/sign-on/<int:identity_id>/unlink")
+def unlink_sign_on(user_id: int, identity_id: int) -> Page:
+    admin = administrator()
+    target = load_user(user_id)
+    signon.unlink(admin, target, identity_id)
+    flash(
+        f"The sign-on identity is unlinked from {target.username}: their next sign-on links "
+        "again by their verified e-mail address.",
+        "success",
+    )
     return redirect(url_for("admin.user", user_id=target.id))

@@ -9,6 +9,7 @@ from flask_login import current_user, login_user, logout_user
 
 from casework import auth
 from casework.errors import InvalidFields
+from casework.models import User
 from casework.web import Page
 from casework.web.actor import actor
 from casework.web.auth import bp
@@ -34,6 +35,8 @@ def require_new_password() -> Page | None:
     if request.endpoint in OPEN_WHILE_CHANGING or request.path.startswith("/api/"):
         return None
     if current_user.is_authenticated and current_user.must_change_password:
+        if session.get("signed_in_via") == "sign-on":
+            return None  # the password is not what they signed in with
         return redirect(url_for("auth.change_password"))
     return None
 
@@ -56,13 +59,23 @@ def sign_in() -> Page:
             g.keep_changes = True  # count the failed attempt
             form.password.errors = exc.fields["password"]
             return render_template("auth/sign_in.html", form=form, next=target), 401
-        session.clear()  # a new session at sign-in: nothing from before carries over
-        login_user(user)
-        if user.must_change_password:
-            flash("Choose your own password before you go on.", "info")
-            return redirect(url_for("auth.change_password"))
-        return redirect(target)
+        return finish_sign_in(user, target)
     return render_template("auth/sign_in.html", form=form, next=target)
+
+
+def finish_sign_in(user: User, target: str, *, via: str = "password", mfa: bool = False) -> Page:
+    """Start the session of a user who has proved who they are, by password or by sign-on.
+
+    `mfa` records whether the sign-in was multi-factor (a provider's trusted `amr` claim).
+    """
+    session.clear()  # a new session at sign-in: nothing from before carries over
+    login_user(user)
+    session["signed_in_via"] = via
+    session["mfa"] = mfa
+    if user.must_change_password and via == "password":
+        flash("Choose your own password before you go on.", "info")
+        return redirect(url_for("auth.change_password"))
+    return redirect(target)
 
 
 @bp.post("/sign-out")
