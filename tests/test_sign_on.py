@@ -528,3 +528,12 @@ def test_it_unlinks_an_identity_and_it_is_recorded(sso, provider):
     # A new account at the provider with the librarian's verified address links afresh.
     assert sign_on(sso.test_client(), provider, "sub-new", **VERIFIED).status_code == 302
     assert identities(sso) == [("librarian", provider, "sub-new")]
+
+
+def test_the_sign_in_pages_policy_lets_the_button_go_on_to_the_provider(sso, provider):
+    client = sso.test_client()
+    policy = client.get("/sign-in").headers["Content-Security-Policy"]
+    assert f"form-action 'self' {provider};" in policy
+    assert "frame-ancestors 'none'" in policy
+    # Every other page keeps forms to Casework itself.
+    assert "form-action 'self';" in client.get("/about").headers["Content-Security-Policy"]

@@ -10,10 +10,20 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from authlib.integrations.flask_client import OAuth, OAuthError
-from flask import Flask, current_app, g, render_template, request, session, url_for
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    g,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 
 from casework import config
 from casework.auth import client_address
@@ -23,6 +33,7 @@ from casework.services import limits, signon
 from casework.services.db import refuse_writes
 from casework.web import Page
 from casework.web.auth.views import finish_sign_in, safe_next
+from casework.web.security import CONTENT_SECURITY_POLICY
 from casework.web.signon import bp
 
 log = logging.getLogger(__name__)
@@ -62,6 +73,7 @@ def init(app: Flask) -> None:
     if not config.sign_on_configured(cfg):
         return
     app.jinja_env.globals["sign_on_label"] = str(cfg["OIDC_BUTTON_LABEL"] or "Sign on")
+    app.after_request(let_the_button_reach_the_provider)
     oauth = OAuth(app)
     oauth.register(
         CLIENT,
@@ -74,6 +86,32 @@ def init(app: Flask) -> None:
             "default_timeout": float(cfg["OIDC_TIMEOUT"]),
         },
     )
+
+
+def origin(url: str) -> str | None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def let_the_button_reach_the_provider(response: Response) -> Response:
+    """The sign-in page's policy lets its form go on to the provider.
+
+    Browsers hold a form's redirects to the page's `form-action`, so the button's answer (a
+    redirect to the provider's authorization endpoint) needs the provider's origin there: the
+    issuer's, and the endpoint's own once discovery has named it.
+    """
+    if request.endpoint != "auth.sign_in":
+        return response
+    client = provider()
+    known = client.server_metadata.get("authorization_endpoint")
+    origins = {origin(str(current_app.config["OIDC_ISSUER"])), origin(str(known or ""))}
+    allowed = " ".join(sorted(o for o in origins if o))
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.replace(
+        "form-action 'self'", f"form-action 'self' {allowed}"
+    )
+    return response
 
 
 def provider() -> Any:
