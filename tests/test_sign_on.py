@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import socket
 import threading
@@ -17,6 +18,7 @@ import requests
 import sqlalchemy as sa
 from webpages import PASSWORD, Visitor, csrf_token, set_password
 from werkzeug.serving import make_server
+from werkzeug.wrappers import Response
 
 from casework import create_app
 from casework.config import ConfigurationError
@@ -26,9 +28,10 @@ from casework.services import signon
 
 
 @contextmanager
-def running_provider(**options: Any) -> Iterator[str]:
+def running_provider(wrap: Any = None, **options: Any) -> Iterator[str]:
     """An OpenID provider on a loopback port in a thread; its issuer URL."""
-    server = make_server("127.0.0.1", 0, oidc_provider_mock.app(**options), threaded=True)
+    app = oidc_provider_mock.app(**options)
+    server = make_server("127.0.0.1", 0, wrap(app) if wrap else app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
     thread.start()
     try:
@@ -537,3 +540,25 @@ def test_the_sign_in_pages_policy_lets_the_button_go_on_to_the_provider(sso, pro
     assert "frame-ancestors 'none'" in policy
     # Every other page keeps forms to Casework itself.
     assert "form-action 'self';" in client.get("/about").headers["Content-Security-Policy"]
+
+
+class ElsewhereIssuer:
+    """A provider whose discovery document names an issuer other than the one configured."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def __call__(self, environ: Any, start_response: Any) -> Any:
+        if environ.get("PATH_INFO") != "/.well-known/openid-configuration":
+            return self.app(environ, start_response)
+        document = json.loads(Response.from_app(self.app, environ).get_data())
+        document["issuer"] = "https://elsewhere.example"
+        return Response(json.dumps(document), mimetype="application/json")(environ, start_response)
+
+
+def test_a_discovery_document_naming_another_issuer_is_refused(make_app, cast):
+    with running_provider(ElsewhereIssuer) as issuer:
+        app = make_app(**sign_on_config(issuer))
+        response = start(app.test_client())
+    assert response.status_code == 502
+    assert "cannot be reached" in response.text

@@ -211,6 +211,7 @@ def callback() -> Page:
         reason = f"the provider answered {request.args['error'][:100]!r}"
         return failed(401, PROVIDER_DECLINED, reason)
     try:
+        trusted_issuer(client)  # another worker may be the first here to read the discovery
         token = client.authorize_access_token()
     except requests.RequestException as exc:
         log.warning("sign-on answer from %s not checked: %s", address, type(exc).__name__)
