@@ -47,6 +47,7 @@ def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
     if test_config:
         app.config.update(test_config)
     cfg = app.config
+    config.check_sign_on(cfg)
     cfg["SQLALCHEMY_DATABASE_URI"] = config.database_url(cfg, app.instance_path)
     cfg["SECRET_KEY"] = config.secret_key(cfg, app.instance_path)
     max_upload = int(cfg["MAX_UPLOAD_MB"]) * 1024 * 1024

@@ -6,11 +6,12 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from flask import Flask, g, request, session
+from flask import Flask, current_app, g, request, session
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms import ValidationError
 
+from casework.config import names
 from casework.errors import BadRequest, Forbidden, InvalidFields, NotSignedIn
 from casework.extensions import login_manager
 from casework.models import User, utcnow
@@ -149,6 +150,8 @@ def authenticate(
         hash_password(password or "-")  # as slow as a check: a refusal is no faster
         _refuse(name, address, wait, "still refused")
     user = find_user(name) if name else None
+    if user is not None and not password_allowed(user):
+        user = None  # refused as an unknown name is: nobody learns who may still use a password
     if user is None or not user.active or not user.password_hash:
         hash_password(password or "-")  # as slow as a real check: no hint that the name is unknown
         right = False
@@ -161,6 +164,15 @@ def authenticate(
         raise InvalidFields({"password": [WRONG_CREDENTIALS]})
     limits.forget_sign_in_failures(name, address)
     return user
+
+
+def password_allowed(user: User) -> bool:
+    """Whether the user may sign in with a password: always, unless local passwords are off
+    (`CASEWORK_LOCAL_PASSWORDS`); then only the administrators `CASEWORK_BREAK_GLASS` names."""
+    config = current_app.config
+    if config.get("LOCAL_PASSWORDS", True):
+        return True
+    return user.username in names(config.get("BREAK_GLASS")) and "admin" in user.roles
 
 
 def _refuse(name: str, address: str, wait: int, why: str) -> None:

@@ -28,14 +28,15 @@ def fail(message: str, code: int = 1) -> None:
 
 
 def make_app(database_url: str | None = None) -> Flask:
-    """The app, or a clean error (no traceback) when a workflow file is broken."""
+    """The app, or a clean error (no traceback) when a workflow file or a setting is wrong."""
     from casework import create_app
+    from casework.config import ConfigurationError
     from casework.workflow import WorkflowFileError
 
     config = {"DATABASE_URL": database_url} if database_url else None
     try:
         return create_app(config)
-    except WorkflowFileError as exc:
+    except (WorkflowFileError, ConfigurationError) as exc:
         fail(str(exc), 2)
         raise  # unreachable; fail() exits
 

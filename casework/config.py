@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from casework.paths import resource_dir
 
@@ -59,9 +60,88 @@ DEFAULTS: dict[str, Any] = {
     "PRINT_TIME_LIMIT": 25,  # seconds one PDF render may take
     # A TOML file of [[authority]] code/label: what a withholding may cite (bundled Ohio list).
     "WITHHOLDING_AUTHORITIES_FILE": None,
+    # Single sign-on (README "Single sign-on"): all three of issuer, client id and secret, or none.
+    "OIDC_ISSUER": None,  # e.g. https://login.microsoftonline.com/TENANT-ID/v2.0
+    "OIDC_CLIENT_ID": None,
+    "OIDC_CLIENT_SECRET": None,
+    "OIDC_SCOPES": "openid email profile",
+    "OIDC_BUTTON_LABEL": "Sign in with your library account",
+    "OIDC_TRUST_MFA": False,  # the provider's `amr` claim says whether a sign-on was multi-factor
+    "OIDC_TIMEOUT": 10,  # seconds Casework waits for the provider
+    "LOCAL_PASSWORDS": True,  # off: only the break-glass administrators sign in with a password
+    "BREAK_GLASS": "",  # comma separated user names of administrators who keep their password
 }
 
+#: The settings single sign-on needs, all together.
+SIGN_ON_SETTINGS = ("OIDC_ISSUER", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET")
+
 SECRET_KEY_FILE = "secret_key"
+
+
+class ConfigurationError(ValueError):
+    """A setting, or a combination of settings, Casework cannot start with."""
+
+
+def flag(value: Any) -> bool:
+    """A yes/no setting: true/false, 1/0, yes/no, on/off (any case)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return value != 0
+    text = str(value or "").strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("", "0", "false", "no", "off", "none"):
+        return False
+    raise ConfigurationError(f"{value!r} is not a yes/no value (use true or false).")
+
+
+def names(value: Any) -> frozenset[str]:
+    """A comma separated list of user names, lower-cased."""
+    return frozenset(n.strip().lower() for n in str(value or "").split(",") if n.strip())
+
+
+def sign_on_configured(config: dict[str, Any]) -> bool:
+    return all(config.get(name) for name in SIGN_ON_SETTINGS)
+
+
+def check_sign_on(config: dict[str, Any]) -> None:
+    """Refuse to start with half a sign-on configuration, or with passwords off and no sign-on.
+
+    Raises `ConfigurationError` saying which settings are missing or wrong.
+    """
+    given = [name for name in SIGN_ON_SETTINGS if config.get(name)]
+    if given and len(given) < len(SIGN_ON_SETTINGS):
+        missing = ", ".join(f"CASEWORK_{n}" for n in SIGN_ON_SETTINGS if n not in given)
+        raise ConfigurationError(
+            f"Single sign-on is half configured: {missing} is not set. Set CASEWORK_OIDC_ISSUER, "
+            "CASEWORK_OIDC_CLIENT_ID and CASEWORK_OIDC_CLIENT_SECRET together, or none of them."
+        )
+    for name in ("OIDC_TRUST_MFA", "LOCAL_PASSWORDS"):
+        try:
+            config[name] = flag(config.get(name))
+        except ConfigurationError as exc:
+            raise ConfigurationError(f"CASEWORK_{name}: {exc}") from None
+    if given:
+        issuer = str(config["OIDC_ISSUER"]).rstrip("/")
+        parts = urlsplit(issuer)
+        loopback = parts.hostname in ("localhost", "127.0.0.1", "::1")
+        if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
+            raise ConfigurationError(
+                f"CASEWORK_OIDC_ISSUER must be an https:// address; {issuer!r} is not."
+            )
+        if parts.query or parts.fragment:
+            raise ConfigurationError("CASEWORK_OIDC_ISSUER must have no ?query or #fragment.")
+        config["OIDC_ISSUER"] = issuer
+        scopes = str(config.get("OIDC_SCOPES") or "").split()
+        if "openid" not in scopes:
+            raise ConfigurationError("CASEWORK_OIDC_SCOPES must include openid.")
+    elif not config["LOCAL_PASSWORDS"]:
+        raise ConfigurationError(
+            "CASEWORK_LOCAL_PASSWORDS is off but single sign-on is not configured: nobody but "
+            "the break-glass administrators could sign in. Set CASEWORK_OIDC_ISSUER, "
+            "CASEWORK_OIDC_CLIENT_ID and CASEWORK_OIDC_CLIENT_SECRET, or turn local passwords on."
+        )
 
 
 def database_url(config: dict[str, Any], instance_path: str) -> str:

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from casework.extensions import db
-from casework.models import Case, OutboxMessage, User, utcnow
+from casework.models import Case, OutboxMessage, SignOnIdentity, User, utcnow
 from casework.services import disposal
 
 #: Values every input should survive: markup, template syntax, NUL, bidirectional overrides,
@@ -358,6 +358,11 @@ def build_world(app: Flask, cast: Any, api: Any) -> World:
             last_error="550 mailbox unavailable",
         )
         db.session.add(message)
+        # An identity at a sign-on provider, so the user page offers to unlink it.
+        identity = SignOnIdentity(
+            user_id=ids["temp"], issuer="https://idp.example", subject="temp-sub", email="t@x"
+        )
+        db.session.add(identity)
         db.session.commit()
         message_id = message.id
         # A disposal batch of the removed post, prepared as if six years on.
@@ -366,6 +371,7 @@ def build_world(app: Flask, cast: Any, api: Any) -> World:
             records, "PR-07", now=utcnow() + timedelta(days=6 * 366)
         ).id
         db.session.commit()
+        ids["sign_on_temp"] = identity.id
     return World(
         complaint=complaint["number"],
         complaint2=complaint2["number"],

@@ -18,6 +18,7 @@ from casework.models.outbox import OutboxMessage
 from casework.models.person import Person
 from casework.models.records import HOLD_KINDS, CaseDisposal, DisposalBatch, LegalHold
 from casework.models.release import ReleasePacket
+from casework.models.sign_on import SignOnIdentity
 from casework.models.sweep_run import SweepRun
 from casework.models.throttle import ThrottleHit
 from casework.models.user import (
@@ -56,6 +57,7 @@ __all__ = [
     "RecoveryCode",
     "RenderedDocument",
     "SecondFactor",
+    "SignOnIdentity",
     "SweepRun",
     "ThrottleHit",
     "User",

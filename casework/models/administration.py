@@ -27,7 +27,8 @@ class AdministrationEvent(Base):
     #: Username of who did it; `cli:NAME` for the command line run by operating-system user NAME.
     actor: Mapped[str] = mapped_column(sa.String(64))
     #: user_added, roles_changed, email_changed, name_changed, user_disabled, user_enabled,
-    #: password_reset, sessions_ended, token_issued.
+    #: password_reset, sessions_ended, token_issued, sign_on_linked,
+    #: sign_on_unlinked.
     action: Mapped[str] = mapped_column(sa.String(32))
     #: Username of the account changed.
     subject: Mapped[str] = mapped_column(sa.String(64), index=True)

@@ -47,6 +47,8 @@ ACTIONS = {
     "second_factor_reset": "Two-factor sign-in reset",
     "recovery_code_used": "Recovery code used",
     "session_ended": "Session ended",
+    "sign_on_linked": "Sign-on identity linked",
+    "sign_on_unlinked": "Sign-on identity unlinked",
     "database_restored": "Database restored from a backup",
 }
 
@@ -253,6 +255,16 @@ def describe(action: str, subject: str, data: dict[str, Any]) -> str:
         return f"{subject} signed in with a recovery code ({data.get('left')} left)."
     if action == "session_ended":
         return f"Ended a session of {subject} ({data.get('browser') or 'a browser'})."
+    if action == "sign_on_linked":
+        return (
+            f"Linked {subject} to the sign-on identity {data.get('subject')} at "
+            f"{data.get('issuer')} by the verified address {data.get('email')}."
+        )
+    if action == "sign_on_unlinked":
+        return (
+            f"Unlinked the sign-on identity {data.get('subject')} at {data.get('issuer')} from "
+            f"{subject}; their next sign-on links again by verified address."
+        )
     if action == "database_restored":
         lost = data.get("events_lost")
         gone = (

@@ -22,6 +22,8 @@ def register(app: Flask) -> None:
     from casework.web.people import bp as people_bp
     from casework.web.records import bp as records_bp
     from casework.web.registry import bp as registry_bp
+    from casework.web.signon import bp as signon_bp
+    from casework.web.signon.views import init as init_sign_on
     from casework.web.workflows import bp as workflows_bp
 
     for bp in (
@@ -35,6 +37,7 @@ def register(app: Flask) -> None:
         records_bp,
         admin_bp,
         administration_bp,
+        signon_bp,
     ):
         app.register_blueprint(bp)
     # A form left open between desk shifts must still submit: the token lives as long as the
@@ -45,3 +48,4 @@ def register(app: Flask) -> None:
     login_manager.login_message_category = "info"
     security.init(app)
     display.init(app)
+    init_sign_on(app)

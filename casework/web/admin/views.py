@@ -8,7 +8,7 @@ from flask import flash, redirect, render_template, request, url_for
 from casework.errors import BadRequest, InvalidFields, NotFound
 from casework.extensions import db
 from casework.models import User, utcnow
-from casework.services import second_factor
+from casework.services import second_factor, signon
 from casework.services import users as accounts
 from casework.services.db import begin_write
 from casework.web import Page
@@ -100,6 +100,7 @@ def user_page(target: User, form: UserForm) -> str:
         tokens=accounts.tokens_of(target),
         second_factor_required=second_factor.required(target),
         now=utcnow(),
+        identities=signon.identities_of(target),
     )
 
 
@@ -154,4 +155,17 @@ def revoke_token(user_id: int, token_id: int) -> Page:
     token = accounts.own_token(target, token_id)
     accounts.revoke_token(admin, target, token)
     flash(f"The API token “{token.name}” of {target.username} is revoked.", "success")
+    return redirect(url_for("admin.user", user_id=target.id))
+
+
+@bp.post("/users/<int:user_id>/sign-on/<int:identity_id>/unlink")
+def unlink_sign_on(user_id: int, identity_id: int) -> Page:
+    admin = administrator()
+    target = load_user(user_id)
+    signon.unlink(admin, target, identity_id)
+    flash(
+        f"The sign-on identity is unlinked from {target.username}: their next sign-on links "
+        "again by their verified e-mail address.",
+        "success",
+    )
     return redirect(url_for("admin.user", user_id=target.id))

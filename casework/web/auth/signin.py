@@ -36,10 +36,15 @@ def start_session(user: User) -> None:
     login_user(user)
 
 
-def finish_sign_in(user: User, target: str, *, second_factor_done: bool = False) -> Page:
+def finish_sign_in(
+    user: User, target: str, *, second_factor_done: bool = False, via: str = "password"
+) -> Page:
     """Go on from a sign-in vouched for: to the code page when the user has a second factor
     (and `second_factor_done` is False), else into a new session and on to `target`, or to the
-    page that must come first (a new password, setting up two-factor sign-in)."""
+    page that must come first (a new password, setting up two-factor sign-in).
+
+    `via` says what vouched: "password", or "sign-on" (a provider, whose trusted `amr` claim
+    the caller passes as `second_factor_done`)."""
     if user.second_factor is not None and not second_factor_done:
         session.clear()
         session[PENDING] = {
@@ -47,10 +52,13 @@ def finish_sign_in(user: User, target: str, *, second_factor_done: bool = False)
             "generation": user.session_generation,
             "at": utcnow().timestamp(),
             "next": target,
+            "via": via,
         }
         return redirect(url_for("auth.second_factor"))
     start_session(user)
-    if user.must_change_password:
+    session["signed_in_via"] = via
+    session["mfa"] = second_factor_done
+    if user.must_change_password and via == "password":
         flash("Choose your own password before you go on.", "info")
         return redirect(url_for("auth.change_password"))
     if second_factor.must_enrol(user):

@@ -39,6 +39,8 @@ def require_new_password() -> Page | None:
     if request.endpoint in OPEN_WHILE_CHANGING or request.path.startswith("/api/"):
         return None
     if current_user.is_authenticated and current_user.must_change_password:
+        if session.get("signed_in_via") == "sign-on":
+            return None  # the password is not what they signed in with
         return redirect(url_for("auth.change_password"))
     return None
 
@@ -97,7 +99,8 @@ def second_factor_code() -> Page:
             g.keep_changes = True
             form.code.errors = exc.fields["code"]
             return render_template("auth/second_factor.html", form=form), 401
-        going_on = finish_sign_in(user, target, second_factor_done=True)
+        via = session.get(PENDING, {}).get("via", "password")
+        going_on = finish_sign_in(user, target, second_factor_done=True, via=via)
         if used == "recovery":  # told in the new session, which signing in began
             flash(
                 "You signed in with a recovery code; it no longer works. "
