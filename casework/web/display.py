@@ -265,6 +265,40 @@ def timeline(case: Case, workflow: Workflow, viewer: User | None) -> list[Timeli
     return entries
 
 
+@dataclass
+class AccessRun:
+    """Access records in a row (views, prints, exports), shown folded: "Viewed 5 times"."""
+
+    entries: list[TimelineEntry]
+
+    @property
+    def summary(self) -> str:
+        counts: dict[str, int] = {}
+        for entry in self.entries:
+            counts[entry.what] = counts.get(entry.what, 0) + 1
+        parts = [f"{what} {_times(n)}" for what, n in counts.items()]
+        text = ", ".join(p[:1].lower() + p[1:] for p in parts)
+        return text[:1].upper() + text[1:]
+
+
+def _times(n: int) -> str:
+    return {1: "once", 2: "twice"}.get(n, f"{n} times")
+
+
+def folded(entries: Sequence[TimelineEntry]) -> list[TimelineEntry | AccessRun]:
+    """The timeline with each run of two or more access records folded into one item."""
+    out: list[TimelineEntry | AccessRun] = []
+    for entry in entries:
+        last = out[-1] if out else None
+        if entry.access_record and isinstance(last, AccessRun):
+            last.entries.append(entry)
+        elif entry.access_record and isinstance(last, TimelineEntry) and last.access_record:
+            out[-1] = AccessRun([last, entry])
+        else:
+            out.append(entry)
+    return out
+
+
 def init(app: Flask) -> None:
     """Template filters and globals every page uses."""
     app.add_template_filter(local_time, "when")

@@ -17,7 +17,7 @@ from casework.services import activity, cases, limits, listing
 from casework.services.access import CaseAccess, Level, case_access
 from casework.services.context import library
 from casework.services.unseen import masker
-from casework.web import Page, display
+from casework.web import Page, display, standing
 from casework.web.actor import actor, case_reader
 from casework.web.cases import bp, results
 from casework.web.cases.forms import AssignForm, EvidenceForm, LinkForm, NoteForm
@@ -129,13 +129,20 @@ def render_case(
         blocked=[(o.transition, o.blocked) for o in offered if o.blocked],
         links=activity.linked_numbers(user, case),
         files=activity.attachments(case),
-        timeline=display.timeline(case, workflow, user),
+        timeline=display.folded(display.timeline(case, workflow, user)[::-1]),
+        standing=_standing(user, case, workflow),
         manage=manage,
         note_form=note_form or NoteForm(formdata=None),
         evidence_form=evidence_form or EvidenceForm(formdata=None),
         link_form=link_form or LinkForm(formdata=None),
         assign_form=assign_form,
     ), status
+
+
+def _standing(user: User, case: Case, workflow: Workflow) -> standing.Standing:
+    last = standing.last_step(case)
+    data = masker(user, [last.data])(last.data) if last else {}
+    return standing.standing(case, workflow, data, last)
 
 
 @bp.get("/cases/<number>")

@@ -1,0 +1,47 @@
+"""Daily use on a phone and with the keyboard: why a case is where it is, and queues that list
+what waits for the one who reads them."""
+
+from __future__ import annotations
+
+from .livesite import Tab
+
+PHONE = {"width": 390, "height": 844}
+
+
+def test_director_on_a_phone_sees_why_and_what_waits(tab: Tab, new_tab) -> None:
+    number = tab.site.open_case(
+        "librarian", "complaint", summary="Noise in the reading room", channel="phone"
+    )
+    tab.site.fire("librarian", number, "escalate", reason="The patron asked for the Director.")
+    account = tab.site.open_case(
+        "staff", "account", platform="tiktok", handle="@readers", branch="Main", purpose="Teens"
+    )
+    tab.site.fire("director", account, "approve")
+    phone = new_tab(**PHONE)
+    phone.sign_in("director")
+    phone.check("director queue, phone")
+    queue = phone.text()
+    assert number in queue and account not in queue
+    phone.goto(f"/cases/{account}", "approved account, phone")
+    assert "Waiting for: the social media team's approval" in phone.text()
+    phone.goto(f"/cases/{number}", "escalated complaint, phone")
+    assert "Escalated by Luis Ortega, Librarian in Charge, on" in phone.text()
+    assert "The patron asked for the Director." in phone.text()
+    width = phone.page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the page scrolls sideways at 390 px ({width} px)"
+    # Views of a confidential case fold into one line, opened with the keyboard (a <details>,
+    # no script needed).
+    violation = tab.site.open_case(
+        "staff",
+        "violation",
+        subject=tab.site.person_id("Casey Morgan"),
+        category="unprofessional",
+        description="A post about the budget vote.",
+    )
+    for _ in range(3):
+        phone.page.goto(f"/cases/{violation}")
+    phone.tab_to("summary")
+    assert "Viewed" in phone.page.inner_text("summary")
+    phone.page.keyboard.press("Enter")
+    assert phone.page.locator("details.timeline__fold").get_attribute("open") is not None
+    phone.check("views unfolded, phone")
