@@ -377,6 +377,14 @@ def _paths() -> dict[str, Any]:
                             "overdue",
                             {"type": "string", "enum": ["1", "0", "true", "false", "yes", "no"]},
                         ),
+                        (
+                            "open",
+                            {
+                                "type": "string",
+                                "enum": ["1", "0", "true", "false", "yes", "no"],
+                                "description": "1: open cases only (not closed).",
+                            },
+                        ),
                         ("opened_from", {"type": "string", "format": "date"}),
                         ("opened_to", {"type": "string", "format": "date"}),
                         (

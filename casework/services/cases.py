@@ -36,6 +36,7 @@ from casework.services.access import (
     Level,
     bound_visibility,
     case_access,
+    may_work,
     person_id_of,
     visible_clause,
 )
@@ -226,8 +227,12 @@ def open_case(
     check_intake: bool = True,
     origin: Mapping[str, Any] | None = None,
     limited: bool = False,
+    take: bool = False,
 ) -> Case:
     """Open a case of a workflow with its intake fields, and record its creation.
+
+    With `take`, the case is assigned to whoever opens it when their role works such cases
+    (`may_work`), as the web's intake does; the creation event names them.
 
     Raises `InvalidFields` (unknown workflow, bad fields) and `Forbidden` (role may not open it).
     With `limited` (a request from the web or the API), a confidential case counts as a report
@@ -268,9 +273,13 @@ def open_case(
         head_hash=GENESIS_HASH,
         **_derived(number, workflow, clean),
     )
+    if take and may_work(case_access(actor, case, workflow), workflow):
+        case.assignee_id = actor.id
     db.session.add(case)
     db.session.flush()
     data: dict[str, Any] = {"workflow": workflow.key, "version": workflow.version, "fields": clean}
+    if case.assignee_id is not None:
+        data["assignee"] = actor.username
     if origin:
         data.update(origin)
     event = append_event(case, actor.username, "created", data, to_state=workflow.initial, at=now)

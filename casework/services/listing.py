@@ -48,6 +48,8 @@ class CaseFilter:
     branch: str | None = None
     q: str | None = None
     overdue: bool | None = None
+    #: Open cases only (not closed), as the quick filters of the case list ask.
+    open: bool = False
     opened_from: date | None = None
     opened_to: date | None = None
     sort: str = "-created_at"
@@ -97,6 +99,12 @@ def parse_filter(args: Any, *, max_per_page: int = 200) -> CaseFilter:
             f.overdue = False
         else:
             errors["overdue"] = ["Use 1 or 0."]
+    opened = args.get("open")
+    if opened not in (None, ""):
+        if opened in ("1", "true", "yes"):
+            f.open = True
+        elif opened not in ("0", "false", "no"):
+            errors["open"] = ["Use 1 or 0."]
     for name in ("opened_from", "opened_to"):
         value = args.get(name)
         if value not in (None, ""):
@@ -254,7 +262,7 @@ def _receipts(f: CaseFilter) -> bool:
     """Whether receipts belong in the list: they show number, date received and open or closed
     only, so a filter on anything else (the state included) or a sort by anything else (when
     last changed, when due) leaves them out: where one stood would tell what it does not show."""
-    return not (f.assignee or f.branch or f.q or f.state or f.overdue is not None) and (
+    return not (f.assignee or f.branch or f.q or f.state or f.overdue is not None or f.open) and (
         f.sort in RECEIPT_SORTS
     )
 
@@ -285,6 +293,8 @@ def _filters(user: User, f: CaseFilter, now: datetime) -> list[ColumnElement[boo
             )
     if f.branch:
         conditions.append(Case.branch == f.branch)
+    if f.open:
+        conditions.append(Case.closed_at.is_(None))
     if f.overdue is True:
         conditions.append(Case.due_at < now)
     elif f.overdue is False:

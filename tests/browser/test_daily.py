@@ -45,3 +45,25 @@ def test_director_on_a_phone_sees_why_and_what_waits(tab: Tab, new_tab) -> None:
     phone.page.keyboard.press("Enter")
     assert phone.page.locator("details.timeline__fold").get_attribute("open") is not None
     phone.check("views unfolded, phone")
+
+
+def test_librarian_on_a_phone_works_the_queue_like_a_helpdesk(new_tab) -> None:
+    phone = new_tab(**PHONE)
+    number = phone.site.open_case("social", "complaint", summary="Fines too high", channel="email")
+    phone.sign_in("librarian")
+    phone.check("librarian queue, phone")
+    assert "Log a patron complaint" in phone.text()
+    assert "business days overdue" in phone.text() or "Due in" in phone.text()
+    phone.press_on('main a:text-is("Log a patron complaint")')
+    phone.check("complaint form from home, phone")
+    phone.goto("/cases", "case list, phone")
+    phone.press_on('nav.quick-filters a:text-is("Unassigned")')
+    phone.check("unassigned open cases, phone")
+    assert number in phone.text()
+    phone.press_on(f'main a:text-is("{number}")')
+    phone.press_on('main button:text-is("Assign to me")')
+    phone.check("assigned to me, phone")
+    assert f"{number} is assigned to Luis Ortega." in phone.text()
+    assert "Assign to me" not in phone.text()
+    width = phone.page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the page scrolls sideways at 390 px ({width} px)"

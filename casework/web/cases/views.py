@@ -47,14 +47,15 @@ def intake(key: str) -> Page:
     form = fields_form(workflow.fields, user, name="IntakeForm")
     if request.method == "POST" and form.validate():
         try:
-            case = cases.open_case(user, workflow.key, form.values(), limited=True)
+            case = cases.open_case(user, workflow.key, form.values(), limited=True, take=True)
         except CaseworkError as exc:
             form.show_errors(exc)
             page = render_template("cases/intake.html", workflow=workflow, form=form)
             if isinstance(exc, limits.TooMany):  # the form kept, the limit said above it
                 return page, 429, {"Retry-After": str(exc.retry_after)}
             return page, 422
-        flash(f"{case.number} is opened.", "success")
+        taken = " and assigned to you" if case.assignee_id == user.id else ""
+        flash(f"{case.number} is opened{taken}.", "success")
         return redirect(url_for("cases.case_page", number=case.number))
     return render_template("cases/intake.html", workflow=workflow, form=form)
 
@@ -122,6 +123,8 @@ def render_case(
         workflow=workflow,
         state=state,
         due_note=due_note,
+        due_words="" if state.terminal else display.due_words(case.due_at, now),
+        may_take=manage and case.assignee_id != user.id,
         page_errors=page_errors,
         overdue=case.is_overdue(now),
         fields=display.show_fields(workflow.fields, masker(user, [case.fields])(case.fields)),
@@ -310,6 +313,7 @@ def search() -> Page:
             dates=dates,
             errors=errors,
             choices=results.filter_choices(user),
+            quick=results.QUICK_FILTERS,
             page=None,
             rows=[],
         ), 400
@@ -321,6 +325,7 @@ def search() -> Page:
         dates=results.date_inputs(f),
         errors={},
         choices=results.filter_choices(user),
+        quick=results.QUICK_FILTERS,
         page=page,
         rows=display.case_rows(user, page.items, now),
     )
