@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 from casework.extensions import db
 from casework.models import Case, Event, User
-from casework.services.unseen import UNSEEN
-from casework.web.display import local_date, role_label, show_value
+from casework.services.unseen import UNSEEN, masker
+from casework.web.display import Shown, local_date, people_names, role_label, show_value
 from casework.workflow import Workflow
 from casework.workflow.definition import FieldDef, TransitionDef
 
@@ -142,3 +142,38 @@ def standing(case: Case, workflow: Workflow, data: dict[str, Any], event: Event 
             who = f"{who} or {role_label(roles[-1])}" if who else role_label(roles[-1])
             found.next_step = f"{step.label} ({who})" if roles else step.label
     return found
+
+
+def case_summary(user: User, case: Case, workflow: Workflow) -> list[Shown]:
+    """What an action form acts on, as the workflow's `summary_fields` name it: intake fields,
+    with a choice's policy clause beside it, and the latest value of transitions' fields."""
+    names = workflow.summary_fields
+    steps = {n.rpartition(".")[0] for n in names if "." in n}
+    given: dict[str, dict[str, Any]] = {}
+    if steps:
+        for event in db.session.execute(
+            sa.select(Event)
+            .where(Event.case_id == case.id, Event.action == "transition")
+            .order_by(Event.seq)
+        ).scalars():
+            data = event.data
+            if data.get("trigger") in steps:
+                given[str(data["trigger"])] = data.get("fields") or {}
+    mask = masker(user, [case.fields, *given.values()])
+    intake = mask(case.fields)
+    given = {k: mask(v) for k, v in given.items()}
+    found: list[tuple[FieldDef, Any]] = []
+    for name in names:
+        trigger, _, field_name = name.rpartition(".")
+        f = workflow.transitions[trigger].field(field_name) if trigger else workflow.field(name)
+        value = given.get(trigger, {}).get(field_name) if trigger else intake.get(name)
+        if f is not None and value not in (None, "", []):
+            found.append((f, value))
+    people = people_names(v for f, v in found if f.type == "person")
+    shown = []
+    for f, value in found:
+        shown.append(show_value(f, value, people))
+        choice = f.choice(str(value)) if f.type == "choice" else None
+        if choice is not None and choice.clause:
+            shown.append(Shown("Policy clause", choice.clause, multiline=True))
+    return shown

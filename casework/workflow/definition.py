@@ -153,6 +153,8 @@ class TransitionDef:
     description: str = ""
     #: A transition back into the same state that starts its deadline again (a yearly review).
     restarts_deadline: bool = False
+    #: The change is made only after a "check your answers" page (a decision on a person).
+    confirm: bool = False
 
     def roles_from(self, source: str) -> tuple[str, ...]:
         return self.roles_by_source.get(source, self.roles)
@@ -291,6 +293,9 @@ class Workflow:
     watches: tuple[WatchDef, ...] = ()
     #: Intake fields an e-mail about a case may show (never confidential ones).
     mail_fields: tuple[str, ...] = ()
+    #: What every action form shows of the case it acts on: intake fields by name, and the
+    #: latest value given to a transition's field as "trigger.field" (findings so far).
+    summary_fields: tuple[str, ...] = ()
 
     def field(self, name: str) -> FieldDef | None:
         return next((f for f in self.fields if f.name == name), None)

@@ -53,6 +53,7 @@ TOP_KEYS = {
     "figures",
     "watches",
     "mail_fields",
+    "summary_fields",
 }
 ACCESS_KEYS = {
     "readers",
@@ -94,6 +95,7 @@ TRANSITION_KEYS = {
     "effects",
     "description",
     "restarts_deadline",
+    "confirm",
 }
 QUEUE_KEYS = {"title", "roles", "state", "sort", "empty", "watch", "overdue_only"}
 WATCH_KEYS = {"key", "label", "state", "check", "roles"}
@@ -212,6 +214,14 @@ def parse(text: str, path: Path) -> Workflow:
         if f.confidential:
             raise r.fail("mail_fields", f"{name!r} is confidential and may not be e-mailed")
 
+    summary_fields = r.names(data, "summary_fields", "summary_fields")
+    for name in summary_fields:
+        trigger, _, given = name.rpartition(".")
+        if not trigger and name not in field_names:
+            raise r.fail("summary_fields", f"unknown field {name!r}")
+        if trigger and (trigger not in transitions or transitions[trigger].field(given) is None):
+            raise r.fail("summary_fields", f"{name!r} names no field of a transition")
+
     watches = _watches(r, data.get("watches"), states)
     _check_deadlines(r, states, transitions)
     _check_reachable(r, initial, states, transitions)
@@ -245,6 +255,7 @@ def parse(text: str, path: Path) -> Workflow:
         notifications=_notifications(r, data.get("notifications"), states),
         figures=_figures(r, data.get("figures"), states),
         mail_fields=mail_fields,
+        summary_fields=summary_fields,
     )
 
 
@@ -567,6 +578,7 @@ def _transitions(r: _Reader, data: Any, states: Mapping[str, StateDef]) -> dict[
             effects=named["effects"],
             description=r.string(spec, "description", at, ""),
             restarts_deadline=r.flag(spec, "restarts_deadline", at),
+            confirm=r.flag(spec, "confirm", at),
         )
         if out[trigger].restarts_deadline and (
             dest not in sources or states[dest].deadline is None

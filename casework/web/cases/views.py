@@ -13,7 +13,7 @@ from casework.errors import CaseworkError, Conflict, Forbidden, InvalidFields, N
 from casework.extensions import db
 from casework.models import Case, User, utcnow
 from casework.printing import documents
-from casework.services import activity, cases, limits, listing
+from casework.services import activity, cases, limits, listing, reads
 from casework.services.access import CaseAccess, Level, case_access
 from casework.services.context import library
 from casework.services.unseen import masker
@@ -23,6 +23,7 @@ from casework.web.cases import bp, results
 from casework.web.cases.forms import AssignForm, EvidenceForm, LinkForm, NoteForm
 from casework.web.fieldforms import FieldsForm, fields_form, transition_form
 from casework.workflow import Workflow
+from casework.workflow.definition import TransitionDef
 
 # --- intake -----------------------------------------------------------------------------------
 
@@ -177,12 +178,19 @@ def conflict_page(case: Case, workflow: Workflow, exc: Conflict, entered: list[A
     ), 409
 
 
+#: Form names of the check page's own buttons, not fields of the transition.
+CHECK_BUTTONS = ("confirmed", "change")
+
+
 @bp.route("/cases/<number>/transitions/<trigger>", methods=["GET", "POST"])
 def transition(number: str, trigger: str) -> Page:
     user = actor()
     posting = request.method == "POST"
-    # These pages show the case's number, state and version only, and what the user typed.
-    case, workflow, access = cases.load_case(user, number, write=posting, shows=False)
+    # A form page shows what it acts on (the workflow's summary fields): a confidential case's
+    # view is then recorded (`shown`); the stale-page and refusal answers show less.
+    case, workflow, access = cases.load_case(
+        user, number, write=posting or cases.records_views(number), shows=False
+    )
     cases.require_full(access)
     target = workflow.transitions.get(trigger)
     if target is None:
@@ -191,6 +199,13 @@ def transition(number: str, trigger: str) -> Page:
     stale = Conflict(f"{case.number} changed since you opened it.", current=case)
     form = transition_form(target.fields, user, seen if seen is not None else case.version)
     page = {"case": case, "workflow": workflow, "transition": target, "form": form}
+
+    def shown(template: str = "cases/transition.html", **more: Any) -> str:
+        if workflow.access.record_views:
+            reads.owe_view(user, case)
+        summary = standing.case_summary(user, case, workflow)
+        return render_template(template, summary=summary, **page, **more)
+
     if not posting:
         if seen is not None and seen != case.version:
             return conflict_page(case, workflow, stale, [])
@@ -202,10 +217,15 @@ def transition(number: str, trigger: str) -> Page:
                 raise Forbidden(f"Your role may not do this ({target.label.lower()}).")
             state = workflow.states[case.state].label.lower()
             raise Refused(f"You cannot do this ({target.label.lower()}) while it is {state}.")
-        return render_template("cases/transition.html", blocked=offer.blocked, **page)
+        return shown(blocked=offer.blocked)
     if not form.validate():
-        return render_template("cases/transition.html", blocked=None, **page), 400
+        return shown(blocked=None), 400
+    if request.form.get("change"):  # "Change" on the check page: the form again, as filled in
+        return shown(blocked=None)
     try:
+        if target.confirm and not request.form.get("confirmed"):
+            cases.checked(user, case, workflow, access, trigger, seen, form.values())
+            return _check_page(shown, target, form)
         cases.fire(user, case, workflow, access, trigger, seen, form.values())
     except Conflict as exc:
         return conflict_page(case, workflow, exc, display.show_fields(target.fields, _given(form)))
@@ -213,10 +233,26 @@ def transition(number: str, trigger: str) -> Page:
         if "version" in exc.fields:
             return conflict_page(case, workflow, stale, [])
         form.show_errors(exc)
-        return render_template("cases/transition.html", blocked=None, **page), 422
+        return shown(blocked=None), 422
     state_label = workflow.states[case.state].label.lower()
     flash(f"{target.label}: done. {case.number} is now {state_label}.", "success")
     return redirect(url_for("cases.case_page", number=case.number))
+
+
+def _check_page(shown: Any, target: TransitionDef, form: FieldsForm) -> str:
+    """ "Check your answers": each answer with its Change button, and the form's values kept in
+    hidden fields, sent again (with the version and CSRF token) when confirmed."""
+    kept = [
+        (name, value)
+        for name, values in request.form.lists()
+        if name not in ("csrf_token", "version", *CHECK_BUTTONS)
+        for value in values
+    ]
+    given = _given(form)
+    names = [f.name for f in target.fields if f.name in given]
+    answers = list(zip(names, display.show_fields(target.fields, given), strict=True))
+    page: str = shown("cases/check.html", answers=answers, kept=kept)
+    return page
 
 
 def _given(form: FieldsForm) -> dict[str, Any]:
