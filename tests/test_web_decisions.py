@@ -105,3 +105,80 @@ def test_actions_without_confirm_need_no_check_page(app, cast, api):
     number = api.open("librarian", "complaint", summary="Hours", channel="email")["number"]
     response = Visitor(app, "librarian").fire(number, "engage", response="Answered by phone")
     assert response.status_code == 302 and case_state(app, number)[0] == "engaged"
+
+
+def test_words_say_what_to_do(app, cast, api):
+    librarian = Visitor(app, "librarian")
+    refused = librarian.post("/cases/new/complaint", {"summary": "", "channel": ""})
+    assert refused.status_code == 422
+    assert "Enter a summary of the complaint." in refused.text
+    assert "Choose where it was made." in refused.text
+    number = api.open("librarian", "complaint", summary="Hours", channel="email")["number"]
+    engaged = librarian.fire(number, "engage", response="Answered by phone")
+    assert engaged.status_code == 302
+    assert f"{number} is now engaged." in page_text(librarian.get(f"/cases/{number}").text)
+    page = librarian.get(f"/cases/{number}").text
+    assert "Audit chain head" not in page and "Version" not in page_text(page)
+    assert not re.search(r"· #\d+</p>", page)
+    # The inspection form's fields say what they want.
+    report = api.open(
+        "staff",
+        "violation",
+        subject=cast.person_ids["olive"],
+        category="logo_misuse",
+        description="Logo",
+    )["number"]
+    form = Visitor(app, "director").get(f"/cases/{report}/transitions/inspect").text
+    assert "who reported what, and when" in form and "What you saw on the site" in form
+
+
+def test_a_first_approval_says_what_it_waits_for(app, cast, api):
+    account = api.open(
+        "staff", "account", platform="tiktok", handle="@ppl", branch="Main", purpose="Teens"
+    )["number"]
+    director = Visitor(app, "director")
+    director.fire(account, "approve")
+    assert f"Approve is recorded. {account} is still requested." in page_text(
+        director.get(f"/cases/{account}").text
+    )
+
+
+def test_assignees_offered_are_those_who_may_work_the_case(app, cast, api):
+    number = api.open("librarian", "complaint", summary="Hours", channel="email")["number"]
+    cast.add_user("reader", "librarian_in_charge")
+    page = Visitor(app, "librarian").get(f"/cases/{number}").text
+    options = re.findall(
+        r'<option value="([^"]*)"', page.split('id="username"')[1].split("</select>")[0]
+    )
+    assert "director" in options and "social" in options and "reader" in options
+    assert "staff" not in options and "hr" not in options and "admin" not in options
+
+
+def test_adding_a_user_warns_who_reads_personnel_records(app, cast):
+    page = Visitor(app, "admin").get("/admin/users/new").text
+    assert "Personnel records are read by the Library Director and Human Resources." in page
+
+
+def test_a_case_number_is_found_the_way_people_say_it(app, cast, api):
+    numbers = [
+        api.open("librarian", "complaint", summary=f"Complaint {i}", channel="email")["number"]
+        for i in range(3)
+    ]
+    wanted = numbers[1]
+    serial = int(wanted.rsplit("-", 1)[1])
+    year = wanted.split("-")[1]
+    librarian = Visitor(app, "librarian")
+    for query in (
+        f"cmp {serial}",
+        f"CMP-{serial}",
+        f"cmp{serial}",
+        f"{year}-{serial}",
+        f"cmp {year} {serial}",
+    ):
+        text = page_text(librarian.get("/cases", query_string={"q": query}).text)
+        assert wanted in text and numbers[0] not in text and numbers[2] not in text, query
+        assert "1 case found" in text, query
+    # Someone who may not see it finds nothing, as with the full number.
+    assert wanted not in page_text(
+        Visitor(app, "hr").get("/cases", query_string={"q": f"cmp {serial}"}).text
+    )

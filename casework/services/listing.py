@@ -227,11 +227,35 @@ def _decode_cursor(cursor: str) -> tuple[int, str, datetime | None, int] | None:
     return user_id, sort, moment, case_id
 
 
+#: A case number as people say it: "cmp 42", "CMP-42", "cmp 2026 42", "2026-42".
+_SHORT_NUMBER = re.compile(r"^\s*(?:([A-Za-z]{2,6})[\s-]*)?(?:(\d{4})[\s-]+)?(\d{1,9})\s*$")
+#: Years a number without one may be of: this one and the few before it.
+SHORT_NUMBER_YEARS = 5
+
+
+def short_numbers(text: str) -> list[str]:
+    """The case numbers a short form may mean ("cmp 42" is CMP-2026-0042 this year, or an
+    earlier year's); empty when the text is not one (a bare number is a search for a word)."""
+    found = _SHORT_NUMBER.match(text)
+    if found is None or not (found.group(1) or found.group(2)):
+        return []
+    given, year, serial = found.group(1), found.group(2), int(found.group(3))
+    prefixes = [w.prefix for w in library().workflows]
+    if given is not None:
+        prefixes = [p for p in prefixes if p == given.upper()]
+    this_year = utcnow().astimezone(library().tz).year
+    years = [int(year)] if year else range(this_year, this_year - SHORT_NUMBER_YEARS, -1)
+    return [f"{p}-{y:04d}-{serial:04d}" for p in prefixes for y in years]
+
+
 def search_condition(text: str) -> ColumnElement[bool] | None:
     """Full-text search: SQLite FTS5 or PostgreSQL tsvector; every word must match (as a prefix)."""
     number = normalize_number(text)
     if number is not None:
         return Case.number == number
+    numbers = short_numbers(text)
+    if numbers:
+        return Case.number.in_(numbers)
     words = _WORD.findall(text)[:12]
     if not words:
         return None

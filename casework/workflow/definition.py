@@ -68,6 +68,10 @@ class Choice:
     clause: str | None = None
 
 
+#: Field types picked from a list rather than typed ("Choose …" when one is missing).
+CHOSEN_TYPES = frozenset({"choice", "multichoice", "yesno", "person"})
+
+
 @dataclass(frozen=True)
 class FieldDef:
     name: str
@@ -88,6 +92,19 @@ class FieldDef:
     only_when: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     #: For transition fields: the value replaces the case's intake field of the same name.
     updates_case: bool = False
+    #: What to do when a required field is left empty ("Enter a summary of the complaint");
+    #: by default "Enter …" or "Choose …" and the label.
+    required_message: str = ""
+
+    @property
+    def missing(self) -> str:
+        if self.required_message:
+            return self.required_message
+        label = self.label
+        if label[1:2].islower():
+            label = label[:1].lower() + label[1:]
+        verb = "Choose" if self.type in CHOSEN_TYPES else "Enter"
+        return f"{verb} {label}."
 
     def choice_label(self, value: str) -> str:
         for choice in self.choices:

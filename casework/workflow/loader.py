@@ -79,6 +79,7 @@ FIELD_KEYS = {
     "states",
     "only_when",
     "updates_case",
+    "required_message",
 }
 STATE_KEYS = {"label", "terminal", "description", "deadline"}
 DEADLINE_KEYS = {"business_days", "days", "expects", "on_overdue", "overdue_fields"}
@@ -433,6 +434,7 @@ def _fields(r: _Reader, data: Any, where: str) -> tuple[FieldDef, ...]:
                 confidential=r.flag(spec, "confidential", at),
                 withheld_reason=r.string(spec, "withheld_reason", at, "confidential"),
                 help=r.string(spec, "help", at, ""),
+                required_message=r.string(spec, "required_message", at, ""),
                 max_length=max_length,
                 workflow=spec.get("workflow"),
                 states=r.names(spec, "states", at),

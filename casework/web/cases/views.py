@@ -14,7 +14,7 @@ from casework.extensions import db
 from casework.models import Case, User, utcnow
 from casework.printing import documents
 from casework.services import activity, cases, limits, listing, reads
-from casework.services.access import CaseAccess, Level, case_access
+from casework.services.access import CaseAccess, Level, case_access, may_work
 from casework.services.context import library
 from casework.services.unseen import masker
 from casework.web import Page, display, standing
@@ -65,13 +65,14 @@ def intake(key: str) -> Page:
 
 
 def assignable_users(case: Case, workflow: Workflow) -> list[User]:
-    """Active users who can see the case in full: the only ones it may be given to."""
+    """Active users who may work the case (see it in full and take some step of its workflow):
+    the only ones it is offered to."""
     users = db.session.execute(
         sa.select(User)
         .where(User.active.is_(True), User.username != "system")
         .order_by(User.display_name, User.username)
     ).scalars()
-    return [u for u in users if case_access(u, case, workflow).full]
+    return [u for u in users if may_work(case_access(u, case, workflow), workflow)]
 
 
 def render_case(
@@ -222,6 +223,7 @@ def transition(number: str, trigger: str) -> Page:
         return shown(blocked=None), 400
     if request.form.get("change"):  # "Change" on the check page: the form again, as filled in
         return shown(blocked=None)
+    before = case.state
     try:
         if target.confirm and not request.form.get("confirmed"):
             cases.checked(user, case, workflow, access, trigger, seen, form.values())
@@ -235,7 +237,10 @@ def transition(number: str, trigger: str) -> Page:
         form.show_errors(exc)
         return shown(blocked=None), 422
     state_label = workflow.states[case.state].label.lower()
-    flash(f"{target.label}: done. {case.number} is now {state_label}.", "success")
+    if case.state == before:  # a step that keeps it there (a first approval, a yearly review)
+        flash(f"{target.label} is recorded. {case.number} is still {state_label}.", "success")
+    else:
+        flash(f"{case.number} is now {state_label}.", "success")
     return redirect(url_for("cases.case_page", number=case.number))
 
 
