@@ -67,3 +67,33 @@ def test_librarian_on_a_phone_works_the_queue_like_a_helpdesk(new_tab) -> None:
     assert "Assign to me" not in phone.text()
     width = phone.page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the page scrolls sideways at 390 px ({width} px)"
+
+
+def test_on_a_phone_the_menu_and_filters_fold_behind_buttons(tab: Tab, new_tab) -> None:
+    phone = new_tab(**PHONE)
+    phone.sign_in("director")
+    assert not phone.page.is_visible('nav.main-nav a[href="/cases"]')
+    phone.tab_to("summary.main-nav__button")
+    phone.page.keyboard.press("Enter")
+    assert phone.page.is_visible('nav.main-nav a[href="/cases"]')
+    phone.check("menu opened, phone")
+    phone.press_on('nav.main-nav a[href="/cases"]')
+    phone.goto("/cases?workflow=complaint&state=received&overdue=1", "filtered list, phone")
+    assert phone.page.inner_text("summary.filters__toggle") == "Filters (3)"
+    assert not phone.page.is_visible("#filter-workflow")
+    phone.tab_to("summary.filters__toggle")
+    phone.page.keyboard.press("Enter")
+    assert phone.page.is_visible("#filter-workflow")
+    # The case's side panels (assignment, evidence) come before its timeline on a phone.
+    number = phone.site.open_case("librarian", "complaint", summary="Late fees", channel="email")
+    phone.goto(f"/cases/{number}", "case page, phone")
+    side = phone.page.locator("#assignment").bounding_box()
+    timeline = phone.page.locator("#timeline").bounding_box()
+    actions = phone.page.locator("#actions-title").bounding_box()
+    assert side and timeline and actions and actions["y"] < side["y"] < timeline["y"]
+    # On a desktop the menu and the filters are open from the start.
+    tab.sign_in("director")
+    tab.goto("/cases?workflow=complaint", "case list, desktop")
+    assert tab.page.is_visible('nav.main-nav a[href="/cases"]')
+    assert tab.page.is_visible("#filter-workflow")
+    assert not tab.page.is_visible("summary.main-nav__button")
