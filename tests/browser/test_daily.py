@@ -40,8 +40,8 @@ def test_director_on_a_phone_sees_why_and_what_waits(tab: Tab, new_tab) -> None:
     )
     for _ in range(3):
         phone.page.goto(f"/cases/{violation}")
-    phone.tab_to("summary")
-    assert "Viewed" in phone.page.inner_text("summary")
+    phone.tab_to("details.timeline__fold > summary")
+    assert "Viewed" in phone.page.inner_text("details.timeline__fold > summary")
     phone.page.keyboard.press("Enter")
     assert phone.page.locator("details.timeline__fold").get_attribute("open") is not None
     phone.check("views unfolded, phone")
