@@ -80,7 +80,7 @@ def test_only_the_director_and_hr_hold_and_trustees_for_a_case_about_the_directo
         == 201
     )
     about_director = violation(api, cast, "director")
-    request = {"kind": "records_request", "reason": "REQ from a newspaper"}
+    request = {"kind": "public_records", "reason": "REQ from a newspaper"}
     assert api.post(f"/cases/{about_director}/holds", "director", json=request).status_code == 404
     assert api.post(f"/cases/{about_director}/holds", "trustee", json=request).status_code == 201
     # The holds list names only the cases each may see.

@@ -251,10 +251,10 @@ def test_successful_reads_record_one_view_and_actions_need_none(app, cast, api, 
     # An action's own event records who acted; it needs no view besides.
     assert api.post(f"/cases/{number}/notes", "director", json={"text": "More"}).status_code == 201
     assert events_of(app, number)[-1] == ("note", "director")
-    # A transition's form page shows the number and state only: no view.
+    # A transition's form page shows what it acts on: its view is recorded.
     visitor = Visitor(app, "director")
     assert visitor.get(f"/cases/{number}/transitions/dismiss").status_code == 200
-    assert events_of(app, number)[-1] == ("note", "director")
+    assert events_of(app, number)[-1] == ("view", "director")
 
 
 def test_the_case_is_left_out_when_its_view_cannot_be_recorded(

@@ -95,7 +95,10 @@ def test_missing_required_fields_are_named(api, workflow_key, trigger, source):
     error = response.get_json()["error"]
     assert error["code"] == "invalid_fields"
     assert sorted(error["fields"]) == sorted(required)
-    assert all(msgs == ["This field is required."] for msgs in error["fields"].values())
+    # Each says what to do: "Enter …" or "Choose …", or the workflow's own words.
+    for name, msgs in error["fields"].items():
+        assert msgs == [transition.field(name).missing], name
+        assert msgs[0].startswith(("Enter ", "Choose ")), msgs
     assert api.get(f"/cases/{number}", "director").get_json()["state"] == source
 
 

@@ -232,3 +232,21 @@ def test_the_last_administrator_keeps_the_role(app, cast):
     assert response.status_code == 403 and "own roles" in response.text
     with app.app_context():
         assert cast.user("admin").assigned_roles == ["admin"]
+
+
+def test_the_administrator_alone_finds_no_case_pages(app, cast, api):
+    number = api.open("librarian", "complaint", summary="Hours", channel="email")["number"]
+    admin = Visitor(app, "admin")
+    for path in ("/cases", "/cases/new", f"/cases/{number}", "/dashboard", "/cases/export.csv"):
+        response = admin.get(path)
+        assert response.status_code == 404, path
+        assert "Hours" not in response.text, path
+        assert number not in response.text or number in path, path
+    assert admin.post("/cases/export.csv", {}).status_code == 404
+    home = page_text(admin.get("/").text)
+    assert "Users" in home and "Dashboard" not in home
+    # Holding another role as well, the same person sees what that role may see.
+    cast.add_user("it_librarian", "admin", "librarian_in_charge")
+    both = Visitor(app, "it_librarian")
+    assert both.get("/cases").status_code == 200 and both.get("/dashboard").status_code == 200
+    assert both.get(f"/cases/{number}").status_code == 200

@@ -524,6 +524,14 @@ def _paths() -> dict[str, Any]:
                                 ),
                             },
                         ),
+                        (
+                            "open",
+                            {
+                                "type": "string",
+                                "enum": ["1", "0", "true", "false", "yes", "no"],
+                                "description": "1: open cases only (not closed).",
+                            },
+                        ),
                         ("opened_from", {"type": "string", "format": "date"}),
                         ("opened_to", {"type": "string", "format": "date"}),
                         (
@@ -616,7 +624,7 @@ def _paths() -> dict[str, Any]:
                         {
                             "kind": {
                                 "type": "string",
-                                "enum": ["litigation", "records_request", "investigation"],
+                                "enum": ["litigation", "public_records", "investigation"],
                             },
                             "reason": STRING,
                         },

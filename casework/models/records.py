@@ -14,7 +14,7 @@ from casework.models.user import User
 #: Why a case is held, as a hold's `kind` stores it, and how it is shown.
 HOLD_KINDS: dict[str, str] = {
     "litigation": "Litigation",
-    "records_request": "Public-records request",
+    "public_records": "Public-records request",
     "investigation": "Investigation",
 }
 

@@ -101,6 +101,12 @@ def case_access(
     return NO_ACCESS
 
 
+def may_work(access: CaseAccess, workflow: Workflow) -> bool:
+    """Whether the holder of `access` works cases of this kind: sees the case in full and may
+    take some step of the workflow (in some state). Only they are given cases."""
+    return access.full and any(access.roles & set(t.roles) for t in workflow.transitions.values())
+
+
 def visible_clause(
     user: User,
     person_id: int | None = None,

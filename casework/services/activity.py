@@ -17,7 +17,13 @@ from sqlalchemy.orm.attributes import set_committed_value
 from casework.errors import Forbidden, InvalidFields, NotFound, TooLarge
 from casework.extensions import db
 from casework.models import Attachment, Blob, Case, CaseLink, Event, User, utcnow
-from casework.services.access import CaseAccess, bound_visibility, case_access, person_id_of
+from casework.services.access import (
+    CaseAccess,
+    bound_visibility,
+    case_access,
+    may_work,
+    person_id_of,
+)
 from casework.services.audit import append_event
 from casework.services.cases import load_case, require_full, store_link, workflow_of
 from casework.services.context import library
@@ -95,7 +101,7 @@ def _check_case_notes(case: Case, adding: int) -> None:
 
 def may_manage(access: CaseAccess, workflow: Workflow) -> bool:
     """Whether a user may assign and link the case: anyone who may act on it in some state."""
-    return access.full and any(access.roles & set(t.roles) for t in workflow.transitions.values())
+    return may_work(access, workflow)
 
 
 def assign(

@@ -36,6 +36,7 @@ from casework.services.access import (
     Level,
     bound_visibility,
     case_access,
+    may_work,
     person_id_of,
     visible_clause,
 )
@@ -227,8 +228,12 @@ def open_case(
     check_intake: bool = True,
     origin: Mapping[str, Any] | None = None,
     limited: bool = False,
+    take: bool = False,
 ) -> Case:
     """Open a case of a workflow with its intake fields, and record its creation.
+
+    With `take`, the case is assigned to whoever opens it when their role works such cases
+    (`may_work`), as the web's intake does; the creation event names them.
 
     Raises `InvalidFields` (unknown workflow, bad fields) and `Forbidden` (role may not open it).
     With `limited` (a request from the web or the API), a confidential case counts as a report
@@ -269,9 +274,13 @@ def open_case(
         head_hash=GENESIS_HASH,
         **_derived(number, workflow, clean),
     )
+    if take and may_work(case_access(actor, case, workflow), workflow):
+        case.assignee_id = actor.id
     db.session.add(case)
     db.session.flush()
     data: dict[str, Any] = {"workflow": workflow.key, "version": workflow.version, "fields": clean}
+    if case.assignee_id is not None:
+        data["assignee"] = actor.username
     if origin:
         data.update(origin)
     event = append_event(case, actor.username, "created", data, to_state=workflow.initial, at=now)
@@ -591,7 +600,7 @@ def _check_version(version: Any) -> int:
     return version
 
 
-def fire(
+def checked(
     actor: User,
     case: Case,
     workflow: Workflow,
@@ -599,16 +608,9 @@ def fire(
     trigger: Any,
     version: Any,
     fields: Any,
-    *,
-    now: datetime | None = None,
-) -> Case:
-    """Fire a transition of a case loaded for writing; record it in the audit trail.
-
-    Checks, in order: the version the user saw (`Conflict`), the transition (`InvalidFields`,
-    `Refused` when not possible from this state), the role (`Forbidden`), the fields
-    (`InvalidFields`) and the guards (`Refused`). A transition whose conditions are not yet met
-    (the first of two approvals) is recorded and leaves the case where it is.
-    """
+) -> tuple[TransitionDef, dict[str, Any]]:
+    """The checks `fire` makes before the guards, changing nothing: the transition and its
+    fields as they would be recorded (a "check your answers" page shows only valid answers)."""
     require_full(access)
     version = _check_version(version)
     if version != case.version:
@@ -631,13 +633,33 @@ def fire(
         raise Forbidden(
             f"Only the {_role_names(allowed)} may do this ({transition.label.lower()}) now."
         )
-    lib = library()
-    clean = validate_fields(
-        transition.fields, fields, References(actor), lib.tz, context=case.fields
+    return transition, validate_fields(
+        transition.fields, fields, References(actor), library().tz, context=case.fields
     )
+
+
+def fire(
+    actor: User,
+    case: Case,
+    workflow: Workflow,
+    access: CaseAccess,
+    trigger: Any,
+    version: Any,
+    fields: Any,
+    *,
+    now: datetime | None = None,
+) -> Case:
+    """Fire a transition of a case loaded for writing; record it in the audit trail.
+
+    Checks, in order: the version the user saw (`Conflict`), the transition (`InvalidFields`,
+    `Refused` when not possible from this state), the role (`Forbidden`), the fields
+    (`InvalidFields`) and the guards (`Refused`). A transition whose conditions are not yet met
+    (the first of two approvals) is recorded and leaves the case where it is.
+    """
+    transition, clean = checked(actor, case, workflow, access, trigger, version, fields)
     now = now or utcnow()
     firing = Firing(case, workflow, transition, actor, access.roles, clean, now)
-    machine = lib.workflows.machine(workflow)
+    machine = library().workflows.machine(workflow)
     completed = machine.events[trigger].trigger(firing)
     if not completed and firing.refusal:
         raise Refused(firing.refusal)

@@ -53,6 +53,8 @@ class CaseFilter:
     #: Only cases under a legal hold in force; only cases that may be disposed of today.
     on_hold: bool = False
     eligible: bool = False
+    #: Open cases only (not closed), as the quick filters of the case list ask.
+    open: bool = False
     opened_from: date | None = None
     opened_to: date | None = None
     sort: str = "-created_at"
@@ -109,6 +111,12 @@ def parse_filter(args: Any, *, max_per_page: int = 200) -> CaseFilter:
                 setattr(f, name, True)
             elif value not in ("0", "false", "no"):
                 errors[name] = ["Use 1 or 0."]
+    opened = args.get("open")
+    if opened not in (None, ""):
+        if opened in ("1", "true", "yes"):
+            f.open = True
+        elif opened not in ("0", "false", "no"):
+            errors["open"] = ["Use 1 or 0."]
     for name in ("opened_from", "opened_to"):
         value = args.get(name)
         if value not in (None, ""):
@@ -231,11 +239,35 @@ def _decode_cursor(cursor: str) -> tuple[int, str, datetime | None, int] | None:
     return user_id, sort, moment, case_id
 
 
+#: A case number as people say it: "cmp 42", "CMP-42", "cmp 2026 42", "2026-42".
+_SHORT_NUMBER = re.compile(r"^\s*(?:([A-Za-z]{2,6})[\s-]*)?(?:(\d{4})[\s-]+)?(\d{1,9})\s*$")
+#: Years a number without one may be of: this one and the few before it.
+SHORT_NUMBER_YEARS = 5
+
+
+def short_numbers(text: str) -> list[str]:
+    """The case numbers a short form may mean ("cmp 42" is CMP-2026-0042 this year, or an
+    earlier year's); empty when the text is not one (a bare number is a search for a word)."""
+    found = _SHORT_NUMBER.match(text)
+    if found is None or not (found.group(1) or found.group(2)):
+        return []
+    given, year, serial = found.group(1), found.group(2), int(found.group(3))
+    prefixes = [w.prefix for w in library().workflows]
+    if given is not None:
+        prefixes = [p for p in prefixes if p == given.upper()]
+    this_year = utcnow().astimezone(library().tz).year
+    years = [int(year)] if year else range(this_year, this_year - SHORT_NUMBER_YEARS, -1)
+    return [f"{p}-{y:04d}-{serial:04d}" for p in prefixes for y in years]
+
+
 def search_condition(text: str) -> ColumnElement[bool] | None:
     """Full-text search: SQLite FTS5 or PostgreSQL tsvector; every word must match (as a prefix)."""
     number = normalize_number(text)
     if number is not None:
         return Case.number == number
+    numbers = short_numbers(text)
+    if numbers:
+        return Case.number.in_(numbers)
     words = _WORD.findall(text)[:12]
     if not words:
         return None
@@ -266,7 +298,7 @@ def _receipts(f: CaseFilter) -> bool:
     """Whether receipts belong in the list: they show number, date received and open or closed
     only, so a filter on anything else (the state included) or a sort by anything else (when
     last changed, when due) leaves them out: where one stood would tell what it does not show."""
-    narrowed = f.assignee or f.branch or f.q or f.state or f.on_hold or f.eligible
+    narrowed = f.assignee or f.branch or f.q or f.state or f.on_hold or f.eligible or f.open
     return not (narrowed or f.overdue is not None) and (f.sort in RECEIPT_SORTS)
 
 
@@ -296,6 +328,8 @@ def _filters(user: User, f: CaseFilter, now: datetime) -> list[ColumnElement[boo
             )
     if f.branch:
         conditions.append(Case.branch == f.branch)
+    if f.open:
+        conditions.append(Case.closed_at.is_(None))
     if f.overdue is True:
         conditions.append(Case.due_at < now)
     elif f.overdue is False:

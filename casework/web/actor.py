@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from flask import g, request
 from flask_login import current_user
 
-from casework.errors import Forbidden, NotSignedIn
+from casework.errors import Forbidden, NotFound, NotSignedIn
 from casework.models import User
 from casework.services import limits
 
@@ -33,3 +33,19 @@ def require_role(user: User, roles: Iterable[str], message: str) -> None:
     """`Forbidden` unless the user holds one of `roles`."""
     if not user.roles & set(roles):
         raise Forbidden(message)
+
+
+#: Roles that never read a case: a user who holds only these has no use for case pages.
+NO_CASE_ROLES = frozenset({"admin"})
+
+
+def case_reader() -> User:
+    """`actor()` for the pages made of cases (lists, search, a case, new case, dashboard).
+
+    The administrator, holding no other role, can never be shown anything there: the pages are
+    not found for them, as a case they may not see is not.
+    """
+    user = actor()
+    if user.roles and user.roles <= NO_CASE_ROLES:
+        raise NotFound("There is no such page.")
+    return user

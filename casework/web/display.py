@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -33,6 +33,53 @@ def local_date(moment: datetime | date | None) -> str:
     if isinstance(moment, datetime):
         moment = moment.astimezone(library().tz).date()
     return moment.strftime("%b %-d, %Y")
+
+
+def _business_days_between(first: date, last: date) -> int:
+    """Business days after `first` up to and including `last` (0 when `last` is not later)."""
+    calendar = library().calendar
+    count, day = 0, first
+    while day < last:
+        day += timedelta(days=1)
+        count += calendar.is_business_day(day)
+    return count
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+#: Past this many business days a due date reads as a date, not a count.
+COUNT_DAYS_UP_TO = 10
+
+
+def due_words(due: datetime | None, now: datetime) -> str:
+    """When a case is due, in the library's business days: "3 business days overdue", "due in 2
+    business days", "due today"; far off, "due Mar 3, 2027"."""
+    if due is None:
+        return ""
+    tz = library().tz
+    today, day = now.astimezone(tz).date(), due.astimezone(tz).date()
+    if due < now:
+        late = _business_days_between(day, today)
+        return f"{_plural(late, 'business day')} overdue" if late else "overdue"
+    if day == today:
+        return "due today"
+    ahead = _business_days_between(today, day)
+    if ahead > COUNT_DAYS_UP_TO:
+        return f"due {local_date(due)}"
+    return f"due in {_plural(ahead, 'business day')}" if ahead else f"due {local_date(due)}"
+
+
+def age_words(opened: datetime | None, now: datetime) -> str:
+    """How long ago a case was opened: "today", "yesterday", "4 days ago"."""
+    if opened is None:
+        return ""
+    tz = library().tz
+    days = (now.astimezone(tz).date() - opened.astimezone(tz).date()).days
+    if days <= 0:
+        return "today"
+    return "yesterday" if days == 1 else f"{days} days ago"
 
 
 def iso_time(moment: datetime | None) -> str:
@@ -186,11 +233,12 @@ def _case_link(label: str, number: Any) -> Shown:
 def _details(event: Event, data: dict[str, Any], workflow: Workflow) -> tuple[str, list[Shown]]:
     action = event.action
     if action == "created":
+        taker = data.get("assignee")
         return "Opened", show_fields(workflow.fields, data.get("fields") or {}) + (
             [_case_link("Referred from", data["referred_from"])]
             if data.get("referred_from")
             else []
-        )
+        ) + ([Shown("Assigned to", user_names([taker]).get(taker, taker))] if taker else [])
     if action == "transition":
         transition = workflow.transitions.get(str(data.get("trigger")))
         what = transition.label if transition else str(data.get("trigger"))
@@ -273,12 +321,47 @@ def timeline(case: Case, workflow: Workflow, viewer: User | None) -> list[Timeli
     return entries
 
 
+@dataclass
+class AccessRun:
+    """Access records in a row (views, prints, exports), shown folded: "Viewed 5 times"."""
+
+    entries: list[TimelineEntry]
+
+    @property
+    def summary(self) -> str:
+        counts: dict[str, int] = {}
+        for entry in self.entries:
+            counts[entry.what] = counts.get(entry.what, 0) + 1
+        parts = [f"{what} {_times(n)}" for what, n in counts.items()]
+        text = ", ".join(p[:1].lower() + p[1:] for p in parts)
+        return text[:1].upper() + text[1:]
+
+
+def _times(n: int) -> str:
+    return {1: "once", 2: "twice"}.get(n, f"{n} times")
+
+
+def folded(entries: Sequence[TimelineEntry]) -> list[TimelineEntry | AccessRun]:
+    """The timeline with each run of two or more access records folded into one item."""
+    out: list[TimelineEntry | AccessRun] = []
+    for entry in entries:
+        last = out[-1] if out else None
+        if entry.access_record and isinstance(last, AccessRun):
+            last.entries.append(entry)
+        elif entry.access_record and isinstance(last, TimelineEntry) and last.access_record:
+            out[-1] = AccessRun([last, entry])
+        else:
+            out.append(entry)
+    return out
+
+
 def init(app: Flask) -> None:
     """Template filters and globals every page uses."""
     app.add_template_filter(local_time, "when")
     app.add_template_global(local_time, "when")
     app.add_template_filter(local_date, "day")
     app.add_template_filter(iso_time, "iso")
+    app.add_template_filter(lambda text: text[:1].upper() + text[1:], "capitalize_first")
     app.add_template_global(has_endpoint)
     app.add_template_global(role_label)
     app.add_template_global(role_list)
@@ -352,6 +435,9 @@ class CaseRow:
     branch: str = ""
     opened: datetime | None = None
     due: datetime | None = None
+    #: "3 business days overdue", "due in 2 business days"; "opened 4 days ago" as "4 days ago".
+    due_words: str = ""
+    age: str = ""
 
 
 def case_rows(user: User, cases: Iterable[Case], now: datetime) -> list[CaseRow]:
@@ -385,6 +471,8 @@ def case_rows(user: User, cases: Iterable[Case], now: datetime) -> list[CaseRow]
                 branch="" if receipt else (case.branch or ""),
                 opened=case.created_at,
                 due=None if receipt else case.due_at,
+                due_words="" if receipt or state.terminal else due_words(case.due_at, now),
+                age=age_words(case.created_at, now),
             )
         )
     return rows

@@ -68,6 +68,10 @@ class Choice:
     clause: str | None = None
 
 
+#: Field types picked from a list rather than typed ("Choose …" when one is missing).
+CHOSEN_TYPES = frozenset({"choice", "multichoice", "yesno", "person"})
+
+
 @dataclass(frozen=True)
 class FieldDef:
     name: str
@@ -88,6 +92,19 @@ class FieldDef:
     only_when: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     #: For transition fields: the value replaces the case's intake field of the same name.
     updates_case: bool = False
+    #: What to do when a required field is left empty ("Enter a summary of the complaint");
+    #: by default "Enter …" or "Choose …" and the label.
+    required_message: str = ""
+
+    @property
+    def missing(self) -> str:
+        if self.required_message:
+            return self.required_message
+        label = self.label
+        if label[1:2].islower():
+            label = label[:1].lower() + label[1:]
+        verb = "Choose" if self.type in CHOSEN_TYPES else "Enter"
+        return f"{verb} {label}."
 
     def choice_label(self, value: str) -> str:
         for choice in self.choices:
@@ -153,6 +170,8 @@ class TransitionDef:
     description: str = ""
     #: A transition back into the same state that starts its deadline again (a yearly review).
     restarts_deadline: bool = False
+    #: The change is made only after a "check your answers" page (a decision on a person).
+    confirm: bool = False
 
     def roles_from(self, source: str) -> tuple[str, ...]:
         return self.roles_by_source.get(source, self.roles)
@@ -352,6 +371,9 @@ class Workflow:
     retention: Retention | None = None
     #: States in which a case's readers may release packets of public-records copies from it.
     release_states: tuple[str, ...] = ()
+    #: What every action form shows of the case it acts on: intake fields by name, and the
+    #: latest value given to a transition's field as "trigger.field" (findings so far).
+    summary_fields: tuple[str, ...] = ()
 
     def field(self, name: str) -> FieldDef | None:
         return next((f for f in self.fields if f.name == name), None)

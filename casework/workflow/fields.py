@@ -191,7 +191,7 @@ def validate_fields(
         value = data.get(f.name)
         if _empty(value):
             if f.required:
-                errors[f.name] = ["This field is required."]
+                errors[f.name] = [f.missing]
             continue
         try:
             clean[f.name] = clean_value(f, value, refs, tz)

@@ -58,6 +58,7 @@ TOP_KEYS = {
     "mail_fields",
     "retention",
     "release_states",
+    "summary_fields",
 }
 RETENTION_KEYS = {"series", "schedule", "years", "after", "permanent", "by_state"}
 ACCESS_KEYS = {
@@ -84,6 +85,7 @@ FIELD_KEYS = {
     "states",
     "only_when",
     "updates_case",
+    "required_message",
 }
 STATE_KEYS = {"label", "terminal", "description", "deadline"}
 DEADLINE_KEYS = {"business_days", "days", "expects", "on_overdue", "overdue_fields"}
@@ -100,6 +102,7 @@ TRANSITION_KEYS = {
     "effects",
     "description",
     "restarts_deadline",
+    "confirm",
 }
 QUEUE_KEYS = {"title", "roles", "state", "sort", "empty", "watch", "overdue_only"}
 WATCH_KEYS = {"key", "label", "state", "check", "roles"}
@@ -222,6 +225,14 @@ def parse(text: str, path: Path) -> Workflow:
     for state in release_states:
         if state not in states:
             raise r.fail("release_states", f"unknown state {state!r}")
+    summary_fields = r.names(data, "summary_fields", "summary_fields")
+    for name in summary_fields:
+        trigger, _, given = name.rpartition(".")
+        if not trigger and name not in field_names:
+            raise r.fail("summary_fields", f"unknown field {name!r}")
+        if trigger and (trigger not in transitions or transitions[trigger].field(given) is None):
+            raise r.fail("summary_fields", f"{name!r} names no field of a transition")
+
     watches = _watches(r, data.get("watches"), states)
     _check_deadlines(r, states, transitions)
     _check_reachable(r, initial, states, transitions)
@@ -257,6 +268,7 @@ def parse(text: str, path: Path) -> Workflow:
         mail_fields=mail_fields,
         retention=_retention(r, data.get("retention"), states, access),
         release_states=release_states,
+        summary_fields=summary_fields,
     )
 
 
@@ -482,6 +494,7 @@ def _fields(r: _Reader, data: Any, where: str) -> tuple[FieldDef, ...]:
                 confidential=r.flag(spec, "confidential", at),
                 withheld_reason=r.string(spec, "withheld_reason", at, "confidential"),
                 help=r.string(spec, "help", at, ""),
+                required_message=r.string(spec, "required_message", at, ""),
                 max_length=max_length,
                 workflow=spec.get("workflow"),
                 states=r.names(spec, "states", at),
@@ -627,6 +640,7 @@ def _transitions(r: _Reader, data: Any, states: Mapping[str, StateDef]) -> dict[
             effects=named["effects"],
             description=r.string(spec, "description", at, ""),
             restarts_deadline=r.flag(spec, "restarts_deadline", at),
+            confirm=r.flag(spec, "confirm", at),
         )
         if out[trigger].restarts_deadline and (
             dest not in sources or states[dest].deadline is None

@@ -38,7 +38,17 @@
     });
   }
 
+  // The menu and the search filters fold behind a button on a phone; on a wider screen they
+  // start open (without this script the button opens them there too).
+  function openWhenWide() {
+    if (!window.matchMedia || !window.matchMedia("(min-width: 40em)").matches) { return; }
+    Array.prototype.forEach.call(document.querySelectorAll("details[data-open-wide]"), function (d) {
+      d.open = true;
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    openWhenWide();
     focusErrors();
     conditionalFields();
   });

@@ -74,11 +74,24 @@ def test_director_inspects_reviews_and_dismisses_as_protected(tab: Tab) -> None:
     tab.check("under review")
     tab.press_on('a[href*="/transitions/dismiss"]')
     tab.check("dismiss form")
-    tab.choose('input[name="reason"]', "protected_communication")
+    # The form shows what the decision is about: the person, the clause, the findings so far.
+    summary = tab.page.inner_text(".case-summary")
+    assert "Casey Morgan" in summary and "Policy clause" in summary
+    assert "The post is public; it discusses the budget vote." in summary
+    tab.choose('input[name="reason"]', "insufficient_evidence")
     tab.type_into(
         "#field-explanation", "Protected by the First Amendment and the Ohio Constitution."
     )
-    submit(tab, "Dismiss")
+    submit(tab, "Continue")
+    tab.check("check your answers")
+    assert "Insufficient evidence" in tab.text() and tab.site.state(number)[0] == "under_review"
+    # "Change" goes back to the form, as filled in; the answer is corrected there.
+    tab.press_on('main button[name="change"][value="reason"]')
+    tab.check("dismiss form again")
+    tab.choose('input[name="reason"]', "protected_communication")
+    submit(tab, "Continue")
+    assert "Protected by the U.S. or Ohio Constitution" in tab.text()
+    submit(tab, "Confirm: dismiss")
     tab.check("dismissed")
     text = tab.text()
     assert "Dismissed" in text and "Protected by the U.S. or Ohio Constitution" in text

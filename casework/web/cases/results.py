@@ -32,10 +32,17 @@ FILTER_NAMES = (
     "overdue",
     "on_hold",
     "eligible",
+    "open",
     "opened_from",
     "opened_to",
     "sort",
     "per_page",
+)
+#: The quick filters above the case list, as a helpdesk's views: label and filters.
+QUICK_FILTERS = (
+    ("Assigned to me", {"assignee": "me", "open": "1", "sort": "due_at"}),
+    ("Unassigned", {"assignee": "none", "open": "1", "sort": "due_at"}),
+    ("Overdue", {"overdue": "1", "open": "1", "sort": "due_at"}),
 )
 SORT_LABELS = {
     "-created_at": "Newest first",

@@ -13,12 +13,12 @@ from casework.errors import CaseworkError, Conflict, Forbidden, InvalidFields, N
 from casework.extensions import db
 from casework.models import Case, User, utcnow
 from casework.printing import documents, packet
-from casework.services import activity, cases, holds, limits, listing, retention
-from casework.services.access import CaseAccess, Level, case_access
+from casework.services import activity, cases, holds, limits, listing, reads, retention
+from casework.services.access import CaseAccess, Level, case_access, may_work
 from casework.services.context import library
 from casework.services.unseen import masker
-from casework.web import Page, display
-from casework.web.actor import actor
+from casework.web import Page, display, standing
+from casework.web.actor import actor, case_reader
 from casework.web.cases import bp, results
 from casework.web.cases.forms import (
     AssignForm,
@@ -30,6 +30,7 @@ from casework.web.cases.forms import (
 )
 from casework.web.fieldforms import FieldsForm, fields_form, transition_form
 from casework.workflow import Workflow
+from casework.workflow.definition import TransitionDef
 
 # --- intake -----------------------------------------------------------------------------------
 
@@ -41,27 +42,28 @@ def openable(user: User) -> list[Workflow]:
 
 @bp.get("/cases/new")
 def new_case() -> str:
-    user = actor()
+    user = case_reader()
     return render_template("cases/new.html", workflows=openable(user))
 
 
 @bp.route("/cases/new/<key>", methods=["GET", "POST"])
 def intake(key: str) -> Page:
-    user = actor()
+    user = case_reader()
     workflow = next((w for w in openable(user) if w.key == key), None)
     if workflow is None:
         raise NotFound("There is no such kind of case that you can open.")
     form = fields_form(workflow.fields, user, name="IntakeForm")
     if request.method == "POST" and form.validate():
         try:
-            case = cases.open_case(user, workflow.key, form.values(), limited=True)
+            case = cases.open_case(user, workflow.key, form.values(), limited=True, take=True)
         except CaseworkError as exc:
             form.show_errors(exc)
             page = render_template("cases/intake.html", workflow=workflow, form=form)
             if isinstance(exc, limits.TooMany):  # the form kept, the limit said above it
                 return page, 429, {"Retry-After": str(exc.retry_after)}
             return page, 422
-        flash(f"{case.number} is opened.", "success")
+        taken = " and assigned to you" if case.assignee_id == user.id else ""
+        flash(f"{case.number} is opened{taken}.", "success")
         return redirect(url_for("cases.case_page", number=case.number))
     return render_template("cases/intake.html", workflow=workflow, form=form)
 
@@ -70,13 +72,14 @@ def intake(key: str) -> Page:
 
 
 def assignable_users(case: Case, workflow: Workflow) -> list[User]:
-    """Active users who can see the case in full: the only ones it may be given to."""
+    """Active users who may work the case (see it in full and take some step of its workflow):
+    the only ones it is offered to."""
     users = db.session.execute(
         sa.select(User)
         .where(User.active.is_(True), User.username != "system")
         .order_by(User.display_name, User.username)
     ).scalars()
-    return [u for u in users if case_access(u, case, workflow).full]
+    return [u for u in users if may_work(case_access(u, case, workflow), workflow)]
 
 
 def render_case(
@@ -134,6 +137,8 @@ def render_case(
         workflow=workflow,
         state=state,
         due_note=due_note,
+        due_words="" if state.terminal else display.due_words(case.due_at, now),
+        may_take=manage and case.assignee_id != user.id,
         page_errors=page_errors,
         overdue=case.is_overdue(now),
         fields=display.show_fields(workflow.fields, masker(user, [case.fields])(case.fields)),
@@ -141,7 +146,8 @@ def render_case(
         blocked=[(o.transition, o.blocked) for o in offered if o.blocked],
         links=activity.linked_numbers(user, case),
         files=activity.attachments(case),
-        timeline=display.timeline(case, workflow, user),
+        timeline=display.folded(display.timeline(case, workflow, user)[::-1]),
+        standing=_standing(user, case, workflow),
         manage=manage,
         note_form=note_form or NoteForm(formdata=None),
         evidence_form=evidence_form or EvidenceForm(formdata=None),
@@ -159,9 +165,15 @@ def render_case(
     ), status
 
 
+def _standing(user: User, case: Case, workflow: Workflow) -> standing.Standing:
+    last = standing.last_step(case)
+    data = masker(user, [last.data])(last.data) if last else {}
+    return standing.standing(case, workflow, data, last)
+
+
 @bp.get("/cases/<number>")
 def case_page(number: str) -> Page:
-    user = actor()
+    user = actor()  # who sees no case at all finds this one "not found" like any other
     # A confidential case's view is recorded when the request ends (`reads`).
     case, workflow, access = cases.load_case(user, number, write=cases.records_views(number))
     return render_case(user, case, workflow, access)
@@ -188,12 +200,19 @@ def conflict_page(case: Case, workflow: Workflow, exc: Conflict, entered: list[A
     ), 409
 
 
+#: Form names of the check page's own buttons, not fields of the transition.
+CHECK_BUTTONS = ("confirmed", "change")
+
+
 @bp.route("/cases/<number>/transitions/<trigger>", methods=["GET", "POST"])
 def transition(number: str, trigger: str) -> Page:
     user = actor()
     posting = request.method == "POST"
-    # These pages show the case's number, state and version only, and what the user typed.
-    case, workflow, access = cases.load_case(user, number, write=posting, shows=False)
+    # A form page shows what it acts on (the workflow's summary fields): a confidential case's
+    # view is then recorded (`shown`); the stale-page and refusal answers show less.
+    case, workflow, access = cases.load_case(
+        user, number, write=posting or cases.records_views(number), shows=False
+    )
     cases.require_full(access)
     target = workflow.transitions.get(trigger)
     if target is None:
@@ -202,6 +221,13 @@ def transition(number: str, trigger: str) -> Page:
     stale = Conflict(f"{case.number} changed since you opened it.", current=case)
     form = transition_form(target.fields, user, seen if seen is not None else case.version)
     page = {"case": case, "workflow": workflow, "transition": target, "form": form}
+
+    def shown(template: str = "cases/transition.html", **more: Any) -> str:
+        if workflow.access.record_views:
+            reads.owe_view(user, case)
+        summary = standing.case_summary(user, case, workflow)
+        return render_template(template, summary=summary, **page, **more)
+
     if not posting:
         if seen is not None and seen != case.version:
             return conflict_page(case, workflow, stale, [])
@@ -213,10 +239,16 @@ def transition(number: str, trigger: str) -> Page:
                 raise Forbidden(f"Your role may not do this ({target.label.lower()}).")
             state = workflow.states[case.state].label.lower()
             raise Refused(f"You cannot do this ({target.label.lower()}) while it is {state}.")
-        return render_template("cases/transition.html", blocked=offer.blocked, **page)
+        return shown(blocked=offer.blocked)
     if not form.validate():
-        return render_template("cases/transition.html", blocked=None, **page), 400
+        return shown(blocked=None), 400
+    if request.form.get("change"):  # "Change" on the check page: the form again, as filled in
+        return shown(blocked=None)
+    before = case.state
     try:
+        if target.confirm and not request.form.get("confirmed"):
+            cases.checked(user, case, workflow, access, trigger, seen, form.values())
+            return _check_page(shown, target, form)
         cases.fire(user, case, workflow, access, trigger, seen, form.values())
     except Conflict as exc:
         return conflict_page(case, workflow, exc, display.show_fields(target.fields, _given(form)))
@@ -224,10 +256,29 @@ def transition(number: str, trigger: str) -> Page:
         if "version" in exc.fields:
             return conflict_page(case, workflow, stale, [])
         form.show_errors(exc)
-        return render_template("cases/transition.html", blocked=None, **page), 422
+        return shown(blocked=None), 422
     state_label = workflow.states[case.state].label.lower()
-    flash(f"{target.label}: done. {case.number} is now {state_label}.", "success")
+    if case.state == before:  # a step that keeps it there (a first approval, a yearly review)
+        flash(f"{target.label} is recorded. {case.number} is still {state_label}.", "success")
+    else:
+        flash(f"{case.number} is now {state_label}.", "success")
     return redirect(url_for("cases.case_page", number=case.number))
+
+
+def _check_page(shown: Any, target: TransitionDef, form: FieldsForm) -> str:
+    """ "Check your answers": each answer with its Change button, and the form's values kept in
+    hidden fields, sent again (with the version and CSRF token) when confirmed."""
+    kept = [
+        (name, value)
+        for name, values in request.form.lists()
+        if name not in ("csrf_token", "version", *CHECK_BUTTONS)
+        for value in values
+    ]
+    given = _given(form)
+    names = [f.name for f in target.fields if f.name in given]
+    answers = list(zip(names, display.show_fields(target.fields, given), strict=True))
+    page: str = shown("cases/check.html", answers=answers, kept=kept)
+    return page
 
 
 def _given(form: FieldsForm) -> dict[str, Any]:
@@ -345,7 +396,7 @@ def assign(number: str) -> Page:
 
 @bp.get("/cases")
 def search() -> Page:
-    user = actor()
+    user = case_reader()
     args = results.shared_args(request.args)
     try:
         f = results.parse(request.args)
@@ -357,6 +408,7 @@ def search() -> Page:
             dates=dates,
             errors=errors,
             choices=results.filter_choices(user),
+            quick=results.QUICK_FILTERS,
             page=None,
             rows=[],
         ), 400
@@ -368,6 +420,7 @@ def search() -> Page:
         dates=results.date_inputs(f),
         errors={},
         choices=results.filter_choices(user),
+        quick=results.QUICK_FILTERS,
         page=page,
         rows=display.case_rows(user, page.items, now),
     )
@@ -378,7 +431,7 @@ def export() -> Page:
     """The result list as CSV. The search page posts its filters in a form with its CSRF token,
     so that no other site can make an export (each one recorded) happen; a GET still works from
     Casework's own pages (see `casework.web.security`)."""
-    user = actor()
+    user = case_reader()
     given = request.form if request.method == "POST" else request.args
     try:
         f = results.parse(given)

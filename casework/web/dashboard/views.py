@@ -5,13 +5,13 @@ from __future__ import annotations
 from flask import render_template
 
 from casework.models import utcnow
-from casework.web.actor import actor
+from casework.web.actor import case_reader
 from casework.web.dashboard import bp, figures
 
 
 @bp.get("/dashboard")
 def dashboard() -> str:
-    user = actor()
+    user = case_reader()
     now = utcnow()
     weekly = figures.opened_per_week(user, now)
     return render_template(

@@ -15,6 +15,7 @@ from casework.services.cases import workflow_of
 from casework.services.context import library
 from casework.services.watches import flags
 from casework.web.display import CaseRow, case_rows
+from casework.web.standing import waiting_on_others
 
 #: Rows a queue shows on the home page; the rest are a click away.
 QUEUE_ROWS = 10
@@ -30,6 +31,9 @@ class Queue:
     empty: str
     #: Only the cases this watch flags (the search cannot filter on it, so no "see all").
     watch: str | None = None
+    #: A step out of the queue's state may leave a case waiting for another role's step (a
+    #: condition, such as a second approval): such cases leave the queue of those who gave theirs.
+    may_wait: bool = False
 
 
 @dataclass
@@ -48,7 +52,8 @@ def queues_of(user: User) -> list[Queue]:
                 filters = {"workflow": workflow.key, "state": q.state, "sort": q.sort}
                 if q.overdue_only:
                     filters["overdue"] = "1"
-                found.append(Queue(q.title, filters, q.empty, q.watch))
+                may_wait = any(t.conditions for t in workflow.transitions_from(q.state))
+                found.append(Queue(q.title, filters, q.empty, q.watch, may_wait))
     return found
 
 
@@ -62,10 +67,23 @@ def queues_for(user: User, now: datetime) -> list[FilledQueue]:
                 FilledQueue(queue, case_rows(user, flagged[:QUEUE_ROWS], now), len(flagged))
             )
             continue
+        if queue.may_wait:
+            mine = _waiting_on(user, queue, now)
+            filled.append(FilledQueue(queue, case_rows(user, mine[:QUEUE_ROWS], now), len(mine)))
+            continue
         f = listing.parse_filter({**queue.filters, "per_page": str(QUEUE_ROWS)})
         page = listing.list_cases(user, f, now=now)
         filled.append(FilledQueue(queue, case_rows(user, page.items, now), page.total))
     return filled
+
+
+def _waiting_on(user: User, queue: Queue, now: datetime) -> list[Case]:
+    """The queue's cases less those that wait only for other roles (at most a page's worth are
+    looked at, as for watches: cases waiting for a second approval are few)."""
+    f = listing.parse_filter({**queue.filters, "per_page": "200"})
+    found = listing.list_cases(user, f, now=now).items
+    others = waiting_on_others(user, found)
+    return [case for case in found if case.id not in others]
 
 
 def _flagged(user: User, queue: Queue, now: datetime) -> list[Case]:

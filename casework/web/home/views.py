@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from flask import render_template
 
-from casework.models import utcnow
+from casework.models import User, utcnow
 from casework.services.context import library
 from casework.web.actor import actor
 from casework.web.home import bp
 from casework.web.home.queues import assigned_open, queues_for, reported_by
+from casework.workflow import Workflow
 
 
 @bp.get("/")
@@ -30,9 +31,24 @@ def home() -> str:
         assigned=assigned_open(user, now) if "staff" in user.roles else [],
         reported=reported_by(user, now) if "staff" in user.roles else [],
         report_workflow=report,
+        intake=triaged(user),
         is_staff="staff" in user.roles,
         is_admin="admin" in user.roles,
     )
+
+
+def triaged(user: User) -> list[Workflow]:
+    """The kinds of case the user both opens and takes in when new (a queue of the first state):
+    the home page offers to log one directly, e.g. a complaint for the Librarian in Charge."""
+    return [
+        w
+        for w in library().workflows
+        if not w.access.confidential
+        if any(
+            q.state == w.initial and user.roles & set(q.roles) & set(w.access.intake)
+            for q in w.queues
+        )
+    ]
 
 
 @bp.get("/about")

@@ -1,0 +1,179 @@
+"""Why a case is where it is: the banner of a case page, read from its last step and the workflow
+definition (state and step labels, the step's fields), never from code about one workflow."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from casework.extensions import db
+from casework.models import Case, Event, User
+from casework.services.unseen import UNSEEN, masker
+from casework.web.display import Shown, local_date, people_names, role_label, show_value
+from casework.workflow import Workflow
+from casework.workflow.definition import FieldDef, TransitionDef
+
+#: Field types short enough to name an outcome in a line ("Written warning, Handbook §4.12").
+SHORT_TYPES = frozenset({"choice", "multichoice", "yesno", "text", "date"})
+
+
+@dataclass
+class Standing:
+    #: "Escalated by Dana Whitfield, Library Director, on Dec 2, 2026"
+    headline: str = ""
+    #: What they gave as the reason (the step's first long field).
+    reason: str = ""
+    #: For a closed case: the decision's short fields, e.g. "Written warning, Handbook §4.12".
+    outcome: str = ""
+    #: "the Social media team's approval" (a step that waits for others) or the next step.
+    waiting: str = ""
+    next_step: str = ""
+
+
+def the_role(role: str) -> str:
+    """A role as a sentence names it: "the Library Director", "the social media team"."""
+    label = role_label(role)
+    words = label.split()
+    if len(words) > 1 and not all(w[:1].isupper() for w in words):
+        label = label[:1].lower() + label[1:]
+    return f"the {label}"
+
+
+def last_step(case: Case) -> Event | None:
+    """The case's latest transition event (what put it where it is)."""
+    return db.session.execute(
+        sa.select(Event)
+        .where(Event.case_id == case.id, Event.action == "transition")
+        .order_by(Event.seq.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def waiting_roles(case: Case, event: Event | None) -> list[str]:
+    """The roles whose step the case still waits for in this state (an approval that needs two
+    people records who is still to approve); empty when the case waits on nobody in particular."""
+    if event is None or event.to_state != case.state or event.from_state != event.to_state:
+        return []
+    waiting = event.data.get("waiting_for")
+    return [str(r) for r in waiting] if isinstance(waiting, list) else []
+
+
+def waiting_on_others(user: User, found: list[Case]) -> set[int]:
+    """Ids of the cases among `found` that wait only for roles `user` does not hold (an account
+    request the Director has approved waits for the social media team, not for her)."""
+    if not found:
+        return set()
+    latest = (
+        sa.select(Event.case_id, sa.func.max(Event.seq).label("seq"))
+        .where(Event.case_id.in_([c.id for c in found]), Event.action == "transition")
+        .group_by(Event.case_id)
+        .subquery()
+    )
+    events = db.session.execute(
+        sa.select(Event).join(
+            latest, sa.and_(Event.case_id == latest.c.case_id, Event.seq == latest.c.seq)
+        )
+    ).scalars()
+    by_case = {c.id: c for c in found}
+    return {
+        e.case_id
+        for e in events
+        for roles in [waiting_roles(by_case[e.case_id], e)]
+        if roles and not user.roles & set(roles)
+    }
+
+
+def _actor(event: Event, transition: TransitionDef | None, data: dict[str, Any]) -> str:
+    user = db.session.execute(
+        sa.select(User).where(User.username == event.actor)
+    ).scalar_one_or_none()
+    if user is None or event.actor == "system":
+        return role_label("system")
+    role = data.get("approved_as")
+    if not role and transition is not None:
+        allowed = transition.roles_from(event.from_state or "")
+        role = next((r for r in user.assigned_roles if r in allowed), None)
+    # "Dana Whitfield, Library Director," reads on: "… by Dana Whitfield, Library Director, on …"
+    return f"{user.name}, {role_label(str(role))}," if role else user.name
+
+
+def _text(f: FieldDef, value: Any) -> str:
+    if value in (None, "", []) or value == UNSEEN:
+        return ""
+    return show_value(f, value, {}).text
+
+
+def standing(case: Case, workflow: Workflow, data: dict[str, Any], event: Event | None) -> Standing:
+    """The banner of `case`; `data` is the last step's data as the viewer may see it."""
+    found = Standing()
+    state = workflow.states[case.state]
+    transition = workflow.transitions.get(str(data.get("trigger"))) if event else None
+    if event is not None:
+        values = data.get("fields") or {}
+        fields = transition.fields if transition else ()
+        when = local_date(event.at)
+        who = _actor(event, transition, data)
+        if event.from_state != event.to_state:
+            found.headline = f"{workflow.states[case.state].label} by {who} on {when}"
+        else:  # a step that keeps the case where it is (a first approval, a yearly review)
+            label = transition.label if transition else str(data.get("trigger"))
+            found.headline = f"Last step: {label}, by {who} on {when}"
+        long = [t for f in fields if f.type == "textarea" for t in [_text(f, values.get(f.name))]]
+        short = [t for f in fields if f.type in SHORT_TYPES for t in [_text(f, values.get(f.name))]]
+        if state.terminal and any(short):
+            found.outcome = ", ".join(t for t in short if t)
+        elif state.terminal and any(long):
+            found.outcome = next(t for t in long if t)
+            long = []
+        found.reason = next((t for t in long if t), "")
+    waiting = waiting_roles(case, event)
+    if waiting:
+        found.waiting = " and ".join(f"{the_role(r)}'s approval" for r in waiting)
+    elif not state.terminal:
+        expected = state.deadline.expects if state.deadline else None
+        steps = workflow.transitions_from(case.state)
+        step = workflow.transitions.get(expected) if expected else None
+        step = step or next((t for t in steps if t.dest != case.state), None)
+        if step is not None:
+            roles = [r for r in step.roles_from(case.state) if r != "system"]
+            who = ", ".join(role_label(r) for r in roles[:-1])
+            who = f"{who} or {role_label(roles[-1])}" if who else role_label(roles[-1])
+            found.next_step = f"{step.label} ({who})" if roles else step.label
+    return found
+
+
+def case_summary(user: User, case: Case, workflow: Workflow) -> list[Shown]:
+    """What an action form acts on, as the workflow's `summary_fields` name it: intake fields,
+    with a choice's policy clause beside it, and the latest value of transitions' fields."""
+    names = workflow.summary_fields
+    steps = {n.rpartition(".")[0] for n in names if "." in n}
+    given: dict[str, dict[str, Any]] = {}
+    if steps:
+        for event in db.session.execute(
+            sa.select(Event)
+            .where(Event.case_id == case.id, Event.action == "transition")
+            .order_by(Event.seq)
+        ).scalars():
+            data = event.data
+            if data.get("trigger") in steps:
+                given[str(data["trigger"])] = data.get("fields") or {}
+    mask = masker(user, [case.fields, *given.values()])
+    intake = mask(case.fields)
+    given = {k: mask(v) for k, v in given.items()}
+    found: list[tuple[FieldDef, Any]] = []
+    for name in names:
+        trigger, _, field_name = name.rpartition(".")
+        f = workflow.transitions[trigger].field(field_name) if trigger else workflow.field(name)
+        value = given.get(trigger, {}).get(field_name) if trigger else intake.get(name)
+        if f is not None and value not in (None, "", []):
+            found.append((f, value))
+    people = people_names(v for f, v in found if f.type == "person")
+    shown = []
+    for f, value in found:
+        shown.append(show_value(f, value, people))
+        choice = f.choice(str(value)) if f.type == "choice" else None
+        if choice is not None and choice.clause:
+            shown.append(Shown("Policy clause", choice.clause, multiline=True))
+    return shown
