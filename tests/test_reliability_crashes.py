@@ -337,15 +337,17 @@ def test_a_disposal_killed_at_any_moment_is_all_or_nothing_and_finishes_when_run
     rng = random.Random(seed)
     outcomes = []
     with app.app_context():
-        # A run takes a few seconds (start, then one transaction): kills spread over it.
-        for _ in range(6):
+        # A run is a start-up, then one transaction: each kill lands a little later than the
+        # one before, so the first ones fall before the commit and later ones sweep through
+        # the transaction, however fast this machine is.
+        for attempt in range(8):
             process = subprocess.Popen(  # noqa: S603
                 [sys.executable, "-c", DISPOSER, batch_id],
                 env=env,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
-            time.sleep(rng.uniform(0.3, 6.0))
+            time.sleep(rng.uniform(0.0, 0.4) + 0.3 * attempt)
             process.send_signal(signal.SIGKILL)
             process.wait()
             disposed, whole = disposal_state(numbers)

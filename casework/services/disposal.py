@@ -204,6 +204,8 @@ def load_batch(user: User, batch_id: Any, *, write: bool = False) -> DisposalBat
         key = int(batch_id)
     except (TypeError, ValueError):
         key = 0
+    if not 0 < key < 2**31:  # beyond any id, and beyond what the database's integer holds
+        key = 0
     stmt = sa.select(DisposalBatch).where(DisposalBatch.id == key)
     if write:
         stmt = stmt.with_for_update()
