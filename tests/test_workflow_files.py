@@ -128,3 +128,18 @@ roles = ["librarian_in_charge"]
     assert case["number"].startswith("LOST-") and case["state"] == "found"
     assert api.ok("librarian", case["number"], "return_item")["state"] == "returned"
     assert "lost_property" in [w["key"] for w in api.get("/workflows", "staff").get_json()["items"]]
+
+
+def test_the_diagram_escapes_what_a_workflow_file_says(folder):
+    """Labels are text in the SVG, never markup, whatever a workflow file puts in them."""
+    import xml.dom.minidom
+
+    from casework.workflow.diagram import render_svg
+
+    hostile = 'Engaged <script>alert(1)</script> & "quoted"'
+    edit(folder, "complaint", 'label = "Engaged"', f"label = '{hostile}'")
+    svg = render_svg(load_registry(folder).get("complaint"))
+    document = xml.dom.minidom.parseString(svg)
+    assert document.getElementsByTagName("script") == []
+    texts = [t.firstChild.data for t in document.getElementsByTagName("text")]
+    assert hostile in texts

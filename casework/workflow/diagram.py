@@ -7,10 +7,12 @@ and in a PDF. It has a title and a description that says every step in words.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
-from html import escape
-from typing import Any
 
+import jinja2
+
+from casework.paths import resource_dir
 from casework.workflow.definition import ROLE_LABELS, Workflow
 
 CHAR_W = 7.4
@@ -245,9 +247,7 @@ def render_svg(workflow: Workflow) -> str:
     # Adjacent edges in both directions between the same two states keep apart.
     pairs = {(e.source.name, e.dest.name) for e in edges if e.route == "adjacent"}
 
-    paths: list[str] = []
-    labels: list[str] = []
-    arrow = f"url(#arrow-{workflow.key})"
+    drawn: list[_DrawnEdge] = []
     for edge in edges:
         a, b = edge.source, edge.dest
         if edge.route == "loop":
@@ -285,118 +285,58 @@ def render_svg(workflow: Workflow) -> str:
                 f"Q{xb:.0f},{lane_y:.0f} {xb:.0f},{lane_y + r:.0f} L{xb:.0f},{yb:.0f}"
             )
             lx, ly = (xa + xb) / 2, lane_y
-        paths.append(
-            _tag(
-                "path",
-                f"<title>{escape(edge.label)}: {escape(edge.who)}</title>",
-                d=d,
-                fill="none",
-                stroke=EDGE,
-                **{"stroke-width": "1.4", "marker-end": arrow},
-            )
+        drawn.append(
+            _DrawnEdge(edge.label, edge.who, d, lx, ly, len(edge.label) * LABEL_CHAR_W + 10)
         )
-        tw = len(edge.label) * LABEL_CHAR_W + 10
-        box = _tag("rect", x=lx - tw / 2, y=ly - 10, width=tw, height=18, rx=3, fill="#ffffff")
-        text = _tag(
-            "text",
-            escape(edge.label),
-            x=lx,
-            y=ly + 4,
-            fill=LABEL_TEXT,
-            **{"font-size": "11.5", "font-family": FONT, "text-anchor": "middle"},
-        )
-        labels.append(_tag("g", box + text))
 
-    shapes: list[str] = []
-    for node in nodes.values():
-        fill, stroke = (FINAL_FILL, FINAL_STROKE) if node.terminal else (STATE_FILL, STATE_STROKE)
-        parts = _tag(
-            "rect",
-            x=node.x,
-            y=node.y,
-            width=node.w,
-            height=NODE_H,
-            rx=8,
-            fill=fill,
-            stroke=stroke,
-            **{"stroke-width": "1.5"},
-        )
-        if node.terminal:
-            parts += _tag(
-                "rect",
-                x=node.x + 4,
-                y=node.y + 4,
-                width=node.w - 8,
-                height=NODE_H - 8,
-                rx=5,
-                fill="none",
-                stroke=stroke,
-                **{"stroke-width": "1.2"},
-            )
-        parts += _tag(
-            "text",
-            escape(node.label),
-            x=node.cx,
-            y=node.cy + 5,
-            fill=TEXT,
-            **{"font-size": "13", "font-family": FONT, "text-anchor": "middle"},
-        )
-        shapes.append(_tag("g", parts))
-    start = nodes[workflow.initial]
-    shapes.append(_tag("circle", cx=start.x - 26, cy=start.cy, r=7, fill=STATE_STROKE))
-    shapes.append(
-        _tag(
-            "path",
-            d=f"M{start.x - 19:.0f},{start.cy:.0f} L{start.x:.0f},{start.cy:.0f}",
-            fill="none",
-            stroke=EDGE,
-            **{"stroke-width": "1.4", "marker-end": arrow},
-        )
-    )
-    title = f"{workflow.title} workflow (version {workflow.version})"
     finals = ", ".join(workflow.states[s].label for s in workflow.terminal_states)
     desc = (
         f"Starts as {workflow.states[workflow.initial].label}. "
         + " ".join(described)
         + f" Final states: {finals}."
     )
-    ids = f"wf-{workflow.key}"
-    marker = _tag(
-        "marker",
-        _tag("path", d="M0,0 L10,5 L0,10 z", fill=EDGE),
-        id=f"arrow-{workflow.key}",
-        viewBox="0 0 10 10",
-        refX=9,
-        refY=5,
-        markerWidth=8,
-        markerHeight=8,
-        orient="auto-start-reverse",
-    )
-    content = (
-        _tag("title", escape(title), id=f"{ids}-title")
-        + _tag("desc", escape(desc), id=f"{ids}-desc")
-        + _tag("defs", marker)
-        + "".join(paths)
-        + "".join(shapes)
-        + "".join(labels)
-    )
-    return _tag(
-        "svg",
-        content,
-        xmlns="http://www.w3.org/2000/svg",
-        role="img",
+    return _template().render(
+        key=workflow.key,
+        title=f"{workflow.title} workflow (version {workflow.version})",
+        desc=desc,
         width=width,
         height=height,
-        viewBox=f"0 0 {width:.0f} {height:.0f}",
-        **{"aria-labelledby": f"{ids}-title {ids}-desc"},
+        edges=drawn,
+        nodes=list(nodes.values()),
+        start=nodes[workflow.initial],
+        node_h=NODE_H,
+        font=FONT,
+        colours={
+            "edge": EDGE,
+            "state": (STATE_FILL, STATE_STROKE),
+            "final": (FINAL_FILL, FINAL_STROKE),
+            "text": TEXT,
+            "label": LABEL_TEXT,
+        },
     )
 
 
-def _tag(name: str, content: str = "", **attrs: Any) -> str:
-    """An SVG element; numbers are rounded to whole pixels, text is escaped."""
-    rendered = " ".join(
-        f'{key}="{value:.0f}"' if isinstance(value, float) else f'{key}="{escape(str(value))}"'
-        for key, value in attrs.items()
+@dataclass
+class _DrawnEdge:
+    """One edge as drawn: its path, and its label's place and width."""
+
+    label: str
+    who: str
+    d: str
+    lx: float
+    ly: float
+    tw: float
+
+
+@functools.cache
+def _template() -> jinja2.Template:
+    """The SVG template, autoescaped; numbers print as whole pixels through the `px` filter."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(resource_dir("templates")),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
     )
-    opening = f"<{name} {rendered}" if rendered else f"<{name}"
-    return f"{opening}>{content}</{name}>" if content else f"{opening}/>"
+    env.filters["px"] = lambda value: f"{value:.0f}"
+    return env.get_template("workflows/diagram.svg")
