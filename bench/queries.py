@@ -72,19 +72,29 @@ def scenarios(sample: dict[str, Any]) -> list[tuple[str, str, dict[str, str]]]:
     return [(n, "list", p) for n, p in lists] + [(n, "search", p) for n, p in searches]
 
 
-def sample_values(app: Any, client: Any, headers: dict[str, str]) -> dict[str, Any]:
-    """Values the scenarios need: a month, the last page, cursors deep in the list, a case."""
+def sample_values(app: Any, client: Any, headers: dict[str, dict[str, str]]) -> dict[str, Any]:
+    """Values the scenarios need: a month, the last page, cursors deep in the list, a case.
+
+    A cursor belongs to the user whose list gave it, so each user gets their own.
+    """
     import sqlalchemy as sa
 
     from casework.extensions import db as sql
     from casework.models import Case
 
-    first = client.get("/api/v1/cases", headers=headers).get_json()
+    first = client.get("/api/v1/cases", headers=headers["director"]).get_json()
     last_page = (first["total"] + first["per_page"] - 1) // first["per_page"]
-    cursors = {}
-    for page in (200, 1000):
-        body = client.get(f"/api/v1/cases?page={page}", headers=headers).get_json()
-        cursors[page] = body["next_cursor"]
+    cursors: dict[int, dict[str, str]] = {200: {}, 1000: {}}
+    for username, user_headers in headers.items():
+        for page in cursors:
+            body = client.get(f"/api/v1/cases?page={page}", headers=user_headers).get_json()
+            # A list shorter than the page has no cursor past it: its last page's instead.
+            if not body["next_cursor"]:
+                last = (body["total"] + body["per_page"] - 1) // body["per_page"]
+                body = client.get(
+                    f"/api/v1/cases?page={max(last - 1, 1)}", headers=user_headers
+                ).get_json()
+            cursors[page][username] = body["next_cursor"]
     with harness.app_context(app):
         number, search_text = sql.session.execute(
             sa.select(Case.number, Case.search_text)
@@ -139,12 +149,13 @@ def main() -> None:
         sql.session.commit()
     # Requests run outside any app context of ours, each in its own, as in a server.
     client = app.test_client()
-    sample = sample_values(app, client, headers["director"])
-    for name, kind, params in scenarios(sample):
+    sample = sample_values(app, client, headers)
+    for name, kind, shared in scenarios(sample):
         api_times: list[float] = []
         query_times: list[float] = []
         totals = set()
         for username in USERS:
+            params = {k: v[username] if isinstance(v, dict) else v for k, v in shared.items()}
             for i in range(args.repeat + 2):
                 started = time.perf_counter()
                 response = client.get(
