@@ -272,3 +272,42 @@ def test_every_page_gives_every_case_once_in_order_when_times_tie(app, api, sort
         assert (body["next_cursor"] is not None) == (page < 4), page
         by_number += [i["number"] for i in body["items"]]
     assert by_number == expected
+
+
+def test_an_overdue_list_by_due_date_pages_in_order_when_dates_tie(app, api):
+    """The overdue list reads the due-date index in its own order: ties by id, every case once,
+    by cursor and by page number alike."""
+    import sqlalchemy as sa
+
+    from casework.extensions import db
+    from casework.models import Case
+
+    numbers = [
+        api.open("librarian", "complaint", summary=f"Late {i}", channel="email")["number"]
+        for i in range(7)
+    ]
+    with app.app_context():
+        for i, number in enumerate(numbers[:6]):
+            due = sa.text(f"'2026-03-0{2 + i % 3} 10:00:00.000000'")
+            db.session.execute(sa.update(Case).where(Case.number == number).values(due_at=due))
+        db.session.execute(sa.update(Case).where(Case.number == numbers[6]).values(due_at=None))
+        db.session.commit()
+        rows = db.session.execute(
+            sa.select(Case.number, Case.due_at, Case.id).where(Case.number.in_(numbers[:6]))
+        ).all()
+    expected = [n for n, *_ in sorted(rows, key=lambda r: (r[1], r[2]))]
+    seen, cursor = [], None
+    for _ in range(len(numbers)):
+        query = "/cases?per_page=4&overdue=1&sort=due_at" + (f"&cursor={cursor}" if cursor else "")
+        body = api.get(query, "librarian").get_json()
+        seen += [i["number"] for i in body["items"]]
+        cursor = body["next_cursor"]
+        if not cursor:
+            break
+    assert seen == expected
+    by_number = []
+    for page in (1, 2):
+        body = api.get(f"/cases?per_page=4&overdue=1&sort=due_at&page={page}", "librarian")
+        assert body.get_json()["total"] == 6
+        by_number += [i["number"] for i in body.get_json()["items"]]
+    assert by_number == expected

@@ -435,7 +435,10 @@ def list_cases(user: User, f: CaseFilter, *, now: datetime | None = None) -> Cas
         if counts
         else 0
     )
-    forward, backward = _orders(column, descending, nulls_last=f.sort == "due_at")
+    # Cases without a due date go last in a list by due date; an overdue list has none, and
+    # its plain order is the due-date index's own, read only as far as the page.
+    nulls_last = f.sort == "due_at" and f.overdue is not True
+    forward, backward = _orders(column, descending, nulls_last=nulls_last)
     ids = sa.select(Case.id).where(*conditions)
     offset = (f.page - 1) * f.per_page
     if f.cursor:
@@ -443,7 +446,7 @@ def list_cases(user: User, f: CaseFilter, *, now: datetime | None = None) -> Cas
         if decoded is None or decoded[0] != user.id or decoded[1] != f.sort:
             raise InvalidCursor()
         _, _, value, last_id = decoded
-        after = _after(column, descending, value, last_id, f.sort == "due_at")
+        after = _after(column, descending, value, last_id, nulls_last)
         page_ids = list(
             db.session.execute(ids.where(after).order_by(*forward).limit(f.per_page + 1)).scalars()
         )
