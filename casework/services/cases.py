@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -291,6 +291,15 @@ def open_case(
 # --- loading ----------------------------------------------------------------------------------
 
 
+class LoadedCase(NamedTuple):
+    """A case as one user may see it: the case, the workflow it lives under, and that user's
+    access to it."""
+
+    case: Case
+    workflow: Workflow
+    access: CaseAccess
+
+
 def normalize_number(number: Any) -> str | None:
     if not isinstance(number, str):
         return None
@@ -316,7 +325,7 @@ def load_case(
     write: bool = False,
     shows: bool = True,
     tombstones: bool = False,
-) -> tuple[Case, Workflow, CaseAccess]:
+) -> LoadedCase:
     """Load a case as `actor` may see it; `NotFound` whether it is unknown or hidden.
 
     With `write`, the case is loaded in a write transaction and locked, for changing it.
@@ -350,7 +359,16 @@ def load_case(
         refuse_if_disposed(case)
     if shows and access.full and not system and workflow.access.record_views:
         reads.owe_view(actor, case)
-    return case, workflow, access
+    return LoadedCase(case, workflow, access)
+
+
+def view_case(actor: User, number: Any) -> LoadedCase:
+    """Open a case to show it whole to `actor`, for the web page and the API alike.
+
+    `NotFound` whether it is unknown or hidden. A case whose workflow records views is loaded
+    in a write transaction, and the view is recorded when the request ends, whatever the answer.
+    """
+    return load_case(actor, number, write=records_views(number))
 
 
 @functools.lru_cache(maxsize=512)

@@ -174,9 +174,7 @@ def _standing(user: User, case: Case, workflow: Workflow) -> standing.Standing:
 @bp.get("/cases/<number>")
 def case_page(number: str) -> Page:
     user = actor()  # who sees no case at all finds this one "not found" like any other
-    # A confidential case's view is recorded when the request ends (`reads`).
-    case, workflow, access = cases.load_case(user, number, write=cases.records_views(number))
-    return render_case(user, case, workflow, access)
+    return render_case(user, *cases.view_case(user, number))
 
 
 # --- transitions ------------------------------------------------------------------------------
