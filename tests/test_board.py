@@ -16,7 +16,7 @@ from webpages import Visitor
 
 from casework.errors import InvalidFields
 from casework.extensions import db
-from casework.models import ActingDirector, AdministrationEvent, Case, ReportRead, utcnow
+from casework.models import ActingDirector, AdministrationEvent, ReportRead, utcnow
 from casework.services import acting, board_report, cases
 from casework.services.users import find_user
 
