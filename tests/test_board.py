@@ -12,11 +12,11 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 from pypdf import PdfReader
-from webpages import Visitor
+from webpages import Visitor, set_password
 
 from casework.errors import InvalidFields
 from casework.extensions import db
-from casework.models import ActingDirector, AdministrationEvent, ReportRead, utcnow
+from casework.models import ActingDirector, AdministrationEvent, OutboxMessage, ReportRead, utcnow
 from casework.services import acting, board_report, cases
 from casework.services.users import find_user
 
@@ -397,3 +397,17 @@ def test_naming_is_refused_for_oneself_and_by_others_and_is_on_the_trail(app, ca
 def _user_id(app, username: str) -> int:
     with app.app_context():
         return find_user(username).id
+
+
+def test_an_acting_director_is_told_of_an_escalated_complaint_as_the_director_is(app, cast, api):
+    for username in ("director", "staff2"):
+        set_password(app, username, email=f"{username}@library.example")
+    day = today(app)
+    name(app, "director", "staff2", day, day)
+    number = api.open("librarian", "complaint", summary="Hours", channel="email")["number"]
+    api.ok("librarian", number, "escalate", reason="Needs the Director.")
+    with app.app_context():
+        told = db.session.execute(
+            sa.select(OutboxMessage.recipient).where(OutboxMessage.kind == "escalated")
+        ).scalars()
+        assert sorted(told) == ["director@library.example", "staff2@library.example"]

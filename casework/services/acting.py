@@ -7,15 +7,18 @@ Director reads; the subject rule still keeps every violation case about them fro
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
 
 from casework.errors import Forbidden, InvalidFields, NotFound
 from casework.extensions import db
-from casework.models import ActingDirector, User, utcnow
+from casework.models import ActingDirector, User, UserRole, utcnow
+from casework.models.user import ACTING_ROLE
 from casework.services import administration
 from casework.services.context import library
 from casework.services.db import begin_write
@@ -58,6 +61,25 @@ def _day(value: Any, name: str, label: str, errors: dict[str, list[str]]) -> dat
     except ValueError:
         errors[name] = [f"Enter the {label} as a date (YYYY-MM-DD), for example 2026-12-24."]
         return None
+
+
+def holders_of(roles: Iterable[str], now: datetime | None = None) -> ColumnElement[bool]:
+    """SQL condition on `User`: holds one of `roles`, by their own role or an acting term now.
+
+    For finding people by role in the database (who is told of what), where `User.roles`
+    cannot be asked row by row.
+    """
+    wanted = sorted(set(roles))
+    held = User.id.in_(sa.select(UserRole.user_id).where(UserRole.role.in_(wanted)))
+    if ACTING_ROLE not in wanted:
+        return held
+    now = now or utcnow()
+    acting_now = sa.select(ActingDirector.user_id).where(
+        ActingDirector.starts_at <= now,
+        ActingDirector.ends_at > now,
+        ActingDirector.ended_at.is_(None),
+    )
+    return sa.or_(held, User.id.in_(acting_now))
 
 
 def in_force_or_coming(now: datetime | None = None) -> list[ActingDirector]:
