@@ -411,3 +411,24 @@ def test_an_acting_director_is_told_of_an_escalated_complaint_as_the_director_is
             sa.select(OutboxMessage.recipient).where(OutboxMessage.kind == "escalated")
         ).scalars()
         assert sorted(told) == ["director@library.example", "staff2@library.example"]
+
+
+def test_a_reader_is_not_counted_the_cases_about_themselves(app, cast):
+    at = et(2026, 10, 20, 9)
+    for _ in range(3):
+        open_at(
+            app,
+            "staff",
+            "violation",
+            {"subject": cast.person_ids["hr"], "category": "logo_misuse", "description": "x"},
+            at,
+        )
+    with app.app_context():
+        period = board_report.choose_period(OCTOBER)
+        shown = {
+            who: dict(board_report.build_report(find_user(who), period).violations.rows)
+            for who in ("hr", "director")
+        }
+    logo = next(label for label in shown["hr"] if "logo" in label.lower())
+    assert shown["hr"][logo] == ["0", "0", "0"]
+    assert shown["director"][logo] == ["3", "0", "0"]

@@ -21,11 +21,13 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from casework.errors import InvalidFields, NotFound
 from casework.extensions import db
 from casework.models import Case, Event, ReportRead, User, utcnow
+from casework.services.access import person_id_of
 from casework.services.context import library
 from casework.services.db import begin_write
 from casework.workflow import Workflow
@@ -337,7 +339,7 @@ def escalations(period: Period) -> list[EscalationRow]:
     """Per month: complaints escalated, and escalations decided (escalated → resolved) with the
     median and longest time from escalation to decision, in business days."""
     start, end = period.bounds()
-    escalated = sa.orm.aliased(Event)
+    escalated = aliased(Event)
     escalated_at = (
         sa.select(sa.func.max(escalated.at))
         .where(
@@ -394,17 +396,23 @@ VIOLATION_OUTCOMES = ("open", "disciplined", "dismissed")
 OUTCOME_LABELS = {"open": "Open", "disciplined": "Disciplined", "dismissed": "Dismissed"}
 
 
-def violations(period: Period) -> ViolationTable:
+def violations(period: Period, reader_person: int | None = None) -> ViolationTable:
     """Violation cases reported in the period, by category and where they stand now: counts
-    only, and small counts shown as "fewer than N"."""
+    only, and small counts shown as "fewer than N". A case about the reader (`reader_person`,
+    their person record) is not counted: its subject never learns of it, even as a number."""
     workflow = library().workflow("violation")
     start, end = period.bounds()
     category = json_text(Case.fields_json, "category").label("category")
-    rows = db.session.execute(
+    statement = (
         sa.select(category, Case.state, sa.func.count())
         .where(Case.workflow_key == workflow.key, Case.created_at >= start, Case.created_at < end)
         .group_by(category, Case.state)
-    ).all()
+    )
+    if reader_person is not None:
+        statement = statement.where(
+            sa.or_(Case.subject_person_id.is_(None), Case.subject_person_id != reader_person)
+        )
+    rows = db.session.execute(statement).all()
     counts: dict[str, Counter[str]] = defaultdict(Counter)
     for value, state, count in rows:
         outcome = state if state in VIOLATION_OUTCOMES else "open"
@@ -478,7 +486,7 @@ def build_report(user: User, period: Period, *, now: datetime | None = None) -> 
     if "escalations" in shown:
         report.escalations = escalations(period)
     if "violations" in shown:
-        report.violations = violations(period)
+        report.violations = violations(period, person_id_of(user))
     if "moderation" in shown:
         report.moderation = moderation(period)
     return report
