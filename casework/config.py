@@ -58,6 +58,7 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_GATHER_MINUTES": 10,  # the rest wait for the window's end and go as one e-mail
     "LOCK_TIMEOUT": 5,  # seconds a write waits for the database's write lock before a 503
     "PRINT_TIME_LIMIT": 25,  # seconds one PDF render may take
+    "BOARD_REPORT_SMALLEST_COUNT": 3,  # violation counts below it (but not 0) show as "fewer than"
     # A TOML file of [[authority]] code/label: what a withholding may cite (bundled Ohio list).
     "WITHHOLDING_AUTHORITIES_FILE": None,
     # Single sign-on (README "Single sign-on"): all three of issuer, client id and secret, or none.

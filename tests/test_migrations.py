@@ -59,14 +59,16 @@ def test_a_database_made_by_an_earlier_release_upgrades_with_its_cases(
         upgrade(directory=folder, revision="0001")
         for workflow in library().workflows:
             store_definition(workflow)
-        system_user()
-        # Made as that release made users: the administration trail's tables come later.
-        librarian = User(username="librarian")
-        librarian.set_roles(["librarian_in_charge"])
-        db.session.add(librarian)
-        db.session.flush()
-        with monkeypatch.context() as earlier:  # an earlier release had no log to write to
+        with monkeypatch.context() as earlier:
+            # An earlier release had no log to write to, and no acting Directors.
             earlier.setattr(log, "write_leaves", lambda connection, leaves: 0)
+            earlier.setattr(User, "acting_term", lambda user, now=None: None)
+            system_user()
+            # Made as that release made users: the administration trail's tables come later.
+            librarian = User(username="librarian")
+            librarian.set_roles(["librarian_in_charge"])
+            db.session.add(librarian)
+            db.session.flush()
             opened = open_case(librarian, "complaint", {"summary": "Hours", "channel": "email"})
             db.session.commit()
         number = opened.number

@@ -10,6 +10,10 @@ from pdfstructure import structure_problems
 from test_pdf_history import violation
 from test_pdf_records import complaint, get_pdf
 
+from casework.printing.board import board_report_pdf
+from casework.services import board_report
+from casework.services.users import find_user
+
 
 def documents(api, cast) -> dict[str, bytes]:
     """One of every document Casework prints, each with tables, margins and several pages."""
@@ -27,11 +31,18 @@ def documents(api, cast) -> dict[str, bytes]:
         purpose="Teen programs",
     )
     person = cast.person_ids["olive"]
+    with cast.app.app_context():
+        director = find_user("director")
+        month = board_report.last_full_month()
+        board = board_report_pdf(
+            director, board_report.build_report(director, board_report.choose_period(month))
+        )
     return {
         "case record": get_pdf(api, f"/cases/{number}/record.pdf", "librarian"),
         "public-records copy": get_pdf(api, f"/cases/{number}/record.pdf?redacted=1", "librarian"),
         "employee history": get_pdf(api, f"/people/{person}/history.pdf", "hr"),
         "registry": get_pdf(api, "/registry.pdf", "librarian"),
+        "board report": board,
     }
 
 

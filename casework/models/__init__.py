@@ -15,6 +15,7 @@ from casework.models.document import RenderedDocument
 from casework.models.event import Event
 from casework.models.log import LogCheckpoint, LogHead, LogLeaf, LogNode
 from casework.models.outbox import OutboxMessage
+from casework.models.oversight import ActingDirector, ReportRead
 from casework.models.person import Person
 from casework.models.records import HOLD_KINDS, CaseDisposal, DisposalBatch, LegalHold
 from casework.models.release import ReleasePacket
@@ -31,6 +32,8 @@ from casework.models.user import (
 )
 
 __all__ = [
+    "ActingDirector",
+    "ReportRead",
     "GENESIS_HASH",
     "HOLD_KINDS",
     "AdministrationEvent",

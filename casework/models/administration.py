@@ -28,7 +28,7 @@ class AdministrationEvent(Base):
     actor: Mapped[str] = mapped_column(sa.String(64))
     #: user_added, roles_changed, email_changed, name_changed, user_disabled, user_enabled,
     #: password_reset, sessions_ended, token_issued, sign_on_linked,
-    #: sign_on_unlinked.
+    #: sign_on_unlinked, acting_director_named, acting_director_ended.
     action: Mapped[str] = mapped_column(sa.String(32))
     #: Username of the account changed.
     subject: Mapped[str] = mapped_column(sa.String(64), index=True)

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework.models.base import Base, utcnow
 from casework.workflow.definition import effective_roles
+
+if TYPE_CHECKING:
+    from casework.models.oversight import ActingDirector
+
+#: The role an acting term gives.
+ACTING_ROLE = "director"
 
 
 class User(Base):
@@ -41,10 +48,24 @@ class User(Base):
         cascade="all, delete-orphan", lazy="select"
     )
 
+    #: Terms as acting Library Director (`services.acting`), read at the first look at `roles`.
+    acting_terms: Mapped[list[ActingDirector]] = relationship(
+        foreign_keys="ActingDirector.user_id", lazy="select", viewonly=True
+    )
+
     @property
     def roles(self) -> frozenset[str]:
-        """Every role the user holds, `staff` included where implied."""
-        return effective_roles(frozenset(r.role for r in self.role_rows))
+        """Every role the user holds, `staff` included where implied, and `director` while
+        they are acting Library Director (the one place an acting term gives the role)."""
+        held = frozenset(r.role for r in self.role_rows)
+        if self.acting_term() is not None:
+            held |= {ACTING_ROLE}
+        return effective_roles(held)
+
+    def acting_term(self, now: datetime | None = None) -> ActingDirector | None:
+        """The acting Director term in force for this user now, if any."""
+        moment = now or utcnow()
+        return next((t for t in self.acting_terms if t.holds(moment)), None)
 
     @property
     def assigned_roles(self) -> list[str]:

@@ -12,10 +12,11 @@ import sqlalchemy as sa
 from flask import current_app
 
 from casework.extensions import db
-from casework.models import Case, Event, OutboxMessage, User, UserRole
+from casework.models import Case, Event, OutboxMessage, User
 from casework.notifications.render import render_mail
 from casework.notifications.rules import Kind, kinds
 from casework.services.access import case_access
+from casework.services.acting import holders_of
 from casework.services.users import SYSTEM_USERNAME
 from casework.workflow import Workflow
 
@@ -74,7 +75,7 @@ def people_to_tell(
     users = db.session.execute(
         sa.select(User)
         .where(
-            User.id.in_(sa.select(UserRole.user_id).where(UserRole.role.in_(sorted(holders)))),
+            holders_of(holders),
             User.active.is_(True),
             User.email.is_not(None),
         )

@@ -50,6 +50,8 @@ ACTIONS = {
     "sign_on_linked": "Sign-on identity linked",
     "sign_on_unlinked": "Sign-on identity unlinked",
     "database_restored": "Database restored from a backup",
+    "acting_director_named": "Acting Director named",
+    "acting_director_ended": "Acting Director term ended",
 }
 
 EVENTS = cast(sa.Table, AdministrationEvent.__table__)
@@ -264,6 +266,16 @@ def describe(action: str, subject: str, data: dict[str, Any]) -> str:
         return (
             f"Unlinked the sign-on identity {data.get('subject')} at {data.get('issuer')} from "
             f"{subject}; their next sign-on links again by verified address."
+        )
+    if action == "acting_director_named":
+        return (
+            f"Named {subject} acting Library Director from {data.get('from')} until "
+            f"{data.get('until')}: {data.get('reason')}"
+        )
+    if action == "acting_director_ended":
+        return (
+            f"Ended the term of {subject} as acting Library Director "
+            f"({data.get('from')} until {data.get('until')})."
         )
     if action == "database_restored":
         lost = data.get("events_lost")

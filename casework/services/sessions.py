@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from casework.extensions import db
-from casework.models import User, UserRole, UserSession, utcnow
+from casework.models import User, UserSession, utcnow
 from casework.services import administration
 from casework.services.db import begin_write, writes_refused
 
@@ -71,12 +71,11 @@ def start(
 
 
 def _reads_personnel(user_id: int) -> sa.Exists:
+    from casework.services.acting import holders_of  # an acting Director reads them too
+
     return (
-        sa.select(UserRole.user_id)
-        .where(
-            UserRole.user_id == user_id,
-            UserRole.role.in_(sorted(_roles_setting("SESSION_PERSONNEL_ROLES"))),
-        )
+        sa.select(User.id)
+        .where(User.id == user_id, holders_of(_roles_setting("SESSION_PERSONNEL_ROLES")))
         .exists()
     )
 

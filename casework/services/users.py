@@ -305,7 +305,7 @@ def _with_roles_and_person(statement: sa.Select[Any]) -> sa.Select[Any]:
     return (
         statement.add_columns(Person.id)
         .outerjoin(Person, Person.user_id == User.id)
-        .options(joinedload(User.role_rows))
+        .options(joinedload(User.role_rows), joinedload(User.acting_terms))
     )
 
 

@@ -16,6 +16,7 @@ def register(app: Flask) -> None:
     from casework.web.admin import bp as admin_bp
     from casework.web.administration import bp as administration_bp
     from casework.web.auth import bp as auth_bp
+    from casework.web.board import bp as board_bp
     from casework.web.cases import bp as cases_bp
     from casework.web.dashboard import bp as dashboard_bp
     from casework.web.home import bp as home_bp
@@ -37,6 +38,7 @@ def register(app: Flask) -> None:
         records_bp,
         admin_bp,
         administration_bp,
+        board_bp,
         signon_bp,
     ):
         app.register_blueprint(bp)

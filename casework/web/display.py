@@ -387,6 +387,7 @@ def main_nav() -> list[NavItem]:
     from flask import request
     from flask_login import current_user
 
+    from casework.services import acting, board_report
     from casework.services.people import PEOPLE_EDITORS
 
     if request.endpoint == "static" or not current_user.is_authenticated:
@@ -407,6 +408,10 @@ def main_nav() -> list[NavItem]:
         items.append(NavItem("Legal holds", "records.holds_page", "holds"))
     if roles & {"director", "records_officer"} and has_endpoint("records.retention"):
         items.append(NavItem("Retention", "records.retention", "retention"))
+    if board_report.sections_for(current_user):
+        items.append(NavItem("Board report", "board.report_page", "board"))
+    if acting.may_name(current_user):
+        items.append(NavItem("Acting Director", "board.acting_director", "acting"))
     if roles & {"director", "hr", "trustee", "admin"}:
         items.append(NavItem("Administration trail", "administration.trail", "administration"))
     if "admin" in roles:

@@ -8,7 +8,7 @@ from flask import flash, redirect, render_template, request, url_for
 from casework.errors import BadRequest, InvalidFields, NotFound
 from casework.extensions import db
 from casework.models import User, utcnow
-from casework.services import second_factor, signon
+from casework.services import acting, second_factor, signon
 from casework.services import users as accounts
 from casework.services.db import begin_write
 from casework.web import Page
@@ -101,6 +101,7 @@ def user_page(target: User, form: UserForm) -> str:
         second_factor_required=second_factor.required(target),
         now=utcnow(),
         identities=signon.identities_of(target),
+        acting_terms=acting.terms_of(target),
     )
 
 

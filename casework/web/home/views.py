@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import render_template
 
 from casework.models import User, utcnow
+from casework.services.acting import acting_standing
 from casework.services.context import library
 from casework.web.actor import actor
 from casework.web.home import bp
@@ -34,6 +35,7 @@ def home() -> str:
         intake=triaged(user),
         is_staff="staff" in user.roles,
         is_admin="admin" in user.roles,
+        acting=acting_standing(user, now),
     )
 
 
