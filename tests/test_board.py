@@ -337,6 +337,30 @@ def test_an_acting_director_never_sees_or_acts_on_a_case_about_themselves(app, c
     assert api.get(f"/cases/{about_them}", "director").status_code == 200
 
 
+def test_an_acting_director_leaves_a_case_about_the_director_to_the_trustees(app, cast, api):
+    """The Director names whoever acts for them: a case about the Director is not theirs to read
+    or decide, acting or not; the trustees stand in, as they do for the Director."""
+    about_director = open_at(
+        app,
+        "staff",
+        "violation",
+        {"subject": cast.person_ids["director"], "category": "harassment", "description": "x"},
+        utcnow() - timedelta(hours=1),
+    )
+    other = violation(app, cast, "harassment", utcnow() - timedelta(hours=1))
+    day = today(app)
+    name(app, "director", "staff2", day, day + timedelta(days=1))
+    assert api.get(f"/cases/{other}", "staff2").status_code == 200
+    assert api.get(f"/cases/{about_director}", "staff2").status_code == 404
+    refused = api.fire("staff2", about_director, "dismiss", reason="other", explanation="x")
+    assert refused.status_code == 404
+    listed = api.get("/cases?workflow=violation&per_page=100", "staff2").get_json()
+    numbers = [c["number"] for c in listed["items"]]
+    assert other in numbers and about_director not in numbers
+    assert listed["total"] == len(numbers)
+    assert api.get(f"/cases/{about_director}", "trustee").status_code == 200
+
+
 def test_naming_is_refused_for_oneself_and_by_others_and_is_on_the_trail(app, cast):
     day = today(app)
     with app.app_context():

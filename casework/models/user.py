@@ -62,6 +62,14 @@ class User(Base):
             held |= {ACTING_ROLE}
         return effective_roles(held)
 
+    @property
+    def acting_roles(self) -> frozenset[str]:
+        """The roles the user holds only through an acting term in force (not their own)."""
+        own = {r.role for r in self.role_rows}
+        if ACTING_ROLE in own or self.acting_term() is None:
+            return frozenset()
+        return frozenset({ACTING_ROLE})
+
     def acting_term(self, now: datetime | None = None) -> ActingDirector | None:
         """The acting Director term in force for this user now, if any."""
         moment = now or utcnow()

@@ -77,6 +77,16 @@ def subject_holds(case: Case, role: str) -> bool:
     return found is not None
 
 
+#: Marks, among the roles visibility is built for, a role held only through an acting term.
+ACTING = "acting:"
+
+
+def access_roles(user: User) -> frozenset[str]:
+    """The user's roles as visibility needs them: each role held only through an acting term
+    is marked as well (`ACTING`), since it does not reach cases about holders of that role."""
+    return user.roles | {ACTING + r for r in user.acting_roles}
+
+
 def case_access(
     user: User, case: Case, workflow: Workflow, person_id: int | None = None
 ) -> CaseAccess:
@@ -92,6 +102,10 @@ def case_access(
     for role, deputy in rules.stand_in.items():
         if deputy in roles and subject_holds(case, role):
             on_case.add(role)
+        # Whoever holds a role only while acting for its holder (named by them) does not take
+        # that role on a case about one of its holders: its deputies do.
+        elif role in user.acting_roles and subject_holds(case, role):
+            on_case.discard(role)
     if on_case & set(rules.readers):
         return CaseAccess(Level.FULL, frozenset(on_case))
     if rules.reporter_reads and case.reporter_id == user.id:
@@ -133,7 +147,7 @@ def visible_parts(
     chosen = list(library().workflows if workflows is None else workflows)
     if person_id is None and any(w.access.subject_field for w in chosen):
         person_id = person_id_of(user)
-    return visibility_parts(user.roles, user.id, person_id, chosen, receipts=receipts)
+    return visibility_parts(access_roles(user), user.id, person_id, chosen, receipts=receipts)
 
 
 @functools.lru_cache(maxsize=512)
@@ -195,7 +209,21 @@ def visibility_parts(
             )
         else:
             not_subject = sa.true()
-        if roles & set(rules.readers):
+        readers = roles & set(rules.readers)
+        # Reader roles held only while acting, that have deputies for cases about their holders.
+        acting = {r for r in readers if ACTING + r in roles and r in rules.stand_in}
+        if readers and acting == readers:
+            holders = (
+                sa.select(Person.id)
+                .join(UserRole, UserRole.user_id == Person.user_id)
+                .where(UserRole.role.in_(sorted(acting)))
+            )
+            not_about_holders = sa.or_(
+                Case.subject_person_id.is_(None), Case.subject_person_id.not_in(holders)
+            )
+            parts.append(sa.and_(in_workflow, not_subject, not_about_holders))
+            continue
+        if readers:
             if subject_rule:
                 parts.append(sa.and_(in_workflow, not_subject))
             else:

@@ -19,6 +19,7 @@ from casework.extensions import db
 from casework.models import Attachment, Blob, Case, CaseLink, Event, User, utcnow
 from casework.services.access import (
     CaseAccess,
+    access_roles,
     bound_visibility,
     case_access,
     may_work,
@@ -193,7 +194,7 @@ def linked_numbers(actor: User, case: Case) -> list[str]:
     as a receipt, or not at all, is left out: never named, numbered or counted)."""
     person_id = person_id_of(actor)
     digests = tuple(w.digest for w in library().workflows)
-    statement = _linked_statement(digests, actor.roles, person_id is not None)
+    statement = _linked_statement(digests, access_roles(actor), person_id is not None)
     rows = db.session.execute(
         statement, {"case_id": case.id, "user_id": actor.id, "person_id": person_id}
     )

@@ -34,6 +34,7 @@ from casework.services.access import (
     NO_ACCESS,
     CaseAccess,
     Level,
+    access_roles,
     bound_visibility,
     case_access,
     may_work,
@@ -346,7 +347,7 @@ def load_case(
         stmt = _load_statement(workflow.digest, None, False, write)
     else:
         person_id = person_id_of(actor) if workflow.access.subject_field else None
-        stmt = _load_statement(workflow.digest, actor.roles, person_id is not None, write)
+        stmt = _load_statement(workflow.digest, access_roles(actor), person_id is not None, write)
         params.update(user_id=actor.id, person_id=person_id)
     case = db.session.execute(stmt, params).scalar_one_or_none()
     if case is None:
