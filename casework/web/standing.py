@@ -105,8 +105,16 @@ def _text(f: FieldDef, value: Any) -> str:
     return show_value(f, value, {}).text
 
 
-def standing(case: Case, workflow: Workflow, data: dict[str, Any], event: Event | None) -> Standing:
-    """The banner of `case`; `data` is the last step's data as the viewer may see it."""
+def standing(
+    case: Case,
+    workflow: Workflow,
+    data: dict[str, Any],
+    event: Event | None,
+    *,
+    refused: frozenset[str] = frozenset(),
+) -> Standing:
+    """The banner of `case`; `data` is the last step's data as the viewer may see it. The next
+    step named is never one of the `refused` triggers (a guard refuses them now)."""
     found = Standing()
     state = workflow.states[case.state]
     transition = workflow.transitions.get(str(data.get("trigger"))) if event else None
@@ -133,7 +141,7 @@ def standing(case: Case, workflow: Workflow, data: dict[str, Any], event: Event 
         found.waiting = " and ".join(f"{the_role(r)}'s approval" for r in waiting)
     elif not state.terminal:
         expected = state.deadline.expects if state.deadline else None
-        steps = workflow.transitions_from(case.state)
+        steps = [t for t in workflow.transitions_from(case.state) if t.trigger not in refused]
         step = workflow.transitions.get(expected) if expected else None
         step = step or next((t for t in steps if t.dest != case.state), None)
         if step is not None:
