@@ -250,3 +250,7 @@ def test_staff_who_may_not_read_the_post_do_not_see_the_denied_author(app, api):
     for path in (f"/cases/{account}", "/registry"):
         page = Visitor(app, "staff").get(path)
         assert page.status_code == 200 and "hidden_author" not in page.text
+    assert "withheld: patron record" in Visitor(app, "staff").get(f"/cases/{account}").text
+    events = api.get(f"/cases/{account}/events", "staff")
+    assert events.status_code == 200 and "hidden_author" not in events.text
+    assert "hidden_author" in api.get(f"/cases/{account}/events", "social").text

@@ -269,20 +269,18 @@ def _details(event: Event, data: dict[str, Any], workflow: Workflow) -> tuple[st
         return "Assigned", [Shown("From", before), Shown("To", after)]
     if action == "link":
         return "Linked", [_case_link("Case", data.get("case"))]
-    if action in ("denied_access", "access_restored"):
-        decided_in = data.get("moderation" if action == "denied_access" else "by_case")
-        if decided_in == UNSEEN:
-            # The author is a member of the public: named only to those who may read the case
-            # that decided it (patron record, Ohio R.C. 149.432).
-            return ACTION_LABELS[action], [Shown("Author", "withheld: patron record")]
-        shown = [
+    if action == "denied_access":
+        return "Author denied access", [
             Shown("Author", str(data.get("author", ""))),
             Shown("Reason", str(data.get("reason", "")), multiline=True),
-            _case_link("Decided in", decided_in),
+            _case_link("Decided in", data.get("moderation")),
+        ] + ([Shown("Until", str(data["until"]))] if data.get("until") else [])
+    if action == "access_restored":
+        return "Author's access restored", [
+            Shown("Author", str(data.get("author", ""))),
+            Shown("Reason", str(data.get("reason", "")), multiline=True),
+            _case_link("Decided in", data.get("by_case")),
         ]
-        if action == "denied_access" and data.get("until"):
-            shown.append(Shown("Until", str(data["until"])))
-        return ACTION_LABELS[action], shown
     if action in ("hold", "hold_lifted"):
         return ACTION_LABELS[action], [
             Shown("Why", HOLD_KINDS.get(str(data.get("kind")), str(data.get("kind", "")))),
