@@ -8,6 +8,7 @@ import io
 import re
 
 import sqlalchemy as sa
+from pypdf import PdfReader
 from webpages import Visitor, case_state, events_of, page_text
 from workflow_driver import active_account
 
@@ -254,3 +255,7 @@ def test_staff_who_may_not_read_the_post_do_not_see_the_denied_author(app, api):
     events = api.get(f"/cases/{account}/events", "staff")
     assert events.status_code == 200 and "hidden_author" not in events.text
     assert "hidden_author" in api.get(f"/cases/{account}/events", "social").text
+    record = api.get(f"/cases/{account}/record.pdf", "staff")
+    assert record.status_code == 200
+    text = " ".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(record.data)).pages)
+    assert "hidden_author" not in text and "withheld: patron record" in " ".join(text.split())
