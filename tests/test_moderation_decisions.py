@@ -236,6 +236,8 @@ def test_a_second_denial_is_refused_naming_the_first_and_a_lifted_one_shows_its_
     for page in (f"/cases/{number}", f"/cases/{account}"):
         text = page_text(social.get(page).text)
         assert "Denied access troll77 In force" in text and "review on Jun 1, 2027" in text
+    banner = page_text(social.get(f"/cases/{number}").text)
+    assert "Outcome" not in banner and "Last step: Deny the author access" in banner
     assert social.fire(number, "restore_access", reason="Apologised.").status_code == 302
     text = page_text(social.get(f"/cases/{account}").text)
     assert "troll77 Ended" in text and "lifted on" in text

@@ -130,9 +130,12 @@ def standing(
             found.headline = f"Last step: {label}, by {who} on {when}"
         long = [t for f in fields if f.type == "textarea" for t in [_text(f, values.get(f.name))]]
         short = [t for f in fields if f.type in SHORT_TYPES for t in [_text(f, values.get(f.name))]]
-        if state.terminal and any(short):
+        # The outcome is what closed the case, not a later step that keeps it closed (denying
+        # the author of a removed post access).
+        decided = state.terminal and event.from_state != event.to_state
+        if decided and any(short):
             found.outcome = ", ".join(t for t in short if t)
-        elif state.terminal and any(long):
+        elif decided and any(long):
             found.outcome = next(t for t in long if t)
             long = []
         found.reason = next((t for t in long if t), "")
