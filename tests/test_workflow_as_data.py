@@ -223,13 +223,15 @@ def test_denying_twice_is_refused_and_restoring_lifts_the_denial(app, api, denie
     assert len(rows) == 2 and rows[1].until is None
 
 
-def test_the_registry_lists_only_denials_in_force_with_their_dates(app, api, denied_author):
+def test_the_registry_lists_each_denial_with_its_dates(app, api, denied_author):
     account, post = denied_author
     page = page_text(Visitor(app, "social").get("/registry").text)
     assert "troll42" in page and "review on Jan 15, 2027" in page and "until" in page
+    assert "Ended" not in page and "lifted on" not in page
     api.ok("director", post, "restore_access", reason="Lifted.")
     page = page_text(Visitor(app, "social").get("/registry").text)
-    assert "troll42" not in page
+    # A lifted denial stays listed, marked as ended, with the day access was restored.
+    assert "troll42 Ended" in page and "lifted on" in page
 
 
 def _copy_workflows(tmp_path: Path) -> Path:

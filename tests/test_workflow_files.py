@@ -48,6 +48,12 @@ BREAKAGES = [
         "unknown guard 'is_polite'",
     ),
     (
+        "moderation",
+        'guards = ["complaints_are_referred"]\n',
+        "",
+        "hide_when_refused needs a guard",
+    ),
+    (
         "account",
         '[states.denied]\nlabel = "Denied"',
         '[states.limbo]\nlabel = "Limbo"\n\n[states.denied]\nlabel = "Denied"',

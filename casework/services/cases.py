@@ -29,7 +29,7 @@ from casework.models import (
     WorkflowDefinition,
     utcnow,
 )
-from casework.services import limits, reads
+from casework.services import denials, limits, reads
 from casework.services.access import (
     NO_ACCESS,
     CaseAccess,
@@ -230,9 +230,11 @@ def open_case(
     origin: Mapping[str, Any] | None = None,
     limited: bool = False,
     take: bool = False,
+    form: bool = False,
 ) -> Case:
     """Open a case of a workflow with its intake fields, and record its creation.
 
+    With `form` (the web's intake form), fields the workflow requires in forms are required too.
     With `take`, the case is assigned to whoever opens it when their role works such cases
     (`may_work`), as the web's intake does; the creation event names them.
 
@@ -249,7 +251,7 @@ def open_case(
     if check_intake and not actor.roles & set(workflow.access.intake):
         raise Forbidden(f"Your role may not open {workflow.title.lower()} cases.")
     begin_write()
-    clean = validate_fields(workflow.fields, fields, References(actor), lib.tz)
+    clean = validate_fields(workflow.fields, fields, References(actor), lib.tz, form=form)
     now = now or utcnow()
     received = _received_at(workflow, clean, now)
     if limited and workflow.access.confidential:
@@ -545,6 +547,15 @@ class Firing:
             .first()
         )
 
+    def already_denied(self, account: str, author: str) -> str | None:
+        denial = self.denial_in_force(account, author)
+        if denial is None:
+            return None
+        decided_by = db.session.execute(
+            sa.select(Case.number).where(Case.id == denial.moderation_case_id)
+        ).scalar_one()
+        return denials.already_denied(author, account, denial, decided_by)
+
     def deny_access(
         self,
         account: str,
@@ -553,12 +564,23 @@ class Firing:
         until: datetime | None,
         review_on: date | None,
     ) -> None:
+        """Add the author to the account's denied list; `Refused` while a denial is in force,
+        `InvalidFields` when the review would come after a timed denial has ended."""
         account_case = self._account(account)
-        if self.denial_in_force(account, author) is not None:
-            raise Refused(
-                f"{author} is already denied access to {account}; restore access first, or "
-                "leave the denial as it is."
-            )
+        refusal = self.already_denied(account, author)
+        if refusal:
+            raise Refused(refusal)
+        if until is not None and review_on is not None:
+            ends = until.astimezone(library().tz).date()
+            if review_on > ends:
+                raise InvalidFields(
+                    {
+                        "review_on": [
+                            f"This denial ends on {denials.day_in_words(ends)}: choose a review "
+                            "date on or before it, or deny access permanently."
+                        ]
+                    }
+                )
         db.session.add(
             DeniedAuthor(
                 account_case_id=account_case.id,
@@ -710,8 +732,14 @@ def fire(
     return case
 
 
-def offers(actor: User, case: Case, workflow: Workflow, access: CaseAccess) -> list[Offer]:
-    """The transitions `actor` may fire on `case` now; those a guard would refuse say why."""
+def offers(
+    actor: User, case: Case, workflow: Workflow, access: CaseAccess, *, every: bool = False
+) -> list[Offer]:
+    """The transitions `actor` may fire on `case` now; those a guard would refuse say why.
+
+    A transition that is hidden while refused (`hide_when_refused`: keeping a complaint) is left
+    out, unless `every` (a form reached by its address says why it is not possible).
+    """
     if not access.full:
         return []
     out: list[Offer] = []
@@ -726,6 +754,8 @@ def offers(actor: User, case: Case, workflow: Workflow, access: CaseAccess) -> l
                 blocked = GUARDS[name](firing)
                 if blocked:
                     break
+        if blocked and transition.hide_when_refused and not every:
+            continue
         out.append(Offer(transition, blocked))
     return out
 

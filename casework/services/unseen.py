@@ -23,6 +23,12 @@ from casework.services.access import visible_clause
 #: What is shown in place of the number of a case the viewer may not see.
 UNSEEN = "a linked case you cannot see"
 
+#: What is shown in place of what a record says about a member of the public on behalf of a case
+#: the viewer may not see (an account's trail records who a post's moderation denied access).
+WITHHELD = "withheld: patron record, Ohio R.C. 149.432"
+#: Keys of such a record that are withheld when it names a case the viewer may not see.
+PATRON_KEYS = ("author", "reason", "statement")
+
 #: Anything shaped like a case number (PREFIX-YEAR-NNNN), inside any text.
 _NUMBER = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2,6}-\d{4}-\d{4,}(?![0-9])")
 
@@ -71,7 +77,12 @@ def mask_with(hidden: frozenset[str]) -> Mask:
                 return UNSEEN
             return _NUMBER.sub(lambda m: UNSEEN if m.group(0) in hidden else m.group(0), value)
         if isinstance(value, dict):
-            return {k: mask(v) for k, v in value.items()}
+            # A record made on behalf of a hidden case says no more of the patron it names.
+            on_behalf = any(isinstance(v, str) and v in hidden for v in value.values())
+            return {
+                k: WITHHELD if on_behalf and k in PATRON_KEYS and v else mask(v)
+                for k, v in value.items()
+            }
         if isinstance(value, list):
             return [mask(v) for v in value]
         return value

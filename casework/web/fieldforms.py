@@ -12,6 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import (
     Field,
     HiddenField,
@@ -27,12 +28,15 @@ from casework.errors import CaseworkError
 from casework.extensions import db
 from casework.models import Case, Person, User
 from casework.services.access import visible_clause
-from casework.workflow.definition import FieldDef
+from casework.workflow.definition import FieldDef, TransitionDef
 
 #: Form attributes are prefixed so a field name can never shadow a method of the form.
 PREFIX = "f_"
 #: Up to this many choices show as radio buttons; more become a drop-down list.
 MAX_RADIOS = 5
+#: The evidence file a transition's form may ask for, and its element's id.
+EVIDENCE = "evidence"
+EVIDENCE_ID = "field-evidence"
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,11 @@ class Placed:
     @property
     def dom_id(self) -> str:
         return f"field-{self.definition.name}"
+
+    @property
+    def required(self) -> bool:
+        """Marked as required: by the workflow, or in forms only (`required_in_form`)."""
+        return self.definition.required or self.definition.required_in_form
 
 
 def _options(f: FieldDef, actor: User) -> tuple[Option, ...]:
@@ -136,9 +145,12 @@ class FieldsForm(FlaskForm):
     def show_errors(self, exc: CaseworkError) -> None:
         """Put the engine's messages beside the fields they name; the rest above the form."""
         names = {item.definition.name: item for item in self.placed}
+        evidence = getattr(self, EVIDENCE, None)
         for name, messages in exc.fields.items():
             if name in names:
                 names[name].field.errors = list(messages)
+            elif name == EVIDENCE and evidence is not None:
+                evidence.errors = list(messages)
             else:
                 self.form_errors.append(" ".join(messages))
         if not exc.fields:
@@ -147,11 +159,15 @@ class FieldsForm(FlaskForm):
     @property
     def error_list(self) -> list[tuple[str, str, str]]:
         """(dom id, label, message) of each field with an error, for the summary at the top."""
-        return [
+        found = [
             (item.dom_id, item.definition.label, " ".join(item.field.errors))
             for item in self.placed
             if item.field.errors
         ]
+        evidence = getattr(self, EVIDENCE, None)
+        if evidence is not None and evidence.errors:
+            found.append((EVIDENCE_ID, evidence.label.text, " ".join(evidence.errors)))
+        return found
 
 
 def fields_form(
@@ -179,11 +195,14 @@ def fields_form(
     return form
 
 
-def transition_form(defs: Sequence[FieldDef], actor: User, version: int | None) -> FieldsForm:
-    """A transition's form: its fields and the case version the user saw."""
-    return fields_form(
-        defs,
-        actor,
-        name="TransitionForm",
-        extra={"version": HiddenField(default=str(version) if version is not None else "")},
-    )
+def transition_form(transition: TransitionDef, actor: User, version: int | None) -> FieldsForm:
+    """A transition's form: its fields, the case version the user saw, and the evidence file
+    the transition asks for, if any."""
+    extra: dict[str, Field] = {
+        "version": HiddenField(default=str(version) if version is not None else "")
+    }
+    if transition.evidence:
+        extra[EVIDENCE] = FileField(
+            transition.evidence, description=transition.evidence_help, name=EVIDENCE
+        )
+    return fields_form(transition.fields, actor, name="TransitionForm", extra=extra)

@@ -105,8 +105,16 @@ def _text(f: FieldDef, value: Any) -> str:
     return show_value(f, value, {}).text
 
 
-def standing(case: Case, workflow: Workflow, data: dict[str, Any], event: Event | None) -> Standing:
-    """The banner of `case`; `data` is the last step's data as the viewer may see it."""
+def standing(
+    case: Case,
+    workflow: Workflow,
+    data: dict[str, Any],
+    event: Event | None,
+    *,
+    refused: frozenset[str] = frozenset(),
+) -> Standing:
+    """The banner of `case`; `data` is the last step's data as the viewer may see it. The next
+    step named is never one of the `refused` triggers (a guard refuses them now)."""
     found = Standing()
     state = workflow.states[case.state]
     transition = workflow.transitions.get(str(data.get("trigger"))) if event else None
@@ -122,9 +130,12 @@ def standing(case: Case, workflow: Workflow, data: dict[str, Any], event: Event 
             found.headline = f"Last step: {label}, by {who} on {when}"
         long = [t for f in fields if f.type == "textarea" for t in [_text(f, values.get(f.name))]]
         short = [t for f in fields if f.type in SHORT_TYPES for t in [_text(f, values.get(f.name))]]
-        if state.terminal and any(short):
+        # The outcome is what closed the case, not a later step that keeps it closed (denying
+        # the author of a removed post access).
+        decided = state.terminal and event.from_state != event.to_state
+        if decided and any(short):
             found.outcome = ", ".join(t for t in short if t)
-        elif state.terminal and any(long):
+        elif decided and any(long):
             found.outcome = next(t for t in long if t)
             long = []
         found.reason = next((t for t in long if t), "")
@@ -133,7 +144,7 @@ def standing(case: Case, workflow: Workflow, data: dict[str, Any], event: Event 
         found.waiting = " and ".join(f"{the_role(r)}'s approval" for r in waiting)
     elif not state.terminal:
         expected = state.deadline.expects if state.deadline else None
-        steps = workflow.transitions_from(case.state)
+        steps = [t for t in workflow.transitions_from(case.state) if t.trigger not in refused]
         step = workflow.transitions.get(expected) if expected else None
         step = step or next((t for t in steps if t.dest != case.state), None)
         if step is not None:

@@ -92,6 +92,9 @@ class FieldDef:
     only_when: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     #: For transition fields: the value replaces the case's intake field of the same name.
     updates_case: bool = False
+    #: Required in the web's intake form though the API takes it as optional (an API client may
+    #: not know it, a member of staff at the form does).
+    required_in_form: bool = False
     #: What to do when a required field is left empty ("Enter a summary of the complaint");
     #: by default "Enter …" or "Choose …" and the label.
     required_message: str = ""
@@ -172,6 +175,18 @@ class TransitionDef:
     restarts_deadline: bool = False
     #: The change is made only after a "check your answers" page (a decision on a person).
     confirm: bool = False
+    #: Not offered at all while a guard refuses it (it would be the wrong step, not a later one);
+    #: firing it is still refused with the guard's reason.
+    hide_when_refused: bool = False
+    #: A note the form shows above its fields: the ground the decision must stand on.
+    notice: str = ""
+    #: What the user must still do outside Casework, shown on the form and once it is done.
+    reminder: str = ""
+    #: The evidence file the web form asks for with it (its label), attached in the same
+    #: transaction; "" when it asks for none.
+    evidence: str = ""
+    #: The hint beside the evidence file.
+    evidence_help: str = ""
 
     def roles_from(self, source: str) -> tuple[str, ...]:
         return self.roles_by_source.get(source, self.roles)

@@ -170,11 +170,13 @@ def validate_fields(
     tz: ZoneInfo,
     *,
     context: Mapping[str, Any] | None = None,
+    form: bool = False,
 ) -> dict[str, Any]:
     """Check `data` against field definitions; return the cleaned values of the fields given.
 
     Raises `InvalidFields` naming each field that is missing, unknown or invalid. `context`
-    holds values of other fields that `only_when` rules may look at.
+    holds values of other fields that `only_when` rules may look at. With `form` (a web form),
+    fields `required_in_form` are required as well.
     """
     if data is None:
         data = {}
@@ -190,7 +192,7 @@ def validate_fields(
     for f in defs:
         value = data.get(f.name)
         if _empty(value):
-            if f.required:
+            if f.required or (form and f.required_in_form):
                 errors[f.name] = [f.missing]
             continue
         try:

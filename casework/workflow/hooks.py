@@ -55,6 +55,11 @@ class Firing(Protocol):
         """The denial of `author` on the account that is in force now, if any."""
         ...
 
+    def already_denied(self, account: str, author: str) -> str | None:
+        """Why `author` cannot be denied access again (the denial in force, its case and dates),
+        or None when no denial is in force."""
+        ...
+
     def deny_access(
         self,
         account: str,
@@ -150,7 +155,19 @@ def not_a_complaint(firing: Firing) -> str | None:
         return (
             "This post is a complaint or negative comment. The policy says complaints are not "
             "deleted but engaged like any other patron complaint: refer it instead, which opens "
-            "a complaint case."
+            "a complaint case. If it is not a complaint, correct that answer first."
+        )
+    return None
+
+
+@guard("complaints_are_referred")
+def complaints_are_referred(firing: Firing) -> str | None:
+    """A complaint is not kept without an answer: it is referred, which opens a complaint."""
+    if firing.case_fields.get("is_complaint") == "yes":
+        return (
+            "This post is a complaint or negative comment, so it is not simply kept: refer it, "
+            "which opens a complaint case to answer it. If it is not a complaint, correct the "
+            "answer first."
         )
     return None
 
@@ -164,6 +181,15 @@ def has_account(firing: Firing) -> str | None:
     if not firing.case_fields.get("author"):
         return "The post's author is not recorded, so there is nobody to deny access to."
     return None
+
+
+@guard("not_denied_already")
+def not_denied_already(firing: Firing) -> str | None:
+    """A denial is never repeated silently: one in force is named, with its dates."""
+    account, author = firing.case_fields.get("account"), firing.case_fields.get("author")
+    if not account or not author:
+        return None  # `has_account` says why
+    return firing.already_denied(account, author)
 
 
 @guard("author_denied")

@@ -86,6 +86,7 @@ FIELD_KEYS = {
     "only_when",
     "updates_case",
     "required_message",
+    "required_in_form",
 }
 STATE_KEYS = {"label", "terminal", "description", "deadline"}
 DEADLINE_KEYS = {"business_days", "days", "expects", "on_overdue", "overdue_fields"}
@@ -103,6 +104,11 @@ TRANSITION_KEYS = {
     "description",
     "restarts_deadline",
     "confirm",
+    "hide_when_refused",
+    "notice",
+    "reminder",
+    "evidence",
+    "evidence_help",
 }
 QUEUE_KEYS = {"title", "roles", "state", "sort", "empty", "watch", "overdue_only"}
 WATCH_KEYS = {"key", "label", "state", "check", "roles"}
@@ -500,6 +506,7 @@ def _fields(r: _Reader, data: Any, where: str) -> tuple[FieldDef, ...]:
                 states=r.names(spec, "states", at),
                 only_when=only_when,
                 updates_case=r.flag(spec, "updates_case", at),
+                required_in_form=r.flag(spec, "required_in_form", at),
             )
         )
     names = {f.name for f in out}
@@ -641,7 +648,14 @@ def _transitions(r: _Reader, data: Any, states: Mapping[str, StateDef]) -> dict[
             description=r.string(spec, "description", at, ""),
             restarts_deadline=r.flag(spec, "restarts_deadline", at),
             confirm=r.flag(spec, "confirm", at),
+            hide_when_refused=r.flag(spec, "hide_when_refused", at),
+            notice=r.string(spec, "notice", at, ""),
+            reminder=r.string(spec, "reminder", at, ""),
+            evidence=r.string(spec, "evidence", at, ""),
+            evidence_help=r.string(spec, "evidence_help", at, ""),
         )
+        if out[trigger].hide_when_refused and not out[trigger].guards:
+            raise r.fail(at, "hide_when_refused needs a guard that can refuse it")
         if out[trigger].restarts_deadline and (
             dest not in sources or states[dest].deadline is None
         ):

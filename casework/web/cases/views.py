@@ -13,7 +13,16 @@ from casework.errors import CaseworkError, Conflict, Forbidden, InvalidFields, N
 from casework.extensions import db
 from casework.models import Case, User, utcnow
 from casework.printing import documents, packet
-from casework.services import activity, cases, holds, limits, listing, reads, retention
+from casework.services import (
+    activity,
+    cases,
+    denials,
+    holds,
+    limits,
+    listing,
+    reads,
+    retention,
+)
 from casework.services.access import CaseAccess, Level, case_access, may_work
 from casework.services.context import library
 from casework.services.unseen import masker
@@ -28,7 +37,7 @@ from casework.web.cases.forms import (
     LinkForm,
     NoteForm,
 )
-from casework.web.fieldforms import FieldsForm, fields_form, transition_form
+from casework.web.fieldforms import EVIDENCE, FieldsForm, fields_form, transition_form
 from casework.workflow import Workflow
 from casework.workflow.definition import TransitionDef
 
@@ -55,7 +64,9 @@ def intake(key: str) -> Page:
     form = fields_form(workflow.fields, user, name="IntakeForm")
     if request.method == "POST" and form.validate():
         try:
-            case = cases.open_case(user, workflow.key, form.values(), limited=True, take=True)
+            case = cases.open_case(
+                user, workflow.key, form.values(), limited=True, take=True, form=True
+            )
         except CaseworkError as exc:
             form.show_errors(exc)
             page = render_template("cases/intake.html", workflow=workflow, form=form)
@@ -101,7 +112,8 @@ def render_case(
     if access.level is Level.RECEIPT:
         return render_template("cases/receipt.html", case=case, workflow=workflow), status
     now = utcnow()
-    offered = cases.offers(user, case, workflow, access)
+    every = cases.offers(user, case, workflow, access, every=True)
+    offered = [o for o in every if not (o.blocked and o.transition.hide_when_refused)]
     manage = activity.may_manage(access, workflow)
     if assign_form is None:
         assign_form = AssignForm(
@@ -147,7 +159,10 @@ def render_case(
         links=activity.linked_numbers(user, case),
         files=activity.attachments(case),
         timeline=display.folded(display.timeline(case, workflow, user)[::-1]),
-        standing=_standing(user, case, workflow),
+        standing=_standing(
+            user, case, workflow, {o.transition.trigger for o in every if o.blocked}
+        ),
+        denied=denials.denials(user, case_id=case.id),
         manage=manage,
         note_form=note_form or NoteForm(formdata=None),
         evidence_form=evidence_form or EvidenceForm(formdata=None),
@@ -165,10 +180,10 @@ def render_case(
     ), status
 
 
-def _standing(user: User, case: Case, workflow: Workflow) -> standing.Standing:
+def _standing(user: User, case: Case, workflow: Workflow, refused: set[str]) -> standing.Standing:
     last = standing.last_step(case)
     data = masker(user, [last.data])(last.data) if last else {}
-    return standing.standing(case, workflow, data, last)
+    return standing.standing(case, workflow, data, last, refused=frozenset(refused))
 
 
 @bp.get("/cases/<number>")
@@ -217,7 +232,7 @@ def transition(number: str, trigger: str) -> Page:
         raise NotFound(f"{workflow.title} cases have no such action.")
     seen = _version(request.form.get("version") if posting else request.args.get("version"))
     stale = Conflict(f"{case.number} changed since you opened it.", current=case)
-    form = transition_form(target.fields, user, seen if seen is not None else case.version)
+    form = transition_form(target, user, seen if seen is not None else case.version)
     page = {"case": case, "workflow": workflow, "transition": target, "form": form}
 
     def shown(template: str = "cases/transition.html", **more: Any) -> str:
@@ -229,9 +244,8 @@ def transition(number: str, trigger: str) -> Page:
     if not posting:
         if seen is not None and seen != case.version:
             return conflict_page(case, workflow, stale, [])
-        offer = next(
-            (o for o in cases.offers(user, case, workflow, access) if o.transition is target), None
-        )
+        offered = cases.offers(user, case, workflow, access, every=True)
+        offer = next((o for o in offered if o.transition is target), None)
         if offer is None:
             if case.state in target.sources:  # possible now, but not for this user's roles
                 raise Forbidden(f"Your role may not do this ({target.label.lower()}).")
@@ -247,6 +261,7 @@ def transition(number: str, trigger: str) -> Page:
         if target.confirm and not request.form.get("confirmed"):
             cases.checked(user, case, workflow, access, trigger, seen, form.values())
             return _check_page(shown, target, form)
+        evidence = _attach_evidence(user, case, access, form)
         cases.fire(user, case, workflow, access, trigger, seen, form.values())
     except Conflict as exc:
         return conflict_page(case, workflow, exc, display.show_fields(target.fields, _given(form)))
@@ -260,7 +275,32 @@ def transition(number: str, trigger: str) -> Page:
         flash(f"{target.label} is recorded. {case.number} is still {state_label}.", "success")
     else:
         flash(f"{case.number} is now {state_label}.", "success")
+    if target.evidence:
+        flash(
+            f"{evidence} is attached as evidence."
+            if evidence
+            else f"No {target.evidence.lower()} is attached: add it under Evidence below if you "
+            "have it.",
+            "success" if evidence else "warning",
+        )
+    if target.reminder:
+        flash(target.reminder, "warning")
     return redirect(url_for("cases.case_page", number=case.number))
+
+
+def _attach_evidence(user: User, case: Case, access: CaseAccess, form: FieldsForm) -> str | None:
+    """Attach the evidence file sent with a transition's form, in its transaction; the file's
+    name, or None when none was sent. `InvalidFields` names the form's evidence field."""
+    upload = getattr(getattr(form, EVIDENCE, None), "data", None)
+    if upload is None or not getattr(upload, "filename", None):
+        return None
+    try:
+        stored = activity.attach(user, case, access, upload.filename, upload.stream)
+    except CaseworkError as exc:
+        if exc.status == 403:
+            raise
+        raise InvalidFields({EVIDENCE: exc.fields.get("file", [exc.message])}) from None
+    return stored.name
 
 
 def _check_page(shown: Any, target: TransitionDef, form: FieldsForm) -> str:

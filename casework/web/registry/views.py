@@ -5,17 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import sqlalchemy as sa
 from flask import Response, render_template
 
 from casework.api.printing import pdf_response
-from casework.extensions import db
-from casework.models import Case, DeniedAuthor, utcnow
+from casework.models import Case, utcnow
 from casework.printing import documents
 from casework.services import listing
-from casework.services.access import readable_by
 from casework.services.cases import workflow_of
 from casework.services.context import library
+from casework.services.denials import Denial, denials
 from casework.services.registry import account_histories
 from casework.services.watches import UserStanding, flags, standing_of
 from casework.web.actor import actor
@@ -30,7 +28,7 @@ class Account:
     handle: str
     branch: str
     administrators: list[str]
-    denied: list[DeniedAuthor]
+    denied: list[Denial]
     #: What the account's watches flag now ("Needs new administrators: …").
     flags: list[str]
     last_review: datetime | None
@@ -67,20 +65,11 @@ def registry() -> str:
         now=now,
     )
     ids = [c.id for c in active.items]
-    denied: dict[int, list[DeniedAuthor]] = {}
-    if ids:
-        for row in db.session.execute(
-            sa.select(DeniedAuthor)
-            .where(
-                DeniedAuthor.account_case_id.in_(ids),
-                DeniedAuthor.in_force(now),
-                # A denied author is a member of the public: named only to those who may read
-                # the post that decided it.
-                DeniedAuthor.moderation_case_id.in_(readable_by(user)),
-            )
-            .order_by(DeniedAuthor.created_at)
-        ).scalars():
-            denied.setdefault(row.account_case_id, []).append(row)
+    # A denied author is a member of the public: named only to those who may read the post
+    # that decided it (`denials`). Each denial is listed with its dates, ended ones too.
+    denied: dict[str, list[Denial]] = {}
+    for row in denials(user, accounts=ids):
+        denied.setdefault(row.account, []).append(row)
     workflow = library().workflow("account")
     platform = workflow.field("platform")
     names = user_names(n for c in active.items for n in c.fields.get("administrators") or [])
@@ -101,7 +90,7 @@ def registry() -> str:
                 )
                 for n in c.fields.get("administrators") or []
             ],
-            denied=denied.get(c.id, []),
+            denied=denied.get(c.number, []),
             flags=[f"{f.watch.label}: {f.reason}" for f in flags(c, workflow_of(c), today)],
             last_review=histories[c.id].last_review,
             review_due=c.due_at,
