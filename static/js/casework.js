@@ -34,6 +34,7 @@
         field.hidden = !show;
       }
       form.addEventListener("change", update);
+      form.addEventListener("input", update);
       update();
     });
   }
