@@ -181,7 +181,7 @@ def fields_form(
         attrs[PREFIX + f.name] = _wtforms_field(f, widget, options)
         layout.append((f, widget, options))
     form_class = type(name, (FieldsForm,), attrs)
-    form: FieldsForm = form_class(data=dict(data or {}))
+    form: FieldsForm = form_class(data={PREFIX + k: v for k, v in (data or {}).items()})
     form.definitions = tuple(defs)
     form.placed = [
         Placed(form[PREFIX + f.name], f, widget, options) for f, widget, options in layout
