@@ -154,6 +154,12 @@ def test_branches_come_from_the_configured_list(make_app, api_for, cast):
     )
     assert refused.status_code == 422
     assert "Main Library, Lucasville Branch" in refused.get_json()["error"]["fields"]["branch"][0]
+    for bad in ("Main Library\x00", ["Main Library"], 7, "Main Library\nx"):
+        fields = {**SOCIAL, "branch": bad}
+        response = api.post("/cases", "librarian", json={"workflow": "complaint", "fields": fields})
+        assert response.status_code == 422 and list(response.get_json()["error"]["fields"]) == [
+            "branch"
+        ], bad
     account = {"platform": "x", "handle": "@ppl", "purpose": "News", "branch": "Main"}
     refused = api.post("/cases", "staff", json={"workflow": "account", "fields": account})
     assert list(refused.get_json()["error"]["fields"]) == ["branch"]
