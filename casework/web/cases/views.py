@@ -83,14 +83,14 @@ def intake(key: str) -> Page:
     try:
         if checking:
             clean = cases.check_intake(user, workflow.key, form.values())
-            return _intake_check(user, workflow, form, clean)
+            return _intake_check(workflow, form, clean)
         case = cases.open_case(user, workflow.key, form.values(), limited=True, take=True)
         sent = [activity.attach_sent_with(user, case, f.filename, f.stream) for f in _evidence()]
     except CaseworkError as exc:
         evidence = exc.fields.get("file") or ([exc.message] if isinstance(exc, TooLarge) else [])
         if workflow.confirm_intake and evidence:  # the check page again, the file refused
             clean = cases.check_intake(user, workflow.key, form.values())
-            return _intake_check(user, workflow, form, clean, evidence), exc.status
+            return _intake_check(workflow, form, clean, evidence), exc.status
         form.show_errors(exc)
         shown = render_template("cases/intake.html", **page)
         if isinstance(exc, limits.TooMany):  # the form kept, the limit said above it
@@ -116,7 +116,6 @@ def _evidence() -> list[Any]:
 
 
 def _intake_check(
-    user: User,
     workflow: Workflow,
     form: FieldsForm,
     clean: dict[str, Any],
