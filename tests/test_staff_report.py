@@ -6,11 +6,14 @@ from __future__ import annotations
 import io
 import re
 
+import pytest
 import sqlalchemy as sa
 from webpages import Visitor, case_state, page_text
 
+from casework.errors import Forbidden
 from casework.extensions import db
-from casework.models import Attachment, Case
+from casework.models import Attachment, Case, User
+from casework.services import activity, cases
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 
@@ -117,3 +120,24 @@ def test_a_refused_evidence_file_keeps_the_check_page_and_sends_nothing(app, cas
     assert bad.status_code == 422 and "Check your answers" not in bad.text
     assert 'id="field-category-error"' in bad.text and 'id="field-subject-error"' in bad.text
     assert cases_of(app) == []
+
+
+def test_evidence_is_sent_with_a_report_only_as_it_is_opened(app, cast):
+    with app.app_context():
+        staff = db.session.execute(sa.select(User).where(User.username == "staff")).scalar_one()
+        other = db.session.execute(sa.select(User).where(User.username == "staff2")).scalar_one()
+        case = cases.open_case(staff, "violation", report(cast.person_ids["olive"]))
+        with pytest.raises(Forbidden):
+            activity.attach_sent_with(other, case, "a.png", io.BytesIO(PNG))
+        assert activity.attach_sent_with(staff, case, "a.png", io.BytesIO(PNG)).name == "a.png"
+        db.session.commit()
+        number = case.number
+        with pytest.raises(Forbidden):  # committed: no longer being opened
+            activity.attach_sent_with(staff, case, "c.png", io.BytesIO(PNG + b"c"))
+        db.session.rollback()
+    with app.app_context():  # later, the reporter holds only a receipt: nothing more is taken
+        staff = db.session.execute(sa.select(User).where(User.username == "staff")).scalar_one()
+        case = db.session.execute(sa.select(Case).where(Case.number == number)).scalar_one()
+        with pytest.raises(Forbidden):
+            activity.attach_sent_with(staff, case, "b.png", io.BytesIO(PNG + b"b"))
+        db.session.rollback()

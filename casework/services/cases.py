@@ -308,17 +308,23 @@ def open_case(
         data.update(origin)
     event = append_event(case, actor.username, "created", data, to_state=workflow.initial, at=now)
     event_appended.send(case, workflow=workflow, event=event)
-    db.session.info.setdefault(_OPENED_NOW, set()).add(case.id)
+    session = db.session()
+    held = session.info.get(_OPENED_NOW)
+    if held is None or held[0] is not session.get_transaction():
+        held = session.info[_OPENED_NOW] = (session.get_transaction(), set[int]())
+    held[1].add(case.id)
     return case
 
 
-#: The session's note of the cases opened in its transaction (`opened_now`).
+#: The session's note of the cases opened in its present transaction (`opened_now`).
 _OPENED_NOW = "casework.opened_now"
 
 
 def opened_now(case: Case) -> bool:
-    """Whether `case` was opened by this session: in a request, by its one transaction."""
-    return case.id in db.session.info.get(_OPENED_NOW, set()) and case in db.session
+    """Whether `case` was opened in the session's present transaction, not yet committed."""
+    session = db.session()
+    held = session.info.get(_OPENED_NOW)
+    return bool(held and held[0] is session.get_transaction() and case.id in held[1])
 
 
 # --- loading ----------------------------------------------------------------------------------
