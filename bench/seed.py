@@ -43,7 +43,6 @@ BRANCHES = [
     "New Boston Branch",
     "Lucasville Branch",
     "South Webster Branch",
-    "Bookmobile",
 ]
 WORDS = (
     "hours website catalogue hold queue parking lights printer charged twice story time "
@@ -154,6 +153,8 @@ def _value(rng: random.Random, f: Any, people: People, at: datetime) -> Any:
         return rng.choice(people.person_ids)
     if kind == "usernames":
         return ["social", rng.choice(people.staff)]
+    if kind == "branch":
+        return rng.choice(BRANCHES)
     return None
 
 
@@ -168,7 +169,8 @@ def _fields(
         if not f.required and rng.random() < 0.35:
             continue
         seen = {**context, **values}
-        if any(seen.get(other) not in allowed for other, allowed in f.only_when.items()):
+        rules = {**f.only_when, **f.shown_when}
+        if any(seen.get(other) not in allowed for other, allowed in rules.items()):
             continue
         values[f.name] = _value(rng, f, people, at)
     return values

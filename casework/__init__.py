@@ -72,6 +72,7 @@ def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
             if cfg["WITHHOLDING_AUTHORITIES_FILE"]
             else DEFAULT_AUTHORITIES
         ),
+        branches=config.branch_list(cfg["BRANCHES"]),
     )
 
 

@@ -17,6 +17,11 @@ DEFAULTS: dict[str, Any] = {
     "MAX_UPLOAD_MB": 10,
     "WORKFLOWS_DIR": None,  # the bundled workflows/ folder when unset
     "LIBRARY_NAME": "Portsmouth Public Library",
+    # The branches and departments staff choose from (comma separated); "" lets them type any.
+    "BRANCHES": (
+        "Main Library, Wheelersburg Branch, New Boston Branch, Lucasville Branch, "
+        "South Webster Branch, Administration, Community Relations"
+    ),
     "HOLIDAYS_COUNTRY": "US",
     "HOLIDAYS_SUBDIVISION": "OH",
     "CLOSURES": "",  # extra closure days, comma separated ISO dates
@@ -100,6 +105,24 @@ def flag(value: Any) -> bool:
 def names(value: Any) -> frozenset[str]:
     """A comma separated list of user names, lower-cased."""
     return frozenset(n.strip().lower() for n in str(value or "").split(",") if n.strip())
+
+
+def branch_list(value: Any) -> tuple[str, ...]:
+    """The configured branches and departments, in order: a comma separated string or a list.
+
+    Raises `ConfigurationError` for a name that is too long or holds control characters.
+    """
+    items = value if isinstance(value, list | tuple) else str(value or "").split(",")
+    out: list[str] = []
+    for item in items:
+        name = " ".join(str(item).split())
+        if not name:
+            continue
+        if len(name) > 200 or not name.isprintable():
+            raise ConfigurationError(f"CASEWORK_BRANCHES: {name[:40]!r} is not a branch name.")
+        if name not in out:
+            out.append(name)
+    return tuple(out)
 
 
 def sign_on_configured(config: dict[str, Any]) -> bool:

@@ -271,6 +271,8 @@ def _seed_cases() -> None:
         if channel in ("facebook", "instagram", "x", "youtube", "tiktok"):
             fields["post_url"] = f"https://social.example/{channel}/posts/{1000 + index}"
             fields["content"] = f"{summary}. Please fix this."
+        if channel in ("phone", "email") and index % 2:
+            fields["contact"] = "740-555-0134" if channel == "phone" else "reader@example.org"
         if index % 3:
             fields["patron"] = rng.choice(["A. Reader", "J. Smith", "M. Garcia", "K. Johnson"])
         case = s.open(rng.choice(["librarian", "social"]), "complaint", fields, opened)
@@ -591,6 +593,8 @@ def _sample(s: _Seeder, f: FieldDef) -> Any:
         return next(iter(s.people.values())).id
     if f.type == "usernames":
         return ["social"]
+    if f.type == "branch":
+        return (library().branches or ("Main Library",))[0]
     if f.type == "case":
         query = sa.select(Case.number).where(Case.workflow_key == f.workflow)
         if f.states:

@@ -51,6 +51,9 @@ BASE_CONFIG: dict[str, Any] = {
     "ARGON2_MEMORY_KIB": 1024,
     # Most tests sign the cast in with a password alone; tests of two-factor sign-in ask for it.
     "SECOND_FACTOR_ROLES": "",
+    # Most tests type branches freely; tests of the configured list (and the browser tests'
+    # demo library) use one.
+    "BRANCHES": "",
 }
 
 

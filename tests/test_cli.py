@@ -94,7 +94,7 @@ def test_people_add(cli, api):
         "--employee-id",
         "E-900",
         "--branch",
-        "Main",
+        "Main Library",
         "--user",
         "jordan",
     )
@@ -104,7 +104,7 @@ def test_people_add(cli, api):
         "id": person_id,
         "name": "Jordan Lee",
         "employee_id": "E-900",
-        "branch": "Main",
+        "branch": "Main Library",
         "user": "jordan",
     }
 

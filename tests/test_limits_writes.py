@@ -165,6 +165,7 @@ def test_reports_an_hour_per_reporter_are_limited(make_app, api_for, cast):
             "on_duty": "off",
             "platform": "Facebook",
             "description": "Again",
+            "confirmed": "1",
         },
     )
     assert page.status_code == 429 and "reports an hour" in page.text

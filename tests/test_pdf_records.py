@@ -88,7 +88,7 @@ def test_a_record_shows_the_case_every_event_and_the_chain_head(app, api):
         "Apologised and posted the new schedule.",
         "Manager confirmed it.",
         "Evidence attached",
-        "workflow complaint, version 3",
+        "workflow complaint, version 4",
         "Page 1 of",
         "by librarian (Librarian)",
     ):

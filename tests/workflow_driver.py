@@ -47,6 +47,8 @@ def sample(f: FieldDef, api: Any) -> Any:
         return api.cast.person_ids["olive"]
     if f.type == "usernames":
         return ["social"]
+    if f.type == "branch":
+        return "Main Library"
     if f.type == "case":
         return active_account(api)
     raise AssertionError(f.type)

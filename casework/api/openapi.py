@@ -101,6 +101,11 @@ FIELD = obj(
         "choice_labels": {"type": ["object", "null"], "additionalProperties": STRING},
         "confidential": BOOL,
         "help": NSTRING,
+        # Asked for only when another field has one of these values (else ignored).
+        "shown_when": {
+            "type": ["object", "null"],
+            "additionalProperties": {"type": "array", "items": STRING},
+        },
     },
     ["name", "type", "required", "choices"],
 )

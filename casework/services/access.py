@@ -66,13 +66,18 @@ def remember_person_id(user: User, person_id: int | None) -> None:
 
 
 def subject_holds(case: Case, role: str) -> bool:
-    if case.subject_person_id is None:
+    return person_holds(case.subject_person_id, role)
+
+
+def person_holds(person_id: int | None, role: str) -> bool:
+    """Whether the person's own user account holds `role`."""
+    if person_id is None:
         return False
     found = db.session.execute(
         sa.select(sa.literal(1))
         .select_from(Person)
         .join(UserRole, UserRole.user_id == Person.user_id)
-        .where(Person.id == case.subject_person_id, UserRole.role == role)
+        .where(Person.id == person_id, UserRole.role == role)
     ).first()
     return found is not None
 
@@ -85,6 +90,18 @@ def access_roles(user: User) -> frozenset[str]:
     """The user's roles as visibility needs them: each role held only through an acting term
     is marked as well (`ACTING`), since it does not reach cases about holders of that role."""
     return user.roles | {ACTING + r for r in user.acting_roles}
+
+
+def reader_roles(workflow: Workflow, subject_person_id: int | None) -> tuple[str, ...]:
+    """The roles that will read a case of `workflow` about this person: its readers, each role
+    the subject holds replaced by the role that stands in for it (the trustees for a Director)."""
+    out: list[str] = []
+    for role in workflow.access.readers:
+        deputy = workflow.access.stand_in.get(role)
+        chosen = deputy if deputy and person_holds(subject_person_id, role) else role
+        if chosen not in out:
+            out.append(chosen)
+    return tuple(out)
 
 
 def case_access(

@@ -24,9 +24,10 @@ from casework.services.access import (
     case_access,
     may_work,
     person_id_of,
+    visible_clause,
 )
 from casework.services.audit import append_event
-from casework.services.cases import load_case, require_full, store_link, workflow_of
+from casework.services.cases import load_case, opened_now, require_full, store_link, workflow_of
 from casework.services.context import library
 from casework.workflow import Workflow
 from casework.workflow.fields import clean_text
@@ -189,6 +190,27 @@ def link(
     return other
 
 
+#: How many of a reporter's other cases a case page lists.
+REPORTER_HISTORY = 20
+
+
+def reporter_history(actor: User, case: Case) -> list[Case]:
+    """The other cases whoever opened `case` has opened, newest first, as far as `actor` may see
+    them in full (a case they may not see is never named or counted)."""
+    return list(
+        db.session.execute(
+            sa.select(Case)
+            .where(
+                Case.reporter_id == case.reporter_id,
+                Case.id != case.id,
+                visible_clause(actor, receipts=False),
+            )
+            .order_by(Case.created_at.desc(), Case.id.desc())
+            .limit(REPORTER_HISTORY)
+        ).scalars()
+    )
+
+
 def linked_numbers(actor: User, case: Case) -> list[str]:
     """Numbers of the cases linked to `case` that `actor` can see in full (a case they see only
     as a receipt, or not at all, is left out: never named, numbered or counted)."""
@@ -295,6 +317,25 @@ def attach(
     Raises `TooLarge` past the upload limit and `InvalidFields` for a type Casework does not accept.
     """
     require_full(access)
+    return _store(actor, case, filename, stream, now)
+
+
+def attach_sent_with(
+    actor: User, case: Case, filename: Any, stream: IO[bytes], *, now: datetime | None = None
+) -> StoredFile:
+    """Evidence sent with a new case by whoever opened it, in the transaction that opened it:
+    a reporter who will see only a receipt may still send evidence with the report.
+
+    Raises as `attach`, and `Forbidden` for any other case.
+    """
+    if case.reporter_id != actor.id or not opened_now(case):
+        raise Forbidden("Evidence can be sent with a report only as it is sent.")
+    return _store(actor, case, filename, stream, now)
+
+
+def _store(
+    actor: User, case: Case, filename: Any, stream: IO[bytes], now: datetime | None
+) -> StoredFile:
     limit = library().max_upload_bytes
     data = stream.read(limit + 1)
     if len(data) > limit:

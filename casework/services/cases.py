@@ -158,6 +158,9 @@ class References:
         )
         return [n for n in names if n not in found]
 
+    def branches(self) -> tuple[str, ...]:
+        return library().branches
+
 
 # --- derived columns --------------------------------------------------------------------------
 
@@ -220,6 +223,33 @@ def _received_at(workflow: Workflow, clean: dict[str, Any], now: datetime) -> da
     return received
 
 
+def _intake_workflow(actor: User, workflow_key: Any, check_intake: bool) -> Workflow:
+    lib = library()
+    if not isinstance(workflow_key, str) or workflow_key not in lib.workflows:
+        known = ", ".join(sorted(lib.workflows.keys()))
+        raise InvalidFields({"workflow": [f"Unknown workflow; one of: {known}."]})
+    workflow = lib.workflow(workflow_key)
+    if check_intake and not actor.roles & set(workflow.access.intake):
+        raise Forbidden(f"Your role may not open {workflow.title.lower()} cases.")
+    return workflow
+
+
+def _intake_fields(
+    actor: User, workflow: Workflow, fields: Any, now: datetime, form: bool = False
+) -> tuple[dict[str, Any], datetime]:
+    clean = validate_fields(workflow.fields, fields, References(actor), library().tz, form=form)
+    return clean, _received_at(workflow, clean, now)
+
+
+def check_intake(actor: User, workflow_key: Any, fields: Any) -> dict[str, Any]:
+    """The checks `open_case` makes for the web's intake form, changing nothing: the intake
+    fields as they would be recorded (a "check your answers" page shows only valid answers).
+    Raises as `open_case`."""
+    workflow = _intake_workflow(actor, workflow_key, True)
+    clean, _ = _intake_fields(actor, workflow, fields, utcnow(), form=True)
+    return clean
+
+
 def open_case(
     actor: User,
     workflow_key: Any,
@@ -244,16 +274,10 @@ def open_case(
     `origin` is recorded in the creation event (e.g. the case it was referred from).
     """
     lib = library()
-    if not isinstance(workflow_key, str) or workflow_key not in lib.workflows:
-        known = ", ".join(sorted(lib.workflows.keys()))
-        raise InvalidFields({"workflow": [f"Unknown workflow; one of: {known}."]})
-    workflow = lib.workflow(workflow_key)
-    if check_intake and not actor.roles & set(workflow.access.intake):
-        raise Forbidden(f"Your role may not open {workflow.title.lower()} cases.")
+    workflow = _intake_workflow(actor, workflow_key, check_intake)
     begin_write()
-    clean = validate_fields(workflow.fields, fields, References(actor), lib.tz, form=form)
     now = now or utcnow()
-    received = _received_at(workflow, clean, now)
+    clean, received = _intake_fields(actor, workflow, fields, now, form)
     if limited and workflow.access.confidential:
         limits.count_report(actor, workflow.title, now)
     number = next_number(workflow.prefix, now.astimezone(lib.tz).year)
@@ -288,7 +312,23 @@ def open_case(
         data.update(origin)
     event = append_event(case, actor.username, "created", data, to_state=workflow.initial, at=now)
     event_appended.send(case, workflow=workflow, event=event)
+    session = db.session()
+    held = session.info.get(_OPENED_NOW)
+    if held is None or held[0] is not session.get_transaction():
+        held = session.info[_OPENED_NOW] = (session.get_transaction(), set[int]())
+    held[1].add(case.id)
     return case
+
+
+#: The session's note of the cases opened in its present transaction (`opened_now`).
+_OPENED_NOW = "casework.opened_now"
+
+
+def opened_now(case: Case) -> bool:
+    """Whether `case` was opened in the session's present transaction, not yet committed."""
+    session = db.session()
+    held = session.info.get(_OPENED_NOW)
+    return bool(held and held[0] is session.get_transaction() and case.id in held[1])
 
 
 # --- loading ----------------------------------------------------------------------------------

@@ -23,6 +23,9 @@ class Library:
     max_upload_bytes: int
     #: The legal authorities a withholding may cite (`services.authorities`).
     authorities: tuple[Authority, ...] = DEFAULT_AUTHORITIES
+    #: The branches and departments a `branch` field and a person's branch are chosen from
+    #: (empty: typed freely).
+    branches: tuple[str, ...] = ()
 
     def workflow(self, key: str) -> Workflow:
         return self.workflows.get(key)

@@ -10,15 +10,17 @@ import sqlalchemy as sa
 from casework.errors import InvalidFields
 from casework.extensions import db
 from casework.models import Person
+from casework.services.context import library
 from casework.services.users import find_user
-from casework.workflow.fields import clean_text
+from casework.workflow.fields import clean_branch, clean_text
 
 #: Roles that may add people.
 PEOPLE_EDITORS = frozenset({"director", "hr", "admin"})
 
 
 def create_person(name: Any, employee_id: Any, branch: Any = "", username: Any = None) -> Person:
-    """Add a person; raises `InvalidFields` naming each bad field."""
+    """Add a person; raises `InvalidFields` naming each bad field (a branch must be one of the
+    configured branches and departments, when the library lists them)."""
     errors: dict[str, list[str]] = {}
     values: dict[str, str] = {}
     for field, value, required in (
@@ -35,6 +37,11 @@ def create_person(name: Any, employee_id: Any, branch: Any = "", username: Any =
             continue
         if required and not values[field]:
             errors[field] = ["This field is required."]
+    if values.get("branch"):
+        try:
+            clean_branch(values["branch"], library().branches)
+        except ValueError as exc:
+            errors["branch"] = [str(exc)]
     user = None
     if username not in (None, ""):
         if not isinstance(username, str):

@@ -95,6 +95,20 @@ def role_list(roles: Iterable[str]) -> str:
     return ", ".join(role_label(r) for r in roles if r != "system")
 
 
+def roles_in_words(roles: Iterable[str]) -> str:
+    """Who holds these roles, as a sentence says it: "the Library Director and Human Resources"."""
+    names = [f"the {role_label(r)}" if r in THE_ROLES else role_label(r) for r in roles]
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+#: Roles a sentence names with "the" (one office, or one body).
+THE_ROLES = frozenset(
+    {"director", "librarian_in_charge", "social_media_team", "trustee", "records_officer"}
+)
+
+
 def has_endpoint(name: str) -> bool:
     """Whether a page exists (pages owned by optional parts link only when they are there)."""
     try:

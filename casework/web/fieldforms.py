@@ -28,6 +28,7 @@ from casework.errors import CaseworkError
 from casework.extensions import db
 from casework.models import Case, Person, User
 from casework.services.access import visible_clause
+from casework.services.context import library
 from casework.workflow.definition import FieldDef, TransitionDef
 
 #: Form attributes are prefixed so a field name can never shadow a method of the form.
@@ -65,10 +66,19 @@ class Placed:
         """Marked as required: by the workflow, or in forms only (`required_in_form`)."""
         return self.definition.required or self.definition.required_in_form
 
+    @property
+    def conditions(self) -> dict[str, list[str]]:
+        """The values of other fields this one applies for (`only_when`, `shown_when`): the
+        page's script hides it while they do not hold; the server judges anyway."""
+        d = self.definition
+        return {k: list(v) for k, v in {**d.only_when, **d.shown_when}.items()}
+
 
 def _options(f: FieldDef, actor: User) -> tuple[Option, ...]:
     if f.type == "yesno":
         return (Option("yes", "Yes"), Option("no", "No"))
+    if f.type == "branch":
+        return tuple(Option(name, name) for name in library().branches)
     if f.type in ("choice", "multichoice"):
         return tuple(Option(c.value, c.label, c.clause) for c in f.choices)
     if f.type == "person":
@@ -103,7 +113,7 @@ def _widget(f: FieldDef, options: Sequence[Option]) -> str:
     if f.type == "choice":
         clauses = any(o.clause for o in options)
         return "radios" if clauses or len(options) <= MAX_RADIOS else "select"
-    if f.type in ("person", "case"):
+    if f.type in ("person", "case") or (f.type == "branch" and options):
         return "select"
     return {"textarea": "textarea", "url": "url", "date": "date", "datetime": "datetime-local"}.get(
         f.type, "text"
@@ -187,7 +197,7 @@ def fields_form(
         attrs[PREFIX + f.name] = _wtforms_field(f, widget, options)
         layout.append((f, widget, options))
     form_class = type(name, (FieldsForm,), attrs)
-    form: FieldsForm = form_class(data=dict(data or {}))
+    form: FieldsForm = form_class(data={PREFIX + k: v for k, v in (data or {}).items()})
     form.definitions = tuple(defs)
     form.placed = [
         Placed(form[PREFIX + f.name], f, widget, options) for f, widget, options in layout

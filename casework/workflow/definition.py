@@ -48,6 +48,7 @@ FIELD_TYPES = frozenset(
         "person",  # id of a person (an employee)
         "case",  # number of another case
         "usernames",  # list of user names
+        "branch",  # one of the library's configured branches and departments
     }
 )
 
@@ -69,7 +70,7 @@ class Choice:
 
 
 #: Field types picked from a list rather than typed ("Choose …" when one is missing).
-CHOSEN_TYPES = frozenset({"choice", "multichoice", "yesno", "person"})
+CHOSEN_TYPES = frozenset({"choice", "multichoice", "yesno", "person", "branch"})
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,9 @@ class FieldDef:
     states: tuple[str, ...] = ()
     #: This field may only be given when another field has one of these values.
     only_when: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: This field is asked for only when another field has one of these values (a complaint's
+    #: channel); otherwise any value given is ignored and not stored.
+    shown_when: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     #: For transition fields: the value replaces the case's intake field of the same name.
     updates_case: bool = False
     #: Required in the web's intake form though the API takes it as optional (an API client may
@@ -389,6 +393,10 @@ class Workflow:
     #: What every action form shows of the case it acts on: intake fields by name, and the
     #: latest value given to a transition's field as "trigger.field" (findings so far).
     summary_fields: tuple[str, ...] = ()
+    #: A new case is opened only after a "check your answers" page (a staff report).
+    confirm_intake: bool = False
+    #: Whoever opens a case may send evidence files with it (on the last page of the intake).
+    intake_evidence: bool = False
 
     def field(self, name: str) -> FieldDef | None:
         return next((f for f in self.fields if f.name == name), None)
@@ -493,4 +501,5 @@ def describe_field(f: FieldDef) -> dict[str, Any]:
         "choice_labels": {c.value: c.label for c in f.choices} or None,
         "confidential": f.confidential,
         "help": f.help or None,
+        "shown_when": {k: list(v) for k, v in f.shown_when.items()} or None,
     }

@@ -30,6 +30,8 @@ class References(Protocol):
 
     def unknown_users(self, names: Iterable[str]) -> list[str]: ...
 
+    def branches(self) -> tuple[str, ...]: ...
+
 
 def _empty(value: Any) -> bool:
     return (
@@ -56,6 +58,16 @@ def clean_text(value: Any, *, multiline: bool, max_length: int | None) -> str:
     if max_length is not None and len(value) > max_length:
         raise ValueError(f"At most {max_length} characters (this has {len(value)}).")
     return value
+
+
+def clean_branch(value: Any, branches: tuple[str, ...], max_length: int | None = 200) -> str:
+    """A branch or department: one of the configured `branches` (any text when none are)."""
+    text = clean_text(value, multiline=False, max_length=max_length)
+    if branches and text not in branches:
+        raise ValueError(
+            f"Not a branch or department of the library; choose one of: {', '.join(branches)}."
+        )
+    return text
 
 
 def _choice(f: FieldDef, value: Any) -> str:
@@ -117,6 +129,8 @@ def clean_value(f: FieldDef, value: Any, refs: References, tz: ZoneInfo) -> Any:
         return clean_text(value, multiline=f.type == "textarea", max_length=f.max_length)
     if f.type == "choice":
         return _choice(f, value)
+    if f.type == "branch":
+        return clean_branch(value, refs.branches(), f.max_length)
     if f.type == "multichoice":
         if isinstance(value, str):
             value = [value]
@@ -163,6 +177,11 @@ def clean_value(f: FieldDef, value: Any, refs: References, tz: ZoneInfo) -> Any:
     raise ValueError(f"Unknown field type {f.type}.")
 
 
+def shown(f: FieldDef, values: Mapping[str, Any]) -> bool:
+    """Whether a field is asked for, given the values of the fields its `shown_when` names."""
+    return all(values.get(other) in allowed for other, allowed in f.shown_when.items())
+
+
 def validate_fields(
     defs: Iterable[FieldDef],
     data: Any,
@@ -175,8 +194,9 @@ def validate_fields(
     """Check `data` against field definitions; return the cleaned values of the fields given.
 
     Raises `InvalidFields` naming each field that is missing, unknown or invalid. `context`
-    holds values of other fields that `only_when` rules may look at. With `form` (a web form),
-    fields `required_in_form` are required as well.
+    holds values of other fields that `only_when` and `shown_when` rules may look at. A field
+    whose `shown_when` rule does not hold is ignored: its value is neither checked nor kept.
+    With `form` (a web form), fields `required_in_form` are required as well.
     """
     if data is None:
         data = {}
@@ -189,7 +209,10 @@ def validate_fields(
         if name not in known:
             errors[str(name)[:64]] = ["Unknown field."]
     clean: dict[str, Any] = {}
+    given = {**(context or {}), **data}
     for f in defs:
+        if f.shown_when and not shown(f, given):
+            continue
         value = data.get(f.name)
         if _empty(value):
             if f.required or (form and f.required_in_form):

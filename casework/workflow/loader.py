@@ -59,6 +59,8 @@ TOP_KEYS = {
     "retention",
     "release_states",
     "summary_fields",
+    "confirm_intake",
+    "intake_evidence",
 }
 RETENTION_KEYS = {"series", "schedule", "years", "after", "permanent", "by_state"}
 ACCESS_KEYS = {
@@ -84,6 +86,7 @@ FIELD_KEYS = {
     "workflow",
     "states",
     "only_when",
+    "shown_when",
     "updates_case",
     "required_message",
     "required_in_form",
@@ -120,7 +123,7 @@ QUEUE_SORTS = frozenset({"created_at", "-created_at", "updated_at", "-updated_at
 MAIL_TEMPLATES = frozenset(
     {"attention", "escalated", "post_flagged", "account_requested", "waiting", "flagged"}
 )
-DEFAULT_MAX_LENGTH = {"text": 500, "textarea": 20_000, "url": 2_000}
+DEFAULT_MAX_LENGTH = {"text": 500, "textarea": 20_000, "url": 2_000, "branch": 200}
 
 
 class _Reader:
@@ -275,6 +278,8 @@ def parse(text: str, path: Path) -> Workflow:
         retention=_retention(r, data.get("retention"), states, access),
         release_states=release_states,
         summary_fields=summary_fields,
+        confirm_intake=r.flag(data, "confirm_intake", "confirm_intake"),
+        intake_evidence=r.flag(data, "intake_evidence", "intake_evidence"),
     )
 
 
@@ -484,10 +489,7 @@ def _fields(r: _Reader, data: Any, where: str) -> tuple[FieldDef, ...]:
         max_length = spec.get("max_length", DEFAULT_MAX_LENGTH.get(ftype))
         if max_length is not None and (not isinstance(max_length, int) or max_length < 1):
             raise r.fail(at, "max_length must be a positive whole number")
-        only_when_raw = spec.get("only_when", {})
-        if not isinstance(only_when_raw, dict):
-            raise r.fail(at, "only_when must be a table")
-        only_when = {k: r.names(only_when_raw, k, f"{at}.only_when") for k in only_when_raw}
+        rules = {kind: _rule(r, spec, kind, at) for kind in ("only_when", "shown_when")}
         if ftype == "case" and not isinstance(spec.get("workflow"), str):
             raise r.fail(at, "a case field names the workflow of the case it refers to")
         out.append(
@@ -504,22 +506,34 @@ def _fields(r: _Reader, data: Any, where: str) -> tuple[FieldDef, ...]:
                 max_length=max_length,
                 workflow=spec.get("workflow"),
                 states=r.names(spec, "states", at),
-                only_when=only_when,
+                only_when=rules["only_when"],
+                shown_when=rules["shown_when"],
                 updates_case=r.flag(spec, "updates_case", at),
                 required_in_form=r.flag(spec, "required_in_form", at),
             )
         )
-    names = {f.name for f in out}
     by_name = {f.name: f for f in out}
     for f in out:
-        for other, values in f.only_when.items():
-            if other not in names:
-                raise r.fail(f"{where}.{f.name}.only_when", f"unknown field {other!r}")
-            known = {c.value for c in by_name[other].choices}
-            bad = [v for v in values if v not in known]
-            if bad:
-                raise r.fail(f"{where}.{f.name}.only_when", f"{other!r} has no choice {bad[0]!r}")
+        for kind, rule in (("only_when", f.only_when), ("shown_when", f.shown_when)):
+            for other, values in rule.items():
+                at = f"{where}.{f.name}.{kind}"
+                if other not in by_name or other == f.name:
+                    raise r.fail(at, f"unknown field {other!r}")
+                if kind == "shown_when" and by_name[other].shown_when:
+                    raise r.fail(at, f"{other!r} is itself shown only sometimes")
+                known = {c.value for c in by_name[other].choices}
+                bad = [v for v in values if v not in known]
+                if bad or not values:
+                    raise r.fail(at, f"{other!r} has no choice {(bad or [''])[0]!r}")
     return tuple(out)
+
+
+def _rule(r: _Reader, spec: dict[str, Any], kind: str, at: str) -> dict[str, tuple[str, ...]]:
+    """An `only_when` or `shown_when` table: field name -> the values it applies for."""
+    raw = spec.get(kind, {})
+    if not isinstance(raw, dict):
+        raise r.fail(at, f"{kind} must be a table")
+    return {k: r.names(raw, k, f"{at}.{kind}") for k in raw}
 
 
 def _choices(r: _Reader, data: Any, where: str) -> tuple[Choice, ...]:

@@ -30,10 +30,12 @@
         });
       }
       function update() {
-        var show = applies() || field.querySelector(":checked");
+        // A ticked box stays in sight (an <option> matches :checked too, so inputs only).
+        var show = applies() || field.querySelector("input:checked");
         field.hidden = !show;
       }
       form.addEventListener("change", update);
+      form.addEventListener("input", update);
       update();
     });
   }

@@ -14,7 +14,12 @@ def test_director_on_a_phone_sees_why_and_what_waits(tab: Tab, new_tab) -> None:
     )
     tab.site.fire("librarian", number, "escalate", reason="The patron asked for the Director.")
     account = tab.site.open_case(
-        "staff", "account", platform="tiktok", handle="@readers", branch="Main", purpose="Teens"
+        "staff",
+        "account",
+        platform="tiktok",
+        handle="@readers",
+        branch="Main Library",
+        purpose="Teens",
     )
     tab.site.fire("director", account, "approve")
     phone = new_tab(**PHONE)

@@ -124,14 +124,16 @@ class FilterChoices:
 
 
 def filter_choices(user: User) -> FilterChoices:
-    """What the search form offers: only branches and people of cases the user may see."""
+    """What the search form offers: the configured branches, then any other branch of cases the
+    user may see (typed before the list was configured); only people of cases the user may see."""
     lib = library()
     workflows = [(w.key, w.title) for w in lib.workflows]
     states = [
         (w.key, w.title, [(s.name, s.label) for s in w.states.values()]) for w in lib.workflows
     ]
     visible = visible_clause(user, receipts=False)
-    branches = distinct_among(Case.branch, visible, 200)
+    found = distinct_among(Case.branch, visible, 200)
+    branches = [*lib.branches, *(b for b in found if b and b not in lib.branches)]
     assignees = [
         (name, display or name)
         for name, display in db.session.execute(
@@ -140,9 +142,7 @@ def filter_choices(user: User) -> FilterChoices:
             .order_by(User.display_name)
         )
     ]
-    return FilterChoices(
-        workflows, states, assignees, [b for b in branches if b], list(SORT_LABELS.items())
-    )
+    return FilterChoices(workflows, states, assignees, branches, list(SORT_LABELS.items()))
 
 
 def distinct_among(column: Any, visible: ColumnElement[bool], limit: int) -> list[Any]:

@@ -9,7 +9,15 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from wtforms.fields.choices import SelectChoice
 
 from casework.api import printing
-from casework.errors import CaseworkError, Conflict, Forbidden, InvalidFields, NotFound, Refused
+from casework.errors import (
+    CaseworkError,
+    Conflict,
+    Forbidden,
+    InvalidFields,
+    NotFound,
+    Refused,
+    TooLarge,
+)
 from casework.extensions import db
 from casework.models import Case, User, utcnow
 from casework.printing import documents, packet
@@ -23,7 +31,7 @@ from casework.services import (
     reads,
     retention,
 )
-from casework.services.access import CaseAccess, Level, case_access, may_work
+from casework.services.access import CaseAccess, Level, case_access, may_work, reader_roles
 from casework.services.context import library
 from casework.services.unseen import masker
 from casework.web import Page, display, standing
@@ -61,22 +69,90 @@ def intake(key: str) -> Page:
     workflow = next((w for w in openable(user) if w.key == key), None)
     if workflow is None:
         raise NotFound("There is no such kind of case that you can open.")
-    form = fields_form(workflow.fields, user, name="IntakeForm")
-    if request.method == "POST" and form.validate():
-        try:
-            case = cases.open_case(
-                user, workflow.key, form.values(), limited=True, take=True, form=True
-            )
-        except CaseworkError as exc:
-            form.show_errors(exc)
-            page = render_template("cases/intake.html", workflow=workflow, form=form)
-            if isinstance(exc, limits.TooMany):  # the form kept, the limit said above it
-                return page, 429, {"Retry-After": str(exc.retry_after)}
-            return page, 422
-        taken = " and assigned to you" if case.assignee_id == user.id else ""
-        flash(f"{case.number} is opened{taken}.", "success")
-        return redirect(url_for("cases.case_page", number=case.number))
-    return render_template("cases/intake.html", workflow=workflow, form=form)
+    posting = request.method == "POST"
+    form = fields_form(
+        workflow.fields, user, name="IntakeForm", data=None if posting else _received_now(workflow)
+    )
+    page = {
+        "workflow": workflow,
+        "form": form,
+        "readers": display.roles_in_words(workflow.access.readers),
+        "stand_ins": [
+            (display.role_label(role), display.role_label(deputy))
+            for role, deputy in workflow.access.stand_in.items()
+        ],
+    }
+    if not posting:
+        return render_template("cases/intake.html", **page)
+    if not form.validate():
+        return render_template("cases/intake.html", **page), 400
+    if request.form.get("change"):  # "Change" on the check page: the form again, as filled in
+        return render_template("cases/intake.html", **page)
+    checking = workflow.confirm_intake and not request.form.get("confirmed")
+    try:
+        if checking:
+            clean = cases.check_intake(user, workflow.key, form.values())
+            return _intake_check(workflow, form, clean)
+        case = cases.open_case(
+            user, workflow.key, form.values(), limited=True, take=True, form=True
+        )
+        sent = [activity.attach_sent_with(user, case, f.filename, f.stream) for f in _evidence()]
+    except CaseworkError as exc:
+        evidence = exc.fields.get("file") or ([exc.message] if isinstance(exc, TooLarge) else [])
+        if workflow.confirm_intake and evidence:  # the check page again, the file refused
+            clean = cases.check_intake(user, workflow.key, form.values())
+            return _intake_check(workflow, form, clean, evidence), exc.status
+        form.show_errors(exc)
+        shown = render_template("cases/intake.html", **page)
+        if isinstance(exc, limits.TooMany):  # the form kept, the limit said above it
+            return shown, 429, {"Retry-After": str(exc.retry_after)}
+        return shown, 422
+    files = f" with {len(sent)} evidence file{'s' if len(sent) != 1 else ''}" if sent else ""
+    taken = " and assigned to you" if case.assignee_id == user.id else ""
+    flash(f"{case.number} is opened{files}{taken}.", "success")
+    return redirect(url_for("cases.case_page", number=case.number))
+
+
+def _received_now(workflow: Workflow) -> dict[str, str]:
+    """A new form's "received on": now, in the library's time, as the browser's field shows it."""
+    if workflow.received_field is None:
+        return {}
+    now = utcnow().astimezone(library().tz).strftime("%Y-%m-%dT%H:%M")
+    return {workflow.received_field: now}
+
+
+def _evidence() -> list[Any]:
+    """The evidence files sent with a new case (an empty file input sends one without a name)."""
+    return [f for f in request.files.getlist("evidence") if f and f.filename]
+
+
+def _intake_check(
+    workflow: Workflow,
+    form: FieldsForm,
+    clean: dict[str, Any],
+    evidence_errors: list[str] | None = None,
+) -> str:
+    """ "Check your answers" before a report is sent: each answer with its Change button, the
+    form's values kept in hidden fields, who will read it, and the evidence files to send."""
+    kept = [
+        (name, value)
+        for name, values in request.form.lists()
+        if name not in ("csrf_token", *CHECK_BUTTONS)
+        for value in values
+    ]
+    names = [f.name for f in workflow.fields if f.name in clean]
+    answers = list(zip(names, display.show_fields(workflow.fields, clean), strict=True))
+    subject = clean.get(workflow.access.subject_field) if workflow.access.subject_field else None
+    return render_template(
+        "cases/intake_check.html",
+        workflow=workflow,
+        form=form,
+        answers=answers,
+        kept=kept,
+        readers=display.roles_in_words(reader_roles(workflow, subject)),
+        evidence_errors=evidence_errors or [],
+        max_mb=library().max_upload_bytes // (1024 * 1024),
+    )
 
 
 # --- the case page ----------------------------------------------------------------------------
@@ -110,7 +186,10 @@ def render_case(
 ) -> tuple[str, int]:
     """The case page: the receipt alone for a reporter, everything for a reader."""
     if access.level is Level.RECEIPT:
-        return render_template("cases/receipt.html", case=case, workflow=workflow), status
+        readers = display.roles_in_words(reader_roles(workflow, case.subject_person_id))
+        return render_template(
+            "cases/receipt.html", case=case, workflow=workflow, readers=readers
+        ), status
     now = utcnow()
     every = cases.offers(user, case, workflow, access, every=True)
     offered = [o for o in every if not (o.blocked and o.transition.hide_when_refused)]
@@ -157,6 +236,7 @@ def render_case(
         available=[o.transition for o in offered if not o.blocked],
         blocked=[(o.transition, o.blocked) for o in offered if o.blocked],
         links=activity.linked_numbers(user, case),
+        reporter_history=display.case_rows(user, activity.reporter_history(user, case), now),
         files=activity.attachments(case),
         timeline=display.folded(display.timeline(case, workflow, user)[::-1]),
         standing=_standing(

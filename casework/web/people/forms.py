@@ -7,7 +7,8 @@ from wtforms import SelectField, StringField
 class PersonForm(FlaskForm):
     name = StringField("Name")
     employee_id = StringField("Employee id")
-    branch = StringField("Branch or department")
+    #: Chosen from the configured branches; typed when the library lists none.
+    branch = SelectField("Branch or department", choices=[], validate_choice=False)
     user = SelectField(
         "Their own user account",
         choices=[],

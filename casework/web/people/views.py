@@ -13,6 +13,7 @@ from casework.models import Case, Person, User, utcnow
 from casework.printing import documents
 from casework.services import people
 from casework.services.access import visible_clause
+from casework.services.context import library
 from casework.web import Page
 from casework.web.actor import actor, require_role
 from casework.web.display import case_rows
@@ -30,6 +31,11 @@ def person_form() -> PersonForm:
         .where(User.username != "system", User.id.not_in(linked))
         .order_by(User.display_name, User.username)
     ).scalars()
+    branches = library().branches
+    if branches:
+        form.branch.choices = [SelectChoice("", "No branch or department")] + [
+            SelectChoice(name, name) for name in branches
+        ]
     form.user.choices = [SelectChoice("", "No user account")] + [
         SelectChoice(u.username, f"{u.name} ({u.username})") for u in free
     ]
