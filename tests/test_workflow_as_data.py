@@ -226,7 +226,7 @@ def test_denying_twice_is_refused_and_restoring_lifts_the_denial(app, api, denie
 def test_the_registry_lists_only_denials_in_force_with_their_dates(app, api, denied_author):
     account, post = denied_author
     page = page_text(Visitor(app, "social").get("/registry").text)
-    assert "troll42" in page and "review on Jan 15, 2027" in page and "until" in page
+    assert "troll42" in page and "review on 15 January 2027" in page and "until" in page
     api.ok("director", post, "restore_access", reason="Lifted.")
     page = page_text(Visitor(app, "social").get("/registry").text)
     assert "troll42" not in page

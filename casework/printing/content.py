@@ -8,10 +8,9 @@ definition does not know. The templates receive only what may be printed.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,16 +18,23 @@ import sqlalchemy as sa
 
 from casework.extensions import db
 from casework.models import HOLD_KINDS, Case, DeniedAuthor, Event, Person
+from casework.presenting.people import StaffMember, staff_members
+from casework.presenting.values import employee_label, value_text
+from casework.presenting.words import (
+    ACCESS_ACTIONS,
+    file_size,
+    humanize,
+    local_date,
+    local_time,
+    role_label,
+    stored_time,
+    times,
+)
 from casework.services.holds import holds_in_force
 from casework.services.registry import AccountHistory
 from casework.services.unseen import UNSEEN, mask_with
 from casework.workflow import Workflow
-from casework.workflow.definition import ROLE_LABELS, FieldDef
-
-#: Actions that record someone reading a case; they never change what a record shows.
-ACCESS_ACTIONS = frozenset({"view", "print", "export", "download"})
-#: Runs of this many reads of one kind by one person in a row print as one timeline line.
-FOLD_READS = 3
+from casework.workflow.definition import FieldDef
 
 #: Why free texts no workflow file classifies are left out of a public-records copy.
 UNREVIEWED = "free text, not reviewed for release"
@@ -69,9 +75,11 @@ class Item:
 
 @dataclass(frozen=True)
 class Entry:
-    """One event of the audit trail, as the timeline prints it."""
+    """One event of the audit trail, as the timeline prints it (or a run of reads, folded)."""
 
     seq: int
+    #: The events the line stands for: "7", or "8–12" for reads folded into one line.
+    span: str
     at: str
     actor: str
     what: str
@@ -102,6 +110,26 @@ class Clause:
 
 
 @dataclass(frozen=True)
+class Decision:
+    """How a closed case was decided: the outcome, the deciding step's fields, who and when."""
+
+    outcome: str
+    details: tuple[Item, ...]
+    decided_by: str
+    decided_on: str
+
+    @property
+    def items(self) -> tuple[Item, ...]:
+        """The decision as labelled rows, in the order a personnel file reads them."""
+        return (
+            Item("Outcome", self.outcome),
+            *self.details,
+            Item("Decided by", self.decided_by),
+            Item("Date", self.decided_on),
+        )
+
+
+@dataclass(frozen=True)
 class Record:
     """A case record: everything its pages show, already redacted when `redacted`."""
 
@@ -123,6 +151,8 @@ class Record:
     head_seq: int
     head_hash: str
     head_at: str
+    #: The decision of a closed case, None while it is open.
+    decision: Decision | None = None
     #: For an employee history: the summary line of this case on the cover.
     outcome: str = ""
     category: str = ""
@@ -138,59 +168,34 @@ class PersonFacts:
     branch: str
 
     def display(self) -> str:
-        extra = ", ".join(p for p in (f"employee {self.employee_id}", self.branch) if p)
-        return f"{self.name} ({extra})"
+        return employee_label(self.name, self.employee_id, self.branch)
+
+    @property
+    def surname(self) -> str:
+        """The last word of the name, as a file name sorts by it."""
+        words = self.name.split()
+        return words[-1] if words else ""
 
 
 # --- formatting -------------------------------------------------------------------------------
 
 
 class Clock:
-    """Times as printed: the library's zone, to the minute, with the zone's abbreviation."""
+    """Times as printed: in the library's zone, as every page and e-mail shows them
+    (`presenting.words`)."""
 
     def __init__(self, tz: ZoneInfo) -> None:
         self.tz = tz
 
     def at(self, moment: datetime | None) -> str:
-        if moment is None:
-            return ""
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-        local = moment.astimezone(self.tz)
-        # The zone stays with the time when a narrow column wraps the line after the date.
-        return f"{local:%Y-%m-%d %H:%M}\u00a0{local.tzname()}"
+        return local_time(moment, self.tz)
 
     def day(self, moment: datetime | None) -> str:
-        if moment is None:
-            return ""
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-        return f"{moment.astimezone(self.tz):%Y-%m-%d}"
+        return local_date(moment, self.tz)
 
     def stored(self, text: str) -> str:
         """A stored UTC timestamp (`...Z`) in the library's zone; other text unchanged."""
-        try:
-            return self.at(datetime.fromisoformat(text.replace("Z", "+00:00")))
-        except ValueError:
-            return text
-
-
-def file_size(size: Any) -> str:
-    if not isinstance(size, int):
-        return str(size)
-    if size < 1024:
-        return f"{size} bytes"
-    if size < 1024 * 1024:
-        return f"{size / 1024:.1f} KB"
-    return f"{size / (1024 * 1024):.1f} MB"
-
-
-def humanize(name: str) -> str:
-    return name.replace("_", " ").capitalize()
-
-
-def role_label(role: Any) -> str:
-    return ROLE_LABELS.get(str(role), humanize(str(role)))
+        return stored_time(text, self.tz)
 
 
 class Shower:
@@ -202,33 +207,20 @@ class Shower:
         people: Mapping[int, PersonFacts],
         redacted: bool,
         case_reason: str | None = None,
+        staff: Mapping[str, StaffMember] | None = None,
     ) -> None:
         self.clock = clock
         self.people = people
+        #: The members of staff the record names, by user name.
+        self.members = staff or {}
         self.redacted = redacted
         #: For a public-records copy of a confidential case: why its free text and the names of
         #: staff are withheld (the workflow's reason and authority); None otherwise.
         self.case_reason = case_reason if redacted else None
 
     def text(self, f: FieldDef | None, value: Any) -> str:
-        if value is None:
-            return ""
-        if isinstance(value, list):
-            return ", ".join(self.text(f, v) for v in value)
-        if isinstance(value, dict):
-            return json.dumps(value, sort_keys=True, ensure_ascii=False)
-        if f is None:
-            return str(value)
-        if f.choices:
-            return f.choice_label(str(value))
-        if f.type == "yesno":
-            return {"yes": "Yes", "no": "No"}.get(str(value), str(value))
-        if f.type == "datetime":
-            return self.clock.stored(str(value))
-        if f.type == "person" and isinstance(value, int):
-            person = self.people.get(value)
-            return person.display() if person else f"person {value}"
-        return str(value)
+        names = {pid: p.display() for pid, p in self.people.items()}
+        return value_text(f, value, names)
 
     def item(self, f: FieldDef | None, name: str, value: Any) -> Item:
         label = f.label if f is not None else humanize(name)
@@ -251,12 +243,14 @@ class Shower:
             return Item(label, withheld(self.case_reason or UNREVIEWED), withheld=True)
         return Item(label, str(value))
 
-    def staff(self, name: Any) -> str:
-        """A member of staff's user name, or its withheld mark in a public-records copy of a
-        confidential case (which names no member of staff)."""
+    def staff(self, name: Any, allowed: Iterable[str] = ()) -> str:
+        """A member of staff by full name and role (the one of `allowed` they acted in), or its
+        withheld mark in a public-records copy of a confidential case (which names no member of
+        staff)."""
         if self.case_reason is not None:
             return withheld(self.case_reason)
-        return str(name)
+        member = self.members.get(str(name))
+        return member.titled(allowed) if member else str(name)
 
     def patron(self, label: str, value: Any, reason: str) -> Item:
         """A value that names a member of the public (a post's author), withheld from every
@@ -306,6 +300,19 @@ def people_of(cases: Iterable[tuple[Case, Workflow]]) -> dict[int, PersonFacts]:
     return {p.id: PersonFacts(p.id, p.name, p.employee_id, p.branch) for p in rows}
 
 
+def staff_of(case: Case, events: Sequence[Event]) -> dict[str, StaffMember]:
+    """The members of staff a record names: who opened the case, its assignee, everyone who
+    acted in its trail and everyone it was assigned to."""
+    names = {e.actor for e in events}
+    names.add(case.reporter.username)
+    if case.assignee is not None:
+        names.add(case.assignee.username)
+    for e in events:
+        if e.action == "assign":
+            names.update(str(v) for v in (e.data.get("from"), e.data.get("to")) if v)
+    return staff_members(names)
+
+
 def events_through(case: Case, seq: int) -> list[Event]:
     return list(
         db.session.execute(
@@ -339,7 +346,7 @@ class RecordBuilder:
         self.reviewed = reviewed
         access = workflow.access
         reason = access.withheld_reason if access.confidential else None
-        self.show = Shower(clock, people, redacted, reason)
+        self.show = Shower(clock, people, redacted, reason, staff_of(case, events))
         self.redacted = redacted
         #: Numbers of cases the reader may not see: never printed (`services.unseen`).
         self.hidden = hidden
@@ -376,6 +383,7 @@ class RecordBuilder:
             head_seq=head.seq if head else 0,
             head_hash=head.hash if head else case.head_hash,
             head_at=self.clock.at(head.at) if head else "",
+            decision=self.decision(),
             outcome=self.outcome(),
             category=self.category(),
             opened=self.clock.day(case.created_at),
@@ -404,10 +412,7 @@ class RecordBuilder:
         case, workflow = self.case, self.workflow
         out = [
             Item("Case number", case.number),
-            Item(
-                "Case type",
-                f"{workflow.title} (workflow {workflow.key}, version {workflow.version})",
-            ),
+            Item("Case type", workflow.title),
             Item("State", self.state_label(case.state)),
             Item(
                 "Opened",
@@ -438,8 +443,6 @@ class RecordBuilder:
                     ": not to be disposed of",
                 )
             )
-        if head is not None:
-            out.append(Item("Audit chain head", f"event {head.seq}, {head.hash}", code=True))
         return out
 
     def category(self) -> str:
@@ -457,20 +460,58 @@ class RecordBuilder:
                 return Clause(choice.label, choice.clause)
         return None
 
+    def deciding(self) -> Event | None:
+        """The step that closed the case (None while it is open)."""
+        if self.case.closed_at is None:
+            return None
+        for e in reversed(self.events):
+            if e.action == "transition" and e.to_state == self.case.state:
+                return e
+        return None
+
     def outcome(self) -> str:
         """The decision, for a closed case: the state and the choice that closed it."""
         state = self.state_label(self.case.state)
         if self.case.closed_at is None:
             return f"Open ({state.lower()})"
-        for e in reversed(self.events):
-            if e.action == "transition" and e.to_state == self.case.state:
-                transition = self.workflow.transitions.get(str(self.data[e.seq].get("trigger")))
-                given = self.data[e.seq].get("fields") or {}
-                for f in transition.fields if transition else ():
-                    if f.choices and f.name in given and not f.confidential:
-                        return f"{state}: {f.choice_label(str(given[f.name]))}"
-                break
+        e = self.deciding()
+        if e is not None:
+            transition = self.workflow.transitions.get(str(self.data[e.seq].get("trigger")))
+            given = self.data[e.seq].get("fields") or {}
+            for f in transition.fields if transition else ():
+                if f.choices and f.name in given and not f.confidential:
+                    return f"{state}: {f.choice_label(str(given[f.name]))}"
         return state
+
+    def decision(self) -> Decision | None:
+        """Outcome, the deciding step's fields (the action and handbook reference of a
+        discipline), who decided and when; None while the case is open."""
+        e = self.deciding()
+        if e is None:
+            return None
+        trigger = str(self.data[e.seq].get("trigger", ""))
+        transition = self.workflow.transitions.get(trigger)
+        details = self.show.fields(
+            transition.fields if transition else (), self.data[e.seq].get("fields") or {}
+        )
+        return Decision(
+            outcome=self.outcome(),
+            details=tuple(details),
+            decided_by=self.actor(e),
+            decided_on=self.clock.day(e.at),
+        )
+
+    def actor(self, e: Event) -> str:
+        """Who did `e`, by name and the role the step took."""
+        allowed: list[str] = []
+        if e.action == "transition":
+            data = self.data[e.seq]
+            if data.get("approved_as"):
+                allowed.append(str(data["approved_as"]))
+            transition = self.workflow.transitions.get(str(data.get("trigger", "")))
+            if transition is not None:
+                allowed += transition.roles_from(e.from_state or "")
+        return self.show.staff(e.actor, allowed)
 
     def evidence(self) -> tuple[Evidence, ...]:
         out = []
@@ -487,7 +528,7 @@ class RecordBuilder:
                         file_size(data.get("size")),
                         str(data.get("sha256", "")),
                         self.clock.at(e.at),
-                        self.show.staff(e.actor),
+                        self.actor(e),
                     )
                 )
         return tuple(out)
@@ -495,47 +536,41 @@ class RecordBuilder:
     # --- timeline entries ---------------------------------------------------------------------
 
     def timeline(self) -> list[Entry]:
-        """Every event in order; a run of reads by one person (views, or prints, ...) is one line.
+        """Every event in order; the reads (views, prints, ...) between two changes are one line.
 
         Reads are recorded at every look at a confidential case, and nothing limits how often
-        someone looks: folded, a thousand views cost the printed record one line, and the
-        record still names each run's events, who and when (the trail keeps every one).
+        someone looks: folded, a thousand views cost the printed record one line ("Viewed 5
+        times by …"), and the record still names each run's events, who and when (the trail
+        keeps every one).
         """
         out: list[Entry] = []
         run: list[Event] = []
-
-        def flush() -> None:
-            if len(run) >= FOLD_READS:
-                out.append(self.folded(run))
-            else:
-                out.extend(self.entry(e) for e in run)
-            run.clear()
-
         for e in self.events:
-            if e.action in ACCESS_ACTIONS and (
-                not run or (run[0].action, run[0].actor) == (e.action, e.actor)
-            ):
-                run.append(e)
-                continue
-            flush()
             if e.action in ACCESS_ACTIONS:
                 run.append(e)
-            else:
-                out.append(self.entry(e))
-        flush()
+                continue
+            if run:
+                out.append(self.folded(run))
+                run = []
+            out.append(self.entry(e))
+        if run:
+            out.append(self.folded(run))
         return out
 
     def folded(self, run: Sequence[Event]) -> Entry:
+        """A run of reads as one line: "Viewed 5 times by …; printed once by …"."""
         first, last = run[0], run[-1]
-        what, _ = self.describe(first)
-        return Entry(
-            first.seq,
-            self.clock.at(first.at),
-            first.actor,
-            f"{what} {len(run):,} times",
-            Item("", f"events {first.seq} to {last.seq}, the last at {self.clock.at(last.at)}"),
-            (),
-        )
+        counts: dict[tuple[str, str], int] = {}
+        for e in run:
+            what = READ_WORDS.get(e.action, humanize(e.action)).lower()
+            key = (what, self.show.staff(e.actor))
+            counts[key] = counts.get(key, 0) + 1
+        said = "; ".join(f"{what} {times(n)} by {who}" for (what, who), n in counts.items())
+        span = str(first.seq) if first is last else f"{first.seq}\u2013{last.seq}"
+        when = self.clock.at(first.at)
+        if first is not last and self.clock.at(last.at) != when:
+            when = f"{when} to {self.clock.at(last.at)}"
+        return Entry(first.seq, span, when, "", said[:1].upper() + said[1:], None, ())
 
     def entry(self, e: Event) -> Entry:
         what, details = self.describe(e)
@@ -550,8 +585,9 @@ class RecordBuilder:
         summary = Item("", states) if states else None
         if summary is None and details and not details[0].label:
             summary, details = details[0], details[1:]
-        actor = self.show.staff(e.actor)
-        return Entry(e.seq, self.clock.at(e.at), actor, what, summary, tuple(details))
+        return Entry(
+            e.seq, str(e.seq), self.clock.at(e.at), self.actor(e), what, summary, tuple(details)
+        )
 
     def describe(self, e: Event) -> tuple[str, list[Item]]:
         data = self.data[e.seq]
@@ -575,8 +611,7 @@ class RecordBuilder:
         if action == "attachment":
             name = self.show.free_text("File", data.get("name", ""))
             size = file_size(data.get("size"))
-            sha = str(data.get("sha256", ""))[:12]
-            return "Evidence attached", [name, Item("", f"{size}, SHA-256 {sha}… (see Evidence)")]
+            return "Evidence attached", [name, Item("", f"{size} (see Evidence)")]
         if action == "assign":
             before = self.show.staff(data["from"]) if data.get("from") else "nobody"
             after = self.show.staff(data["to"]) if data.get("to") else "nobody"
@@ -654,6 +689,10 @@ class RecordBuilder:
                 continue
             out.append(Item(humanize(key), self.show.text(None, value)))
         return out
+
+
+#: How a folded line names each kind of read.
+READ_WORDS = {"view": "Viewed", "print": "Printed", "export": "Exported", "download": "Downloaded"}
 
 
 def patron_reason() -> str:

@@ -190,9 +190,15 @@ class Cutter:
             for a in r.evidence
         )
         title, _ = self.text(r.title, "Title")
+        decision = r.decision and dataclasses.replace(
+            r.decision,
+            details=labelled(r.decision.details, "Decision"),
+            decided_by=self.text(r.decision.decided_by, "Decision: decided by")[0],
+        )
         return dataclasses.replace(
             r,
             title=title,
+            decision=decision,
             facts=labelled(r.facts, "The case"),
             fields=labelled(r.fields, "Intake"),
             timeline=tuple(timeline),

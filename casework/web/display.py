@@ -1,4 +1,5 @@
-"""How cases, fields and audit events read on a page: labels, local times and timeline entries."""
+"""How cases, fields and audit events read on a page: the shared words (`casework.presenting`)
+styled for the web, timeline entries, the menu and case rows."""
 
 from __future__ import annotations
 
@@ -13,26 +14,20 @@ from werkzeug.routing import BuildError
 
 from casework.extensions import db
 from casework.models import HOLD_KINDS, Case, Event, Person, User
+from casework.presenting.values import employee_label, value_text
+from casework.presenting.words import (
+    ACCESS_ACTIONS,
+    local_date,
+    local_time,
+    role_label,
+    role_list,
+    times,
+)
 from casework.services.cases import normalize_number
 from casework.services.context import library
 from casework.services.unseen import UNSEEN, masker
 from casework.workflow import Workflow
-from casework.workflow.definition import ROLE_LABELS, FieldDef
-
-
-def local_time(moment: datetime | None) -> str:
-    """A moment as the library reads it: its own time zone, e.g. "Mar 3, 2026, 2:30 PM"."""
-    if moment is None:
-        return ""
-    return moment.astimezone(library().tz).strftime("%b %-d, %Y, %-I:%M %p")
-
-
-def local_date(moment: datetime | date | None) -> str:
-    if moment is None:
-        return ""
-    if isinstance(moment, datetime):
-        moment = moment.astimezone(library().tz).date()
-    return moment.strftime("%b %-d, %Y")
+from casework.workflow.definition import FieldDef
 
 
 def _business_days_between(first: date, last: date) -> int:
@@ -87,14 +82,6 @@ def iso_time(moment: datetime | None) -> str:
     return moment.isoformat(timespec="milliseconds") if moment else ""
 
 
-def role_label(role: str) -> str:
-    return ROLE_LABELS.get(role, role.replace("_", " "))
-
-
-def role_list(roles: Iterable[str]) -> str:
-    return ", ".join(role_label(r) for r in roles if r != "system")
-
-
 def has_endpoint(name: str) -> bool:
     """Whether a page exists (pages owned by optional parts link only when they are there)."""
     try:
@@ -115,13 +102,16 @@ class Shown:
 
 
 def people_names(ids: Iterable[int]) -> dict[int, str]:
+    """The employees these ids name, as every case names them (`employee_label`)."""
     wanted = {i for i in ids if isinstance(i, int)}
     if not wanted:
         return {}
     rows = db.session.execute(
-        sa.select(Person.id, Person.name, Person.employee_id).where(Person.id.in_(wanted))
+        sa.select(Person.id, Person.name, Person.employee_id, Person.branch).where(
+            Person.id.in_(wanted)
+        )
     )
-    return {pid: f"{name} ({employee_id})" for pid, name, employee_id in rows}
+    return {pid: employee_label(name, eid, branch) for pid, name, eid, branch in rows}
 
 
 def user_names(usernames: Iterable[str]) -> dict[str, str]:
@@ -134,43 +124,15 @@ def user_names(usernames: Iterable[str]) -> dict[str, str]:
     return {name: display or name for name, display in rows}
 
 
-def _choice_text(f: FieldDef, value: Any) -> str:
-    if f.type == "yesno":
-        return {"yes": "Yes", "no": "No"}.get(str(value), str(value))
-    return f.choice_label(str(value))
-
-
 def show_value(f: FieldDef, value: Any, people: Mapping[int, str]) -> Shown:
-    """A field's stored value in the library's words (choice labels, names, local times)."""
+    """A field's stored value in the library's words (`presenting.values`), with a link where it
+    names a case or a web address."""
+    text = value_text(f, value, people)
     href = None
-    if value is None or value == "" or value == []:
-        text = ""
-    elif f.type in ("choice", "yesno"):
-        text = _choice_text(f, value)
-    elif f.type == "multichoice":
-        text = ", ".join(_choice_text(f, v) for v in value) if isinstance(value, list) else ""
-    elif f.type == "datetime":
-        try:
-            text = local_time(datetime.fromisoformat(str(value).replace("Z", "+00:00")))
-        except ValueError:
-            text = str(value)
-    elif f.type == "date":
-        try:
-            text = local_date(date.fromisoformat(str(value)))
-        except ValueError:
-            text = str(value)
-    elif f.type == "person":
-        text = people.get(value, f"person {value}") if isinstance(value, int) else str(value)
-    elif f.type == "case":
-        text = str(value)
-        href = url_for("cases.case_page", number=text) if text != UNSEEN else None
-    elif f.type == "url":
-        text = str(value)
-        href = text if text.startswith(("http://", "https://")) else None
-    elif f.type == "usernames":
-        text = ", ".join(str(v) for v in value) if isinstance(value, list) else str(value)
-    else:
-        text = str(value)
+    if f.type == "case" and text and text != UNSEEN:
+        href = url_for("cases.case_page", number=text)
+    elif f.type == "url" and text.startswith(("http://", "https://")):
+        href = text
     return Shown(f.label, text, href, multiline=f.type == "textarea")
 
 
@@ -200,8 +162,6 @@ ACTION_LABELS = {
     "hold_lifted": "Legal hold lifted",
     "disposed": "Disposed of",
 }
-#: Access records: shown in a quieter style, they can be many.
-ACCESS_ACTIONS = frozenset({"view", "print", "export", "download"})
 
 
 @dataclass
@@ -332,13 +292,9 @@ class AccessRun:
         counts: dict[str, int] = {}
         for entry in self.entries:
             counts[entry.what] = counts.get(entry.what, 0) + 1
-        parts = [f"{what} {_times(n)}" for what, n in counts.items()]
+        parts = [f"{what} {times(n)}" for what, n in counts.items()]
         text = ", ".join(p[:1].lower() + p[1:] for p in parts)
         return text[:1].upper() + text[1:]
-
-
-def _times(n: int) -> str:
-    return {1: "once", 2: "twice"}.get(n, f"{n} times")
 
 
 def folded(entries: Sequence[TimelineEntry]) -> list[TimelineEntry | AccessRun]:

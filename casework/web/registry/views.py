@@ -11,6 +11,7 @@ from flask import Response, render_template
 from casework.api.printing import pdf_response
 from casework.extensions import db
 from casework.models import Case, DeniedAuthor, utcnow
+from casework.presenting.words import local_date, role_label
 from casework.printing import documents
 from casework.services import listing
 from casework.services.access import readable_by
@@ -19,7 +20,7 @@ from casework.services.context import library
 from casework.services.registry import account_histories
 from casework.services.watches import UserStanding, flags, standing_of
 from casework.web.actor import actor
-from casework.web.display import case_rows, local_date, role_label, user_names
+from casework.web.display import case_rows, user_names
 from casework.web.registry import bp
 
 
