@@ -1,9 +1,8 @@
 """What a printed document shows, as plain data, redacted before any HTML exists.
 
-A public-records copy is made here, not in a template: every value whose field is marked
-`confidential` in the workflow file is replaced by "[withheld: reason]" in the data itself, as are
-the free texts no workflow file classifies (notes, evidence file names) and any field the
-definition does not know. The templates receive only what may be printed.
+Values and events are put into words, and withheld from a public-records copy, by the one
+presenter (`casework.presenting.presenter`); this module arranges them into documents. The
+templates receive only what may be printed.
 """
 
 from __future__ import annotations
@@ -19,7 +18,11 @@ import sqlalchemy as sa
 from casework.extensions import db
 from casework.models import HOLD_KINDS, Case, DeniedAuthor, Event, Person
 from casework.presenting.people import StaffMember, staff_members
-from casework.presenting.values import employee_label, value_text
+from casework.presenting.presenter import (
+    Item,
+    Presenter,
+)
+from casework.presenting.values import employee_label
 from casework.presenting.words import (
     ACCESS_ACTIONS,
     file_size,
@@ -28,49 +31,11 @@ from casework.presenting.words import (
     local_time,
     role_label,
     stored_time,
-    times,
 )
 from casework.services.holds import holds_in_force
 from casework.services.registry import AccountHistory
 from casework.services.unseen import UNSEEN, mask_with
 from casework.workflow import Workflow
-from casework.workflow.definition import FieldDef
-
-#: Why free texts no workflow file classifies are left out of a public-records copy.
-UNREVIEWED = "free text, not reviewed for release"
-
-#: Field types whose values are free text or name someone: a public-records copy of a
-#: confidential case withholds every one of them, whether or not the field is marked.
-NAMING_TYPES = frozenset({"text", "textarea", "url", "person", "usernames"})
-
-
-def withheld(reason: str) -> str:
-    """The visible mark that replaces a withheld value."""
-    return f"[withheld: {reason}]"
-
-
-@dataclass(frozen=True)
-class Part:
-    """A piece of a value cut for release: text, or (with `authority`) a withheld passage, of
-    which only the authority is kept."""
-
-    text: str
-    authority: str = ""
-
-
-@dataclass(frozen=True)
-class Item:
-    """One labelled value as printed."""
-
-    label: str
-    value: str
-    #: The value was replaced by a withheld mark.
-    withheld: bool = False
-    #: Print in the fixed-width face (hashes).
-    code: bool = False
-    #: For a value with passages withheld from a release packet: its pieces (`value` then holds
-    #: the same with each passage as its withheld mark).
-    parts: tuple[Part, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -198,68 +163,6 @@ class Clock:
         return stored_time(text, self.tz)
 
 
-class Shower:
-    """Turns stored values into printed text, and withholds what a public copy may not show."""
-
-    def __init__(
-        self,
-        clock: Clock,
-        people: Mapping[int, PersonFacts],
-        redacted: bool,
-        case_reason: str | None = None,
-        staff: Mapping[str, StaffMember] | None = None,
-    ) -> None:
-        self.clock = clock
-        self.people = people
-        #: The members of staff the record names, by user name.
-        self.members = staff or {}
-        self.redacted = redacted
-        #: For a public-records copy of a confidential case: why its free text and the names of
-        #: staff are withheld (the workflow's reason and authority); None otherwise.
-        self.case_reason = case_reason if redacted else None
-
-    def text(self, f: FieldDef | None, value: Any) -> str:
-        names = {pid: p.display() for pid, p in self.people.items()}
-        return value_text(f, value, names)
-
-    def item(self, f: FieldDef | None, name: str, value: Any) -> Item:
-        label = f.label if f is not None else humanize(name)
-        if self.redacted and (f is None or f.confidential):
-            reason = f.withheld_reason if f is not None else "not in the workflow definition"
-            return Item(label, withheld(reason), withheld=True)
-        if self.case_reason is not None and f is not None and f.type in NAMING_TYPES:
-            return Item(label, withheld(self.case_reason), withheld=True)
-        return Item(label, self.text(f, value))
-
-    def fields(self, defs: Sequence[FieldDef], values: Mapping[str, Any]) -> list[Item]:
-        """Values in the order the workflow file declares them; unknown names last."""
-        known = {f.name for f in defs}
-        out = [self.item(f, f.name, values[f.name]) for f in defs if f.name in values]
-        out += [self.item(None, k, v) for k, v in sorted(values.items()) if k not in known]
-        return out
-
-    def free_text(self, label: str, value: Any) -> Item:
-        if self.redacted:
-            return Item(label, withheld(self.case_reason or UNREVIEWED), withheld=True)
-        return Item(label, str(value))
-
-    def staff(self, name: Any, allowed: Iterable[str] = ()) -> str:
-        """A member of staff by full name and role (the one of `allowed` they acted in), or its
-        withheld mark in a public-records copy of a confidential case (which names no member of
-        staff)."""
-        if self.case_reason is not None:
-            return withheld(self.case_reason)
-        member = self.members.get(str(name))
-        return member.titled(allowed) if member else str(name)
-
-    def patron(self, label: str, value: Any, reason: str) -> Item:
-        """A value that names a member of the public (a post's author), withheld from every
-        public-records copy for `reason`."""
-        if self.redacted:
-            return Item(label, withheld(reason), withheld=True)
-        return Item(label, str(value))
-
-
 # --- loading ----------------------------------------------------------------------------------
 
 
@@ -346,7 +249,10 @@ class RecordBuilder:
         self.reviewed = reviewed
         access = workflow.access
         reason = access.withheld_reason if access.confidential else None
-        self.show = Shower(clock, people, redacted, reason, staff_of(case, events))
+        names = {pid: p.display() for pid, p in people.items()}
+        self.show = Presenter(
+            clock.tz, names, redacted, reason, staff_of(case, events), reviewed=reviewed
+        )
         self.redacted = redacted
         #: Numbers of cases the reader may not see: never printed (`services.unseen`).
         self.hidden = hidden
@@ -503,15 +409,7 @@ class RecordBuilder:
 
     def actor(self, e: Event) -> str:
         """Who did `e`, by name and the role the step took."""
-        allowed: list[str] = []
-        if e.action == "transition":
-            data = self.data[e.seq]
-            if data.get("approved_as"):
-                allowed.append(str(data["approved_as"]))
-            transition = self.workflow.transitions.get(str(data.get("trigger", "")))
-            if transition is not None:
-                allowed += transition.roles_from(e.from_state or "")
-        return self.show.staff(e.actor, allowed)
+        return self.show.actor(self.workflow, e, self.data[e.seq])
 
     def evidence(self) -> tuple[Evidence, ...]:
         out = []
@@ -560,17 +458,22 @@ class RecordBuilder:
     def folded(self, run: Sequence[Event]) -> Entry:
         """A run of reads as one line: "Viewed 5 times by …; printed once by …"."""
         first, last = run[0], run[-1]
-        counts: dict[tuple[str, str], int] = {}
-        for e in run:
-            what = READ_WORDS.get(e.action, humanize(e.action)).lower()
-            key = (what, self.show.staff(e.actor))
-            counts[key] = counts.get(key, 0) + 1
-        said = "; ".join(f"{what} {times(n)} by {who}" for (what, who), n in counts.items())
         span = str(first.seq) if first is last else f"{first.seq}\u2013{last.seq}"
         when = self.clock.at(first.at)
         if first is not last and self.clock.at(last.at) != when:
             when = f"{when} to {self.clock.at(last.at)}"
-        return Entry(first.seq, span, when, "", said[:1].upper() + said[1:], None, ())
+        return Entry(first.seq, span, when, "", self.show.reads(run), None, ())
+
+    def describe(self, e: Event) -> tuple[str, list[Item]]:
+        """The presenter's words for `e`; the opening event points to the Intake section when
+        it gave the fields shown there."""
+        data = self.data[e.seq]
+        what, details = self.show.event(self.workflow, e, data)
+        if e.action == "created" and (data.get("fields") or {}) == self.fields:
+            intake = {f.label for f in self.workflow.fields if f.name in self.fields}
+            rest = [d for d in details if d.label not in intake]
+            details = [Item("", "Intake fields as shown under Intake."), *rest]
+        return what, details
 
     def entry(self, e: Event) -> Entry:
         what, details = self.describe(e)
@@ -588,127 +491,6 @@ class RecordBuilder:
         return Entry(
             e.seq, str(e.seq), self.clock.at(e.at), self.actor(e), what, summary, tuple(details)
         )
-
-    def describe(self, e: Event) -> tuple[str, list[Item]]:
-        data = self.data[e.seq]
-        action = e.action
-        if action == "created":
-            given = data.get("fields") or {}
-            details: list[Item] = []
-            if given == self.fields:
-                details.append(Item("", "Intake fields as shown under Intake."))
-            else:
-                details += self.show.fields(self.workflow.fields, given)
-            if data.get("referred_from"):
-                details.append(Item("Referred from", str(data["referred_from"])))
-            return "Case opened", details
-        if action == "transition":
-            return self.transition(data)
-        if action == "note":
-            if self.reviewed and self.show.case_reason is None:
-                return "Note", [Item("", str(data.get("text", "")))]
-            return "Note", [self.show.free_text("", data.get("text", ""))]
-        if action == "attachment":
-            name = self.show.free_text("File", data.get("name", ""))
-            size = file_size(data.get("size"))
-            return "Evidence attached", [name, Item("", f"{size} (see Evidence)")]
-        if action == "assign":
-            before = self.show.staff(data["from"]) if data.get("from") else "nobody"
-            after = self.show.staff(data["to"]) if data.get("to") else "nobody"
-            return "Assigned", [Item("", f"{before} → {after}")]
-        if action == "link":
-            return "Linked", [Item("Case", str(data.get("case", "")))]
-        if action == "denied_access":
-            return "Author denied access", [
-                self.show.patron("Author", data.get("author", ""), patron_reason()),
-                self.show.free_text("Reason", data.get("reason", "")),
-                Item("Decided in", str(data.get("moderation", ""))),
-                Item("Until", str(data.get("until", "permanent"))),
-            ]
-        if action == "access_restored":
-            return "Author's access restored", [
-                Item("Author", str(data.get("author", ""))),
-                Item("Reason", str(data.get("reason", ""))),
-                Item("Decided in", str(data.get("by_case", ""))),
-            ]
-        if action in ("hold", "hold_lifted"):
-            kind = HOLD_KINDS.get(str(data.get("kind")), str(data.get("kind", "")))
-            what = "Legal hold placed" if action == "hold" else "Legal hold lifted"
-            return what, [Item("Why", kind), self.show.free_text("Reason", data.get("reason", ""))]
-        if action in ACCESS_ACTIONS:
-            return self.access(action, data)
-        return humanize(action), self.generic(data)
-
-    def transition(self, data: Mapping[str, Any]) -> tuple[str, list[Item]]:
-        trigger = str(data.get("trigger", ""))
-        t = self.workflow.transitions.get(trigger)
-        details = self.show.fields(t.fields if t else (), data.get("fields") or {})
-        if data.get("approved_as"):
-            details.append(Item("Approved as", role_label(data["approved_as"])))
-        if data.get("waiting_for"):
-            waiting = ", ".join(role_label(r) for r in data["waiting_for"])
-            details.append(Item("Waiting for", waiting))
-        if data.get("opened"):
-            details.append(Item("Opened", str(data["opened"])))
-        denied = data.get("denied")
-        if isinstance(denied, dict):
-            if self.redacted:
-                details.append(self.show.patron("Denied access", "", patron_reason()))
-            else:
-                details.append(
-                    Item("Denied access", f"{denied.get('author')} on {denied.get('account')}")
-                )
-        if data.get("already_denied"):
-            details.append(Item("", "Already on the account's denied list."))
-        restored = data.get("restored")
-        if isinstance(restored, dict) and not restored.get("lifted"):
-            details.append(Item("", "No denial was in force; nothing was lifted."))
-        return (t.label if t else humanize(trigger)), details
-
-    def access(self, action: str, data: Mapping[str, Any]) -> tuple[str, list[Item]]:
-        if action == "print":
-            head = data.get("chain_head") or {}
-            document = humanize(str(data.get("document", "record")))
-            copy = "public-records copy" if data.get("redacted") else "full copy"
-            return "Printed", [
-                Item("", f"{document}, {copy}, through event {head.get('seq', '?')}")
-            ]
-        if action == "download":
-            return "Evidence downloaded", [self.show.free_text("File", data.get("name", ""))]
-        if action == "export":
-            return "Exported", self.generic(data)
-        return "Viewed", self.generic(data)
-
-    def generic(self, data: Mapping[str, Any]) -> list[Item]:
-        out = []
-        for key, value in sorted(data.items()):
-            if isinstance(value, str) and value.endswith("Z") and value[:4].isdigit():
-                value = self.clock.stored(value)
-            elif self.show.case_reason is not None and not isinstance(value, bool | int):
-                out.append(Item(humanize(key), withheld(self.show.case_reason), withheld=True))
-                continue
-            out.append(Item(humanize(key), self.show.text(None, value)))
-        return out
-
-
-#: How a folded line names each kind of read.
-READ_WORDS = {"view": "Viewed", "print": "Printed", "export": "Exported", "download": "Downloaded"}
-
-
-def patron_reason() -> str:
-    """Why a post's author is withheld: the reason the workflow files give for it (the
-    `author` field), else the patron-records exception itself."""
-    from casework.services.context import library
-
-    for workflow in library().workflows:
-        f = workflow.field("author")
-        if f is not None and f.confidential:
-            return f.withheld_reason
-    return PATRON_RECORD
-
-
-#: The exception for library patron records, when no workflow file names one.
-PATRON_RECORD = "patron record, Ohio R.C. 149.432"
 
 
 def build_record(
@@ -792,7 +574,7 @@ def build_registry(
     requests still waiting (approvals so far)."""
     from casework.workflow.hooks import CONTINUITY_ROLES
 
-    show = Shower(clock, {}, redacted=False)
+    show = Presenter(clock.tz, {}, redacted=False)
     active: list[Account] = []
     pending: list[Account] = []
     admins: dict[str, list[str]] = {}
