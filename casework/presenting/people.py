@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 
 from casework.extensions import db
-from casework.models import Person, User
+from casework.models import Case, Event, Person, User
 from casework.presenting.words import principal_role, role_label, with_role
 
 #: The user name of Casework's own automatic steps (the sweep, the command line).
@@ -66,3 +66,16 @@ def titled(user: User) -> str:
 
 def _fallback(user: User) -> StaffMember:
     return StaffMember(user.username, user.name, frozenset(user.roles))
+
+
+def staff_of(case: Case, events: Sequence[Event]) -> dict[str, StaffMember]:
+    """The members of staff a record names: who opened the case, its assignee, everyone who
+    acted in its trail and everyone it was assigned to."""
+    names = {e.actor for e in events}
+    names.add(case.reporter.username)
+    if case.assignee is not None:
+        names.add(case.assignee.username)
+    for e in events:
+        if e.action == "assign":
+            names.update(str(v) for v in (e.data.get("from"), e.data.get("to")) if v)
+    return staff_members(names)

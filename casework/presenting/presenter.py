@@ -20,9 +20,9 @@ from casework.presenting.words import (
     ACCESS_ACTIONS,
     file_size,
     humanize,
+    reads_line,
     role_label,
     stored_time,
-    times,
 )
 from casework.workflow import Workflow
 from casework.workflow.definition import FieldDef
@@ -36,9 +36,6 @@ NAMING_TYPES = frozenset({"text", "textarea", "url", "person", "usernames"})
 
 #: The exception for library patron records, when no workflow file names one.
 PATRON_RECORD = "patron record, Ohio R.C. 149.432"
-
-#: How a folded line names each kind of read.
-READ_WORDS = {"view": "Viewed", "print": "Printed", "export": "Exported", "download": "Downloaded"}
 
 
 def withheld(reason: str) -> str:
@@ -177,13 +174,7 @@ class Presenter:
 
     def reads(self, run: Sequence[Event]) -> str:
         """A run of reads in one line: "Viewed 5 times by …; printed once by …"."""
-        counts: dict[tuple[str, str], int] = {}
-        for e in run:
-            what = READ_WORDS.get(e.action, humanize(e.action)).lower()
-            key = (what, self.staff(e.actor))
-            counts[key] = counts.get(key, 0) + 1
-        said = "; ".join(f"{what} {times(n)} by {who}" for (what, who), n in counts.items())
-        return said[:1].upper() + said[1:]
+        return reads_line((self.access(e.action, {})[0], self.staff(e.actor)) for e in run)
 
     def event(
         self, workflow: Workflow, e: Event, data: Mapping[str, Any]
@@ -295,3 +286,16 @@ class Presenter:
                 continue
             out.append(Item(humanize(key), self.text(None, value)))
         return out
+
+
+def person_ids(workflow: Workflow, datas: Iterable[Mapping[str, Any]]) -> set[int]:
+    """The ids of the employees the person fields of these events' data name."""
+    names = {f.name for f in workflow.fields if f.type == "person"}
+    for t in workflow.transitions.values():
+        names |= {f.name for f in t.fields if f.type == "person"}
+    found = set()
+    for data in datas:
+        for name, value in (data.get("fields") or {}).items():
+            if name in names and isinstance(value, int) and not isinstance(value, bool):
+                found.add(value)
+    return found

@@ -124,3 +124,13 @@ def file_size(size: Any) -> str:
 def times(n: int) -> str:
     """How often: "once", "twice", "5 times"."""
     return {1: "once", 2: "twice"}.get(n, f"{n:,} times")
+
+
+def reads_line(reads: Iterable[tuple[str, str]]) -> str:
+    """Reads of a case in one line, from (what, who) pairs in order: "Viewed 5 times by Dana
+    Whitfield, Library Director; printed once by …"."""
+    counts: dict[tuple[str, str], int] = {}
+    for what, who in reads:
+        counts[(what.lower(), who)] = counts.get((what.lower(), who), 0) + 1
+    said = "; ".join(f"{what} {times(n)} by {who}" for (what, who), n in counts.items())
+    return said[:1].upper() + said[1:]

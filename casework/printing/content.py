@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from casework.extensions import db
 from casework.models import HOLD_KINDS, Case, DeniedAuthor, Event, Person
-from casework.presenting.people import StaffMember, staff_members
+from casework.presenting.people import staff_of
 from casework.presenting.presenter import (
     Item,
     Presenter,
@@ -201,19 +201,6 @@ def people_of(cases: Iterable[tuple[Case, Workflow]]) -> dict[int, PersonFacts]:
         return {}
     rows = db.session.execute(sa.select(Person).where(Person.id.in_(ids))).scalars()
     return {p.id: PersonFacts(p.id, p.name, p.employee_id, p.branch) for p in rows}
-
-
-def staff_of(case: Case, events: Sequence[Event]) -> dict[str, StaffMember]:
-    """The members of staff a record names: who opened the case, its assignee, everyone who
-    acted in its trail and everyone it was assigned to."""
-    names = {e.actor for e in events}
-    names.add(case.reporter.username)
-    if case.assignee is not None:
-        names.add(case.assignee.username)
-    for e in events:
-        if e.action == "assign":
-            names.update(str(v) for v in (e.data.get("from"), e.data.get("to")) if v)
-    return staff_members(names)
 
 
 def events_through(case: Case, seq: int) -> list[Event]:

@@ -22,7 +22,7 @@ from flask import current_app
 from casework.errors import Forbidden, NotFound
 from casework.extensions import db
 from casework.models import Case, CaseDisposal, DeniedAuthor, Event, Person, User, utcnow
-from casework.presenting.people import titled
+from casework.presenting.people import staff_of, titled
 from casework.presenting.words import file_date
 from casework.printing import content, render
 from casework.printing.cache import cached, document_key, keep
@@ -170,7 +170,7 @@ def plan_record(case: Case, workflow: Workflow, redacted: bool, reader: User) ->
         # Staff are named by full name and role: a change of either is a new document.
         staff=[
             [m.username, m.name, sorted(m.roles)]
-            for _, m in sorted(content.staff_of(case, content.events_through(case, seq)).items())
+            for _, m in sorted(staff_of(case, content.events_through(case, seq)).items())
         ],
         # A record prints the latest checkpoint of the log: a new one is a new document.
         checkpoint=log.latest_checkpoint_id(),

@@ -13,15 +13,17 @@ from flask import Flask, current_app, url_for
 from werkzeug.routing import BuildError
 
 from casework.extensions import db
-from casework.models import HOLD_KINDS, Case, Event, Person, User
-from casework.presenting.values import employee_label, value_text
+from casework.models import Case, Event, Person, User
+from casework.presenting.people import staff_of
+from casework.presenting.presenter import Item, Presenter, person_ids
+from casework.presenting.values import employee_label
 from casework.presenting.words import (
     ACCESS_ACTIONS,
     local_date,
     local_time,
+    reads_line,
     role_label,
     role_list,
-    times,
 )
 from casework.services.cases import normalize_number
 from casework.services.context import library
@@ -125,15 +127,9 @@ def user_names(usernames: Iterable[str]) -> dict[str, str]:
 
 
 def show_value(f: FieldDef, value: Any, people: Mapping[int, str]) -> Shown:
-    """A field's stored value in the library's words (`presenting.values`), with a link where it
-    names a case or a web address."""
-    text = value_text(f, value, people)
-    href = None
-    if f.type == "case" and text and text != UNSEEN:
-        href = url_for("cases.case_page", number=text)
-    elif f.type == "url" and text.startswith(("http://", "https://")):
-        href = text
-    return Shown(f.label, text, href, multiline=f.type == "textarea")
+    """A field's stored value as the presenter words it, with a link where it names a case or a
+    web address."""
+    return shown(Presenter(library().tz, people, redacted=False).item(f, f.name, value))
 
 
 def show_fields(defs: Sequence[FieldDef], values: Mapping[str, Any]) -> list[Shown]:
@@ -145,23 +141,6 @@ def show_fields(defs: Sequence[FieldDef], values: Mapping[str, Any]) -> list[Sho
 
 
 # --- the timeline -----------------------------------------------------------------------------
-
-ACTION_LABELS = {
-    "created": "Opened",
-    "note": "Note",
-    "attachment": "Evidence attached",
-    "assign": "Assigned",
-    "link": "Linked",
-    "view": "Viewed",
-    "print": "Printed",
-    "export": "Exported",
-    "download": "Evidence downloaded",
-    "denied_access": "Author denied access",
-    "access_restored": "Author's access restored",
-    "hold": "Legal hold placed",
-    "hold_lifted": "Legal hold lifted",
-    "disposed": "Disposed of",
-}
 
 
 @dataclass
@@ -183,98 +162,44 @@ def _state(workflow: Workflow, name: str | None) -> str | None:
     return state.label if state else name
 
 
-def _case_link(label: str, number: Any) -> Shown:
-    text = str(number)
-    if text == UNSEEN or normalize_number(text) is None:
-        return Shown(label, text)
-    return Shown(label, text, url_for("cases.case_page", number=text))
-
-
-def _details(event: Event, data: dict[str, Any], workflow: Workflow) -> tuple[str, list[Shown]]:
-    action = event.action
-    if action == "created":
-        taker = data.get("assignee")
-        return "Opened", show_fields(workflow.fields, data.get("fields") or {}) + (
-            [_case_link("Referred from", data["referred_from"])]
-            if data.get("referred_from")
-            else []
-        ) + ([Shown("Assigned to", user_names([taker]).get(taker, taker))] if taker else [])
-    if action == "transition":
-        transition = workflow.transitions.get(str(data.get("trigger")))
-        what = transition.label if transition else str(data.get("trigger"))
-        shown = show_fields(transition.fields, data.get("fields") or {}) if transition else []
-        if data.get("approved_as"):
-            shown.append(Shown("Approved as", role_label(str(data["approved_as"]))))
-        if data.get("waiting_for"):
-            shown.append(Shown("Waiting for", role_list(data["waiting_for"])))
-        if data.get("opened"):
-            shown.append(_case_link("Opened", data["opened"]))
-        if isinstance(data.get("denied"), dict):
-            shown.append(Shown("Denied access", str(data["denied"].get("author", ""))))
-        if data.get("already_denied"):
-            shown.append(Shown("Note", "The author was already on the denied list."))
-        if isinstance(data.get("restored"), dict) and not data["restored"].get("lifted"):
-            shown.append(Shown("Note", "No denial was in force; nothing was lifted."))
-        return what, shown
-    if action == "note":
-        return "Note", [Shown("Note", str(data.get("text", "")), multiline=True)]
-    if action == "attachment":
-        return "Evidence attached", [
-            Shown("File", f"{data.get('name')} ({data.get('size')} bytes)")
-        ]
-    if action == "assign":
-        names = user_names([str(data.get("from")), str(data.get("to"))])
-        before = names.get(data.get("from") or "", "nobody")
-        after = names.get(data.get("to") or "", "nobody")
-        return "Assigned", [Shown("From", before), Shown("To", after)]
-    if action == "link":
-        return "Linked", [_case_link("Case", data.get("case"))]
-    if action == "denied_access":
-        return "Author denied access", [
-            Shown("Author", str(data.get("author", ""))),
-            Shown("Reason", str(data.get("reason", "")), multiline=True),
-            _case_link("Decided in", data.get("moderation")),
-        ] + ([Shown("Until", str(data["until"]))] if data.get("until") else [])
-    if action == "access_restored":
-        return "Author's access restored", [
-            Shown("Author", str(data.get("author", ""))),
-            Shown("Reason", str(data.get("reason", "")), multiline=True),
-            _case_link("Decided in", data.get("by_case")),
-        ]
-    if action in ("hold", "hold_lifted"):
-        return ACTION_LABELS[action], [
-            Shown("Why", HOLD_KINDS.get(str(data.get("kind")), str(data.get("kind", "")))),
-            Shown("Reason", str(data.get("reason", "")), multiline=True),
-        ]
-    label = ACTION_LABELS.get(action, action.replace("_", " ").capitalize())
-    shown = []
-    if data.get("name"):
-        shown.append(Shown("File", str(data["name"])))
-    return label, shown
+def shown(item: Item) -> Shown:
+    """A presenter's item as a page shows it: case numbers and web addresses become links."""
+    href = None
+    if item.case and item.case != UNSEEN and normalize_number(item.case) is not None:
+        href = url_for("cases.case_page", number=item.case)
+    elif item.url.startswith(("http://", "https://")):
+        href = item.url
+    return Shown(item.label, item.value, href, multiline=item.multiline)
 
 
 def timeline(case: Case, workflow: Workflow, viewer: User | None) -> list[TimelineEntry]:
-    """Every event of the case, oldest first, in the library's words, as `viewer` may see it
+    """Every event of the case, oldest first, in the presenter's words, as `viewer` may see it
     (numbers of cases they may not see are not shown)."""
     events = list(
         db.session.execute(
             sa.select(Event).where(Event.case_id == case.id).order_by(Event.seq)
         ).scalars()
     )
-    names = user_names(e.actor for e in events)
     mask = masker(viewer, [e.data for e in events])
+    data = {e.seq: mask(e.data) for e in events}
+    show = Presenter(
+        library().tz,
+        people_names(person_ids(workflow, data.values())),
+        redacted=False,
+        staff=staff_of(case, events),
+    )
     entries = []
     for event in events:
-        what, details = _details(event, mask(event.data), workflow)
+        what, details = show.event(workflow, event, data[event.seq])
         entries.append(
             TimelineEntry(
                 seq=event.seq,
                 at=event.at,
-                actor=names.get(event.actor, event.actor),
+                actor=show.actor(workflow, event, data[event.seq]),
                 what=what,
                 from_state=_state(workflow, event.from_state),
                 to_state=_state(workflow, event.to_state),
-                details=details,
+                details=[shown(d) for d in details],
                 access_record=event.action in ACCESS_ACTIONS,
             )
         )
@@ -283,18 +208,13 @@ def timeline(case: Case, workflow: Workflow, viewer: User | None) -> list[Timeli
 
 @dataclass
 class AccessRun:
-    """Access records in a row (views, prints, exports), shown folded: "Viewed 5 times"."""
+    """Access records in a row (views, prints, exports), shown folded: "Viewed 5 times by …"."""
 
     entries: list[TimelineEntry]
 
     @property
     def summary(self) -> str:
-        counts: dict[str, int] = {}
-        for entry in self.entries:
-            counts[entry.what] = counts.get(entry.what, 0) + 1
-        parts = [f"{what} {times(n)}" for what, n in counts.items()]
-        text = ", ".join(p[:1].lower() + p[1:] for p in parts)
-        return text[:1].upper() + text[1:]
+        return reads_line((entry.what, entry.actor) for entry in self.entries)
 
 
 def folded(entries: Sequence[TimelineEntry]) -> list[TimelineEntry | AccessRun]:
