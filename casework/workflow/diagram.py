@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
-from casework.workflow.definition import ROLE_LABELS, Workflow
+from casework.workflow.definition import Workflow
 
 CHAR_W = 7.4
 LABEL_CHAR_W = 6.6
@@ -111,7 +111,9 @@ def _layers(workflow: Workflow, back: set[tuple[str, str]]) -> dict[str, int]:
 
 
 def _roles(roles: tuple[str, ...]) -> str:
-    return ", ".join(ROLE_LABELS.get(r, r) for r in roles)
+    from casework.presenting.words import role_label
+
+    return ", ".join(role_label(r) for r in roles)
 
 
 def _assign_lanes(edges: list[_Edge]) -> int:
