@@ -18,10 +18,7 @@ import sqlalchemy as sa
 from casework.extensions import db
 from casework.models import HOLD_KINDS, Case, DeniedAuthor, Event, Person
 from casework.presenting.people import staff_of
-from casework.presenting.presenter import (
-    Item,
-    Presenter,
-)
+from casework.presenting.presenter import Item, Presenter
 from casework.presenting.values import employee_label
 from casework.presenting.words import (
     ACCESS_ACTIONS,
