@@ -81,6 +81,7 @@ def test_a_record_is_named_for_its_case_and_day(app, api):
 
 def test_a_moment_reads_the_same_on_the_page_on_paper_and_in_mail(app, api, cast):
     number = complaint(api)
+    api.post(f"/cases/{number}/notes", "social", json={"text": "Called the patron back."})
     paper = pdf_text(get_pdf(api, f"/cases/{number}/record.pdf", "librarian"))
     page = Visitor(app, "librarian").get(f"/cases/{number}").text
     with app.app_context():
@@ -91,3 +92,14 @@ def test_a_moment_reads_the_same_on_the_page_on_paper_and_in_mail(app, api, cast
     assert f"Due {due}" in paper
     assert f">{due}</time>" in page
     assert f"Due: {due}" in mail.text
+    # The page and the paper word an event alike, from the one presenter.
+    with app.app_context():
+        note = next(e for e in events_of(app, number) if e.action == "note")
+        at = local_time(note.at)
+    said = "Social Person, Social media team"
+    assert f"{note.seq} · {at} {said} Note · Called the patron back." in paper
+    assert re.search(
+        rf"{said} · <time[^>]*>{at}</time></p>\s*<p class=\"timeline__text multiline\">"
+        "Called the patron back.</p>",
+        page,
+    ), page
