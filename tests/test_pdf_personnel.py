@@ -7,7 +7,7 @@ import re
 
 import sqlalchemy as sa
 from test_pdf_history import violation
-from test_pdf_records import complaint, events_of, get_pdf, page_count, pdf_text
+from test_pdf_records import complaint, events_of, get_pdf, page_count, pdf_text, squeezed
 from webpages import Visitor
 
 from casework.extensions import db
@@ -65,6 +65,7 @@ def test_the_history_has_a_decision_signature_lines_and_an_appendix(app, api, ca
     appendix = pdf_text(content, page=last)
     body = " ".join(pdf_text(content, page=p) for p in range(1, last))
     assert "Appendix: checking this copy" in appendix
+    assert "(America/New_York)" in squeezed(appendix)
     for jargon in ("workflow violation, version", "casework audit verify --record", "SHA-256"):
         assert jargon in appendix and jargon not in body, jargon
 

@@ -111,7 +111,7 @@ def file_name(*parts: str) -> str:
 
 def render_pdf(template: str, key: str, **context: Any) -> bytes:
     lib = library()
-    html = render.html_of(template, library=lib.name, **context)
+    html = render.html_of(template, library=lib.name, time_zone=lib.tz.key, **context)
     return render.pdf_of(html, identifier=key[:32].encode(), time_limit=time_limit())
 
 
