@@ -76,6 +76,8 @@ def staff_of(case: Case, events: Sequence[Event]) -> dict[str, StaffMember]:
     if case.assignee is not None:
         names.add(case.assignee.username)
     for e in events:
-        if e.action == "assign":
-            names.update(str(v) for v in (e.data.get("from"), e.data.get("to")) if v)
+        if e.action in ("assign", "created"):
+            data = e.data
+            given = (data.get("from"), data.get("to"), data.get("assignee"))
+            names.update(str(v) for v in given if v)
     return staff_members(names)
