@@ -11,7 +11,7 @@ from test_pdf_records import complaint, events_of, get_pdf, page_count, pdf_text
 from webpages import Visitor
 
 from casework.extensions import db
-from casework.models import Case, utcnow
+from casework.models import Case
 from casework.notifications.render import render_mail
 from casework.notifications.rules import OVERDUE_KIND
 from casework.presenting.words import file_date, local_date, local_time
@@ -34,8 +34,9 @@ def test_the_history_has_a_decision_signature_lines_and_an_appendix(app, api, ca
     person = cast.person_ids["olive"]
     response = api.get(f"/people/{person}/history.pdf", "hr")
     assert response.status_code == 200
+    *_, discipline, printed = events_of(app, number)
     with app.app_context():
-        today, day = file_date(utcnow()), local_date(utcnow())
+        today, day = file_date(printed.at), local_date(discipline.at)
     disposition = response.headers["Content-Disposition"]
     assert f"filename=Outsider-E-olive-history-{today}.pdf" in disposition
     content = response.data
@@ -73,8 +74,10 @@ def test_the_history_has_a_decision_signature_lines_and_an_appendix(app, api, ca
 def test_a_record_is_named_for_its_case_and_day(app, api):
     number = complaint(api)
     response = api.get(f"/cases/{number}/record.pdf?redacted=1", "librarian")
+    printed = events_of(app, number)[-1]
+    assert printed.action == "print"
     with app.app_context():
-        today = file_date(utcnow())
+        today = file_date(printed.at)
     assert response.headers["Content-Disposition"] == (
         f"inline; filename={number}-public-record-{today}.pdf"
     )
