@@ -1081,7 +1081,7 @@ def workflows_check() -> None:
 @click.option("--svg", is_flag=True, help="Print the diagram as SVG.")
 def workflows_show(key: str, svg: bool) -> None:
     """Show workflow KEY: its states, transitions and who may fire them."""
-    from casework.workflow.definition import ROLE_LABELS
+    from casework.presenting.words import role_label
     from casework.workflow.diagram import render_svg
 
     registry = _registry()
@@ -1109,12 +1109,10 @@ def workflows_show(key: str, svg: bool) -> None:
             click.echo(f"  {state}: {rule.series} (schedule {rule.schedule}), {rule.period}")
     click.echo("\nTransitions:")
     for t in w.transitions.values():
-        roles = ", ".join(ROLE_LABELS.get(r, r) for r in t.roles)
+        roles = ", ".join(role_label(r) for r in t.roles)
         click.echo(f"  {t.trigger}: {' | '.join(t.sources)} -> {t.dest}  [{roles}]")
         for source, narrower in t.roles_by_source.items():
-            click.echo(
-                f"      from {source} only: {', '.join(ROLE_LABELS.get(r, r) for r in narrower)}"
-            )
+            click.echo(f"      from {source} only: {', '.join(role_label(r) for r in narrower)}")
         if t.fields:
             click.echo(
                 f"      fields: {', '.join(f.name + ('*' if f.required else '') for f in t.fields)}"

@@ -19,8 +19,8 @@ from casework.errors import CaseworkError
 from casework.extensions import db
 from casework.models import Case, Event, User
 from casework.notifications.outbox import may_be_told, people_to_tell, queue, told_about
-from casework.notifications.render import local_time
 from casework.notifications.rules import OVERDUE, OVERDUE_KIND
+from casework.presenting.words import local_time
 from casework.services.audit import append_event, format_at
 from casework.services.cases import fire, load_case, workflow_of
 from casework.services.context import library

@@ -11,6 +11,7 @@ from pypdf import PdfReader
 
 from casework.extensions import db
 from casework.models import Case, Event
+from casework.presenting.words import local_time
 
 
 def pdf_text(content: bytes, *, page: int | None = None) -> str:
@@ -90,15 +91,15 @@ def test_a_record_shows_the_case_every_event_and_the_chain_head(app, api):
         "Evidence attached",
         "workflow complaint, version 4",
         "Page 1 of",
-        "by librarian (Librarian)",
+        "by Librarian Person, Librarian in Charge",
     ):
         assert expected in text, expected
     # Hashes may wrap in their cells: look for them without the spaces.
     assert upload.get_json()["sha256"] in squeezed(text)
     assert f"event{head.seq},{head.hash}" in squeezed(text)
-    assert "Generated 20" in text
-    for event in events_of(app, number)[: head.seq]:
-        assert f"{event.seq} · 20" in text, event.seq
+    with app.app_context():
+        for event in events_of(app, number)[: head.seq]:
+            assert f"{event.seq} · {local_time(event.at)}" in text, event.seq
     meta = PdfReader(io.BytesIO(content)).metadata
     assert meta is not None
     assert meta.title == f"Case record {number}"
@@ -118,7 +119,7 @@ def test_every_page_carries_the_header_page_numbers_and_the_stamp(app, api):
         assert f"Page {page} of {pages}" in text
         assert f"{number} · Patron complaint" in text
         assert "Portsmouth Public Library" in text
-        assert "by social (Social)" in text
+        assert "by Social Person, Social media team" in text
     # The timeline's header repeats on the pages it continues onto.
     assert "Event · when · who What happened" in pdf_text(content, page=2)
     assert "Follow-up call 69." in pdf_text(content)

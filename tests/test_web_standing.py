@@ -27,7 +27,7 @@ def test_the_banner_says_who_escalated_a_complaint_and_why(app, cast, api):
     api.ok("librarian", number, "escalate", reason="The patron asked for the Director")
     shown = banner(Visitor(app, "director").get(f"/cases/{number}").text)
     assert re.search(
-        r"Escalated by Librarian, Librarian in Charge, on \w{3} \d+, \d{4}: "
+        r"Escalated by Librarian Person, Librarian in Charge, on \d+ \w+ \d{4}: "
         r"The patron asked for the Director",
         shown,
     ), shown
@@ -53,7 +53,7 @@ def test_a_decided_case_shows_its_outcome(app, cast, api):
     )
     shown = banner(Visitor(app, "hr").get(f"/cases/{number}").text)
     assert "Outcome: Written warning, Handbook §4.12" in shown
-    assert "Disciplined by Director, Library Director, on" in shown
+    assert "Disciplined by Director Person, Library Director, on" in shown
     assert "Next step" not in shown and "Waiting for" not in shown
 
 
@@ -68,7 +68,7 @@ def test_an_approved_account_waits_for_the_other_approval_and_leaves_her_queue(a
     assert number in page_text(director.get("/").text)
     api.ok("director", number, "approve")
     shown = banner(director.get(f"/cases/{number}").text)
-    assert "Last step: Approve, by Director, Library Director, on" in shown
+    assert "Last step: Approve, by Director Person, Library Director, on" in shown
     assert "Waiting for: the social media team's approval" in shown
     home = page_text(director.get("/").text)
     assert number not in home and other in home
@@ -77,7 +77,7 @@ def test_an_approved_account_waits_for_the_other_approval_and_leaves_her_queue(a
     social = page_text(Visitor(app, "social").get("/").text)
     assert number in social and other in social
     api.ok("social", number, "approve")
-    assert "Approved by Social, Social media team, on" in banner(
+    assert "Approved by Social Person, Social media team, on" in banner(
         director.get(f"/cases/{number}").text
     )
 
@@ -104,7 +104,10 @@ def test_views_fold_into_one_expandable_line(app, cast, api):
     director.get(f"/cases/{number}")
     html = director.get(f"/cases/{number}").text
     summaries = [page_text(s) for s in re.findall(r"<summary>(.*?)</summary>", html, re.S)]
-    assert [s.split(" (")[0] for s in summaries] == ["Viewed twice", "Viewed 6 times"]
+    assert [s.split(" (")[0] for s in summaries] == [
+        "Viewed twice by Director Person, Library Director",
+        "Viewed 6 times by Director Person, Library Director",
+    ]
 
 
 def test_roles_read_as_a_sentence_names_them(app):

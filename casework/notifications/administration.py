@@ -14,7 +14,8 @@ from werkzeug.routing import BuildError
 from casework.extensions import db
 from casework.models import AdministrationEvent, OutboxMessage, User, UserRole
 from casework.notifications.outbox import ADDRESS
-from casework.notifications.render import local_time, page_link
+from casework.notifications.render import page_link
+from casework.presenting.words import local_time
 from casework.services.context import library
 
 #: The outbox kind of these messages.

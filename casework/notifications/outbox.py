@@ -15,6 +15,7 @@ from casework.extensions import db
 from casework.models import Case, Event, OutboxMessage, User
 from casework.notifications.render import render_mail
 from casework.notifications.rules import Kind, kinds
+from casework.presenting.people import staff_titles
 from casework.services.access import case_access
 from casework.services.acting import holders_of
 from casework.services.users import SYSTEM_USERNAME
@@ -160,13 +161,8 @@ def send_time(user: User, at: datetime) -> datetime:
 
 
 def actor_name(username: str) -> str:
-    """How an e-mail names whoever did something."""
-    if username == SYSTEM_USERNAME:
-        return "Casework (automatic)"
-    name = db.session.execute(
-        sa.select(User.display_name).where(User.username == username)
-    ).scalar_one_or_none()
-    return name or username
+    """How an e-mail names whoever did something: "Dana Whitfield, Library Director"."""
+    return staff_titles([username])[username]
 
 
 def queue_for_event(kind: Kind, case: Case, workflow: Workflow, event: Event) -> None:

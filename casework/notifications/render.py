@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -12,6 +11,8 @@ from werkzeug.routing import BuildError
 
 from casework.models import Case, User
 from casework.notifications.rules import Kind
+from casework.presenting.values import value_text
+from casework.presenting.words import local_time
 from casework.services.context import library
 from casework.workflow import Workflow
 
@@ -53,25 +54,6 @@ def case_link(number: str) -> str:
         return base_url() + CASE_PATH.format(number=quote(number))
 
 
-def local_time(moment: datetime | None) -> str:
-    """A moment as the library reads it: `Tue 3 Mar 2026, 23:59 EST`."""
-    if moment is None:
-        return ""
-    local = moment.astimezone(library().tz)
-    return f"{local:%a} {local.day} {local:%b %Y, %H:%M %Z}"
-
-
-def _display(workflow: Workflow, name: str, value: Any) -> str:
-    field = workflow.field(name)
-    if isinstance(value, list):
-        return ", ".join(_display(workflow, name, v) for v in value)
-    if field is not None and field.type == "yesno":
-        return "Yes" if value in (True, "yes") else "No"
-    if field is not None and field.choices:
-        return field.choice_label(str(value))
-    return " ".join(str(value).split())
-
-
 def mail_fields(case: Case, workflow: Workflow) -> list[tuple[str, str]]:
     """The (label, value) pairs an e-mail about this case may show; none for confidential ones."""
     if workflow.access.confidential:
@@ -83,7 +65,8 @@ def mail_fields(case: Case, workflow: Workflow) -> list[tuple[str, str]]:
         value = values.get(name)
         if field is None or field.confidential or value in (None, "", []):
             continue
-        shown.append((field.label, _display(workflow, name, value)))
+        # A line of plain text: the value's own line breaks would break the layout.
+        shown.append((field.label, " ".join(value_text(field, value).split())))
     return shown
 
 

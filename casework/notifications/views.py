@@ -12,7 +12,7 @@ from casework.models import OutboxMessage, User, utcnow
 from casework.notifications.delivery import requeue, smtp_settings
 from casework.notifications.outbox import undelivered
 from casework.notifications.preferences import kinds_for, receives, set_preferences
-from casework.notifications.render import local_time
+from casework.presenting.words import local_time
 from casework.services.db import begin_write
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")

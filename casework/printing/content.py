@@ -1,17 +1,15 @@
 """What a printed document shows, as plain data, redacted before any HTML exists.
 
-A public-records copy is made here, not in a template: every value whose field is marked
-`confidential` in the workflow file is replaced by "[withheld: reason]" in the data itself, as are
-the free texts no workflow file classifies (notes, evidence file names) and any field the
-definition does not know. The templates receive only what may be printed.
+Values and events are put into words, and withheld from a public-records copy, by the one
+presenter (`casework.presenting.presenter`); this module arranges them into documents. The
+templates receive only what may be printed.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,59 +17,31 @@ import sqlalchemy as sa
 
 from casework.extensions import db
 from casework.models import HOLD_KINDS, Case, DeniedAuthor, Event, Person
+from casework.presenting.people import staff_of
+from casework.presenting.presenter import Item, Presenter
+from casework.presenting.values import employee_label
+from casework.presenting.words import (
+    ACCESS_ACTIONS,
+    file_size,
+    humanize,
+    local_date,
+    local_time,
+    role_label,
+    stored_time,
+)
 from casework.services.holds import holds_in_force
 from casework.services.registry import AccountHistory
 from casework.services.unseen import UNSEEN, mask_with
 from casework.workflow import Workflow
-from casework.workflow.definition import ROLE_LABELS, FieldDef
-
-#: Actions that record someone reading a case; they never change what a record shows.
-ACCESS_ACTIONS = frozenset({"view", "print", "export", "download"})
-#: Runs of this many reads of one kind by one person in a row print as one timeline line.
-FOLD_READS = 3
-
-#: Why free texts no workflow file classifies are left out of a public-records copy.
-UNREVIEWED = "free text, not reviewed for release"
-
-#: Field types whose values are free text or name someone: a public-records copy of a
-#: confidential case withholds every one of them, whether or not the field is marked.
-NAMING_TYPES = frozenset({"text", "textarea", "url", "person", "usernames"})
-
-
-def withheld(reason: str) -> str:
-    """The visible mark that replaces a withheld value."""
-    return f"[withheld: {reason}]"
-
-
-@dataclass(frozen=True)
-class Part:
-    """A piece of a value cut for release: text, or (with `authority`) a withheld passage, of
-    which only the authority is kept."""
-
-    text: str
-    authority: str = ""
-
-
-@dataclass(frozen=True)
-class Item:
-    """One labelled value as printed."""
-
-    label: str
-    value: str
-    #: The value was replaced by a withheld mark.
-    withheld: bool = False
-    #: Print in the fixed-width face (hashes).
-    code: bool = False
-    #: For a value with passages withheld from a release packet: its pieces (`value` then holds
-    #: the same with each passage as its withheld mark).
-    parts: tuple[Part, ...] = ()
 
 
 @dataclass(frozen=True)
 class Entry:
-    """One event of the audit trail, as the timeline prints it."""
+    """One event of the audit trail, as the timeline prints it (or a run of reads, folded)."""
 
     seq: int
+    #: The events the line stands for: "7", or "8–12" for reads folded into one line.
+    span: str
     at: str
     actor: str
     what: str
@@ -102,6 +72,26 @@ class Clause:
 
 
 @dataclass(frozen=True)
+class Decision:
+    """How a closed case was decided: the outcome, the deciding step's fields, who and when."""
+
+    outcome: str
+    details: tuple[Item, ...]
+    decided_by: str
+    decided_on: str
+
+    @property
+    def items(self) -> tuple[Item, ...]:
+        """The decision as labelled rows, in the order a personnel file reads them."""
+        return (
+            Item("Outcome", self.outcome),
+            *self.details,
+            Item("Decided by", self.decided_by),
+            Item("Date", self.decided_on),
+        )
+
+
+@dataclass(frozen=True)
 class Record:
     """A case record: everything its pages show, already redacted when `redacted`."""
 
@@ -123,6 +113,8 @@ class Record:
     head_seq: int
     head_hash: str
     head_at: str
+    #: The decision of a closed case, None while it is open.
+    decision: Decision | None = None
     #: For an employee history: the summary line of this case on the cover.
     outcome: str = ""
     category: str = ""
@@ -138,132 +130,34 @@ class PersonFacts:
     branch: str
 
     def display(self) -> str:
-        extra = ", ".join(p for p in (f"employee {self.employee_id}", self.branch) if p)
-        return f"{self.name} ({extra})"
+        return employee_label(self.name, self.employee_id, self.branch)
+
+    @property
+    def surname(self) -> str:
+        """The last word of the name, as a file name sorts by it."""
+        words = self.name.split()
+        return words[-1] if words else ""
 
 
 # --- formatting -------------------------------------------------------------------------------
 
 
 class Clock:
-    """Times as printed: the library's zone, to the minute, with the zone's abbreviation."""
+    """Times as printed: in the library's zone, as every page and e-mail shows them
+    (`presenting.words`)."""
 
     def __init__(self, tz: ZoneInfo) -> None:
         self.tz = tz
 
     def at(self, moment: datetime | None) -> str:
-        if moment is None:
-            return ""
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-        local = moment.astimezone(self.tz)
-        # The zone stays with the time when a narrow column wraps the line after the date.
-        return f"{local:%Y-%m-%d %H:%M}\u00a0{local.tzname()}"
+        return local_time(moment, self.tz)
 
     def day(self, moment: datetime | None) -> str:
-        if moment is None:
-            return ""
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-        return f"{moment.astimezone(self.tz):%Y-%m-%d}"
+        return local_date(moment, self.tz)
 
     def stored(self, text: str) -> str:
         """A stored UTC timestamp (`...Z`) in the library's zone; other text unchanged."""
-        try:
-            return self.at(datetime.fromisoformat(text.replace("Z", "+00:00")))
-        except ValueError:
-            return text
-
-
-def file_size(size: Any) -> str:
-    if not isinstance(size, int):
-        return str(size)
-    if size < 1024:
-        return f"{size} bytes"
-    if size < 1024 * 1024:
-        return f"{size / 1024:.1f} KB"
-    return f"{size / (1024 * 1024):.1f} MB"
-
-
-def humanize(name: str) -> str:
-    return name.replace("_", " ").capitalize()
-
-
-def role_label(role: Any) -> str:
-    return ROLE_LABELS.get(str(role), humanize(str(role)))
-
-
-class Shower:
-    """Turns stored values into printed text, and withholds what a public copy may not show."""
-
-    def __init__(
-        self,
-        clock: Clock,
-        people: Mapping[int, PersonFacts],
-        redacted: bool,
-        case_reason: str | None = None,
-    ) -> None:
-        self.clock = clock
-        self.people = people
-        self.redacted = redacted
-        #: For a public-records copy of a confidential case: why its free text and the names of
-        #: staff are withheld (the workflow's reason and authority); None otherwise.
-        self.case_reason = case_reason if redacted else None
-
-    def text(self, f: FieldDef | None, value: Any) -> str:
-        if value is None:
-            return ""
-        if isinstance(value, list):
-            return ", ".join(self.text(f, v) for v in value)
-        if isinstance(value, dict):
-            return json.dumps(value, sort_keys=True, ensure_ascii=False)
-        if f is None:
-            return str(value)
-        if f.choices:
-            return f.choice_label(str(value))
-        if f.type == "yesno":
-            return {"yes": "Yes", "no": "No"}.get(str(value), str(value))
-        if f.type == "datetime":
-            return self.clock.stored(str(value))
-        if f.type == "person" and isinstance(value, int):
-            person = self.people.get(value)
-            return person.display() if person else f"person {value}"
-        return str(value)
-
-    def item(self, f: FieldDef | None, name: str, value: Any) -> Item:
-        label = f.label if f is not None else humanize(name)
-        if self.redacted and (f is None or f.confidential):
-            reason = f.withheld_reason if f is not None else "not in the workflow definition"
-            return Item(label, withheld(reason), withheld=True)
-        if self.case_reason is not None and f is not None and f.type in NAMING_TYPES:
-            return Item(label, withheld(self.case_reason), withheld=True)
-        return Item(label, self.text(f, value))
-
-    def fields(self, defs: Sequence[FieldDef], values: Mapping[str, Any]) -> list[Item]:
-        """Values in the order the workflow file declares them; unknown names last."""
-        known = {f.name for f in defs}
-        out = [self.item(f, f.name, values[f.name]) for f in defs if f.name in values]
-        out += [self.item(None, k, v) for k, v in sorted(values.items()) if k not in known]
-        return out
-
-    def free_text(self, label: str, value: Any) -> Item:
-        if self.redacted:
-            return Item(label, withheld(self.case_reason or UNREVIEWED), withheld=True)
-        return Item(label, str(value))
-
-    def staff(self, name: Any) -> str:
-        """A member of staff's user name, or its withheld mark in a public-records copy of a
-        confidential case (which names no member of staff)."""
-        if self.case_reason is not None:
-            return withheld(self.case_reason)
-        return str(name)
-
-    def patron(self, label: str, value: Any, reason: str) -> Item:
-        """A value that names a member of the public (a post's author), withheld from every
-        public-records copy for `reason`."""
-        if self.redacted:
-            return Item(label, withheld(reason), withheld=True)
-        return Item(label, str(value))
+        return stored_time(text, self.tz)
 
 
 # --- loading ----------------------------------------------------------------------------------
@@ -339,7 +233,10 @@ class RecordBuilder:
         self.reviewed = reviewed
         access = workflow.access
         reason = access.withheld_reason if access.confidential else None
-        self.show = Shower(clock, people, redacted, reason)
+        names = {pid: p.display() for pid, p in people.items()}
+        self.show = Presenter(
+            clock.tz, names, redacted, reason, staff_of(case, events), reviewed=reviewed
+        )
         self.redacted = redacted
         #: Numbers of cases the reader may not see: never printed (`services.unseen`).
         self.hidden = hidden
@@ -376,6 +273,7 @@ class RecordBuilder:
             head_seq=head.seq if head else 0,
             head_hash=head.hash if head else case.head_hash,
             head_at=self.clock.at(head.at) if head else "",
+            decision=self.decision(),
             outcome=self.outcome(),
             category=self.category(),
             opened=self.clock.day(case.created_at),
@@ -404,10 +302,7 @@ class RecordBuilder:
         case, workflow = self.case, self.workflow
         out = [
             Item("Case number", case.number),
-            Item(
-                "Case type",
-                f"{workflow.title} (workflow {workflow.key}, version {workflow.version})",
-            ),
+            Item("Case type", workflow.title),
             Item("State", self.state_label(case.state)),
             Item(
                 "Opened",
@@ -438,8 +333,6 @@ class RecordBuilder:
                     ": not to be disposed of",
                 )
             )
-        if head is not None:
-            out.append(Item("Audit chain head", f"event {head.seq}, {head.hash}", code=True))
         return out
 
     def category(self) -> str:
@@ -457,20 +350,50 @@ class RecordBuilder:
                 return Clause(choice.label, choice.clause)
         return None
 
+    def deciding(self) -> Event | None:
+        """The step that closed the case (None while it is open)."""
+        if self.case.closed_at is None:
+            return None
+        for e in reversed(self.events):
+            if e.action == "transition" and e.to_state == self.case.state:
+                return e
+        return None
+
     def outcome(self) -> str:
         """The decision, for a closed case: the state and the choice that closed it."""
         state = self.state_label(self.case.state)
         if self.case.closed_at is None:
             return f"Open ({state.lower()})"
-        for e in reversed(self.events):
-            if e.action == "transition" and e.to_state == self.case.state:
-                transition = self.workflow.transitions.get(str(self.data[e.seq].get("trigger")))
-                given = self.data[e.seq].get("fields") or {}
-                for f in transition.fields if transition else ():
-                    if f.choices and f.name in given and not f.confidential:
-                        return f"{state}: {f.choice_label(str(given[f.name]))}"
-                break
+        e = self.deciding()
+        if e is not None:
+            transition = self.workflow.transitions.get(str(self.data[e.seq].get("trigger")))
+            given = self.data[e.seq].get("fields") or {}
+            for f in transition.fields if transition else ():
+                if f.choices and f.name in given and not f.confidential:
+                    return f"{state}: {f.choice_label(str(given[f.name]))}"
         return state
+
+    def decision(self) -> Decision | None:
+        """Outcome, the deciding step's fields (the action and handbook reference of a
+        discipline), who decided and when; None while the case is open."""
+        e = self.deciding()
+        if e is None:
+            return None
+        trigger = str(self.data[e.seq].get("trigger", ""))
+        transition = self.workflow.transitions.get(trigger)
+        details = self.show.fields(
+            transition.fields if transition else (), self.data[e.seq].get("fields") or {}
+        )
+        return Decision(
+            outcome=self.outcome(),
+            details=tuple(details),
+            decided_by=self.actor(e),
+            decided_on=self.clock.day(e.at),
+        )
+
+    def actor(self, e: Event) -> str:
+        """Who did `e`, by name and the role the step took."""
+        return self.show.actor(self.workflow, e, self.data[e.seq])
 
     def evidence(self) -> tuple[Evidence, ...]:
         out = []
@@ -487,7 +410,7 @@ class RecordBuilder:
                         file_size(data.get("size")),
                         str(data.get("sha256", "")),
                         self.clock.at(e.at),
-                        self.show.staff(e.actor),
+                        self.actor(e),
                     )
                 )
         return tuple(out)
@@ -495,47 +418,46 @@ class RecordBuilder:
     # --- timeline entries ---------------------------------------------------------------------
 
     def timeline(self) -> list[Entry]:
-        """Every event in order; a run of reads by one person (views, or prints, ...) is one line.
+        """Every event in order; the reads (views, prints, ...) between two changes are one line.
 
         Reads are recorded at every look at a confidential case, and nothing limits how often
-        someone looks: folded, a thousand views cost the printed record one line, and the
-        record still names each run's events, who and when (the trail keeps every one).
+        someone looks: folded, a thousand views cost the printed record one line ("Viewed 5
+        times by …"), and the record still names each run's events, who and when (the trail
+        keeps every one).
         """
         out: list[Entry] = []
         run: list[Event] = []
-
-        def flush() -> None:
-            if len(run) >= FOLD_READS:
-                out.append(self.folded(run))
-            else:
-                out.extend(self.entry(e) for e in run)
-            run.clear()
-
         for e in self.events:
-            if e.action in ACCESS_ACTIONS and (
-                not run or (run[0].action, run[0].actor) == (e.action, e.actor)
-            ):
-                run.append(e)
-                continue
-            flush()
             if e.action in ACCESS_ACTIONS:
                 run.append(e)
-            else:
-                out.append(self.entry(e))
-        flush()
+                continue
+            if run:
+                out.append(self.folded(run))
+                run = []
+            out.append(self.entry(e))
+        if run:
+            out.append(self.folded(run))
         return out
 
     def folded(self, run: Sequence[Event]) -> Entry:
+        """A run of reads as one line: "Viewed 5 times by …; printed once by …"."""
         first, last = run[0], run[-1]
-        what, _ = self.describe(first)
-        return Entry(
-            first.seq,
-            self.clock.at(first.at),
-            first.actor,
-            f"{what} {len(run):,} times",
-            Item("", f"events {first.seq} to {last.seq}, the last at {self.clock.at(last.at)}"),
-            (),
-        )
+        span = str(first.seq) if first is last else f"{first.seq}\u2013{last.seq}"
+        when = self.clock.at(first.at)
+        if first is not last and self.clock.at(last.at) != when:
+            when = f"{when} to {self.clock.at(last.at)}"
+        return Entry(first.seq, span, when, "", self.show.reads(run), None, ())
+
+    def describe(self, e: Event) -> tuple[str, list[Item]]:
+        """The presenter's words for `e`; the opening event points to the Intake section when
+        it gave the fields shown there."""
+        data = self.data[e.seq]
+        what, details = self.show.event(self.workflow, e, data)
+        if e.action == "created" and (data.get("fields") or {}) == self.fields:
+            intake = {f.label for f in self.workflow.fields if f.name in self.fields}
+            rest = [d for d in details if d.label not in intake]
+            details = [Item("", "Intake fields as shown under Intake."), *rest]
+        return what, details
 
     def entry(self, e: Event) -> Entry:
         what, details = self.describe(e)
@@ -550,126 +472,9 @@ class RecordBuilder:
         summary = Item("", states) if states else None
         if summary is None and details and not details[0].label:
             summary, details = details[0], details[1:]
-        actor = self.show.staff(e.actor)
-        return Entry(e.seq, self.clock.at(e.at), actor, what, summary, tuple(details))
-
-    def describe(self, e: Event) -> tuple[str, list[Item]]:
-        data = self.data[e.seq]
-        action = e.action
-        if action == "created":
-            given = data.get("fields") or {}
-            details: list[Item] = []
-            if given == self.fields:
-                details.append(Item("", "Intake fields as shown under Intake."))
-            else:
-                details += self.show.fields(self.workflow.fields, given)
-            if data.get("referred_from"):
-                details.append(Item("Referred from", str(data["referred_from"])))
-            return "Case opened", details
-        if action == "transition":
-            return self.transition(data)
-        if action == "note":
-            if self.reviewed and self.show.case_reason is None:
-                return "Note", [Item("", str(data.get("text", "")))]
-            return "Note", [self.show.free_text("", data.get("text", ""))]
-        if action == "attachment":
-            name = self.show.free_text("File", data.get("name", ""))
-            size = file_size(data.get("size"))
-            sha = str(data.get("sha256", ""))[:12]
-            return "Evidence attached", [name, Item("", f"{size}, SHA-256 {sha}… (see Evidence)")]
-        if action == "assign":
-            before = self.show.staff(data["from"]) if data.get("from") else "nobody"
-            after = self.show.staff(data["to"]) if data.get("to") else "nobody"
-            return "Assigned", [Item("", f"{before} → {after}")]
-        if action == "link":
-            return "Linked", [Item("Case", str(data.get("case", "")))]
-        if action == "denied_access":
-            return "Author denied access", [
-                self.show.patron("Author", data.get("author", ""), patron_reason()),
-                self.show.free_text("Reason", data.get("reason", "")),
-                Item("Decided in", str(data.get("moderation", ""))),
-                Item("Until", str(data.get("until", "permanent"))),
-            ]
-        if action == "access_restored":
-            return "Author's access restored", [
-                Item("Author", str(data.get("author", ""))),
-                Item("Reason", str(data.get("reason", ""))),
-                Item("Decided in", str(data.get("by_case", ""))),
-            ]
-        if action in ("hold", "hold_lifted"):
-            kind = HOLD_KINDS.get(str(data.get("kind")), str(data.get("kind", "")))
-            what = "Legal hold placed" if action == "hold" else "Legal hold lifted"
-            return what, [Item("Why", kind), self.show.free_text("Reason", data.get("reason", ""))]
-        if action in ACCESS_ACTIONS:
-            return self.access(action, data)
-        return humanize(action), self.generic(data)
-
-    def transition(self, data: Mapping[str, Any]) -> tuple[str, list[Item]]:
-        trigger = str(data.get("trigger", ""))
-        t = self.workflow.transitions.get(trigger)
-        details = self.show.fields(t.fields if t else (), data.get("fields") or {})
-        if data.get("approved_as"):
-            details.append(Item("Approved as", role_label(data["approved_as"])))
-        if data.get("waiting_for"):
-            waiting = ", ".join(role_label(r) for r in data["waiting_for"])
-            details.append(Item("Waiting for", waiting))
-        if data.get("opened"):
-            details.append(Item("Opened", str(data["opened"])))
-        denied = data.get("denied")
-        if isinstance(denied, dict):
-            if self.redacted:
-                details.append(self.show.patron("Denied access", "", patron_reason()))
-            else:
-                details.append(
-                    Item("Denied access", f"{denied.get('author')} on {denied.get('account')}")
-                )
-        if data.get("already_denied"):
-            details.append(Item("", "Already on the account's denied list."))
-        restored = data.get("restored")
-        if isinstance(restored, dict) and not restored.get("lifted"):
-            details.append(Item("", "No denial was in force; nothing was lifted."))
-        return (t.label if t else humanize(trigger)), details
-
-    def access(self, action: str, data: Mapping[str, Any]) -> tuple[str, list[Item]]:
-        if action == "print":
-            head = data.get("chain_head") or {}
-            document = humanize(str(data.get("document", "record")))
-            copy = "public-records copy" if data.get("redacted") else "full copy"
-            return "Printed", [
-                Item("", f"{document}, {copy}, through event {head.get('seq', '?')}")
-            ]
-        if action == "download":
-            return "Evidence downloaded", [self.show.free_text("File", data.get("name", ""))]
-        if action == "export":
-            return "Exported", self.generic(data)
-        return "Viewed", self.generic(data)
-
-    def generic(self, data: Mapping[str, Any]) -> list[Item]:
-        out = []
-        for key, value in sorted(data.items()):
-            if isinstance(value, str) and value.endswith("Z") and value[:4].isdigit():
-                value = self.clock.stored(value)
-            elif self.show.case_reason is not None and not isinstance(value, bool | int):
-                out.append(Item(humanize(key), withheld(self.show.case_reason), withheld=True))
-                continue
-            out.append(Item(humanize(key), self.show.text(None, value)))
-        return out
-
-
-def patron_reason() -> str:
-    """Why a post's author is withheld: the reason the workflow files give for it (the
-    `author` field), else the patron-records exception itself."""
-    from casework.services.context import library
-
-    for workflow in library().workflows:
-        f = workflow.field("author")
-        if f is not None and f.confidential:
-            return f.withheld_reason
-    return PATRON_RECORD
-
-
-#: The exception for library patron records, when no workflow file names one.
-PATRON_RECORD = "patron record, Ohio R.C. 149.432"
+        return Entry(
+            e.seq, str(e.seq), self.clock.at(e.at), self.actor(e), what, summary, tuple(details)
+        )
 
 
 def build_record(
@@ -753,7 +558,7 @@ def build_registry(
     requests still waiting (approvals so far)."""
     from casework.workflow.hooks import CONTINUITY_ROLES
 
-    show = Shower(clock, {}, redacted=False)
+    show = Presenter(clock.tz, {}, redacted=False)
     active: list[Account] = []
     pending: list[Account] = []
     admins: dict[str, list[str]] = {}

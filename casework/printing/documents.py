@@ -22,6 +22,8 @@ from flask import current_app
 from casework.errors import Forbidden, NotFound
 from casework.extensions import db
 from casework.models import Case, CaseDisposal, DeniedAuthor, Event, Person, User, utcnow
+from casework.presenting.people import staff_of, titled
+from casework.presenting.words import file_date
 from casework.printing import content, render
 from casework.printing.cache import cached, document_key, keep
 from casework.printing.stamp import stamp
@@ -90,23 +92,26 @@ def document_date(latest: datetime | None) -> str | None:
 
 
 def generated_line(actor: User, now: datetime, *, anonymous: bool = False) -> str:
-    """The stamp on every page: when, and who (their user name, and name if they gave one);
+    """The stamp on every page: when, and who (their full name and role);
     `anonymous` leaves out who (a public-records copy that names no member of staff)."""
-    name = actor.display_name.strip()
     if anonymous:
         return f"Generated {clock().at(now)} as a public-records copy"
-    if "system" in actor.roles:
-        who = "the casework command line"
-    elif name and name != actor.username:
-        who = f"{actor.username} ({name})"
-    else:
-        who = actor.username
+    who = "the casework command line" if "system" in actor.roles else titled(actor)
     return f"Generated {clock().at(now)} by {who}"
+
+
+def file_name(*parts: str) -> str:
+    """A download's file name from its parts, joined by hyphens: letters, digits, dots and
+    hyphens only ("Brooks-E1006-history-2026-12-02.pdf")."""
+    safe = (
+        "".join(c if c.isascii() and (c.isalnum() or c in ".-") else "-" for c in p) for p in parts
+    )
+    return "-".join(p.strip("-") for p in safe if p.strip("-")) + ".pdf"
 
 
 def render_pdf(template: str, key: str, **context: Any) -> bytes:
     lib = library()
-    html = render.html_of(template, library=lib.name, **context)
+    html = render.html_of(template, library=lib.name, time_zone=lib.tz.key, **context)
     return render.pdf_of(html, identifier=key[:32].encode(), time_limit=time_limit())
 
 
@@ -162,6 +167,11 @@ def plan_record(case: Case, workflow: Workflow, redacted: bool, reader: User) ->
         head=[seq, digest],
         definition=workflow.digest,
         people=[dataclasses.asdict(p) for _, p in sorted(people.items())],
+        # Staff are named by full name and role: a change of either is a new document.
+        staff=[
+            [m.username, m.name, sorted(m.roles)]
+            for _, m in sorted(staff_of(case, content.events_through(case, seq)).items())
+        ],
         # A record prints the latest checkpoint of the log: a new one is a new document.
         checkpoint=log.latest_checkpoint_id(),
         hidden=sorted(hidden),
@@ -210,7 +220,7 @@ def case_record_pdf(
     anonymous = redacted and workflow.access.confidential
     return Printed(
         stamp(pdf, generated_line(actor, now, anonymous=anonymous)),
-        f"{case.number}-{suffix}.pdf",
+        file_name(case.number, suffix, file_date(now)),
         ((case.number, case.head_seq),),
     )
 
@@ -330,7 +340,7 @@ def employee_history_pdf(actor: User, person_id: Any, *, now: datetime | None = 
         recorded.append((case.number, case.head_seq))
     return Printed(
         stamp(pdf, generated_line(actor, now)),
-        f"employee-{person.id}-case-history.pdf",
+        file_name(locked.person.surname, person.employee_id, "history", file_date(now)),
         tuple(recorded),
     )
 
@@ -470,7 +480,7 @@ def account_registry_pdf(actor: User, *, now: datetime | None = None) -> Printed
         recorded.append((case.number, case.head_seq))
     return Printed(
         stamp(pdf, generated_line(actor, now)),
-        "account-registry.pdf",
+        file_name("account-registry", file_date(now)),
         tuple(recorded),
     )
 

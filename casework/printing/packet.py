@@ -28,6 +28,7 @@ import sqlalchemy as sa
 from casework.errors import InvalidFields, NotFound, Refused
 from casework.extensions import db
 from casework.models import Case, Event, ReleasePacket, User, utcnow
+from casework.presenting.presenter import Part, withheld
 from casework.printing import content
 from casework.printing.documents import clock, document_date, render_pdf, setting_parts
 from casework.services.activity import record_access
@@ -95,9 +96,7 @@ def passage_pattern(passage: str) -> re.Pattern[str]:
 Rule = tuple[re.Pattern[str], Authority]
 
 
-def cut_value(
-    value: str, rules: Sequence[Rule]
-) -> tuple[tuple[content.Part, ...], list[Authority]] | None:
+def cut_value(value: str, rules: Sequence[Rule]) -> tuple[tuple[Part, ...], list[Authority]] | None:
     """`value` in pieces with every occurrence of every rule's passage withheld (overlapping and
     touching ones merged into one box citing each authority); None when nothing occurs."""
     spans: list[tuple[int, int, Authority]] = []
@@ -117,22 +116,22 @@ def cut_value(
             merged[-1] = (last[0], max(last[1], end), last[2])
         else:
             merged.append((start, end, [cited]))
-    parts: list[content.Part] = []
+    parts: list[Part] = []
     cited_any: list[Authority] = []
     at = 0
     for start, end, cited_all in merged:
         if start > at:
-            parts.append(content.Part(value[at:start]))
-        parts.append(content.Part("", "; ".join(a.code for a in cited_all)))
+            parts.append(Part(value[at:start]))
+        parts.append(Part("", "; ".join(a.code for a in cited_all)))
         cited_any += [a for a in cited_all if a not in cited_any]
         at = end
     if at < len(value):
-        parts.append(content.Part(value[at:]))
+        parts.append(Part(value[at:]))
     return tuple(parts), cited_any
 
 
-def joined(parts: Sequence[content.Part]) -> str:
-    return "".join(p.text or content.withheld(p.authority) for p in parts)
+def joined(parts: Sequence[Part]) -> str:
+    return "".join(p.text or withheld(p.authority) for p in parts)
 
 
 class Cutter:
@@ -143,7 +142,7 @@ class Cutter:
         self.rules = rules
         self.cuts: list[Cut] = []
 
-    def text(self, value: str, place: str) -> tuple[str, tuple[content.Part, ...]]:
+    def text(self, value: str, place: str) -> tuple[str, tuple[Part, ...]]:
         found = cut_value(value, self.rules)
         if found is None:
             return value, ()
@@ -190,9 +189,15 @@ class Cutter:
             for a in r.evidence
         )
         title, _ = self.text(r.title, "Title")
+        decision = r.decision and dataclasses.replace(
+            r.decision,
+            details=labelled(r.decision.details, "Decision"),
+            decided_by=self.text(r.decision.decided_by, "Decision: decided by")[0],
+        )
         return dataclasses.replace(
             r,
             title=title,
+            decision=decision,
             facts=labelled(r.facts, "The case"),
             fields=labelled(r.fields, "Intake"),
             timeline=tuple(timeline),

@@ -206,10 +206,10 @@ class TrailLine:
 
 def describe(action: str, subject: str, data: dict[str, Any]) -> str:
     """One sentence saying what an administration event did."""
-    from casework.workflow.definition import ROLE_LABELS
+    from casework.presenting.words import role_label
 
     def roles(names: list[str]) -> str:
-        return ", ".join(ROLE_LABELS.get(n, n) for n in names) or "none"
+        return ", ".join(role_label(n) for n in names) or "none"
 
     if action == "user_added":
         return f"Added {subject} with the roles {roles(data.get('roles', []))}."

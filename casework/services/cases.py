@@ -29,6 +29,7 @@ from casework.models import (
     WorkflowDefinition,
     utcnow,
 )
+from casework.presenting.words import role_label
 from casework.services import denials, limits, reads
 from casework.services.access import (
     NO_ACCESS,
@@ -47,7 +48,7 @@ from casework.services.db import begin_write, is_sqlite
 from casework.services.tombstone import refuse_if_disposed
 from casework.signals import event_appended
 from casework.workflow import ROLES, Workflow
-from casework.workflow.definition import ROLE_LABELS, FieldDef, TransitionDef
+from casework.workflow.definition import FieldDef, TransitionDef
 from casework.workflow.fields import CASE_NUMBER, validate_fields
 from casework.workflow.hooks import GUARDS
 
@@ -469,7 +470,7 @@ def require_full(access: CaseAccess) -> None:
 
 
 def _role_names(roles: Iterable[str]) -> str:
-    names = [ROLE_LABELS.get(r, r) for r in roles if r != "system"]
+    names = [role_label(r) for r in roles if r != "system"]
     return " or ".join(names) if names else "nobody"
 
 

@@ -1,4 +1,5 @@
-"""How cases, fields and audit events read on a page: labels, local times and timeline entries."""
+"""How cases, fields and audit events read on a page: the shared words (`casework.presenting`)
+styled for the web, timeline entries, the menu and case rows."""
 
 from __future__ import annotations
 
@@ -12,27 +13,23 @@ from flask import Flask, current_app, url_for
 from werkzeug.routing import BuildError
 
 from casework.extensions import db
-from casework.models import HOLD_KINDS, Case, Event, Person, User
+from casework.models import Case, Event, Person, User
+from casework.presenting.people import staff_of
+from casework.presenting.presenter import Item, Presenter, person_ids
+from casework.presenting.values import employee_label
+from casework.presenting.words import (
+    ACCESS_ACTIONS,
+    local_date,
+    local_time,
+    reads_line,
+    role_label,
+    role_list,
+)
 from casework.services.cases import normalize_number
 from casework.services.context import library
 from casework.services.unseen import UNSEEN, masker
 from casework.workflow import Workflow
-from casework.workflow.definition import ROLE_LABELS, FieldDef
-
-
-def local_time(moment: datetime | None) -> str:
-    """A moment as the library reads it: its own time zone, e.g. "Mar 3, 2026, 2:30 PM"."""
-    if moment is None:
-        return ""
-    return moment.astimezone(library().tz).strftime("%b %-d, %Y, %-I:%M %p")
-
-
-def local_date(moment: datetime | date | None) -> str:
-    if moment is None:
-        return ""
-    if isinstance(moment, datetime):
-        moment = moment.astimezone(library().tz).date()
-    return moment.strftime("%b %-d, %Y")
+from casework.workflow.definition import FieldDef
 
 
 def _business_days_between(first: date, last: date) -> int:
@@ -87,28 +84,6 @@ def iso_time(moment: datetime | None) -> str:
     return moment.isoformat(timespec="milliseconds") if moment else ""
 
 
-def role_label(role: str) -> str:
-    return ROLE_LABELS.get(role, role.replace("_", " "))
-
-
-def role_list(roles: Iterable[str]) -> str:
-    return ", ".join(role_label(r) for r in roles if r != "system")
-
-
-def roles_in_words(roles: Iterable[str]) -> str:
-    """Who holds these roles, as a sentence says it: "the Library Director and Human Resources"."""
-    names = [f"the {role_label(r)}" if r in THE_ROLES else role_label(r) for r in roles]
-    if len(names) <= 1:
-        return "".join(names)
-    return ", ".join(names[:-1]) + " and " + names[-1]
-
-
-#: Roles a sentence names with "the" (one office, or one body).
-THE_ROLES = frozenset(
-    {"director", "librarian_in_charge", "social_media_team", "trustee", "records_officer"}
-)
-
-
 def has_endpoint(name: str) -> bool:
     """Whether a page exists (pages owned by optional parts link only when they are there)."""
     try:
@@ -129,13 +104,16 @@ class Shown:
 
 
 def people_names(ids: Iterable[int]) -> dict[int, str]:
+    """The employees these ids name, as every case names them (`employee_label`)."""
     wanted = {i for i in ids if isinstance(i, int)}
     if not wanted:
         return {}
     rows = db.session.execute(
-        sa.select(Person.id, Person.name, Person.employee_id).where(Person.id.in_(wanted))
+        sa.select(Person.id, Person.name, Person.employee_id, Person.branch).where(
+            Person.id.in_(wanted)
+        )
     )
-    return {pid: f"{name} ({employee_id})" for pid, name, employee_id in rows}
+    return {pid: employee_label(name, eid, branch) for pid, name, eid, branch in rows}
 
 
 def user_names(usernames: Iterable[str]) -> dict[str, str]:
@@ -148,44 +126,10 @@ def user_names(usernames: Iterable[str]) -> dict[str, str]:
     return {name: display or name for name, display in rows}
 
 
-def _choice_text(f: FieldDef, value: Any) -> str:
-    if f.type == "yesno":
-        return {"yes": "Yes", "no": "No"}.get(str(value), str(value))
-    return f.choice_label(str(value))
-
-
 def show_value(f: FieldDef, value: Any, people: Mapping[int, str]) -> Shown:
-    """A field's stored value in the library's words (choice labels, names, local times)."""
-    href = None
-    if value is None or value == "" or value == []:
-        text = ""
-    elif f.type in ("choice", "yesno"):
-        text = _choice_text(f, value)
-    elif f.type == "multichoice":
-        text = ", ".join(_choice_text(f, v) for v in value) if isinstance(value, list) else ""
-    elif f.type == "datetime":
-        try:
-            text = local_time(datetime.fromisoformat(str(value).replace("Z", "+00:00")))
-        except ValueError:
-            text = str(value)
-    elif f.type == "date":
-        try:
-            text = local_date(date.fromisoformat(str(value)))
-        except ValueError:
-            text = str(value)
-    elif f.type == "person":
-        text = people.get(value, f"person {value}") if isinstance(value, int) else str(value)
-    elif f.type == "case":
-        text = str(value)
-        href = url_for("cases.case_page", number=text) if text != UNSEEN else None
-    elif f.type == "url":
-        text = str(value)
-        href = text if text.startswith(("http://", "https://")) else None
-    elif f.type == "usernames":
-        text = ", ".join(str(v) for v in value) if isinstance(value, list) else str(value)
-    else:
-        text = str(value)
-    return Shown(f.label, text, href, multiline=f.type == "textarea")
+    """A field's stored value as the presenter words it, with a link where it names a case or a
+    web address."""
+    return shown(Presenter(library().tz, people, redacted=False).item(f, f.name, value))
 
 
 def show_fields(defs: Sequence[FieldDef], values: Mapping[str, Any]) -> list[Shown]:
@@ -197,25 +141,6 @@ def show_fields(defs: Sequence[FieldDef], values: Mapping[str, Any]) -> list[Sho
 
 
 # --- the timeline -----------------------------------------------------------------------------
-
-ACTION_LABELS = {
-    "created": "Opened",
-    "note": "Note",
-    "attachment": "Evidence attached",
-    "assign": "Assigned",
-    "link": "Linked",
-    "view": "Viewed",
-    "print": "Printed",
-    "export": "Exported",
-    "download": "Evidence downloaded",
-    "denied_access": "Author denied access",
-    "access_restored": "Author's access restored",
-    "hold": "Legal hold placed",
-    "hold_lifted": "Legal hold lifted",
-    "disposed": "Disposed of",
-}
-#: Access records: shown in a quieter style, they can be many.
-ACCESS_ACTIONS = frozenset({"view", "print", "export", "download"})
 
 
 @dataclass
@@ -237,98 +162,44 @@ def _state(workflow: Workflow, name: str | None) -> str | None:
     return state.label if state else name
 
 
-def _case_link(label: str, number: Any) -> Shown:
-    text = str(number)
-    if text == UNSEEN or normalize_number(text) is None:
-        return Shown(label, text)
-    return Shown(label, text, url_for("cases.case_page", number=text))
-
-
-def _details(event: Event, data: dict[str, Any], workflow: Workflow) -> tuple[str, list[Shown]]:
-    action = event.action
-    if action == "created":
-        taker = data.get("assignee")
-        return "Opened", show_fields(workflow.fields, data.get("fields") or {}) + (
-            [_case_link("Referred from", data["referred_from"])]
-            if data.get("referred_from")
-            else []
-        ) + ([Shown("Assigned to", user_names([taker]).get(taker, taker))] if taker else [])
-    if action == "transition":
-        transition = workflow.transitions.get(str(data.get("trigger")))
-        what = transition.label if transition else str(data.get("trigger"))
-        shown = show_fields(transition.fields, data.get("fields") or {}) if transition else []
-        if data.get("approved_as"):
-            shown.append(Shown("Approved as", role_label(str(data["approved_as"]))))
-        if data.get("waiting_for"):
-            shown.append(Shown("Waiting for", role_list(data["waiting_for"])))
-        if data.get("opened"):
-            shown.append(_case_link("Opened", data["opened"]))
-        if isinstance(data.get("denied"), dict):
-            shown.append(Shown("Denied access", str(data["denied"].get("author", ""))))
-        if data.get("already_denied"):
-            shown.append(Shown("Note", "The author was already on the denied list."))
-        if isinstance(data.get("restored"), dict) and not data["restored"].get("lifted"):
-            shown.append(Shown("Note", "No denial was in force; nothing was lifted."))
-        return what, shown
-    if action == "note":
-        return "Note", [Shown("Note", str(data.get("text", "")), multiline=True)]
-    if action == "attachment":
-        return "Evidence attached", [
-            Shown("File", f"{data.get('name')} ({data.get('size')} bytes)")
-        ]
-    if action == "assign":
-        names = user_names([str(data.get("from")), str(data.get("to"))])
-        before = names.get(data.get("from") or "", "nobody")
-        after = names.get(data.get("to") or "", "nobody")
-        return "Assigned", [Shown("From", before), Shown("To", after)]
-    if action == "link":
-        return "Linked", [_case_link("Case", data.get("case"))]
-    if action == "denied_access":
-        return "Author denied access", [
-            Shown("Author", str(data.get("author", ""))),
-            Shown("Reason", str(data.get("reason", "")), multiline=True),
-            _case_link("Decided in", data.get("moderation")),
-        ] + ([Shown("Until", str(data["until"]))] if data.get("until") else [])
-    if action == "access_restored":
-        return "Author's access restored", [
-            Shown("Author", str(data.get("author", ""))),
-            Shown("Reason", str(data.get("reason", "")), multiline=True),
-            _case_link("Decided in", data.get("by_case")),
-        ]
-    if action in ("hold", "hold_lifted"):
-        return ACTION_LABELS[action], [
-            Shown("Why", HOLD_KINDS.get(str(data.get("kind")), str(data.get("kind", "")))),
-            Shown("Reason", str(data.get("reason", "")), multiline=True),
-        ]
-    label = ACTION_LABELS.get(action, action.replace("_", " ").capitalize())
-    shown = []
-    if data.get("name"):
-        shown.append(Shown("File", str(data["name"])))
-    return label, shown
+def shown(item: Item) -> Shown:
+    """A presenter's item as a page shows it: case numbers and web addresses become links."""
+    href = None
+    if item.case and item.case != UNSEEN and normalize_number(item.case) is not None:
+        href = url_for("cases.case_page", number=item.case)
+    elif item.url.startswith(("http://", "https://")):
+        href = item.url
+    return Shown(item.label, item.value, href, multiline=item.multiline)
 
 
 def timeline(case: Case, workflow: Workflow, viewer: User | None) -> list[TimelineEntry]:
-    """Every event of the case, oldest first, in the library's words, as `viewer` may see it
+    """Every event of the case, oldest first, in the presenter's words, as `viewer` may see it
     (numbers of cases they may not see are not shown)."""
     events = list(
         db.session.execute(
             sa.select(Event).where(Event.case_id == case.id).order_by(Event.seq)
         ).scalars()
     )
-    names = user_names(e.actor for e in events)
     mask = masker(viewer, [e.data for e in events])
+    data = {e.seq: mask(e.data) for e in events}
+    show = Presenter(
+        library().tz,
+        people_names(person_ids(workflow, data.values())),
+        redacted=False,
+        staff=staff_of(case, events),
+    )
     entries = []
     for event in events:
-        what, details = _details(event, mask(event.data), workflow)
+        what, details = show.event(workflow, event, data[event.seq])
         entries.append(
             TimelineEntry(
                 seq=event.seq,
                 at=event.at,
-                actor=names.get(event.actor, event.actor),
+                actor=show.actor(workflow, event, data[event.seq]),
                 what=what,
                 from_state=_state(workflow, event.from_state),
                 to_state=_state(workflow, event.to_state),
-                details=details,
+                details=[shown(d) for d in details],
                 access_record=event.action in ACCESS_ACTIONS,
             )
         )
@@ -337,22 +208,13 @@ def timeline(case: Case, workflow: Workflow, viewer: User | None) -> list[Timeli
 
 @dataclass
 class AccessRun:
-    """Access records in a row (views, prints, exports), shown folded: "Viewed 5 times"."""
+    """Access records in a row (views, prints, exports), shown folded: "Viewed 5 times by …"."""
 
     entries: list[TimelineEntry]
 
     @property
     def summary(self) -> str:
-        counts: dict[str, int] = {}
-        for entry in self.entries:
-            counts[entry.what] = counts.get(entry.what, 0) + 1
-        parts = [f"{what} {_times(n)}" for what, n in counts.items()]
-        text = ", ".join(p[:1].lower() + p[1:] for p in parts)
-        return text[:1].upper() + text[1:]
-
-
-def _times(n: int) -> str:
-    return {1: "once", 2: "twice"}.get(n, f"{n} times")
+        return reads_line((entry.what, entry.actor) for entry in self.entries)
 
 
 def folded(entries: Sequence[TimelineEntry]) -> list[TimelineEntry | AccessRun]:

@@ -10,8 +10,10 @@ import sqlalchemy as sa
 
 from casework.extensions import db
 from casework.models import Case, Event, User
+from casework.presenting.people import staff_members
+from casework.presenting.words import local_date, role_label
 from casework.services.unseen import UNSEEN, masker
-from casework.web.display import Shown, local_date, people_names, role_label, show_value
+from casework.web.display import Shown, people_names, show_value
 from casework.workflow import Workflow
 from casework.workflow.definition import FieldDef, TransitionDef
 
@@ -86,17 +88,14 @@ def waiting_on_others(user: User, found: list[Case]) -> set[int]:
 
 
 def _actor(event: Event, transition: TransitionDef | None, data: dict[str, Any]) -> str:
-    user = db.session.execute(
-        sa.select(User).where(User.username == event.actor)
-    ).scalar_one_or_none()
-    if user is None or event.actor == "system":
+    member = staff_members([event.actor]).get(event.actor)
+    if member is None or event.actor == "system":
         return role_label("system")
-    role = data.get("approved_as")
-    if not role and transition is not None:
-        allowed = transition.roles_from(event.from_state or "")
-        role = next((r for r in user.assigned_roles if r in allowed), None)
+    allowed = [str(data["approved_as"])] if data.get("approved_as") else []
+    if transition is not None:
+        allowed += transition.roles_from(event.from_state or "")
     # "Dana Whitfield, Library Director," reads on: "… by Dana Whitfield, Library Director, on …"
-    return f"{user.name}, {role_label(str(role))}," if role else user.name
+    return f"{member.titled(allowed)},"
 
 
 def _text(f: FieldDef, value: Any) -> str:

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 import jinja2
 
 from casework.paths import resource_dir
-from casework.workflow.definition import ROLE_LABELS, Workflow
+from casework.presenting.words import role_label
+from casework.workflow.definition import Workflow
 
 CHAR_W = 7.4
 LABEL_CHAR_W = 6.6
@@ -113,7 +114,7 @@ def _layers(workflow: Workflow, back: set[tuple[str, str]]) -> dict[str, int]:
 
 
 def _roles(roles: tuple[str, ...]) -> str:
-    return ", ".join(ROLE_LABELS.get(r, r) for r in roles)
+    return ", ".join(role_label(r) for r in roles)
 
 
 def _assign_lanes(edges: list[_Edge]) -> int:

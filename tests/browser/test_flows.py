@@ -195,7 +195,9 @@ def test_hr_prints_with_the_button_and_a_link_elsewhere_records_nothing(tab: Tab
     tab.tab_to('main form button[type="submit"]:text-is("Print the record (PDF)")')
     with tab.page.expect_download() as download:
         tab.page.keyboard.press("Enter")
-    assert download.value.suggested_filename == f"{number}-record.pdf"
+    assert re.fullmatch(
+        rf"{number}-record-\d{{4}}-\d\d-\d\d\.pdf", download.value.suggested_filename
+    )
     assert tab.site.last_event(number) == ("print", "director")
     # A page on another site (here: the other name of this machine) links to the case.
     elsewhere = tab.site.base_url.replace("127.0.0.1", "localhost")

@@ -15,10 +15,11 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from casework.extensions import db
 from casework.models import Case, User
+from casework.presenting.words import local_time
 from casework.services import activity, cases, listing
 from casework.services.access import visible_clause
 from casework.services.context import library
-from casework.web.display import CaseRow, case_rows, local_time
+from casework.web.display import CaseRow, case_rows
 
 #: Rows one export may hold; the page says so when a list is longer.
 EXPORT_MAX = 5000

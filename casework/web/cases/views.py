@@ -20,6 +20,7 @@ from casework.errors import (
 )
 from casework.extensions import db
 from casework.models import Case, User, utcnow
+from casework.presenting.words import role_label, roles_in_words
 from casework.printing import documents, packet
 from casework.services import (
     activity,
@@ -76,9 +77,9 @@ def intake(key: str) -> Page:
     page = {
         "workflow": workflow,
         "form": form,
-        "readers": display.roles_in_words(workflow.access.readers),
+        "readers": roles_in_words(workflow.access.readers),
         "stand_ins": [
-            (display.role_label(role), display.role_label(deputy))
+            (role_label(role), role_label(deputy))
             for role, deputy in workflow.access.stand_in.items()
         ],
     }
@@ -149,7 +150,7 @@ def _intake_check(
         form=form,
         answers=answers,
         kept=kept,
-        readers=display.roles_in_words(reader_roles(workflow, subject)),
+        readers=roles_in_words(reader_roles(workflow, subject)),
         evidence_errors=evidence_errors or [],
         max_mb=library().max_upload_bytes // (1024 * 1024),
     )
@@ -186,7 +187,7 @@ def render_case(
 ) -> tuple[str, int]:
     """The case page: the receipt alone for a reporter, everything for a reader."""
     if access.level is Level.RECEIPT:
-        readers = display.roles_in_words(reader_roles(workflow, case.subject_person_id))
+        readers = roles_in_words(reader_roles(workflow, case.subject_person_id))
         return render_template(
             "cases/receipt.html", case=case, workflow=workflow, readers=readers
         ), status

@@ -9,6 +9,7 @@ from flask import Response, render_template
 
 from casework.api.printing import pdf_response
 from casework.models import Case, utcnow
+from casework.presenting.words import local_date, role_label
 from casework.printing import documents
 from casework.services import listing
 from casework.services.cases import workflow_of
@@ -17,7 +18,7 @@ from casework.services.denials import Denial, denials
 from casework.services.registry import account_histories
 from casework.services.watches import UserStanding, flags, standing_of
 from casework.web.actor import actor
-from casework.web.display import case_rows, local_date, role_label, user_names
+from casework.web.display import case_rows, user_names
 from casework.web.registry import bp
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import render_template
 
 from casework.errors import NotFound
+from casework.presenting.words import role_list
 from casework.services.context import library
 from casework.web.actor import actor
-from casework.web.display import role_list
 from casework.web.workflows import bp
 from casework.workflow.diagram import render_svg
 
