@@ -29,7 +29,7 @@ from casework.models import (
     WorkflowDefinition,
     utcnow,
 )
-from casework.presenting.words import role_label
+from casework.presenting.words import local_date, role_label
 from casework.services import denials, limits, reads
 from casework.services.access import (
     NO_ACCESS,
@@ -617,7 +617,7 @@ class Firing:
                 raise InvalidFields(
                     {
                         "review_on": [
-                            f"This denial ends on {denials.day_in_words(ends)}: choose a review "
+                            f"This denial ends on {local_date(ends)}: choose a review "
                             "date on or before it, or deny access permanently."
                         ]
                     }

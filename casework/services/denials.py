@@ -12,27 +12,19 @@ from sqlalchemy.orm import aliased
 
 from casework.extensions import db
 from casework.models import Case, DeniedAuthor, User, utcnow
+from casework.presenting.words import local_date
 from casework.services.access import readable_by
-from casework.services.context import library
-
-
-def day_in_words(moment: datetime | date | None) -> str:
-    """A day as every page writes it ("Jan 15, 2027"), in the library's time zone."""
-    if moment is None:
-        return ""
-    if isinstance(moment, datetime):
-        moment = moment.astimezone(library().tz).date()
-    return moment.strftime("%b %-d, %Y")
 
 
 def dates_in_words(row: DeniedAuthor) -> str:
-    """ "from Dec 3, 2026, until Mar 3, 2027, review on Jan 15, 2027" (and when it was lifted)."""
-    parts = [f"from {day_in_words(row.created_at)}"]
-    parts.append(f"until {day_in_words(row.until)}" if row.until else "permanent")
+    """ "from 3 December 2026, until 3 March 2027, review on 15 January 2027" (and when it was
+    lifted), as every page, paper and e-mail write days."""
+    parts = [f"from {local_date(row.created_at)}"]
+    parts.append(f"until {local_date(row.until)}" if row.until else "permanent")
     if row.review_on:
-        parts.append(f"review on {day_in_words(row.review_on)}")
+        parts.append(f"review on {local_date(row.review_on)}")
     if row.lifted_at:
-        parts.append(f"lifted on {day_in_words(row.lifted_at)}")
+        parts.append(f"lifted on {local_date(row.lifted_at)}")
     return ", ".join(parts)
 
 
