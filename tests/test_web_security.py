@@ -139,3 +139,25 @@ def test_no_page_has_inline_script_or_style(app, cast, api):
             assert finder.problems == [], (path, finder.problems)
             assert re.search(r'<html lang="en">', response.text)
             assert "<title>" in response.text and '<main id="main"' in response.text
+
+
+def test_the_dashboard_chart_escapes_the_names_it_draws(app):
+    """The chart is drawn by an autoescaped template: a kind of case named with markup is text."""
+    import xml.dom.minidom
+    from datetime import date, timedelta
+
+    from flask import render_template
+
+    from casework.web.dashboard.figures import WeeklySeries, chart
+
+    weeks = [date(2026, 11, 2) + timedelta(weeks=i) for i in range(4)]
+    hostile = '<script>alert(1)</script> & "Complaints"'
+    data = WeeklySeries(weeks, [(hostile, [1, 0, 3, 2])])
+    with app.test_request_context():
+        svg = render_template("dashboard/chart.svg", chart=chart(data))
+    document = xml.dom.minidom.parseString(svg)
+    assert document.getElementsByTagName("script") == []
+    legend = [t.firstChild.data for t in document.getElementsByTagName("text")]
+    assert hostile in legend
+    titles = [t.firstChild.data for t in document.getElementsByTagName("title")]
+    assert f"{hostile}, week of 16 November 2026: 3" in titles

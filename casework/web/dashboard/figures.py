@@ -6,12 +6,12 @@ import json
 import statistics
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from html import escape
 
 import sqlalchemy as sa
 
 from casework.extensions import db
 from casework.models import Case, Event, User
+from casework.presenting.words import local_date
 from casework.services import listing
 from casework.services.access import visible_clause, visible_parts
 from casework.services.context import library
@@ -158,8 +158,38 @@ def opened_per_week(user: User, now: datetime) -> WeeklySeries:
     return WeeklySeries(weeks, series)
 
 
-def chart_svg(data: WeeklySeries) -> str:
-    """A stacked bar chart of cases opened per week, drawn on the server (no script needed)."""
+@dataclass
+class Bar:
+    """One week's share of one kind of case in the chart."""
+
+    x: float
+    y: float
+    width: float
+    height: float
+    colour: str
+    title: str
+
+
+@dataclass
+class Chart:
+    """The weekly chart laid out: `dashboard/chart.svg` draws it, escaping every text."""
+
+    width: int
+    height: int
+    left: int
+    right: int
+    desc: str
+    #: (y, value) of each horizontal grid line.
+    ticks: list[tuple[float, int]]
+    bars: list[Bar]
+    #: (x, y, text) of each week's label under the bars.
+    labels: list[tuple[float, float, str]]
+    #: (x, y, colour, title) of each kind of case in the legend.
+    legend: list[tuple[float, float, str, str]]
+
+
+def chart(data: WeeklySeries) -> Chart:
+    """A stacked bar chart of cases opened per week, laid out on the server (no script needed)."""
     width, height = 720, 300
     left, right, top, bottom = 44, 16, 16, 56
     plot_w, plot_h = width - left - right, height - top - bottom
@@ -169,22 +199,9 @@ def chart_svg(data: WeeklySeries) -> str:
     ceiling = step * -(-peak // step)
     slot = plot_w / len(data.weeks)
     bar = slot * 0.62
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" '
-        f'viewBox="0 0 {width} {height}" aria-labelledby="chart-title chart-desc">',
-        '<title id="chart-title">Cases opened per week, by kind of case</title>',
-        f'<desc id="chart-desc">{escape(_describe(data, totals))}</desc>',
-    ]
-    for tick in range(0, ceiling + 1, step):
-        y = top + plot_h - plot_h * tick / ceiling
-        parts.append(
-            f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" '
-            'stroke="#d0d7de" stroke-width="1"/>'
-        )
-        parts.append(
-            f'<text x="{left - 8}" y="{y + 4:.1f}" text-anchor="end" font-size="12" '
-            f'fill="#333">{tick}</text>'
-        )
+    ticks = [(top + plot_h - plot_h * tick / ceiling, tick) for tick in range(0, ceiling + 1, step)]
+    bars: list[Bar] = []
+    labels: list[tuple[float, float, str]] = []
     for i, week in enumerate(data.weeks):
         x = left + slot * i + (slot - bar) / 2
         base = float(top + plot_h)
@@ -194,27 +211,18 @@ def chart_svg(data: WeeklySeries) -> str:
                 continue
             h = plot_h * value / ceiling
             base -= h
-            parts.append(
-                f'<rect x="{x:.1f}" y="{base:.1f}" width="{bar:.1f}" height="{h:.1f}" '
-                f'fill="{COLOURS[index % len(COLOURS)]}" stroke="#fff" stroke-width="1">'
-                f"<title>{escape(title)}, week of {week:%b %-d}: {value}</title></rect>"
+            colour = COLOURS[index % len(COLOURS)]
+            bars.append(
+                Bar(x, base, bar, h, colour, f"{title}, week of {local_date(week)}: {value}")
             )
         if i % 2 == 0 or len(data.weeks) <= 8:
-            parts.append(
-                f'<text x="{x + bar / 2:.1f}" y="{top + plot_h + 18}" text-anchor="middle" '
-                f'font-size="12" fill="#333">{week:%b %-d}</text>'
-            )
+            labels.append((x + bar / 2, top + plot_h + 18, f"{week.day} {week:%b}"))
+    legend: list[tuple[float, float, str, str]] = []
     legend_x = float(left)
     for index, (title, _) in enumerate(data.series):
-        colour = COLOURS[index % len(COLOURS)]
-        y = height - 16
-        parts.append(f'<rect x="{legend_x}" y="{y - 10}" width="12" height="12" fill="{colour}"/>')
-        parts.append(
-            f'<text x="{legend_x + 16}" y="{y}" font-size="12" fill="#333">{escape(title)}</text>'
-        )
+        legend.append((legend_x, height - 16, COLOURS[index % len(COLOURS)], title))
         legend_x += 24 + int(len(title) * 6.6)
-    parts.append("</svg>")
-    return "".join(parts)
+    return Chart(width, height, left, right, _describe(data, totals), ticks, bars, labels, legend)
 
 
 def _describe(data: WeeklySeries, totals: list[int]) -> str:
@@ -223,7 +231,7 @@ def _describe(data: WeeklySeries, totals: list[int]) -> str:
     busiest = max(range(len(totals)), key=lambda i: totals[i])
     return (
         f"Over the last {len(data.weeks)} weeks, {sum(totals)} cases were opened; the busiest "
-        f"week began {data.weeks[busiest]:%B %-d} with {totals[busiest]}. "
+        f"week began {local_date(data.weeks[busiest])} with {totals[busiest]}. "
         "The table below gives every number."
     )
 

@@ -20,7 +20,7 @@ def dashboard() -> str:
         overdue=figures.overdue_count(user, now),
         times=figures.time_figures(user),
         weekly=weekly,
-        chart=figures.chart_svg(weekly),
+        chart=figures.chart(weekly),
         on_hold=figures.records_count(user, now, "on_hold"),
         eligible=figures.records_count(user, now, "eligible"),
     )
