@@ -172,8 +172,8 @@ def migrate(db: Database) -> None:
 
     from casework.extensions import db as sql
     from casework.paths import PACKAGE_DIR
-    from casework.services.cases import store_definition
     from casework.services.context import library
+    from casework.services.definitions import store_definition
     from casework.services.users import system_user
 
     app = make_app(db)

@@ -85,7 +85,7 @@ def build(app: Any) -> dict[str, Any]:
     """The cases the bench prints; returns their numbers and the employee's id."""
     from casework.extensions import db
     from casework.models import utcnow
-    from casework.services import activity, cases
+    from casework.services import activity, cases, definitions
     from casework.services.people import create_person
     from casework.services.users import create_user
 
@@ -110,7 +110,7 @@ def build(app: Any) -> dict[str, Any]:
         cases.fire(
             librarian,
             short,
-            cases.workflow_of(short),
+            definitions.workflow_of(short),
             _full("librarian_in_charge"),
             "engage",
             1,
@@ -135,7 +135,7 @@ def build(app: Any) -> dict[str, Any]:
             },
             now=start,
         )
-        workflow = cases.workflow_of(long)
+        workflow = definitions.workflow_of(long)
         for i in range(499):
             at = start + timedelta(hours=i + 1)
             if i % 50 == 0:
@@ -180,7 +180,7 @@ def build(app: Any) -> dict[str, Any]:
                 "platform": "Facebook",
             }
             case = cases.open_case(reporter, "violation", fields, now=at)
-            vworkflow = cases.workflow_of(case)
+            vworkflow = definitions.workflow_of(case)
             steps = [
                 ("inspect", {"cause": "A staff report.", "findings": f"The post is public ({i})."}),
                 ("review", {"assessment": "Reviewed with the branch manager."}),
@@ -223,7 +223,7 @@ def build(app: Any) -> dict[str, Any]:
                 },
                 now=at,
             )
-            vworkflow = cases.workflow_of(case)
+            vworkflow = definitions.workflow_of(case)
             cases.fire(
                 director,
                 case,

@@ -95,7 +95,8 @@ class Engine:
 
     def run(self, numbers: list[str]) -> None:
         from casework.extensions import db as sql
-        from casework.services.cases import fire, load_case
+        from casework.services.cases import fire
+        from casework.services.loading import load_case
 
         actor = self.actor
         session = sql.session

@@ -101,9 +101,9 @@ def prepare_database(app: Flask) -> list[str]:
 
     from casework import config
     from casework.paths import PACKAGE_DIR
-    from casework.services.cases import store_definition
     from casework.services.context import library
     from casework.services.db import refresh_statistics
+    from casework.services.definitions import store_definition
     from casework.services.users import system_user
 
     done = []
@@ -461,7 +461,7 @@ def audit_verify(records: tuple[tuple[str, str, str], ...], checkpoints: tuple[s
     import time
 
     from casework.services.audit import HASH, check_printed_head, verify_chains
-    from casework.services.cases import normalize_number
+    from casework.services.loading import normalize_number
     from casework.services.log import LogReport, witness_notes
 
     printed = []

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from casework.errors import CaseworkError
 from casework.extensions import db
 from casework.models import Case, Person, User, utcnow
-from casework.services import activity, administration, cases
+from casework.services import activity, administration, cases, loading
 from casework.services.context import library
 from casework.services.people import create_person
 from casework.services.users import (
@@ -129,22 +129,22 @@ class _Seeder:
 
     def fire(self, who: str, case: Case, trigger: str, at: datetime, **fields: Any) -> None:
         actor = self.users[who]
-        loaded, workflow, access = cases.load_case(actor, case.number, write=True)
+        loaded, workflow, access = loading.load_case(actor, case.number, write=True)
         cases.fire(actor, loaded, workflow, access, trigger, loaded.version, fields, now=at)
 
     def note(self, who: str, case: Case, text: str, at: datetime) -> None:
         actor = self.users[who]
-        loaded, _, access = cases.load_case(actor, case.number, write=True)
+        loaded, _, access = loading.load_case(actor, case.number, write=True)
         activity.add_note(actor, loaded, access, text, now=at)
 
     def assign(self, who: str, case: Case, to: str, at: datetime) -> None:
         actor = self.users[who]
-        loaded, workflow, access = cases.load_case(actor, case.number, write=True)
+        loaded, workflow, access = loading.load_case(actor, case.number, write=True)
         activity.assign(actor, loaded, workflow, access, to, now=at)
 
     def attach(self, who: str, case: Case, name: str, text: str, at: datetime) -> None:
         actor = self.users[who]
-        loaded, _, access = cases.load_case(actor, case.number, write=True)
+        loaded, _, access = loading.load_case(actor, case.number, write=True)
         activity.attach(actor, loaded, access, name, io.BytesIO(text.encode()), now=at)
 
 

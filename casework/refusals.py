@@ -101,7 +101,7 @@ def current_case_body(case: Any) -> dict[str, Any]:
     """The case as it is now, for the user who sent the stale request."""
     from casework.api.serialize import case_json, current_case_json
     from casework.services.access import case_access
-    from casework.services.cases import workflow_of
+    from casework.services.definitions import workflow_of
 
     actor = g.get("api_user")
     if actor is None:

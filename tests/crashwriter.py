@@ -25,7 +25,7 @@ from casework import create_app
 from casework.errors import CaseworkError
 from casework.extensions import db
 from casework.models import Case
-from casework.services import activity, cases
+from casework.services import activity, cases, loading
 from casework.services.db import begin_write
 from casework.services.users import find_user
 
@@ -74,7 +74,7 @@ def step(rng: random.Random, users: dict[str, Any]) -> list[Case]:
     number = pick_case(rng)
     if number is None:
         return []
-    case, workflow, access = cases.load_case(actor, number, write=True)
+    case, workflow, access = loading.load_case(actor, number, write=True)
     if roll < 0.70:
         offers = [
             o.transition for o in cases.offers(actor, case, workflow, access) if not o.blocked

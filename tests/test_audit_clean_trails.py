@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from casework.cli import main as cli
 from casework.extensions import db
 from casework.models import Event
-from casework.services import activity, cases
+from casework.services import activity, cases, loading
 from casework.services.audit import verify_chains
 from casework.services.users import find_user
 
@@ -58,7 +58,7 @@ def write_events(app, total: int, seed: int = 7) -> int:
             for step in range(rng.randrange(60, 140)):
                 at += timedelta(microseconds=rng.choice([1, 999_999, 86_400_000_000]))
                 actor = users[rng.choice(["librarian", "director", "social"])]
-                loaded, workflow, access = cases.load_case(users["director"], number, write=True)
+                loaded, workflow, access = loading.load_case(users["director"], number, write=True)
                 kind = rng.random()
                 offered = cases.offers(users["director"], loaded, workflow, access)
                 if kind < 0.3 and offered:
@@ -140,7 +140,7 @@ def test_verify_reads_heads_and_events_from_one_moment(app, make_app, cast, api)
         written.append(statement)
         with other.app_context():
             user = find_user("librarian")
-            case, _, access = cases.load_case(user, number, write=True)
+            case, _, access = loading.load_case(user, number, write=True)
             activity.add_note(user, case, access, "written while verifying")
             db.session.commit()
 

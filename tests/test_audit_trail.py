@@ -269,7 +269,7 @@ def test_the_chain_head_moves_with_every_event(api):
 
 def test_a_rolled_back_savepoint_leaves_no_stale_chain_head(app, api, cast):
     from casework.services.activity import add_note
-    from casework.services.cases import load_case
+    from casework.services.loading import load_case
 
     number = api.open("librarian", "complaint", summary="Drafts", channel="email")["number"]
     with app.app_context():

@@ -17,7 +17,7 @@ from webpages import Visitor, set_password
 from casework.errors import InvalidFields
 from casework.extensions import db
 from casework.models import ActingDirector, AdministrationEvent, OutboxMessage, ReportRead, utcnow
-from casework.services import acting, board_report, cases
+from casework.services import acting, board_report, cases, loading
 from casework.services.users import find_user
 
 ET = ZoneInfo("America/New_York")
@@ -38,7 +38,7 @@ def open_at(app: Any, username: str, workflow: str, fields: dict[str, Any], at: 
 def fire_at(app: Any, username: str, number: str, trigger: str, at: datetime, **fields: Any):
     with app.app_context():
         user = find_user(username)
-        case, workflow, access = cases.load_case(user, number, write=True)
+        case, workflow, access = loading.load_case(user, number, write=True)
         cases.fire(user, case, workflow, access, trigger, case.version, fields, now=at)
         db.session.commit()
 

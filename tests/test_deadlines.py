@@ -15,7 +15,7 @@ from casework import deadlines
 from casework.extensions import db
 from casework.models import Case, utcnow
 from casework.paths import resource_dir
-from casework.services import cases
+from casework.services import cases, loading
 from casework.services.users import find_user
 
 ET = ZoneInfo("America/New_York")
@@ -43,7 +43,7 @@ def due_at(app: Any, number: str) -> datetime | None:
 def fire_at(app: Any, username: str, number: str, trigger: str, at: datetime, **fields: Any):
     with app.app_context():
         user = find_user(username)
-        case, workflow, access = cases.load_case(user, number, write=True)
+        case, workflow, access = loading.load_case(user, number, write=True)
         cases.fire(user, case, workflow, access, trigger, case.version, fields, now=at)
         db.session.commit()
 

@@ -17,7 +17,7 @@ from casework.errors import InvalidFields
 from casework.extensions import db
 from casework.models import Case, Event, OutboxMessage, ThrottleHit, User, utcnow
 from casework.notifications.delivery import deliver_outbox
-from casework.services import activity, cases
+from casework.services import activity, loading
 
 COMPLAINT = {"summary": "Story time", "channel": "facebook", "patron": "P", "content": "Why?"}
 
@@ -212,12 +212,12 @@ def test_a_record_at_the_limits_prints_within_the_render_limit(app, api, cast):
         librarian = db.session.execute(
             sa.select(User).where(User.username == "librarian")
         ).scalar_one()
-        case, _, access = cases.load_case(librarian, number, write=True)
+        case, _, access = loading.load_case(librarian, number, write=True)
         for i in range(most_text):
             text = (f"Note {i}. " + words * 60)[: DEFAULTS["NOTE_MAX_CHARS"] - 8] + f" end {i}."
             activity.add_note(librarian, case, access, text)
         db.session.commit()
-        case, _, access = cases.load_case(librarian, number, write=True)
+        case, _, access = loading.load_case(librarian, number, write=True)
         with pytest.raises(InvalidFields) as refused:
             activity.add_note(librarian, case, access, "x" * 100)
         assert "the most one case may hold" in refused.value.fields["text"][0]

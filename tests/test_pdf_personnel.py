@@ -15,7 +15,7 @@ from casework.models import Case
 from casework.notifications.render import render_mail
 from casework.notifications.rules import OVERDUE_KIND
 from casework.presenting.words import file_date, local_date, local_time
-from casework.services.cases import workflow_of
+from casework.services.definitions import workflow_of
 
 
 def decided(api, cast) -> str:

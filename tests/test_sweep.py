@@ -22,7 +22,7 @@ from casework.extensions import db
 from casework.models import Case, Event, OutboxMessage, User, utcnow
 from casework.notifications.delivery import deliver_outbox
 from casework.paths import resource_dir
-from casework.services import activity, cases
+from casework.services import activity, cases, loading
 from casework.services.audit import verify_chains
 from casework.services.users import create_user, find_user, system_user
 
@@ -82,7 +82,7 @@ def open_at(app: Any, username: str, workflow: str, fields: dict[str, Any], at: 
 def fire_at(app: Any, username: str, number: str, trigger: str, at: datetime, **fields: Any):
     with app.app_context():
         user = find_user(username)
-        case, workflow, access = cases.load_case(user, number, write=True)
+        case, workflow, access = loading.load_case(user, number, write=True)
         cases.fire(user, case, workflow, access, trigger, case.version, fields, now=at)
         db.session.commit()
 
@@ -90,7 +90,7 @@ def fire_at(app: Any, username: str, number: str, trigger: str, at: datetime, **
 def assign_at(app: Any, number: str, username: str, at: datetime) -> None:
     with app.app_context():
         director = find_user("director")
-        case, workflow, access = cases.load_case(director, number, write=True)
+        case, workflow, access = loading.load_case(director, number, write=True)
         activity.assign(director, case, workflow, access, username, now=at)
         db.session.commit()
 

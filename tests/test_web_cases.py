@@ -8,7 +8,7 @@ import re
 from webpages import Visitor, case_state, events_of, page_text
 
 from casework.extensions import db
-from casework.services import cases
+from casework.services import cases, loading
 from casework.services.context import library
 
 
@@ -163,7 +163,7 @@ def test_the_case_page_shows_exactly_the_offered_transitions(app, cast, api):
     page = Visitor(app, "social").get(f"/cases/{number}")
     with app.app_context():
         user = cast.user("social")
-        case, workflow, access = cases.load_case(user, number)
+        case, workflow, access = loading.load_case(user, number)
         offered = cases.offers(user, case, workflow, access)
         db.session.rollback()
     buttons = re.findall(r'href="/cases/[^/]+/transitions/(\w+)\?version=\d+"', page.text)

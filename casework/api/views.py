@@ -21,7 +21,17 @@ from casework.auth import api_user
 from casework.errors import BadRequest, Forbidden, InvalidFields, NotFound
 from casework.extensions import csrf, db
 from casework.models import Case, Event, Person, User, utcnow
-from casework.services import activity, cases, disposal, holds, limits, listing, people
+from casework.services import (
+    activity,
+    cases,
+    definitions,
+    disposal,
+    holds,
+    limits,
+    listing,
+    loading,
+    people,
+)
 from casework.services.access import case_access, person_id_of, visible_clause
 from casework.services.audit import verify_chains
 from casework.services.context import library
@@ -158,7 +168,7 @@ def open_case() -> tuple[Response, int]:
     data = body(("workflow",), ("fields",))
     case = cases.open_case(actor, data["workflow"], data.get("fields"), limited=True)
     commit_now()
-    workflow = cases.workflow_of(case)
+    workflow = definitions.workflow_of(case)
     access = case_access(actor, case, workflow)
     return created(
         case_json(case, workflow, access, actor), url_for("api.get_case", number=case.number)
@@ -174,7 +184,7 @@ def list_cases() -> Response:
     person_id = person_id_of(actor)
     items = []
     for case in page.items:
-        workflow = cases.workflow_of(case)
+        workflow = definitions.workflow_of(case)
         items.append(
             summary_json(case, workflow, case_access(actor, case, workflow, person_id), now)
         )
@@ -192,14 +202,14 @@ def list_cases() -> Response:
 @bp.get("/cases/<number>")
 def get_case(number: str) -> Response:
     actor = user()
-    return jsonify(case_json(*cases.view_case(actor, number), actor))
+    return jsonify(case_json(*loading.view_case(actor, number), actor))
 
 
 @bp.post("/cases/<number>/transitions")
 def fire_transition(number: str) -> Response:
     actor = user()
     data = body(("trigger", "version"), ("fields",))
-    case, workflow, access = cases.load_case(actor, number, write=True)
+    case, workflow, access = loading.load_case(actor, number, write=True)
     cases.fire(actor, case, workflow, access, data["trigger"], data["version"], data.get("fields"))
     commit_now()
     return jsonify(case_json(case, workflow, access, actor))
@@ -209,7 +219,7 @@ def fire_transition(number: str) -> Response:
 def add_note(number: str) -> tuple[Response, int]:
     actor = user()
     data = body(("text",))
-    case, _, access = cases.load_case(actor, number, write=True)
+    case, _, access = loading.load_case(actor, number, write=True)
     activity.add_note(actor, case, access, data["text"])
     event = db.session.execute(
         sa.select(Event).where(Event.case_id == case.id, Event.seq == case.head_seq)
@@ -221,7 +231,7 @@ def add_note(number: str) -> tuple[Response, int]:
 def place_hold(number: str) -> tuple[Response, int]:
     actor = user()
     data = body(("kind", "reason"))
-    case, _, access = cases.load_case(actor, number, write=True)
+    case, _, access = loading.load_case(actor, number, write=True)
     hold = holds.place_hold(actor, case, access, data["kind"], data["reason"])
     return created(hold_json(hold, case.number))
 
@@ -230,7 +240,7 @@ def place_hold(number: str) -> tuple[Response, int]:
 def lift_hold(number: str, hold_id: int) -> Response:
     actor = user()
     data = body(("reason",))
-    case, _, access = cases.load_case(actor, number, write=True)
+    case, _, access = loading.load_case(actor, number, write=True)
     hold = holds.lift_hold(actor, case, access, hold_id, data["reason"])
     return jsonify(hold_json(hold, case.number))
 
@@ -269,8 +279,8 @@ def retention_due() -> Response:
 @bp.get("/cases/<number>/events")
 def events(number: str) -> Response:
     actor = user()
-    case, workflow, access = cases.view_case(actor, number)
-    cases.require_full(access)
+    case, workflow, access = loading.view_case(actor, number)
+    loading.require_full(access)
     activity.record_access(actor, case, workflow, "view", {"what": "events"})
     db.session.flush()
     rows = list(
@@ -286,7 +296,7 @@ def events(number: str) -> Response:
 def assign(number: str) -> Response:
     actor = user()
     data = body(("username",))
-    case, workflow, access = cases.load_case(actor, number, write=True)
+    case, workflow, access = loading.load_case(actor, number, write=True)
     activity.assign(actor, case, workflow, access, data["username"])
     commit_now()
     return jsonify(case_json(case, workflow, access, actor))
@@ -296,7 +306,7 @@ def assign(number: str) -> Response:
 def add_link(number: str) -> tuple[Response, int]:
     actor = user()
     data = body(("number",))
-    case, workflow, access = cases.load_case(actor, number, write=True)
+    case, workflow, access = loading.load_case(actor, number, write=True)
     activity.link(actor, case, workflow, access, data["number"])
     commit_now()
     return created(case_json(case, workflow, access, actor))
@@ -308,7 +318,7 @@ def upload(number: str) -> tuple[Response, int]:
     files = request.files.getlist("file")
     if len(files) != 1 or set(request.files) - {"file"}:
         raise InvalidFields({"file": ["Send exactly one file, in the multipart field 'file'."]})
-    case, _, access = cases.load_case(actor, number, write=True)
+    case, _, access = loading.load_case(actor, number, write=True)
     stored = activity.attach(actor, case, access, files[0].filename, files[0].stream)
     return created(stored.as_dict())
 
@@ -316,7 +326,7 @@ def upload(number: str) -> tuple[Response, int]:
 @bp.get("/cases/<number>/attachments/<sha256>")
 def download(number: str, sha256: str) -> Response:
     actor = user()
-    case, _, access = cases.load_case(actor, number, write=True)
+    case, _, access = loading.load_case(actor, number, write=True)
     attachment, content = activity.download(actor, case, access, sha256)
     # Werkzeug adds "; charset=utf-8" to text types itself.
     response = Response(content, mimetype=attachment.media_type)

@@ -30,9 +30,10 @@ from casework.printing.stamp import stamp
 from casework.services import log
 from casework.services.access import Level, case_access, readable_by, visible_clause
 from casework.services.activity import record_access
-from casework.services.cases import load_case, require_full, workflow_of
 from casework.services.context import library
 from casework.services.db import begin_write
+from casework.services.definitions import workflow_of
+from casework.services.loading import load_case, require_full
 from casework.services.registry import account_histories
 from casework.services.unseen import numbers_in, unseen_numbers
 from casework.services.watches import flags

@@ -34,7 +34,7 @@ from casework.printing.documents import clock, document_date, render_pdf, settin
 from casework.services.activity import record_access
 from casework.services.audit import append_event
 from casework.services.authorities import Authority, authorities, authority
-from casework.services.cases import load_case, require_full
+from casework.services.loading import load_case, require_full
 from casework.services.unseen import numbers_in, unseen_numbers
 from casework.workflow import Workflow
 from casework.workflow.fields import clean_text

@@ -41,8 +41,8 @@ from casework.models import (
 )
 from casework.services.access import person_id_of, visible_clause
 from casework.services.audit import append_event
-from casework.services.cases import workflow_of
 from casework.services.context import library
+from casework.services.definitions import workflow_of
 from casework.services.holds import holds_in_force, on_hold
 from casework.services.retention import Eligibility, eligibility, local_day
 from casework.workflow import Workflow

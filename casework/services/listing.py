@@ -24,10 +24,10 @@ from casework.errors import InvalidFields
 from casework.extensions import db
 from casework.models import Case, CaseDisposal, Person, User, utcnow
 from casework.services.access import visible_clause, visible_parts
-from casework.services.cases import normalize_number
 from casework.services.context import library
 from casework.services.db import is_sqlite
 from casework.services.holds import on_hold
+from casework.services.loading import normalize_number
 
 SORTS = {
     "-created_at": (Case.created_at, True),

@@ -25,8 +25,8 @@ from casework.presenting.words import (
     role_label,
     role_list,
 )
-from casework.services.cases import normalize_number
 from casework.services.context import library
+from casework.services.loading import normalize_number
 from casework.services.unseen import UNSEEN, masker
 from casework.workflow import Workflow
 from casework.workflow.definition import FieldDef
@@ -324,7 +324,7 @@ class CaseRow:
 def case_rows(user: User, cases: Iterable[Case], now: datetime) -> list[CaseRow]:
     """List rows for cases already filtered by what `user` may see (`visible_clause`)."""
     from casework.services.access import Level, case_access, person_id_of
-    from casework.services.cases import workflow_of
+    from casework.services.definitions import workflow_of
 
     person_id = person_id_of(user)
     rows = []

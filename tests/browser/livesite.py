@@ -14,7 +14,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, Response
 
 from casework.extensions import db
 from casework.models import Case, User
-from casework.services import cases
+from casework.services import cases, loading
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
@@ -49,7 +49,7 @@ class Site:
     def fire(self, username: str, number: str, trigger: str, **fields: Any) -> None:
         with self.app.app_context():
             actor = self._user(username)
-            case, workflow, access = cases.load_case(actor, number, write=True)
+            case, workflow, access = loading.load_case(actor, number, write=True)
             cases.fire(actor, case, workflow, access, trigger, case.version, fields)
             db.session.commit()
 

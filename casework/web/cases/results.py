@@ -16,7 +16,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from casework.extensions import db
 from casework.models import Case, User
 from casework.presenting.words import local_time
-from casework.services import activity, cases, listing
+from casework.services import activity, listing, loading
 from casework.services.access import visible_clause
 from casework.services.context import library
 from casework.web.display import CaseRow, case_rows
@@ -203,7 +203,7 @@ def export_rows(user: User, f: listing.CaseFilter, now: datetime) -> tuple[list[
     rows = case_rows(user, found, now)
     for case in found:
         if case.confidential:
-            locked, workflow, _ = cases.load_case(user, case.number, write=True)
+            locked, workflow, _ = loading.load_case(user, case.number, write=True)
             activity.record_access(user, locked, workflow, "export", {"format": "csv"})
     out = io.StringIO()
     writer = csv.writer(out)

@@ -29,6 +29,7 @@ from casework.services import (
     holds,
     limits,
     listing,
+    loading,
     reads,
     retention,
 )
@@ -270,7 +271,7 @@ def _standing(user: User, case: Case, workflow: Workflow, refused: set[str]) -> 
 @bp.get("/cases/<number>")
 def case_page(number: str) -> Page:
     user = actor()  # who sees no case at all finds this one "not found" like any other
-    return render_case(user, *cases.view_case(user, number))
+    return render_case(user, *loading.view_case(user, number))
 
 
 # --- transitions ------------------------------------------------------------------------------
@@ -304,10 +305,10 @@ def transition(number: str, trigger: str) -> Page:
     posting = request.method == "POST"
     # A form page shows what it acts on (the workflow's summary fields): a confidential case's
     # view is then recorded (`shown`); the stale-page and refusal answers show less.
-    case, workflow, access = cases.load_case(
-        user, number, write=posting or cases.records_views(number), shows=False
+    case, workflow, access = loading.load_case(
+        user, number, write=posting or loading.records_views(number), shows=False
     )
-    cases.require_full(access)
+    loading.require_full(access)
     target = workflow.transitions.get(trigger)
     if target is None:
         raise NotFound(f"{workflow.title} cases have no such action.")
@@ -415,7 +416,7 @@ def _back(case: Case, message: str, anchor: str) -> Page:
 @bp.post("/cases/<number>/notes")
 def add_note(number: str) -> Page:
     user = actor()
-    case, workflow, access = cases.load_case(user, number, write=True)
+    case, workflow, access = loading.load_case(user, number, write=True)
     form = NoteForm()
     if form.validate():
         try:
@@ -430,7 +431,7 @@ def add_note(number: str) -> Page:
 @bp.post("/cases/<number>/holds")
 def place_hold(number: str) -> Page:
     user = actor()
-    case, workflow, access = cases.load_case(user, number, write=True)
+    case, workflow, access = loading.load_case(user, number, write=True)
     form = HoldForm()
     if form.validate():
         try:
@@ -446,7 +447,7 @@ def place_hold(number: str) -> Page:
 @bp.post("/cases/<number>/holds/<int:hold_id>/lift")
 def lift_hold(number: str, hold_id: int) -> Page:
     user = actor()
-    case, workflow, access = cases.load_case(user, number, write=True)
+    case, workflow, access = loading.load_case(user, number, write=True)
     form = LiftHoldForm()
     if form.validate():
         try:
@@ -463,7 +464,7 @@ def lift_hold(number: str, hold_id: int) -> Page:
 @bp.post("/cases/<number>/evidence")
 def add_evidence(number: str) -> Page:
     user = actor()
-    case, workflow, access = cases.load_case(user, number, write=True)
+    case, workflow, access = loading.load_case(user, number, write=True)
     form = EvidenceForm()
     upload = form.file.data if form.validate() else None
     if upload is None or not getattr(upload, "filename", None):
@@ -482,7 +483,7 @@ def add_evidence(number: str) -> Page:
 @bp.post("/cases/<number>/links")
 def add_link(number: str) -> Page:
     user = actor()
-    case, workflow, access = cases.load_case(user, number, write=True)
+    case, workflow, access = loading.load_case(user, number, write=True)
     form = LinkForm()
     if form.validate():
         try:
@@ -497,7 +498,7 @@ def add_link(number: str) -> Page:
 @bp.post("/cases/<number>/assignee")
 def assign(number: str) -> Page:
     user = actor()
-    case, workflow, access = cases.load_case(user, number, write=True)
+    case, workflow, access = loading.load_case(user, number, write=True)
     form = AssignForm()
     if form.validate():
         try:

@@ -11,8 +11,8 @@ from casework.extensions import db
 from casework.models import Case, User
 from casework.services import listing
 from casework.services.access import visible_clause
-from casework.services.cases import workflow_of
 from casework.services.context import library
+from casework.services.definitions import workflow_of
 from casework.services.watches import flags
 from casework.web.display import CaseRow, case_rows
 from casework.web.standing import waiting_on_others

@@ -12,8 +12,8 @@ from casework.models import Case, utcnow
 from casework.presenting.words import local_date, role_label
 from casework.printing import documents
 from casework.services import listing
-from casework.services.cases import workflow_of
 from casework.services.context import library
+from casework.services.definitions import workflow_of
 from casework.services.denials import Denial, denials
 from casework.services.registry import account_histories
 from casework.services.watches import UserStanding, flags, standing_of
