@@ -556,7 +556,7 @@ def build_registry(
 ) -> Registry:
     """The account registry: active accounts with their administrators and denied lists, and the
     requests still waiting (approvals so far)."""
-    from casework.workflow.hooks import CONTINUITY_ROLES
+    from casework.policies.account import CONTINUITY_ROLES
 
     show = Presenter(clock.tz, {}, redacted=False)
     active: list[Account] = []
