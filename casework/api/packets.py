@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Response, jsonify, url_for
 
-from casework.api import bp
+from casework.api.blueprint import bp
 from casework.api.printing import pdf_response
 from casework.api.views import body, created, user
 from casework.printing import packet

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Response, request
 
-from casework.api import bp
+from casework.api.blueprint import bp
 from casework.api.views import user
 from casework.errors import InvalidFields
 from casework.printing import documents

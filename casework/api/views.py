@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Response, current_app, g, jsonify, request, url_for
 
-from casework.api import bp
+from casework.api.blueprint import bp
 from casework.api.openapi import openapi_document
 from casework.api.serialize import (
     case_json,

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
+from casework.monitoring import views  # noqa: F401  (routes on the blueprint)
+from casework.monitoring.blueprint import bp
 
-bp = Blueprint("monitoring", __name__)
-
-from casework.monitoring import views  # noqa: E402,F401  (routes on the blueprint)
+__all__ = ["bp"]

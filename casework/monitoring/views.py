@@ -7,7 +7,7 @@ import ipaddress
 
 from flask import Response, current_app, jsonify, request
 
-from casework.monitoring import bp
+from casework.monitoring.blueprint import bp
 from casework.monitoring.figures import database_answers, schema_head, schema_revision
 from casework.monitoring.metrics import exposition
 

@@ -7,21 +7,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from casework.errors import Unavailable
 from casework.extensions import db
-from casework.models import (
-    Case,
-    WorkflowDefinition,
-    utcnow,
-)
-from casework.services.access import (
-    CaseAccess,
-    Level,
-)
+from casework.models import Case, WorkflowDefinition, utcnow
 from casework.services.context import library
 from casework.services.db import is_sqlite
 from casework.workflow import Workflow
-
-#: What a system actor holds on any case (the deadline sweep).
-SYSTEM_ACCESS = CaseAccess(Level.FULL, frozenset({"system"}))
 
 
 def store_definition(workflow: Workflow) -> None:

@@ -12,10 +12,7 @@ from sqlalchemy.orm.util import identity_key
 
 from casework.errors import Forbidden, NotFound
 from casework.extensions import db
-from casework.models import (
-    Case,
-    User,
-)
+from casework.models import Case, User
 from casework.services import reads
 from casework.services.access import (
     NO_ACCESS,
@@ -32,10 +29,6 @@ from casework.services.definitions import workflow_of
 from casework.services.tombstone import refuse_if_disposed
 from casework.workflow import Workflow
 from casework.workflow.fields import CASE_NUMBER
-
-#: What a system actor holds on any case (the deadline sweep).
-SYSTEM_ACCESS = CaseAccess(Level.FULL, frozenset({"system"}))
-
 
 #: What a system actor holds on any case (the deadline sweep).
 SYSTEM_ACCESS = CaseAccess(Level.FULL, frozenset({"system"}))

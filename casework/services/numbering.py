@@ -5,17 +5,8 @@ from __future__ import annotations
 from sqlalchemy.dialects import postgresql, sqlite
 
 from casework.extensions import db
-from casework.models import (
-    CaseCounter,
-)
-from casework.services.access import (
-    CaseAccess,
-    Level,
-)
+from casework.models import CaseCounter
 from casework.services.db import is_sqlite
-
-#: What a system actor holds on any case (the deadline sweep).
-SYSTEM_ACCESS = CaseAccess(Level.FULL, frozenset({"system"}))
 
 
 def next_number(prefix: str, year: int) -> str:

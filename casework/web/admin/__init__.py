@@ -1,7 +1,6 @@
 """Administration: user accounts and their roles (an administrator sees no case content)."""
 
-from flask import Blueprint
+from casework.web.admin import views  # noqa: F401  (registers the routes on bp)
+from casework.web.admin.blueprint import bp
 
-bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-from casework.web.admin import views  # noqa: E402,F401  (registers the routes on bp)
+__all__ = ["bp"]

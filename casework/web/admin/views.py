@@ -13,7 +13,7 @@ from casework.services import users as accounts
 from casework.services.db import begin_write
 from casework.web import Page
 from casework.web.actor import actor, require_role
-from casework.web.admin import bp
+from casework.web.admin.blueprint import bp
 from casework.web.admin.forms import NewUserForm, UserForm
 
 

@@ -1,7 +1,6 @@
 """The administration trail's page: who changed which user account, for those who oversee it."""
 
-from flask import Blueprint
+from casework.web.administration import views  # noqa: F401  (registers the routes on bp)
+from casework.web.administration.blueprint import bp
 
-bp = Blueprint("administration", __name__)
-
-from casework.web.administration import views  # noqa: E402,F401  (registers the routes on bp)
+__all__ = ["bp"]

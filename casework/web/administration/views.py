@@ -6,7 +6,7 @@ from flask import render_template, request
 
 from casework.services.administration import READERS, check_trail, trail_lines
 from casework.web.actor import actor, require_role
-from casework.web.administration import bp
+from casework.web.administration.blueprint import bp
 
 PER_PAGE = 100
 

@@ -1,7 +1,6 @@
 """Signing in and out, changing one's password, and one's own account page."""
 
-from flask import Blueprint
+from casework.web.auth import views  # noqa: F401  (registers the routes on bp)
+from casework.web.auth.blueprint import bp
 
-bp = Blueprint("auth", __name__)
-
-from casework.web.auth import views  # noqa: E402,F401  (registers the routes on bp)
+__all__ = ["bp"]

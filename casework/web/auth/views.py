@@ -13,7 +13,7 @@ from casework.models import User, utcnow
 from casework.services import limits, second_factor, sessions, users
 from casework.web import Page
 from casework.web.actor import actor
-from casework.web.auth import bp
+from casework.web.auth.blueprint import bp
 from casework.web.auth.forms import CodeForm, EnrolForm, PasswordForm, SignInForm
 from casework.web.auth.signin import PENDING, finish_sign_in, pending_sign_in, start_session
 

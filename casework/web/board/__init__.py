@@ -1,7 +1,6 @@
 """For the Board: its monthly report, and naming an acting Library Director."""
 
-from flask import Blueprint
+from casework.web.board import views  # noqa: F401  (registers the routes on bp)
+from casework.web.board.blueprint import bp
 
-bp = Blueprint("board", __name__)
-
-from casework.web.board import views  # noqa: E402,F401  (registers the routes on bp)
+__all__ = ["bp"]

@@ -20,7 +20,7 @@ from casework.services.context import library
 from casework.services.db import begin_write
 from casework.web import Page
 from casework.web.actor import actor
-from casework.web.board import bp
+from casework.web.board.blueprint import bp
 
 
 def _report(user: User, given: Any) -> board_report.BoardReport:

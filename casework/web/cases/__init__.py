@@ -1,7 +1,6 @@
 """Cases: intake forms, the case page and its actions, search, and CSV export."""
 
-from flask import Blueprint
+from casework.web.cases import packets, views  # noqa: F401  (registers the routes on bp)
+from casework.web.cases.blueprint import bp
 
-bp = Blueprint("cases", __name__)
-
-from casework.web.cases import packets, views  # noqa: E402,F401  (registers the routes on bp)
+__all__ = ["bp"]

@@ -12,7 +12,7 @@ from casework.errors import InvalidFields
 from casework.printing import packet
 from casework.web import Page
 from casework.web.actor import actor
-from casework.web.cases import bp
+from casework.web.cases.blueprint import bp
 
 #: Empty withholding rows the form offers below those filled in.
 SPARE_ROWS = 3

@@ -38,7 +38,8 @@ from casework.services.context import library
 from casework.services.unseen import masker
 from casework.web import Page, display, standing
 from casework.web.actor import actor, case_reader
-from casework.web.cases import bp, results
+from casework.web.cases import results
+from casework.web.cases.blueprint import bp
 from casework.web.cases.forms import (
     AssignForm,
     EvidenceForm,

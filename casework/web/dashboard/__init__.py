@@ -1,7 +1,6 @@
 """The dashboard: counts, overdue cases, time to engage, and cases opened per week."""
 
-from flask import Blueprint
+from casework.web.dashboard import views  # noqa: F401  (registers the routes on bp)
+from casework.web.dashboard.blueprint import bp
 
-bp = Blueprint("dashboard", __name__)
-
-from casework.web.dashboard import views  # noqa: E402,F401  (registers the routes on bp)
+__all__ = ["bp"]

@@ -6,7 +6,8 @@ from flask import render_template
 
 from casework.models import utcnow
 from casework.web.actor import case_reader
-from casework.web.dashboard import bp, figures
+from casework.web.dashboard import figures
+from casework.web.dashboard.blueprint import bp
 
 
 @bp.get("/dashboard")

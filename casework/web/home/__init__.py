@@ -1,7 +1,6 @@
 """Home: each user's own queue, composed from the roles they hold."""
 
-from flask import Blueprint
+from casework.web.home import views  # noqa: F401  (registers the routes on bp)
+from casework.web.home.blueprint import bp
 
-bp = Blueprint("home", __name__)
-
-from casework.web.home import views  # noqa: E402,F401  (registers the routes on bp)
+__all__ = ["bp"]

@@ -8,7 +8,7 @@ from casework.models import User, utcnow
 from casework.services.acting import acting_standing
 from casework.services.context import library
 from casework.web.actor import actor
-from casework.web.home import bp
+from casework.web.home.blueprint import bp
 from casework.web.home.queues import assigned_open, queues_for, reported_by
 from casework.workflow import Workflow
 

@@ -1,7 +1,6 @@
 """People: the employees who may be the subject of a violation case."""
 
-from flask import Blueprint
+from casework.web.people import views  # noqa: F401  (registers the routes on bp)
+from casework.web.people.blueprint import bp
 
-bp = Blueprint("people", __name__)
-
-from casework.web.people import views  # noqa: E402,F401  (registers the routes on bp)
+__all__ = ["bp"]

@@ -17,7 +17,7 @@ from casework.services.context import library
 from casework.web import Page
 from casework.web.actor import actor, require_role
 from casework.web.display import case_rows
-from casework.web.people import bp
+from casework.web.people.blueprint import bp
 from casework.web.people.forms import PersonForm
 
 NOT_EDITOR = "Only the Library Director, HR or an administrator manage people."

@@ -1,7 +1,6 @@
 """Records management: legal holds, retention and disposal."""
 
-from flask import Blueprint
+from casework.web.records import views  # noqa: F401  (registers the routes on bp)
+from casework.web.records.blueprint import bp
 
-bp = Blueprint("records", __name__)
-
-from casework.web.records import views  # noqa: E402,F401  (registers the routes on bp)
+__all__ = ["bp"]

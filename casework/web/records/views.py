@@ -12,7 +12,7 @@ from casework.services import disposal, holds
 from casework.services.db import begin_write
 from casework.web import Page
 from casework.web.actor import actor
-from casework.web.records import bp
+from casework.web.records.blueprint import bp
 
 
 @bp.get("/holds")

@@ -1,7 +1,6 @@
 """The registry of the library's official social media accounts."""
 
-from flask import Blueprint
+from casework.web.registry import views  # noqa: F401  (registers the routes on bp)
+from casework.web.registry.blueprint import bp
 
-bp = Blueprint("registry", __name__)
-
-from casework.web.registry import views  # noqa: E402,F401  (registers the routes on bp)
+__all__ = ["bp"]

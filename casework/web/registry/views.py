@@ -19,7 +19,7 @@ from casework.services.registry import account_histories
 from casework.services.watches import UserStanding, flags, standing_of
 from casework.web.actor import actor
 from casework.web.display import case_rows, user_names
-from casework.web.registry import bp
+from casework.web.registry.blueprint import bp
 
 
 @dataclass

@@ -1,7 +1,6 @@
 """Single sign-on with OpenID Connect: the button's start and the provider's answer."""
 
-from flask import Blueprint
+from casework.web.signon import views  # noqa: F401  (registers the routes on bp)
+from casework.web.signon.blueprint import bp
 
-bp = Blueprint("signon", __name__)
-
-from casework.web.signon import views  # noqa: E402,F401  (registers the routes on bp)
+__all__ = ["bp"]

@@ -35,7 +35,7 @@ from casework.web import Page
 from casework.web.auth.signin import finish_sign_in
 from casework.web.auth.views import safe_next
 from casework.web.security import CONTENT_SECURITY_POLICY
-from casework.web.signon import bp
+from casework.web.signon.blueprint import bp
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,6 @@
 """Workflow pages: each case type's diagram, states, transitions and who may fire them."""
 
-from flask import Blueprint
+from casework.web.workflows import views  # noqa: F401  (registers the routes on bp)
+from casework.web.workflows.blueprint import bp
 
-bp = Blueprint("workflows", __name__)
-
-from casework.web.workflows import views  # noqa: E402,F401  (registers the routes on bp)
+__all__ = ["bp"]

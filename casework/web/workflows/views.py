@@ -8,7 +8,7 @@ from casework.errors import NotFound
 from casework.presenting.words import role_list
 from casework.services.context import library
 from casework.web.actor import actor
-from casework.web.workflows import bp
+from casework.web.workflows.blueprint import bp
 from casework.workflow.diagram import render_svg
 
 
