@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.sql.elements import ColumnElement
 
-from casework.extensions import db
-from casework.models import Case, User
+from casework.models import User
 from casework.presenting.words import local_time
-from casework.services import activity, listing, loading
-from casework.services.access import visible_clause
+from casework.services import choices, exports, listing
 from casework.services.context import library
 from casework.web.display import CaseRow, case_rows
 
@@ -132,51 +128,11 @@ def filter_choices(user: User) -> FilterChoices:
     states = [
         (w.key, w.title, [(s.name, s.label) for s in w.states.values()]) for w in lib.workflows
     ]
-    visible = visible_clause(user, receipts=False)
-    found = distinct_among(Case.branch, visible, 200)
-    branches = [*lib.branches, *(b for b in found if b and b not in lib.branches)]
-    assignees = [
-        (name, display or name)
-        for name, display in db.session.execute(
-            sa.select(User.username, User.display_name)
-            .where(User.id.in_(distinct_among(Case.assignee_id, visible, 1000)))
-            .order_by(User.display_name)
-        )
-    ]
-    return FilterChoices(workflows, states, assignees, branches, list(SORT_LABELS.items()))
-
-
-def distinct_among(column: Any, visible: ColumnElement[bool], limit: int) -> list[Any]:
-    """The distinct values of an indexed column of the cases `visible` admits, in order.
-
-    Found value after value, each the first in the column's index after the one before (a loose
-    index scan), instead of reading every case: a few dozen index seeks at 100,000 cases.
-    """
-
-    def first_after(previous: Any) -> Any:
-        later = column > previous if previous is not None else column.is_not(None)
-        return sa.select(column).where(visible, later).order_by(column).limit(1).scalar_subquery()
-
-    steps = sa.select(first_after(None).label("value")).cte("steps", recursive=True)
-    steps = steps.union_all(sa.select(first_after(steps.c.value)).where(steps.c.value.is_not(None)))
-    found = sa.select(steps.c.value).where(steps.c.value.is_not(None)).limit(limit)
-    return list(db.session.execute(found).scalars())
-
-
-def matching_cases(user: User, f: listing.CaseFilter, now: datetime) -> Iterator[Case]:
-    """Every case of a list, page after page by keyset, up to `EXPORT_MAX`."""
-    f = replace(f, per_page=200, cursor=None, page=1)
-    given = 0
-    while True:
-        page = listing.list_cases(user, f, now=now)
-        for case in page.items:
-            if given >= EXPORT_MAX:
-                return
-            given += 1
-            yield case
-        if not page.next_cursor:
-            return
-        f = replace(f, cursor=page.next_cursor)
+    found = choices.branches_among(user)
+    branches = [*lib.branches, *(b for b in found if b not in lib.branches)]
+    return FilterChoices(
+        workflows, states, choices.assignees_among(user), branches, list(SORT_LABELS.items())
+    )
 
 
 EXPORT_COLUMNS = (
@@ -199,12 +155,9 @@ def _cell(value: str) -> str:
 
 def export_rows(user: User, f: listing.CaseFilter, now: datetime) -> tuple[list[CaseRow], str]:
     """The rows of an export and its CSV text; each confidential case records the export."""
-    found = list(matching_cases(user, f, now))
+    found = exports.matching_cases(user, f, now, EXPORT_MAX)
     rows = case_rows(user, found, now)
-    for case in found:
-        if case.confidential:
-            locked, workflow, _ = loading.load_case(user, case.number, write=True)
-            activity.record_access(user, locked, workflow, "export", {"format": "csv"})
+    exports.record_export(user, found, "csv")
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(EXPORT_COLUMNS)
