@@ -5,42 +5,21 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, date, datetime, timedelta
-from typing import Any
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 from pypdf import PdfReader
+from timed import et, fire_at, open_at
 from webpages import Visitor, set_password
 
 from casework.errors import InvalidFields
 from casework.extensions import db
 from casework.models import ActingDirector, AdministrationEvent, OutboxMessage, ReportRead, utcnow
-from casework.services import acting, board_report, cases, loading
+from casework.services import acting, board_report
 from casework.services.users import find_user
 
-ET = ZoneInfo("America/New_York")
 OCTOBER = "2026-10"
-
-
-def et(*args: int) -> datetime:
-    return datetime(*args, tzinfo=ET).astimezone(UTC)
-
-
-def open_at(app: Any, username: str, workflow: str, fields: dict[str, Any], at: datetime) -> str:
-    with app.app_context():
-        case = cases.open_case(find_user(username), workflow, fields, now=at)
-        db.session.commit()
-        return case.number
-
-
-def fire_at(app: Any, username: str, number: str, trigger: str, at: datetime, **fields: Any):
-    with app.app_context():
-        user = find_user(username)
-        case, workflow, access = loading.load_case(user, number, write=True)
-        cases.fire(user, case, workflow, access, trigger, case.version, fields, now=at)
-        db.session.commit()
 
 
 def complaint(app, branch: str | None, received: datetime) -> str:

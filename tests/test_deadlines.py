@@ -3,33 +3,18 @@
 from __future__ import annotations
 
 import shutil
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from timed import et, fire_at, open_at
 from workflow_driver import new_version
 
 from casework import deadlines
 from casework.extensions import db
 from casework.models import Case, utcnow
 from casework.paths import resource_dir
-from casework.services import cases, loading
-from casework.services.users import find_user
-
-ET = ZoneInfo("America/New_York")
-
-
-def et(*args: int) -> datetime:
-    return datetime(*args, tzinfo=ET).astimezone(UTC)
-
-
-def open_at(app: Any, username: str, workflow: str, fields: dict[str, Any], at: datetime) -> str:
-    with app.app_context():
-        case = cases.open_case(find_user(username), workflow, fields, now=at)
-        db.session.commit()
-        return case.number
 
 
 def due_at(app: Any, number: str) -> datetime | None:
@@ -38,14 +23,6 @@ def due_at(app: Any, number: str) -> datetime | None:
         value: datetime | None = found.scalar_one()
         db.session.rollback()
         return value
-
-
-def fire_at(app: Any, username: str, number: str, trigger: str, at: datetime, **fields: Any):
-    with app.app_context():
-        user = find_user(username)
-        case, workflow, access = loading.load_case(user, number, write=True)
-        cases.fire(user, case, workflow, access, trigger, case.version, fields, now=at)
-        db.session.commit()
 
 
 COMPLAINT = {"summary": "Hours wrong", "channel": "facebook"}

@@ -5,14 +5,14 @@ from __future__ import annotations
 import re
 import shutil
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 from mailserver import MailServer
+from timed import et, fire_at, open_at
 from workflow_driver import REGISTRY, new_version
 
 from casework import deadlines
@@ -26,17 +26,11 @@ from casework.services import activity, cases, loading
 from casework.services.audit import verify_chains
 from casework.services.users import create_user, find_user, system_user
 
-ET = ZoneInfo("America/New_York")
 BASE = "https://casework.library.example"
 ESCALATION_REASON = (
     "Not engaged within 2 business days of receipt; escalated to the Library Director by the "
     "deadline sweep."
 )
-
-
-def et(*args: int) -> datetime:
-    """A moment given in the library's time zone, as the UTC datetime Casework stores."""
-    return datetime(*args, tzinfo=ET).astimezone(UTC)
 
 
 @pytest.fixture
@@ -70,21 +64,6 @@ ACCOUNT = {
     "branch": "Teen Services",
     "purpose": "Teen programs.",
 }
-
-
-def open_at(app: Any, username: str, workflow: str, fields: dict[str, Any], at: datetime) -> str:
-    with app.app_context():
-        case = cases.open_case(find_user(username), workflow, fields, now=at)
-        db.session.commit()
-        return case.number
-
-
-def fire_at(app: Any, username: str, number: str, trigger: str, at: datetime, **fields: Any):
-    with app.app_context():
-        user = find_user(username)
-        case, workflow, access = loading.load_case(user, number, write=True)
-        cases.fire(user, case, workflow, access, trigger, case.version, fields, now=at)
-        db.session.commit()
 
 
 def assign_at(app: Any, number: str, username: str, at: datetime) -> None:
