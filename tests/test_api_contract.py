@@ -224,6 +224,18 @@ def test_lists_filter_search_and_page_through_everything_once(api):
     assert api.get("/cases?page=100000", "librarian").get_json()["items"] == []
 
 
+def by_cursor(api, query: str, most: int) -> list[str]:
+    """The case numbers of a list, page after page by its cursors (at most `most` pages)."""
+    seen, cursor = [], None
+    for _ in range(most):
+        body = api.get(query + (f"&cursor={cursor}" if cursor else ""), "librarian").get_json()
+        seen += [i["number"] for i in body["items"]]
+        cursor = body["next_cursor"]
+        if not cursor:
+            break
+    return seen
+
+
 @pytest.mark.parametrize(
     "sort", ["-created_at", "created_at", "-updated_at", "updated_at", "due_at"]
 )
@@ -256,15 +268,7 @@ def test_every_page_gives_every_case_once_in_order_when_times_tie(app, api, sort
     else:
         ordered = sorted(rows, key=lambda r: (r[1], r[2]), reverse=sort[0] == "-")
         expected = [n for n, *_ in ordered]
-    seen, cursor = [], None
-    for _ in range(len(numbers)):
-        query = f"/cases?per_page=2&sort={sort}" + (f"&cursor={cursor}" if cursor else "")
-        body = api.get(query, "librarian").get_json()
-        seen += [i["number"] for i in body["items"]]
-        cursor = body["next_cursor"]
-        if not cursor:
-            break
-    assert seen == expected
+    assert by_cursor(api, f"/cases?per_page=2&sort={sort}", len(numbers)) == expected
     by_number = []
     for page in (1, 2, 3, 4):
         body = api.get(f"/cases?per_page=2&sort={sort}&page={page}", "librarian").get_json()
@@ -296,15 +300,7 @@ def test_an_overdue_list_by_due_date_pages_in_order_when_dates_tie(app, api):
             sa.select(Case.number, Case.due_at, Case.id).where(Case.number.in_(numbers[:6]))
         ).all()
     expected = [n for n, *_ in sorted(rows, key=lambda r: (r[1], r[2]))]
-    seen, cursor = [], None
-    for _ in range(len(numbers)):
-        query = "/cases?per_page=4&overdue=1&sort=due_at" + (f"&cursor={cursor}" if cursor else "")
-        body = api.get(query, "librarian").get_json()
-        seen += [i["number"] for i in body["items"]]
-        cursor = body["next_cursor"]
-        if not cursor:
-            break
-    assert seen == expected
+    assert by_cursor(api, "/cases?per_page=4&overdue=1&sort=due_at", len(numbers)) == expected
     by_number = []
     for page in (1, 2):
         body = api.get(f"/cases?per_page=4&overdue=1&sort=due_at&page={page}", "librarian")
