@@ -85,7 +85,7 @@ def build(app: Any) -> dict[str, Any]:
     """The cases the bench prints; returns their numbers and the employee's id."""
     from casework.extensions import db
     from casework.models import utcnow
-    from casework.services import activity, cases, definitions
+    from casework.services import activity, definitions, firing, opening
     from casework.services.people import create_person
     from casework.services.users import create_user
 
@@ -95,7 +95,7 @@ def build(app: Any) -> dict[str, Any]:
         create_user("hr", ["hr"], display_name="Harriet Nguyen")
         reporter = create_user("reporter", ["staff"])
         start = utcnow() - timedelta(days=400)
-        short = cases.open_case(
+        short = opening.open_case(
             librarian,
             "complaint",
             {
@@ -107,7 +107,7 @@ def build(app: Any) -> dict[str, Any]:
             },
             now=start,
         )
-        cases.fire(
+        firing.fire(
             librarian,
             short,
             definitions.workflow_of(short),
@@ -124,7 +124,7 @@ def build(app: Any) -> dict[str, Any]:
             "Branch manager confirmed the cancellation.",
             now=start + timedelta(hours=4),
         )
-        long = cases.open_case(
+        long = opening.open_case(
             librarian,
             "complaint",
             {
@@ -149,7 +149,7 @@ def build(app: Any) -> dict[str, Any]:
                     "reopen": {"reason": f"The patron wrote back (round {i})."},
                     "resolve": {"resolution": f"Schedule explained (round {i})."},
                 }[trigger]
-                cases.fire(
+                firing.fire(
                     librarian,
                     long,
                     workflow,
@@ -179,7 +179,7 @@ def build(app: Any) -> dict[str, Any]:
                 "on_duty": "off",
                 "platform": "Facebook",
             }
-            case = cases.open_case(reporter, "violation", fields, now=at)
+            case = opening.open_case(reporter, "violation", fields, now=at)
             vworkflow = definitions.workflow_of(case)
             steps = [
                 ("inspect", {"cause": "A staff report.", "findings": f"The post is public ({i})."}),
@@ -195,7 +195,7 @@ def build(app: Any) -> dict[str, Any]:
                 ),
             ]
             for n, (trigger, given) in enumerate(steps):
-                cases.fire(
+                firing.fire(
                     director,
                     case,
                     vworkflow,
@@ -211,7 +211,7 @@ def build(app: Any) -> dict[str, Any]:
         reporters = [create_user(f"reporter{i}", ["staff"]) for i in range(10)]
         for i in range(100):
             at = start + timedelta(days=i * 3)
-            case = cases.open_case(
+            case = opening.open_case(
                 reporters[i % 10],
                 "violation",
                 {
@@ -224,7 +224,7 @@ def build(app: Any) -> dict[str, Any]:
                 now=at,
             )
             vworkflow = definitions.workflow_of(case)
-            cases.fire(
+            firing.fire(
                 director,
                 case,
                 vworkflow,
@@ -235,7 +235,7 @@ def build(app: Any) -> dict[str, Any]:
                 now=at + timedelta(days=1),
             )
             if i % 3 == 0:
-                cases.fire(
+                firing.fire(
                     director,
                     case,
                     vworkflow,
@@ -262,13 +262,13 @@ def build(app: Any) -> dict[str, Any]:
 def _case_at_limits(app: Any, author: Any, start: Any, *, most_notes: bool = False) -> str:
     """A complaint whose notes reach the limits: every note at its longest until the case's
     note text is full, or (`most_notes`) as many notes as a case may hold sharing that text."""
-    from casework.services import activity, cases
+    from casework.services import activity, opening
 
     config = app.config
     longest, most_text = int(config["NOTE_MAX_CHARS"]), int(config["NOTE_TEXT_PER_CASE"])
     count = int(config["NOTES_PER_CASE"]) if most_notes else most_text // longest
     size = min(longest, most_text // count)
-    case = cases.open_case(
+    case = opening.open_case(
         author,
         "complaint",
         {"summary": "A long exchange", "channel": "facebook", "patron": "P", "content": "Why?"},

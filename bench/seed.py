@@ -446,7 +446,7 @@ def write_part(
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
     """The case rows, event rows and log leaves of one part (in a worker process)."""
     from casework.services.audit import canonical_json
-    from casework.services.cases import _derived
+    from casework.services.case_fields import derived_columns
     from casework.services.context import library
     from casework.services.log import case_leaf
 
@@ -503,7 +503,7 @@ def write_part(
                 "closed_at": trail.closed_at,
                 "head_seq": last[0],
                 "head_hash": last[8],
-                **_derived(number, workflow, trail.fields),
+                **derived_columns(number, workflow, trail.fields),
             }
         )
         events.extend((case_id, *event) for event in trail.events)

@@ -52,7 +52,7 @@ NEXT["resolved"] = ("reopen", "engaged")
 def build(db: harness.Database, cases: int) -> list[str]:
     """`cases` new complaints, all received; return their numbers."""
     from casework.extensions import db as sql
-    from casework.services.cases import open_case
+    from casework.services.opening import open_case
     from casework.services.users import create_user
 
     harness.migrate(db)
@@ -95,7 +95,7 @@ class Engine:
 
     def run(self, numbers: list[str]) -> None:
         from casework.extensions import db as sql
-        from casework.services.cases import fire
+        from casework.services.firing import fire
         from casework.services.loading import load_case
 
         actor = self.actor

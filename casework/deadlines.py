@@ -22,10 +22,10 @@ from casework.notifications.outbox import may_be_told, people_to_tell, queue, to
 from casework.notifications.rules import OVERDUE, OVERDUE_KIND
 from casework.presenting.words import local_time
 from casework.services.audit import append_event, format_at
-from casework.services.cases import fire
 from casework.services.context import library
 from casework.services.db import begin_write, is_sqlite
 from casework.services.definitions import workflow_of
+from casework.services.firing import fire
 from casework.services.loading import load_case
 from casework.services.users import SYSTEM_USERNAME, system_user
 from casework.services.watches import record_flags

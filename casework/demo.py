@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from casework.errors import CaseworkError
 from casework.extensions import db
 from casework.models import Case, Person, User, utcnow
-from casework.services import activity, administration, cases, loading
+from casework.services import activity, administration, firing, loading, opening
 from casework.services.context import library
 from casework.services.people import create_person
 from casework.services.users import (
@@ -125,12 +125,12 @@ class _Seeder:
         self.people = {p.name: p for p in db.session.execute(sa.select(Person)).scalars()}
 
     def open(self, who: str, workflow: str, fields: dict[str, Any], at: datetime) -> Case:
-        return cases.open_case(self.users[who], workflow, fields, now=at)
+        return opening.open_case(self.users[who], workflow, fields, now=at)
 
     def fire(self, who: str, case: Case, trigger: str, at: datetime, **fields: Any) -> None:
         actor = self.users[who]
         loaded, workflow, access = loading.load_case(actor, case.number, write=True)
-        cases.fire(actor, loaded, workflow, access, trigger, loaded.version, fields, now=at)
+        firing.fire(actor, loaded, workflow, access, trigger, loaded.version, fields, now=at)
 
     def note(self, who: str, case: Case, text: str, at: datetime) -> None:
         actor = self.users[who]

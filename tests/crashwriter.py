@@ -25,7 +25,7 @@ from casework import create_app
 from casework.errors import CaseworkError
 from casework.extensions import db
 from casework.models import Case
-from casework.services import activity, cases, loading
+from casework.services import activity, firing, loading, opening
 from casework.services.db import begin_write
 from casework.services.users import find_user
 
@@ -56,12 +56,12 @@ def step(rng: random.Random, users: dict[str, Any]) -> list[Case]:
     actor = users[rng.choice(ACTORS)]
     roll = rng.random()
     if roll < 0.12:
-        complaint = cases.open_case(
+        complaint = opening.open_case(
             actor, "complaint", {"summary": f"Crash test {rng.random()}", "channel": "email"}
         )
         return [complaint]
     if roll < 0.18:
-        post = cases.open_case(
+        post = opening.open_case(
             actor,
             "moderation",
             {
@@ -77,14 +77,14 @@ def step(rng: random.Random, users: dict[str, Any]) -> list[Case]:
     case, workflow, access = loading.load_case(actor, number, write=True)
     if roll < 0.70:
         offers = [
-            o.transition for o in cases.offers(actor, case, workflow, access) if not o.blocked
+            o.transition for o in firing.offers(actor, case, workflow, access) if not o.blocked
         ]
         if not offers:
             return []
         transition = rng.choice(offers)
         fields = {f.name: field_value(rng, f) for f in transition.fields if f.required}
         before = db.session.execute(sa.select(sa.func.max(Case.id))).scalar_one()
-        cases.fire(actor, case, workflow, access, transition.trigger, case.version, fields)
+        firing.fire(actor, case, workflow, access, transition.trigger, case.version, fields)
         spawned = db.session.execute(sa.select(Case).where(Case.id > before)).scalars().all()
         return [case, *spawned]
     if roll < 0.85:

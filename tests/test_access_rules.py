@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from casework.extensions import db
 from casework.models import Case
 from casework.services.access import Level, case_access, visible_clause
-from casework.services.cases import open_case
 from casework.services.definitions import workflow_of
+from casework.services.opening import open_case
 from casework.services.people import create_person
 from casework.services.users import create_user
 

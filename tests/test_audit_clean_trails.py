@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from casework.cli import main as cli
 from casework.extensions import db
 from casework.models import Event
-from casework.services import activity, cases, loading
+from casework.services import activity, firing, loading, opening
 from casework.services.audit import verify_chains
 from casework.services.users import find_user
 
@@ -40,14 +40,14 @@ def write_events(app, total: int, seed: int = 7) -> int:
         while written < total:
             at = rng.choice(AWKWARD_TIMES) + timedelta(days=rng.randrange(400))
             if rng.random() < 0.2:
-                case = cases.open_case(
+                case = opening.open_case(
                     users["staff"],
                     "violation",
                     {"subject": olive_id, "category": "harassment", "description": "Report"},
                     now=at,
                 )
             else:
-                case = cases.open_case(
+                case = opening.open_case(
                     users["librarian"],
                     "complaint",
                     {"summary": rng.choice(TEXTS) or "x", "channel": "email"},
@@ -60,7 +60,7 @@ def write_events(app, total: int, seed: int = 7) -> int:
                 actor = users[rng.choice(["librarian", "director", "social"])]
                 loaded, workflow, access = loading.load_case(users["director"], number, write=True)
                 kind = rng.random()
-                offered = cases.offers(users["director"], loaded, workflow, access)
+                offered = firing.offers(users["director"], loaded, workflow, access)
                 if kind < 0.3 and offered:
                     transition = rng.choice(offered).transition
                     fields = {
@@ -68,7 +68,7 @@ def write_events(app, total: int, seed: int = 7) -> int:
                         for f in transition.fields
                         if f.required
                     }
-                    cases.fire(
+                    firing.fire(
                         users["director"],
                         loaded,
                         workflow,

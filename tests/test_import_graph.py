@@ -37,7 +37,7 @@ def test_the_import_graph_has_no_cycle():
     paths = {module_name(p): p for p in PACKAGE.rglob("*.py")}
     known = set(paths)
     graph = {name: imports_of(path, known) - {name} for name, path in paths.items()}
-    assert len(graph) > 100 and graph["casework.services.cases"], "the graph was not read"
+    assert len(graph) > 100 and graph["casework.services.firing"], "the graph was not read"
     try:
         tuple(TopologicalSorter(graph).static_order())
     except CycleError as exc:

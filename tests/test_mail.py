@@ -13,7 +13,7 @@ from mailserver import MailServer
 from casework.extensions import db
 from casework.models import OutboxMessage, User, utcnow
 from casework.notifications.delivery import DeliveryReport, backoff, deliver_outbox, smtp_settings
-from casework.services import cases, loading
+from casework.services import firing, loading, opening
 from casework.services.users import find_user
 
 BASE = "https://casework.library.example"
@@ -271,10 +271,10 @@ def test_a_refused_transition_queues_nothing(app, api, staff_mail):
 def test_the_outbox_row_belongs_to_the_transaction_of_its_event(app, staff_mail):
     with app.app_context():
         librarian = find_user("librarian")
-        case = cases.open_case(librarian, "complaint", {"summary": "Noise", "channel": "phone"})
+        case = opening.open_case(librarian, "complaint", {"summary": "Noise", "channel": "phone"})
         db.session.commit()
         case, workflow, access = loading.load_case(librarian, case.number, write=True)
-        cases.fire(librarian, case, workflow, access, "escalate", case.version, {"reason": "x"})
+        firing.fire(librarian, case, workflow, access, "escalate", case.version, {"reason": "x"})
         assert db.session.execute(sa.select(sa.func.count(OutboxMessage.id))).scalar_one() == 1
         db.session.rollback()
     assert outbox(app) == []
@@ -301,9 +301,9 @@ def test_a_message_that_keeps_failing_is_marked_failed_after_the_last_try(
     mail_server.stop()
     with app.app_context():
         librarian = find_user("librarian")
-        case = cases.open_case(librarian, "complaint", {"summary": "Noise", "channel": "phone"})
+        case = opening.open_case(librarian, "complaint", {"summary": "Noise", "channel": "phone"})
         case, workflow, access = loading.load_case(librarian, case.number, write=True)
-        cases.fire(librarian, case, workflow, access, "escalate", 1, {"reason": "x"})
+        firing.fire(librarian, case, workflow, access, "escalate", 1, {"reason": "x"})
         db.session.commit()
 
     now = utcnow()
@@ -335,9 +335,9 @@ def test_credentials_in_the_smtp_url_are_used(make_app, cast):
         give_addresses(app)
         with app.app_context():
             librarian = find_user("librarian")
-            case = cases.open_case(librarian, "complaint", {"summary": "N", "channel": "phone"})
+            case = opening.open_case(librarian, "complaint", {"summary": "N", "channel": "phone"})
             case, workflow, access = loading.load_case(librarian, case.number, write=True)
-            cases.fire(librarian, case, workflow, access, "escalate", 1, {"reason": "x"})
+            firing.fire(librarian, case, workflow, access, "escalate", 1, {"reason": "x"})
             db.session.commit()
         assert deliver(app).sent == 1
         assert server.logins == ["casework"]
@@ -348,9 +348,9 @@ def test_starttls_required_but_not_offered_keeps_the_message(make_app, mail_serv
     give_addresses(app)
     with app.app_context():
         librarian = find_user("librarian")
-        case = cases.open_case(librarian, "complaint", {"summary": "N", "channel": "phone"})
+        case = opening.open_case(librarian, "complaint", {"summary": "N", "channel": "phone"})
         case, workflow, access = loading.load_case(librarian, case.number, write=True)
-        cases.fire(librarian, case, workflow, access, "escalate", 1, {"reason": "x"})
+        firing.fire(librarian, case, workflow, access, "escalate", 1, {"reason": "x"})
         db.session.commit()
     report = deliver(app)
     assert (report.sent, report.waiting) == (0, 1)
@@ -374,9 +374,9 @@ def test_without_a_usable_mail_server_messages_wait(make_app, cast, url, problem
     give_addresses(app)
     with app.app_context():
         librarian = find_user("librarian")
-        case = cases.open_case(librarian, "complaint", {"summary": "N", "channel": "phone"})
+        case = opening.open_case(librarian, "complaint", {"summary": "N", "channel": "phone"})
         case, workflow, access = loading.load_case(librarian, case.number, write=True)
-        cases.fire(librarian, case, workflow, access, "escalate", 1, {"reason": "x"})
+        firing.fire(librarian, case, workflow, access, "escalate", 1, {"reason": "x"})
         db.session.commit()
     report = deliver(app)
     assert problem in (report.problem or "")

@@ -49,9 +49,9 @@ def test_a_database_made_by_an_earlier_release_upgrades_with_its_cases(
     from casework.models import Case, User
     from casework.paths import PACKAGE_DIR
     from casework.services import log
-    from casework.services.cases import open_case
     from casework.services.context import library
     from casework.services.definitions import store_definition
+    from casework.services.opening import open_case
     from casework.services.users import system_user
 
     folder = str(PACKAGE_DIR / "migrations")

@@ -60,12 +60,12 @@ def test_referring_a_post_opens_a_linked_complaint_carrying_the_post(app, api):
 
 def test_refer_and_its_complaint_are_one_transaction(app, api, monkeypatch):
     post = flagged_post(api)
-    from casework.services import cases
+    from casework.services import firing
 
     def broken_link(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(cases, "store_link", broken_link)
+    monkeypatch.setattr(firing, "store_link", broken_link)
     response = api.fire("social", post["number"], "refer")
     assert response.status_code == 500
     with app.app_context():

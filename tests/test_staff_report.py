@@ -13,7 +13,7 @@ from webpages import Visitor, case_state, page_text
 from casework.errors import Forbidden
 from casework.extensions import db
 from casework.models import Attachment, Case, User
-from casework.services import activity, cases
+from casework.services import activity, opening
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 
@@ -126,7 +126,7 @@ def test_evidence_is_sent_with_a_report_only_as_it_is_opened(app, cast):
     with app.app_context():
         staff = db.session.execute(sa.select(User).where(User.username == "staff")).scalar_one()
         other = db.session.execute(sa.select(User).where(User.username == "staff2")).scalar_one()
-        case = cases.open_case(staff, "violation", report(cast.person_ids["olive"]))
+        case = opening.open_case(staff, "violation", report(cast.person_ids["olive"]))
         with pytest.raises(Forbidden):
             activity.attach_sent_with(other, case, "a.png", io.BytesIO(PNG))
         assert activity.attach_sent_with(staff, case, "a.png", io.BytesIO(PNG)).name == "a.png"

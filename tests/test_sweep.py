@@ -22,7 +22,7 @@ from casework.extensions import db
 from casework.models import Case, Event, OutboxMessage, User, utcnow
 from casework.notifications.delivery import deliver_outbox
 from casework.paths import resource_dir
-from casework.services import activity, cases, loading
+from casework.services import activity, firing, loading
 from casework.services.audit import verify_chains
 from casework.services.users import create_user, find_user, system_user
 
@@ -269,7 +269,7 @@ def test_a_refused_escalation_is_reported_and_the_assignee_reminded_instead(
     stuck = open_at(app, "librarian", "complaint", complaint("stuck"), et(2026, 4, 6, 9, 0))
     assign_at(app, stuck, "librarian", et(2026, 4, 6, 9, 5))
     other = open_at(app, "librarian", "complaint", complaint("other"), et(2026, 4, 6, 9, 0))
-    real_fire = cases.fire
+    real_fire = firing.fire
 
     def fire(actor, case, *args: Any, **kwargs: Any):
         if case.number == stuck:

@@ -8,7 +8,7 @@ import re
 from webpages import Visitor, case_state, events_of, page_text
 
 from casework.extensions import db
-from casework.services import cases, loading
+from casework.services import firing, loading
 from casework.services.context import library
 
 
@@ -164,7 +164,7 @@ def test_the_case_page_shows_exactly_the_offered_transitions(app, cast, api):
     with app.app_context():
         user = cast.user("social")
         case, workflow, access = loading.load_case(user, number)
-        offered = cases.offers(user, case, workflow, access)
+        offered = firing.offers(user, case, workflow, access)
         db.session.rollback()
     buttons = re.findall(r'href="/cases/[^/]+/transitions/(\w+)\?version=\d+"', page.text)
     assert buttons == [o.transition.trigger for o in offered if not o.blocked]

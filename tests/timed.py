@@ -8,7 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from casework.extensions import db
-from casework.services import cases, loading
+from casework.services import firing, loading, opening
 from casework.services.users import find_user
 
 ET = ZoneInfo("America/New_York")
@@ -22,7 +22,7 @@ def et(*args: int) -> datetime:
 def open_at(app: Any, username: str, workflow: str, fields: dict[str, Any], at: datetime) -> str:
     """Open a case as `username` at `at`; its number."""
     with app.app_context():
-        case = cases.open_case(find_user(username), workflow, fields, now=at)
+        case = opening.open_case(find_user(username), workflow, fields, now=at)
         db.session.commit()
         return case.number
 
@@ -32,5 +32,5 @@ def fire_at(app: Any, username: str, number: str, trigger: str, at: datetime, **
     with app.app_context():
         user = find_user(username)
         case, workflow, access = loading.load_case(user, number, write=True)
-        cases.fire(user, case, workflow, access, trigger, case.version, fields, now=at)
+        firing.fire(user, case, workflow, access, trigger, case.version, fields, now=at)
         db.session.commit()

@@ -9,8 +9,8 @@ from casework.models import Case, Event, LegalHold, Person, User, utcnow
 from casework.services.access import CaseAccess, Level
 from casework.services.activity import attachments, linked_numbers
 from casework.services.audit import format_at
-from casework.services.cases import offers
 from casework.services.definitions import workflow_of
+from casework.services.firing import offers
 from casework.services.holds import case_holds
 from casework.services.loading import load_people
 from casework.services.retention import case_eligibility

@@ -23,13 +23,14 @@ from casework.extensions import csrf, db
 from casework.models import Case, Event, Person, User, utcnow
 from casework.services import (
     activity,
-    cases,
     definitions,
     disposal,
+    firing,
     holds,
     limits,
     listing,
     loading,
+    opening,
     people,
 )
 from casework.services.access import case_access, person_id_of, visible_clause
@@ -166,7 +167,7 @@ def get_person(person_id: int) -> Response:
 def open_case() -> tuple[Response, int]:
     actor = user()
     data = body(("workflow",), ("fields",))
-    case = cases.open_case(actor, data["workflow"], data.get("fields"), limited=True)
+    case = opening.open_case(actor, data["workflow"], data.get("fields"), limited=True)
     commit_now()
     workflow = definitions.workflow_of(case)
     access = case_access(actor, case, workflow)
@@ -210,7 +211,7 @@ def fire_transition(number: str) -> Response:
     actor = user()
     data = body(("trigger", "version"), ("fields",))
     case, workflow, access = loading.load_case(actor, number, write=True)
-    cases.fire(actor, case, workflow, access, data["trigger"], data["version"], data.get("fields"))
+    firing.fire(actor, case, workflow, access, data["trigger"], data["version"], data.get("fields"))
     commit_now()
     return jsonify(case_json(case, workflow, access, actor))
 

@@ -27,10 +27,11 @@ from casework.services.access import (
     visible_clause,
 )
 from casework.services.audit import append_event
-from casework.services.cases import opened_now, store_link
 from casework.services.context import library
 from casework.services.definitions import workflow_of
+from casework.services.firing import store_link
 from casework.services.loading import load_case, require_full
+from casework.services.opening import opened_now
 from casework.workflow import Workflow
 from casework.workflow.fields import clean_text
 

@@ -25,8 +25,8 @@ from casework.extensions import db
 from casework.models import ApiToken, Person, User, UserRole, UserSession, utcnow
 from casework.services import administration, limits
 from casework.services.access import remember_person_id
-from casework.services.cases import check_roles
 from casework.services.db import begin_write
+from casework.services.firing import check_roles
 from casework.workflow.fields import clean_text
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, Response
 
 from casework.extensions import db
 from casework.models import Case, User
-from casework.services import cases, loading
+from casework.services import firing, loading, opening
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
@@ -42,7 +42,7 @@ class Site:
         """Open a case directly (setting the scene for a test), as `username`."""
         with self.app.app_context():
             actor = self._user(username)
-            case = cases.open_case(actor, workflow, fields)
+            case = opening.open_case(actor, workflow, fields)
             db.session.commit()
             return case.number
 
@@ -50,7 +50,7 @@ class Site:
         with self.app.app_context():
             actor = self._user(username)
             case, workflow, access = loading.load_case(actor, number, write=True)
-            cases.fire(actor, case, workflow, access, trigger, case.version, fields)
+            firing.fire(actor, case, workflow, access, trigger, case.version, fields)
             db.session.commit()
 
     def state(self, number: str) -> tuple[str, int]:

@@ -24,12 +24,13 @@ from casework.presenting.words import role_label, roles_in_words
 from casework.printing import documents, packet
 from casework.services import (
     activity,
-    cases,
     denials,
+    firing,
     holds,
     limits,
     listing,
     loading,
+    opening,
     reads,
     retention,
 )
@@ -94,16 +95,16 @@ def intake(key: str) -> Page:
     checking = workflow.confirm_intake and not request.form.get("confirmed")
     try:
         if checking:
-            clean = cases.check_intake(user, workflow.key, form.values())
+            clean = opening.check_intake(user, workflow.key, form.values())
             return _intake_check(workflow, form, clean)
-        case = cases.open_case(
+        case = opening.open_case(
             user, workflow.key, form.values(), limited=True, take=True, form=True
         )
         sent = [activity.attach_sent_with(user, case, f.filename, f.stream) for f in _evidence()]
     except CaseworkError as exc:
         evidence = exc.fields.get("file") or ([exc.message] if isinstance(exc, TooLarge) else [])
         if workflow.confirm_intake and evidence:  # the check page again, the file refused
-            clean = cases.check_intake(user, workflow.key, form.values())
+            clean = opening.check_intake(user, workflow.key, form.values())
             return _intake_check(workflow, form, clean, evidence), exc.status
         form.show_errors(exc)
         shown = render_template("cases/intake.html", **page)
@@ -194,7 +195,7 @@ def render_case(
             "cases/receipt.html", case=case, workflow=workflow, readers=readers
         ), status
     now = utcnow()
-    every = cases.offers(user, case, workflow, access, every=True)
+    every = firing.offers(user, case, workflow, access, every=True)
     offered = [o for o in every if not (o.blocked and o.transition.hide_when_refused)]
     manage = activity.may_manage(access, workflow)
     if assign_form is None:
@@ -327,7 +328,7 @@ def transition(number: str, trigger: str) -> Page:
     if not posting:
         if seen is not None and seen != case.version:
             return conflict_page(case, workflow, stale, [])
-        offered = cases.offers(user, case, workflow, access, every=True)
+        offered = firing.offers(user, case, workflow, access, every=True)
         offer = next((o for o in offered if o.transition is target), None)
         if offer is None:
             if case.state in target.sources:  # possible now, but not for this user's roles
@@ -342,10 +343,10 @@ def transition(number: str, trigger: str) -> Page:
     before = case.state
     try:
         if target.confirm and not request.form.get("confirmed"):
-            cases.checked(user, case, workflow, access, trigger, seen, form.values())
+            firing.checked(user, case, workflow, access, trigger, seen, form.values())
             return _check_page(shown, target, form)
         evidence = _attach_evidence(user, case, access, form)
-        cases.fire(user, case, workflow, access, trigger, seen, form.values())
+        firing.fire(user, case, workflow, access, trigger, seen, form.values())
     except Conflict as exc:
         return conflict_page(case, workflow, exc, display.show_fields(target.fields, _given(form)))
     except (InvalidFields, Refused) as exc:

@@ -1,11 +1,12 @@
-"""Opening cases and firing their transitions."""
+"""Firing a case's transitions: what a user may do now (offers), the checks, the guards, the
+change and its audit event in one transaction."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,237 +14,28 @@ import sqlalchemy as sa
 from casework.errors import Conflict, Forbidden, InvalidFields, Refused
 from casework.extensions import db
 from casework.models import (
-    GENESIS_HASH,
     Case,
     CaseLink,
     DeniedAuthor,
     Event,
-    Person,
     User,
     utcnow,
 )
 from casework.presenting.words import local_date, role_label
-from casework.services import denials, limits
+from casework.services import denials
 from casework.services.access import (
     CaseAccess,
-    case_access,
-    may_work,
-    visible_clause,
 )
 from casework.services.audit import append_event, canonical_json
+from casework.services.case_fields import References, deadline_in, derived_columns
 from casework.services.context import library
-from casework.services.db import begin_write
-from casework.services.definitions import store_definition
 from casework.services.loading import require_full
-from casework.services.numbering import next_number
+from casework.services.opening import open_case
 from casework.signals import event_appended
 from casework.workflow import ROLES, Workflow
-from casework.workflow.definition import FieldDef, TransitionDef
+from casework.workflow.definition import TransitionDef
 from casework.workflow.fields import validate_fields
 from casework.workflow.hooks import GUARDS
-
-# --- references for field checks --------------------------------------------------------------
-
-
-class References:
-    """Database lookups behind `person`, `case` and `usernames` fields, as `actor` sees them."""
-
-    def __init__(self, actor: User) -> None:
-        self.actor = actor
-
-    def person_exists(self, person_id: int) -> bool:
-        return db.session.get(Person, person_id) is not None
-
-    def case_state(self, number: str, workflow: str) -> str | None:
-        clause = visible_clause(self.actor) if "system" not in self.actor.roles else sa.true()
-        state: str | None = db.session.execute(
-            sa.select(Case.state).where(
-                Case.number == number, Case.workflow_key == workflow, clause
-            )
-        ).scalar_one_or_none()
-        return state
-
-    def unknown_users(self, names: Iterable[str]) -> list[str]:
-        names = list(names)
-        found = set(
-            db.session.execute(sa.select(User.username).where(User.username.in_(names))).scalars()
-        )
-        return [n for n in names if n not in found]
-
-    def branches(self) -> tuple[str, ...]:
-        return library().branches
-
-
-# --- derived columns --------------------------------------------------------------------------
-
-
-def _display(f: FieldDef | None, value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        return ", ".join(_display(f, v) for v in value)
-    if f is not None and f.choices:
-        return f.choice_label(str(value))
-    return str(value)
-
-
-def _derived(number: str, workflow: Workflow, fields: Mapping[str, Any]) -> dict[str, Any]:
-    """The columns lists show and search (title, branch, search text), from the intake fields."""
-    title_def = workflow.field(workflow.title_field)
-    title = " ".join(_display(title_def, fields.get(workflow.title_field)).split())
-    branch = fields.get("branch")
-    parts = [number]
-    for f in workflow.fields:
-        if f.name in fields and f.type not in ("person",):
-            parts.append(_display(f, fields[f.name]))
-    return {
-        "title": title if len(title) <= 200 else title[:199] + "…",
-        "branch": str(branch) if branch else None,
-        "search_text": "\n".join(parts),
-    }
-
-
-def _deadline(workflow: Workflow, state: str, entered: datetime) -> datetime | None:
-    rule = workflow.states[state].deadline
-    if rule is None:
-        return None
-    if rule.days:
-        return entered + timedelta(days=rule.days)
-    return library().calendar.due(entered, rule.business_days)
-
-
-# --- opening ----------------------------------------------------------------------------------
-
-#: How far ahead of the server's clock a "received" time may be (a desk computer's clock).
-CLOCK_SLACK = timedelta(minutes=5)
-
-
-def _received_at(workflow: Workflow, clean: dict[str, Any], now: datetime) -> datetime:
-    """When the library received the case: the workflow's received field, defaulting to now
-    (and then stored as now, so the record says when its deadline started)."""
-    name = workflow.received_field
-    if name is None:
-        return now
-    value = clean.get(name)
-    if value is None:
-        clean[name] = now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        return now
-    received = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    if received > now + CLOCK_SLACK:
-        label = (workflow.field(name) or FieldDef(name, name, "datetime")).label
-        raise InvalidFields({name: [f"{label} cannot be in the future."]})
-    return received
-
-
-def _intake_workflow(actor: User, workflow_key: Any, check_intake: bool) -> Workflow:
-    lib = library()
-    if not isinstance(workflow_key, str) or workflow_key not in lib.workflows:
-        known = ", ".join(sorted(lib.workflows.keys()))
-        raise InvalidFields({"workflow": [f"Unknown workflow; one of: {known}."]})
-    workflow = lib.workflow(workflow_key)
-    if check_intake and not actor.roles & set(workflow.access.intake):
-        raise Forbidden(f"Your role may not open {workflow.title.lower()} cases.")
-    return workflow
-
-
-def _intake_fields(
-    actor: User, workflow: Workflow, fields: Any, now: datetime, form: bool = False
-) -> tuple[dict[str, Any], datetime]:
-    clean = validate_fields(workflow.fields, fields, References(actor), library().tz, form=form)
-    return clean, _received_at(workflow, clean, now)
-
-
-def check_intake(actor: User, workflow_key: Any, fields: Any) -> dict[str, Any]:
-    """The checks `open_case` makes for the web's intake form, changing nothing: the intake
-    fields as they would be recorded (a "check your answers" page shows only valid answers).
-    Raises as `open_case`."""
-    workflow = _intake_workflow(actor, workflow_key, True)
-    clean, _ = _intake_fields(actor, workflow, fields, utcnow(), form=True)
-    return clean
-
-
-def open_case(
-    actor: User,
-    workflow_key: Any,
-    fields: Any,
-    *,
-    now: datetime | None = None,
-    check_intake: bool = True,
-    origin: Mapping[str, Any] | None = None,
-    limited: bool = False,
-    take: bool = False,
-    form: bool = False,
-) -> Case:
-    """Open a case of a workflow with its intake fields, and record its creation.
-
-    With `form` (the web's intake form), fields the workflow requires in forms are required too.
-    With `take`, the case is assigned to whoever opens it when their role works such cases
-    (`may_work`), as the web's intake does; the creation event names them.
-
-    Raises `InvalidFields` (unknown workflow, bad fields) and `Forbidden` (role may not open it).
-    With `limited` (a request from the web or the API), a confidential case counts as a report
-    against the reporter's reports an hour (`TooMany` past it).
-    `origin` is recorded in the creation event (e.g. the case it was referred from).
-    """
-    lib = library()
-    workflow = _intake_workflow(actor, workflow_key, check_intake)
-    begin_write()
-    now = now or utcnow()
-    clean, received = _intake_fields(actor, workflow, fields, now, form)
-    if limited and workflow.access.confidential:
-        limits.count_report(actor, workflow.title, now)
-    number = next_number(workflow.prefix, now.astimezone(lib.tz).year)
-    store_definition(workflow)
-    subject = clean.get(workflow.access.subject_field) if workflow.access.subject_field else None
-    case = Case(
-        number=number,
-        workflow_key=workflow.key,
-        definition_digest=workflow.digest,
-        state=workflow.initial,
-        version=1,
-        fields_json=canonical_json(clean),
-        confidential=workflow.access.confidential,
-        subject_person_id=subject,
-        reporter_id=actor.id,
-        created_at=now,
-        updated_at=now,
-        state_entered_at=now,
-        due_at=_deadline(workflow, workflow.initial, received),
-        head_seq=0,
-        head_hash=GENESIS_HASH,
-        **_derived(number, workflow, clean),
-    )
-    if take and may_work(case_access(actor, case, workflow), workflow):
-        case.assignee_id = actor.id
-    db.session.add(case)
-    db.session.flush()
-    data: dict[str, Any] = {"workflow": workflow.key, "version": workflow.version, "fields": clean}
-    if case.assignee_id is not None:
-        data["assignee"] = actor.username
-    if origin:
-        data.update(origin)
-    event = append_event(case, actor.username, "created", data, to_state=workflow.initial, at=now)
-    event_appended.send(case, workflow=workflow, event=event)
-    session = db.session()
-    held = session.info.get(_OPENED_NOW)
-    if held is None or held[0] is not session.get_transaction():
-        held = session.info[_OPENED_NOW] = (session.get_transaction(), set[int]())
-    held[1].add(case.id)
-    return case
-
-
-#: The session's note of the cases opened in its present transaction (`opened_now`).
-_OPENED_NOW = "casework.opened_now"
-
-
-def opened_now(case: Case) -> bool:
-    """Whether `case` was opened in the session's present transaction, not yet committed."""
-    session = db.session()
-    held = session.info.get(_OPENED_NOW)
-    return bool(held and held[0] is session.get_transaction() and case.id in held[1])
-
-
-# --- transitions ------------------------------------------------------------------------------
 
 
 def _role_names(roles: Iterable[str]) -> str:
@@ -526,14 +318,14 @@ def fire(
     changes: dict[str, Any] = {"version": case.version + 1, "updated_at": now}
     if any(f.updates_case and f.name in clean for f in transition.fields):
         changes["fields_json"] = canonical_json(firing.case_fields)
-        changes.update(_derived(case.number, workflow, firing.case_fields))
+        changes.update(derived_columns(case.number, workflow, firing.case_fields))
     if to_state == from_state and transition.restarts_deadline:
         changes["state_entered_at"] = now
-        changes["due_at"] = _deadline(workflow, to_state, now)
+        changes["due_at"] = deadline_in(workflow, to_state, now)
     if to_state != from_state:
         changes["state"] = to_state
         changes["state_entered_at"] = now
-        changes["due_at"] = _deadline(workflow, to_state, now)
+        changes["due_at"] = deadline_in(workflow, to_state, now)
         changes["closed_at"] = now if workflow.states[to_state].terminal else None
     data = {"trigger": trigger, "fields": clean, **firing.event_data}
     event = append_event(
