@@ -32,7 +32,7 @@ from casework.services.context import library
 from casework.services.loading import require_full
 from casework.services.opening import open_case
 from casework.signals import event_appended
-from casework.workflow import ROLES, Workflow
+from casework.workflow import Workflow
 from casework.workflow.definition import TransitionDef
 from casework.workflow.fields import validate_fields
 from casework.workflow.hooks import GUARDS
@@ -368,13 +368,3 @@ def offers(
             continue
         out.append(Offer(transition, blocked))
     return out
-
-
-def check_roles(roles: Iterable[str]) -> list[str]:
-    """Roles a person can be given (not the system's own), or `InvalidFields`."""
-    roles = list(dict.fromkeys(roles))
-    bad = [r for r in roles if r not in ROLES or r == "system"]
-    if bad or not roles:
-        assignable = ", ".join(r for r in ROLES if r != "system")
-        raise InvalidFields({"roles": [f"Give one or more of: {assignable}."]})
-    return roles

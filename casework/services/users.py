@@ -11,6 +11,7 @@ import hashlib
 import logging
 import re
 import secrets
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,7 +27,7 @@ from casework.models import ApiToken, Person, User, UserRole, UserSession, utcno
 from casework.services import administration, limits
 from casework.services.access import remember_person_id
 from casework.services.db import begin_write
-from casework.services.firing import check_roles
+from casework.workflow import ROLES
 from casework.workflow.fields import clean_text
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,16 @@ USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 SYSTEM_USERNAME = "system"
 TOKEN_PREFIX = "cw_"
 MIN_PASSWORD = 10
+
+
+def check_roles(roles: Iterable[str]) -> list[str]:
+    """Roles a person can be given (not the system's own), or `InvalidFields`."""
+    roles = list(dict.fromkeys(roles))
+    bad = [r for r in roles if r not in ROLES or r == "system"]
+    if bad or not roles:
+        assignable = ", ".join(r for r in ROLES if r != "system")
+        raise InvalidFields({"roles": [f"Give one or more of: {assignable}."]})
+    return roles
 
 
 def _hasher() -> PasswordHasher:
