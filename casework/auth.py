@@ -16,9 +16,8 @@ from casework.errors import BadRequest, Forbidden, InvalidFields, NotSignedIn
 from casework.extensions import login_manager
 from casework.models import User, utcnow
 from casework.services import limits, second_factor, sessions, users
-from casework.services.users import (  # noqa: F401  (the account operations, as before)
+from casework.services.users import (
     check_password,
-    end_sessions,
     find_user,
     hash_password,
     session_user,

@@ -114,7 +114,7 @@ def second_factor_code() -> Page:
 @bp.post("/sign-out")
 def sign_out() -> Page:
     if current_user.is_authenticated:
-        auth.end_sessions(actor())
+        users.end_sessions(actor())
     logout_user()
     session.clear()
     flash("You are signed out on every device.", "success")
