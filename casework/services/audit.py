@@ -392,7 +392,7 @@ def verify_chains(
     checked too (`result.log_report`, see `log.verify_log`), in the same snapshot: each run of
     events reads the log's leaves at the positions its events took, computes each event's leaf
     hash as it follows its chain, matches the two and hashes the leaves into blocks of the tree
-    (`chains.with_leaves`); what a run cannot settle is settled here, and anything that does
+    (`chains.LeafReader`); what a run cannot settle is settled here, and anything that does
     not check out sends the log to the reference walk, which names what is wrong.
     """
     outside = None if log_outside is None else list(log_outside)

@@ -606,7 +606,7 @@ def positions_of(connection: sa.Connection, starts: list[int]) -> list[tuple[int
 
 @dataclass
 class Checked:
-    """The log as the runs of `chains.with_leaves` found it, settled (see `settle`)."""
+    """The log as the runs of `chains.LeafReader` found it, settled (see `settle`)."""
 
     #: Whether every position was there once and every case leaf matched its event.
     sound: bool
