@@ -17,14 +17,18 @@ import sys
 from collections.abc import Callable, Generator, Iterator, Mapping
 from contextlib import closing
 from dataclasses import asdict, dataclass, field
-from typing import Any
-
-import sqlalchemy as sa
+from typing import IO, TYPE_CHECKING, Any
 
 from casework.logcheck import mth
 
+if TYPE_CHECKING:  # imported where it is used, so that `start_helpers` starts them at once
+    import sqlalchemy as sa
+
 #: The `prev_hash` of a case's first event.
 GENESIS = "0" * 64
+#: The lowest level of the log's tree whose whole nodes are kept (`log_nodes`) and hashed by
+#: the runs: one node per 2^8 leaves and up.
+NODE_LEVEL = 8
 
 
 @dataclass
@@ -332,8 +336,14 @@ def stored_events(
 
 
 def read_heads(connection: sa.Connection) -> dict[int, tuple[str, int, str]]:
-    """Every case's number, head sequence and head hash, by case id."""
-    rows = connection.exec_driver_sql("SELECT id, number, head_seq, head_hash FROM cases")
+    """Every case's number, head sequence and head hash, by case id (the driver's own rows)."""
+    driver: Any = connection.connection.driver_connection
+    cursor = driver.cursor()
+    try:
+        cursor.execute("SELECT id, number, head_seq, head_hash FROM cases")
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
     return {case_id: (number, seq, digest) for case_id, number, seq, digest in rows}
 
 
@@ -408,17 +418,26 @@ def _collect(process: subprocess.Popen[bytes]) -> Run:
 
 
 def helper() -> None:
-    """A helper process: follow one range of event ids (task on stdin, run to stdout)."""
-    task = json.load(sys.stdin)
+    """A helper process: follow one range of event ids (task on stdin, run to stdout); or,
+    started ahead (`start_helpers`), choose its own share first (see `ahead`)."""
+    import sqlalchemy as sa
+
+    task = json.loads(sys.stdin.readline())
     engine = sa.create_engine(task["address"])
     try:
-        with engine.connect() as connection:
-            heads = read_heads(connection)
-            run = follow_range(
-                connection, tuple(task["ids"]), task["batch"], heads, task.get("log")
-            )
+        options = {"isolation_level": "REPEATABLE READ"} if engine.dialect.name != "sqlite" else {}
+        with engine.connect().execution_options(**options) as connection, connection.begin():
+            if "ahead" in task:
+                run = ahead(connection, task)
+            else:
+                heads = read_heads(connection)
+                run = follow_range(
+                    connection, tuple(task["ids"]), task["batch"], heads, task.get("log")
+                )
     finally:
         engine.dispose()
+    if run is None:
+        return
     json.dump(
         {
             "events": run.events,
@@ -429,6 +448,165 @@ def helper() -> None:
         },
         sys.stdout,
     )
+
+
+# --- helpers started ahead ----------------------------------------------------------------------
+
+#: From about this many events on, the check is shared among processes, one per core.
+SHARED_FROM = 300_000
+#: About how many events a helper started ahead checks before the caller, which builds its
+#: application meanwhile (0.6-0.8 s), is ready: each helper takes that many more than it.
+AHEAD_EVENTS = 100_000
+
+
+def shares(low: int, high: int, processes: int, head_start: int) -> list[tuple[int, int]]:
+    """The event ids from `low` to `high` in one range per process, the caller's first; it
+    takes `head_start` more than each helper (fewer when negative)."""
+    span = high - low + 1
+    each = max(1, (span - head_start) // processes)
+    first = max(1, span - each * (processes - 1))
+    starts = [low, *(low + first + k * each for k in range(processes - 1))]
+    return list(zip(starts, [s - 1 for s in starts[1:]] + [high], strict=True))
+
+
+def first_position(connection: sa.Connection, start: int, size: int, block: int) -> int:
+    """Where a run of events from id `start` begins in the log: the position of the first case
+    leaf of such an event, down to a whole block (`size` if there is none)."""
+    mark = "%s" if connection.dialect.name == "postgresql" else "?"
+    found = connection.exec_driver_sql(
+        "SELECT position FROM log_leaves WHERE kind = 'case' AND row_id >= "  # nosec B608 # a placeholder
+        f"{mark} ORDER BY row_id LIMIT 1",
+        (start,),
+    ).scalar()
+    position = size if found is None else min(int(found), size)
+    return position - position % block
+
+
+def start_helpers(
+    address: str,
+    processes: int,
+    batch: int = 5000,
+    level: int = NODE_LEVEL,
+    *,
+    shared_from: int = SHARED_FROM,
+    lead: int = AHEAD_EVENTS,
+) -> Ahead:
+    """Start `processes - 1` helpers now, before the caller is ready to check anything: each
+    chooses its share of the events and of the log in its own snapshot and starts on it
+    (`ahead`). The caller takes what is left (`Ahead.plan`) and gives them the checkpoint sizes
+    (`Ahead.collect`); what they find is settled in the caller's snapshot as any helper's is."""
+    code = "from casework.services.chains import helper; helper()"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    found = Ahead()
+    for index in range(1, processes):
+        process = subprocess.Popen(  # nosec B603 # this interpreter, a fixed command, no shell
+            [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env
+        )
+        found.processes.append(process)
+        task = {
+            "address": address,
+            "batch": batch,
+            "ahead": {
+                "index": index,
+                "processes": processes,
+                "level": level,
+                "shared_from": shared_from,
+                "lead": lead,
+            },
+        }
+        assert process.stdin is not None
+        process.stdin.write(json.dumps(task).encode() + b"\n")
+        process.stdin.flush()
+    return found
+
+
+def ahead(connection: sa.Connection, task: Mapping[str, Any]) -> Run | None:
+    """A helper started ahead: its share of the events and of the log, announced on stdout as
+    one line, then followed; at the end, the checkpoint sizes come on stdin (the parts of the
+    blocks they end in are read again), and the run goes out."""
+    plan = task["ahead"]
+    low, high = connection.exec_driver_sql("SELECT min(id), max(id) FROM events").one()
+    if low is None or high - low < plan["shared_from"]:
+        _announce(None)
+        return None
+    ranges = shares(low, high, plan["processes"], -plan["lead"])
+    index = plan["index"]
+    ids = ranges[index]
+    size = connection.exec_driver_sql("SELECT size FROM log_head WHERE id = 1").scalar() or 0
+    block = 1 << plan["level"]
+    first = first_position(connection, ids[0], size, block)
+    after = size
+    if index + 1 < len(ranges):
+        after = first_position(connection, ranges[index + 1][0], size, block)
+    _announce({"ids": ids, "positions": [first, max(first, after)]})
+    heads = read_heads(connection)
+    log = {"positions": [first, max(first, after)], "sizes": [], "level": plan["level"]}
+    run = follow_range(connection, ids, task["batch"], heads, log)
+    sizes = json.loads(sys.stdin.readline())["sizes"]
+    assert run.leaves is not None
+    add_parts(connection, run.leaves, sizes, block)
+    return run
+
+
+def _announce(plan: dict[str, Any] | None) -> None:
+    sys.stdout.write(json.dumps(plan) + "\n")
+    sys.stdout.flush()
+
+
+def add_parts(connection: sa.Connection, found: LeafRun, sizes: list[int], block: int) -> None:
+    """The MTH of the leaves from the start of its block up to each size in `sizes` that ends
+    inside a block of the run, read again (a few blocks at most)."""
+    mark = "%s" if connection.dialect.name == "postgresql" else "?"
+    for size in sizes:
+        if found.low < size <= found.high and size % block and size not in found.parts:
+            start = size - size % block
+            hashes = connection.exec_driver_sql(
+                f"SELECT hash FROM log_leaves WHERE position >= {mark} AND position < {mark} "  # nosec B608 # placeholders
+                "ORDER BY position",
+                (start, size),
+            ).scalars()
+            found.parts[size] = mth([bytes(h) for h in hashes]).hex()
+
+
+@dataclass
+class Ahead:
+    """Helpers started ahead (`start_helpers`)."""
+
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    def plan(self) -> list[dict[str, Any]] | None:
+        """Each helper's share ({ids, positions}), in order; None when they took none (too few
+        events to share)."""
+        plans = []
+        for process in self.processes:
+            assert process.stdout is not None
+            line = process.stdout.readline()
+            if not line:
+                raise RuntimeError(f"an audit verification helper failed (exit {process.wait()})")
+            plans.append(json.loads(line))
+        if not plans or any(p is None for p in plans):
+            return None
+        return plans
+
+    def collect(self, sizes: list[int]) -> list[Run]:
+        """The helpers' runs, once they are given the checkpoint sizes and have finished."""
+        message = json.dumps({"sizes": sizes}).encode() + b"\n"
+        for process in self.processes:
+            stdin: IO[bytes] | None = process.stdin
+            assert stdin is not None
+            with stdin:
+                stdin.write(message)
+        return [_collect(process) for process in self.processes]
+
+    def close(self) -> None:
+        """End any helper still running (a check given up, or an error)."""
+        for process in self.processes:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+            for pipe in (process.stdin, process.stdout):
+                if pipe is not None:
+                    pipe.close()
 
 
 def follow_range(
