@@ -455,8 +455,9 @@ def helper() -> None:
 #: From about this many events on, the check is shared among processes, one per core.
 SHARED_FROM = 300_000
 #: About how many events a helper started ahead checks before the caller, which builds its
-#: application meanwhile (0.6-0.8 s), is ready: each helper takes that many more than it.
-AHEAD_EVENTS = 100_000
+#: application meanwhile (about 0.4 s longer than a helper takes to start), is ready: each
+#: helper takes that many more than it.
+AHEAD_EVENTS = 60_000
 
 
 def shares(low: int, high: int, processes: int, head_start: int) -> list[tuple[int, int]]:
