@@ -505,7 +505,9 @@ def _with_ahead(
     """The check shared with helpers started ahead: this process follows the events before
     theirs and any after them (written since their snapshots), each with the log's leaves at
     the positions around theirs. None when their shares do not fit this snapshot (then the
-    check is shared anew)."""
+    check is shared anew). A helper's snapshot is a moment older than this one: a share that
+    holds events here it did not see (written, on PostgreSQL, with ids taken before its moment
+    but committed after) is followed again here."""
     low, high = ids
     size = log.log_size(connection)
     first = plans[0]
@@ -530,7 +532,17 @@ def _with_ahead(
     after_them = chains.follow_range(
         connection, (end_id + 1, high), batch, heads, task((end_position, size))
     )
-    return [mine, *ahead.collect(sizes), after_them]
+    theirs = ahead.collect(sizes)
+    for n, plan in enumerate(plans):
+        start, last = plan["ids"]
+        here = connection.execute(
+            sa.select(sa.func.count()).where(Event.id >= start, Event.id <= last)
+        ).scalar_one()
+        if here != theirs[n].events:  # written while it started: its share again, in this snapshot
+            theirs[n] = chains.follow_range(
+                connection, (start, last), batch, heads, task(tuple(plan["positions"]))
+            )
+    return [mine, *theirs, after_them]
 
 
 HASH = re.compile(r"^[0-9a-f]{64}$")
