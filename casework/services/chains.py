@@ -96,7 +96,8 @@ def follow(
     the same pass and matched with the log's leaves, read alongside (`LeafReader`).
     """
     run = Run()
-    #: case id -> [first seq, its prev_hash, next seq, last hash, the number as JSON]
+    #: case id -> [first seq, its prev_hash, next seq, last hash, the number as JSON, the start
+    #: of its leaves' entries]
     chains: dict[int, list[Any]] = {}
     suspects: set[int] = set()
     literals: dict[Any, str] = {None: "null"}
@@ -122,38 +123,41 @@ def follow(
             event_id,
             erased,
         ) in rows:
-            try:
-                data = fromhex(digest)
-            except (TypeError, ValueError):
-                data = b""
+            chain = chains.get(case_id)
             if leaves is not None:
-                prefix = prefixes.get(case_id)
+                prefix = chain[5] if chain is not None else prefixes.get(case_id)
                 if prefix is None:
                     leaves.sound = False  # an event of no case: the reference walk names it
                 else:
                     try:
-                        leaf = sha256(b"%b%d\n%b" % (prefix, seq, data)).digest()
-                    except TypeError:  # not a number: the reference walk names it
+                        leaf = sha256(b"%b%d\n%b" % (prefix, seq, fromhex(digest))).digest()
+                    except (TypeError, ValueError):  # the reference walk names it
                         leaf = b""
-                    stored = waiting.pop(event_id, None) if waiting else None
-                    if stored is None:
-                        pending[event_id] = leaf
-                    elif stored != leaf:
-                        leaves.sound = False
+                    if waiting and (stored := waiting.pop(event_id, None)) is not None:
+                        if stored != leaf:
+                            leaves.sound = False
+                        else:
+                            leaves.matched += 1
                     else:
-                        leaves.matched += 1
+                        pending[event_id] = leaf
             if erased:
                 # Erased by a disposal: only the reference walk checks such a chain, by its links.
                 suspects.add(case_id)
                 chains.pop(case_id, None)
                 continue
-            chain = chains.get(case_id)
             if chain is None:
                 head = heads.get(case_id)
                 if head is None or case_id in suspects:
                     suspects.add(case_id)
                     continue
-                chain = chains[case_id] = [seq, prev, seq, prev, json_string(head[0])]
+                chain = chains[case_id] = [
+                    seq,
+                    prev,
+                    seq,
+                    prev,
+                    json_string(head[0]),
+                    f"\0case\n{head[0]}/".encode(),
+                ]
             if seq != chain[2] or prev != chain[3] or type(at) is not str or at[10:11] != " ":
                 suspects.add(case_id)
                 del chains[case_id]
@@ -177,7 +181,7 @@ def follow(
             chain[3] = digest
         if leaves is not None and rows:
             leaves.read(rows[-1][10])
-    for case_id, (first, first_prev, after, last, _) in chains.items():
+    for case_id, (first, first_prev, after, last, _, _) in chains.items():
         _, head_seq, head_hash = heads[case_id]
         if first == 1 and first_prev == GENESIS and after - 1 == head_seq and last == head_hash:
             run.sound.append(case_id)
