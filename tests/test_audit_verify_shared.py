@@ -132,3 +132,29 @@ def test_the_log_read_alongside_the_events_names_what_the_reference_walk_names(
     assert log_verdicts(app, 2, checkpointed) == alone
     assert log_verdicts(app, 3, checkpointed) == alone
     assert log_verdicts(app, 2, checkpointed, ahead=True) == alone
+
+
+def test_a_share_a_helper_started_ahead_did_not_see_whole_is_followed_again(
+    app, interleaved, checkpointed, monkeypatch
+):
+    """A helper's snapshot is older than the command's: events it missed are checked anyway."""
+    from casework.services import chains, log
+
+    walks = []
+    original = log._walk_leaves
+    monkeypatch.setattr(log, "_walk_leaves", lambda *a: walks.append(1) or original(*a))
+    collect = chains.Ahead.collect
+    # As if each helper had read its share before its events were committed.
+    monkeypatch.setattr(
+        chains.Ahead, "collect", lambda self, sizes: [chains.Run() for _ in collect(self, sizes)]
+    )
+    with app.app_context():
+        address = db.engine.url.render_as_string(hide_password=False)
+        started = chains.start_helpers(address, 2, 2, log.NODE_LEVEL, shared_from=0, lead=0)
+        try:
+            result = verify_chains(log_outside=checkpointed, ahead=started)
+        finally:
+            started.close()
+        db.session.rollback()
+    assert result.ok and result.events == 17
+    assert walks == [], "the share was followed again with its leaves, not walked"
