@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -11,8 +12,17 @@ if TYPE_CHECKING:
 # for commands that need neither.
 
 
-def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """Build the Casework app: configuration, extensions, blueprints, error handlers, commands."""
+def create_app(
+    test_config: dict[str, Any] | None = None,
+    *,
+    web: bool = True,
+    configured: Callable[[Flask], None] | None = None,
+) -> Flask:
+    """Build the Casework app: configuration, extensions, blueprints, error handlers, commands.
+
+    Without `web`, no pages, API or request handling (a command that serves nothing starts
+    sooner); `configured` is called with the app as soon as its settings are read.
+    """
     from flask import Flask
 
     from casework.paths import resource_dir
@@ -24,11 +34,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         static_folder=str(resource_dir("static")),
     )
     configure(app, test_config)
+    if configured is not None:
+        configured(app)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     register_extensions(app)
-    register_blueprints(app)
-    register_errorhandlers(app)
-    register_request_transaction(app)
+    if web:
+        register_blueprints(app)
+        register_errorhandlers(app)
+        register_request_transaction(app)
     return app
 
 

@@ -19,6 +19,8 @@ import click
 if TYPE_CHECKING:
     from flask import Flask
 
+    from casework.services.chains import Ahead
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -27,15 +29,22 @@ def fail(message: str, code: int = 1) -> None:
     sys.exit(code)
 
 
-def make_app(database_url: str | None = None) -> Flask:
-    """The app, or a clean error (no traceback) when a workflow file or a setting is wrong."""
+def make_app(
+    database_url: str | None = None,
+    *,
+    web: bool = True,
+    configured: Callable[[Flask], None] | None = None,
+) -> Flask:
+    """The app, or a clean error (no traceback) when a workflow file or a setting is wrong.
+
+    Without `web`, the app has no pages or API (see `create_app`)."""
     from casework import create_app
     from casework.config import ConfigurationError
     from casework.workflow import WorkflowFileError
 
     config = {"DATABASE_URL": database_url} if database_url else None
     try:
-        return create_app(config)
+        return create_app(config, web=web, configured=configured)
     except (WorkflowFileError, ConfigurationError) as exc:
         fail(str(exc), 2)
         raise  # unreachable; fail() exits
@@ -479,17 +488,24 @@ def audit_verify(records: tuple[tuple[str, str, str], ...], checkpoints: tuple[s
                 param_hint="--record",
             )
         printed.append((clean, int(seq), digest.strip().lower()))
-    app = make_app()
-    with app_session(app, write=False):
-        try:
-            outside = list(witness_notes(checkpoints))
-        except (OSError, UnicodeDecodeError) as exc:
-            fail(f"cannot read a checkpoint: {exc}")
-        started = time.perf_counter()
-        result = verify_chains(log_outside=outside)
-        logged = result.log_report or LogReport()
-        problems = [check_printed_head(*record) for record in printed]
-        seconds = time.perf_counter() - started
+    # Helpers start on their share of the events as soon as the database is known, while this
+    # process builds the rest of the application.
+    helpers: list[Ahead] = []
+    try:
+        app = make_app(web=False, configured=lambda app: helpers.append(_start_helpers(app)))
+        with app_session(app, write=False):
+            try:
+                outside = list(witness_notes(checkpoints))
+            except (OSError, UnicodeDecodeError) as exc:
+                fail(f"cannot read a checkpoint: {exc}")
+            started = time.perf_counter()
+            result = verify_chains(log_outside=outside, ahead=helpers[0] if helpers else None)
+            logged = result.log_report or LogReport()
+            problems = [check_printed_head(*record) for record in printed]
+            seconds = time.perf_counter() - started
+    finally:
+        for ahead in helpers:
+            ahead.close()
     for broken in result.broken:
         click.echo(f"BROKEN {broken.case} event {broken.seq}: {broken.problem}")
     for found in logged.problems:
@@ -524,6 +540,14 @@ def audit_verify(records: tuple[tuple[str, str, str], ...], checkpoints: tuple[s
         )
     if bad:
         sys.exit(1)
+
+
+def _start_helpers(app: Flask) -> Ahead:
+    """Helpers for `audit verify`, one per core beyond this one, started at once."""
+    from casework.services.chains import start_helpers
+
+    processes = min(os.cpu_count() or 1, 8)
+    return start_helpers(str(app.config["SQLALCHEMY_DATABASE_URI"]), processes)
 
 
 @audit.command("checkpoint")

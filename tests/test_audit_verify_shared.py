@@ -67,9 +67,21 @@ def test_helpers_name_every_tampering_as_one_process_does(app, interleaved, name
 # --- the whole log, read alongside the events -------------------------------------------------
 
 
-def log_verdicts(app, processes, outside=()):
+def log_verdicts(app, processes, outside=(), ahead=False):
+    from casework.services import chains, log
+
     with app.app_context():
-        result = verify_chains(processes=processes, log_outside=outside)
+        started = None
+        if ahead:  # helpers started before the check, each choosing its share
+            address = db.engine.url.render_as_string(hide_password=False)
+            started = chains.start_helpers(
+                address, processes, 2, log.NODE_LEVEL, shared_from=0, lead=0
+            )
+        try:
+            result = verify_chains(processes=processes, log_outside=outside, ahead=started)
+        finally:
+            if started is not None:
+                started.close()
         db.session.rollback()
     assert result.log_report is not None
     return result.log_report.size, result.log_report.problems
@@ -110,7 +122,8 @@ def test_the_log_read_alongside_the_events_names_what_the_reference_walk_names(
     original = log._walk_leaves
     monkeypatch.setattr(log, "_walk_leaves", lambda *a: walks.append(1) or original(*a))
     clean = [log_verdicts(app, n, checkpointed) for n in (1, 2, 3)]
-    assert clean[0][1] == [] and clean[1:] == clean[:1] * 2
+    clean.append(log_verdicts(app, 3, checkpointed, ahead=True))
+    assert clean[0][1] == [] and clean[1:] == clean[:1] * 3
     assert walks == [], "clean data is checked alongside the events, not walked again"
     ids = {"a": case_id(app, interleaved[0]), "x": b"x" * 32, "h": "ab" * 32}
     tamper(app, (LOG_TAMPERINGS[name], ids))
@@ -118,3 +131,30 @@ def test_the_log_read_alongside_the_events_names_what_the_reference_walk_names(
     assert alone[1], "the tampering went unnoticed"
     assert log_verdicts(app, 2, checkpointed) == alone
     assert log_verdicts(app, 3, checkpointed) == alone
+    assert log_verdicts(app, 2, checkpointed, ahead=True) == alone
+
+
+def test_a_share_a_helper_started_ahead_did_not_see_whole_is_followed_again(
+    app, interleaved, checkpointed, monkeypatch
+):
+    """A helper's snapshot is older than the command's: events it missed are checked anyway."""
+    from casework.services import chains, log
+
+    walks = []
+    original = log._walk_leaves
+    monkeypatch.setattr(log, "_walk_leaves", lambda *a: walks.append(1) or original(*a))
+    collect = chains.Ahead.collect
+    # As if each helper had read its share before its events were committed.
+    monkeypatch.setattr(
+        chains.Ahead, "collect", lambda self, sizes: [chains.Run() for _ in collect(self, sizes)]
+    )
+    with app.app_context():
+        address = db.engine.url.render_as_string(hide_password=False)
+        started = chains.start_helpers(address, 2, 2, log.NODE_LEVEL, shared_from=0, lead=0)
+        try:
+            result = verify_chains(log_outside=checkpointed, ahead=started)
+        finally:
+            started.close()
+        db.session.rollback()
+    assert result.ok and result.events == 17
+    assert walks == [], "the share was followed again with its leaves, not walked"

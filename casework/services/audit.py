@@ -357,7 +357,7 @@ def _check_head(
 
 
 #: From about this many events on, the check is shared among processes, one per core.
-SHARED_FROM = 300_000
+SHARED_FROM = chains.SHARED_FROM
 #: About how many events this process checks while a helper starts (a fresh interpreter
 #: importing SQLAlchemy, 0.2 s): it takes that many more than each helper, so all end together.
 HELPER_START_EVENTS = 40_000
@@ -366,11 +366,7 @@ HELPER_START_EVENTS = 40_000
 def _shares(low: int, high: int, processes: int) -> list[tuple[int, int]]:
     """The event ids from `low` to `high` in one range per process, this process's first."""
     span = high - low + 1
-    head_start = min(HELPER_START_EVENTS, span // (4 * processes))
-    each = max(1, (span - head_start) // processes)
-    first = max(1, span - each * (processes - 1))
-    starts = [low, *(low + first + k * each for k in range(processes - 1))]
-    return list(zip(starts, [s - 1 for s in starts[1:]] + [high], strict=True))
+    return chains.shares(low, high, processes, min(HELPER_START_EVENTS, span // (4 * processes)))
 
 
 def verify_chains(
@@ -378,6 +374,7 @@ def verify_chains(
     *,
     processes: int | None = None,
     log_outside: Iterable[tuple[str, str]] | None = None,
+    ahead: chains.Ahead | None = None,
 ) -> VerifyResult:
     """Check every case's chain: sequence, links, hashes, and the head kept on the case row;
     and the administration trail the same way (`result.administration`).
@@ -392,15 +389,18 @@ def verify_chains(
     checked too (`result.log_report`, see `log.verify_log`), in the same snapshot: each run of
     events reads the log's leaves at the positions its events took, computes each event's leaf
     hash as it follows its chain, matches the two and hashes the leaves into blocks of the tree
-    (`chains.with_leaves`); what a run cannot settle is settled here, and anything that does
+    (`chains.LeafReader`); what a run cannot settle is settled here, and anything that does
     not check out sends the log to the reference walk, which names what is wrong.
+
+    `ahead`: helpers started before the application was ready (`chains.start_helpers`), each
+    already on a share it chose; this process takes the rest (`_with_ahead`).
     """
     outside = None if log_outside is None else list(log_outside)
     url = db.engine.url
     if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
         return _verify(db.session.connection(), batch, 1, outside)  # no other connection
     with reading(db.engine) as connection:
-        return _verify(connection, batch, processes, outside)
+        return _verify(connection, batch, processes, outside, ahead)
 
 
 @contextmanager
@@ -416,10 +416,17 @@ def _verify(
     batch: int,
     processes: int | None,
     outside: list[tuple[str, str]] | None = None,
+    ahead: chains.Ahead | None = None,
 ) -> VerifyResult:
     low, high = connection.execute(sa.select(sa.func.min(Event.id), sa.func.max(Event.id))).one()
     heads: dict[int, tuple[str, int, str]] = {}
     tasks: list[dict[str, Any]] | None = None
+    runs: list[chains.Run] | None = None
+    if ahead is not None:
+        plans = ahead.plan()
+        if plans is not None and low is not None and outside is not None:
+            runs = _with_ahead(connection, ahead, plans, (low, high), batch, heads, outside)
+        ahead.close()
 
     def here(ids: tuple[int, int]) -> chains.Run:
         # Read once any helpers are on their way, so that their start overlaps it.
@@ -427,8 +434,10 @@ def _verify(
         task = tasks[0] if tasks is not None else None
         return chains.follow_range(connection, ids, batch, heads, task)
 
-    runs: list[chains.Run] = []
-    if low is None:
+    if runs is not None:
+        pass  # shared with the helpers started ahead
+    elif low is None:
+        runs = []
         heads.update(chains.read_heads(connection))
     else:
         if processes is None:
@@ -447,6 +456,7 @@ def _verify(
             address = connection.engine.url.render_as_string(hide_password=False)
             runs = chains.in_helpers(address, shares, batch, here, tasks)
     result = VerifyResult(cases=len(heads))
+    assert runs is not None  # nosec B101 # every branch above sets them
     #: case id -> (seq after the last event, the last hash), as the runs join up
     joined: dict[int, tuple[int, str]] = {}
     sound: set[int] = set()
@@ -477,10 +487,62 @@ def _verify(
     result.administration = check_trail(connection)
     if outside is not None:
         checked = None
-        if tasks is not None:
+        if runs and all(run.leaves is not None for run in runs):  # read alongside the events
             checked = log.settle([run.leaves for run in runs if run.leaves is not None])
         result.log_report = log.verify_log(connection, outside, checked)
     return result
+
+
+def _with_ahead(
+    connection: sa.Connection,
+    ahead: chains.Ahead,
+    plans: list[dict[str, Any]],
+    ids: tuple[int, int],
+    batch: int,
+    heads: dict[int, tuple[str, int, str]],
+    outside: list[tuple[str, str]],
+) -> list[chains.Run] | None:
+    """The check shared with helpers started ahead: this process follows the events before
+    theirs and any after them (written since their snapshots), each with the log's leaves at
+    the positions around theirs. None when their shares do not fit this snapshot (then the
+    check is shared anew). A helper's snapshot is a moment older than this one: a share that
+    holds events here it did not see (written, on PostgreSQL, with ids taken before its moment
+    but committed after) is followed again here."""
+    low, high = ids
+    size = log.log_size(connection)
+    first = plans[0]
+    if first["ids"][0] <= low:
+        return None
+    end_id = first["ids"][0] - 1
+    end_position = first["positions"][0]
+    for plan in plans:
+        (start, last), (begin, after) = plan["ids"], plan["positions"]
+        if start != end_id + 1 or begin != end_position or last > high or after > size:
+            return None
+        end_id, end_position = last, after
+    sizes = log.checkpoint_sizes(connection, outside)
+    heads.update(chains.read_heads(connection))
+
+    def task(positions: tuple[int, int]) -> dict[str, Any]:
+        return {"positions": positions, "sizes": sizes, "level": log.NODE_LEVEL}
+
+    mine = chains.follow_range(
+        connection, (low, first["ids"][0] - 1), batch, heads, task((0, first["positions"][0]))
+    )
+    after_them = chains.follow_range(
+        connection, (end_id + 1, high), batch, heads, task((end_position, size))
+    )
+    theirs = ahead.collect(sizes)
+    for n, plan in enumerate(plans):
+        start, last = plan["ids"]
+        here = connection.execute(
+            sa.select(sa.func.count()).where(Event.id >= start, Event.id <= last)
+        ).scalar_one()
+        if here != theirs[n].events:  # written while it started: its share again, in this snapshot
+            theirs[n] = chains.follow_range(
+                connection, (start, last), batch, heads, task(tuple(plan["positions"]))
+            )
+    return [mine, *theirs, after_them]
 
 
 HASH = re.compile(r"^[0-9a-f]{64}$")

@@ -17,14 +17,18 @@ import sys
 from collections.abc import Callable, Generator, Iterator, Mapping
 from contextlib import closing
 from dataclasses import asdict, dataclass, field
-from typing import Any
-
-import sqlalchemy as sa
+from typing import IO, TYPE_CHECKING, Any
 
 from casework.logcheck import mth
 
+if TYPE_CHECKING:  # imported where it is used, so that `start_helpers` starts them at once
+    import sqlalchemy as sa
+
 #: The `prev_hash` of a case's first event.
 GENESIS = "0" * 64
+#: The lowest level of the log's tree whose whole nodes are kept (`log_nodes`) and hashed by
+#: the runs: one node per 2^8 leaves and up.
+NODE_LEVEL = 8
 
 
 @dataclass
@@ -75,23 +79,34 @@ def json_string(value: Any) -> str:
 
 
 def follow(
-    batches: Iterator[list[tuple[Any, ...]]], heads: Mapping[int, tuple[str, int, str]]
+    batches: Iterator[list[tuple[Any, ...]]],
+    heads: Mapping[int, tuple[str, int, str]],
+    leaves: LeafReader | None = None,
 ) -> Run:
     """Follow each case's chain through events in storage order.
 
     `heads` gives each case's number, head sequence and head hash; each row ends with the
-    event's id (unused here). The hash text is built as
+    event's id and whether it was erased. The hash text is built as
     `audit.event_hash` builds it; the time must come as stored by SQLite (`YYYY-MM-DD
     HH:MM:SS.ffffff`). Whatever does not check out here is reported as a suspect, never judged:
     a hash that matches the text built here also matches the engine's, so a chain accepted here
     is one the reference walk accepts.
+
+    With `leaves`, each event's leaf hash is computed from its case number, sequence and hash in
+    the same pass and matched with the log's leaves, read alongside (`LeafReader`).
     """
     run = Run()
-    #: case id -> [first seq, its prev_hash, next seq, last hash, the number as JSON]
+    #: case id -> [first seq, its prev_hash, next seq, last hash, the number as JSON, the start
+    #: of its leaves' entries]
     chains: dict[int, list[Any]] = {}
     suspects: set[int] = set()
     literals: dict[Any, str] = {None: "null"}
     sha256 = hashlib.sha256
+    fromhex = bytes.fromhex
+    if leaves is not None:
+        prefixes = {case_id: f"\0case\n{head[0]}/".encode() for case_id, head in heads.items()}
+        pending = leaves.pending
+        waiting = leaves.waiting
     for rows in batches:
         run.events += len(rows)
         for (
@@ -105,21 +120,44 @@ def follow(
             data_json,
             prev,
             digest,
-            _,
+            event_id,
             erased,
         ) in rows:
+            chain = chains.get(case_id)
+            if leaves is not None:
+                prefix = chain[5] if chain is not None else prefixes.get(case_id)
+                if prefix is None:
+                    leaves.sound = False  # an event of no case: the reference walk names it
+                else:
+                    try:
+                        leaf = sha256(b"%b%d\n%b" % (prefix, seq, fromhex(digest))).digest()
+                    except (TypeError, ValueError):  # the reference walk names it
+                        leaf = b""
+                    if waiting and (stored := waiting.pop(event_id, None)) is not None:
+                        if stored != leaf:
+                            leaves.sound = False
+                        else:
+                            leaves.matched += 1
+                    else:
+                        pending[event_id] = leaf
             if erased:
                 # Erased by a disposal: only the reference walk checks such a chain, by its links.
                 suspects.add(case_id)
                 chains.pop(case_id, None)
                 continue
-            chain = chains.get(case_id)
             if chain is None:
                 head = heads.get(case_id)
                 if head is None or case_id in suspects:
                     suspects.add(case_id)
                     continue
-                chain = chains[case_id] = [seq, prev, seq, prev, json_string(head[0])]
+                chain = chains[case_id] = [
+                    seq,
+                    prev,
+                    seq,
+                    prev,
+                    json_string(head[0]),
+                    f"\0case\n{head[0]}/".encode(),
+                ]
             if seq != chain[2] or prev != chain[3] or type(at) is not str or at[10:11] != " ":
                 suspects.add(case_id)
                 del chains[case_id]
@@ -141,7 +179,9 @@ def follow(
                 continue
             chain[2] = seq + 1
             chain[3] = digest
-    for case_id, (first, first_prev, after, last, _) in chains.items():
+        if leaves is not None and rows:
+            leaves.read(rows[-1][10])
+    for case_id, (first, first_prev, after, last, _, _) in chains.items():
         _, head_seq, head_hash = heads[case_id]
         if first == 1 and first_prev == GENESIS and after - 1 == head_seq and last == head_hash:
             run.sound.append(case_id)
@@ -151,117 +191,112 @@ def follow(
     return run
 
 
-#: The leaves at a run of positions; the kind and ref only of leaves not a case's (text read
-#: for each of a million leaves would cost more than the rest of the reading).
+#: The leaves at a run of positions, in order: a case leaf's row id and hash, and whether it is
+#: a case's (the kind and ref of the few others are read apart, by position, in `finish`).
 _LEAVES = (
-    "SELECT position, row_id, hash, CASE WHEN kind = 'case' THEN NULL ELSE kind END, "
-    "CASE WHEN kind = 'case' THEN NULL ELSE ref END FROM log_leaves "
+    "SELECT row_id, hash, kind = 'case' FROM log_leaves "
     "WHERE position >= {0} AND position < {0} ORDER BY position"
 )
+_OTHER_LEAF = "SELECT position, kind, row_id, ref, hash FROM log_leaves WHERE position = {0}"
 
 
-def with_leaves(
-    connection: sa.Connection,
-    events: Iterator[list[tuple[Any, ...]]],
-    heads: Mapping[int, tuple[str, int, str]],
-    task: Mapping[str, Any],
-    found: LeafRun,
-) -> Generator[list[tuple[Any, ...]]]:
-    """Pass the batches of events on to `follow`, reading the log's leaves alongside.
+class LeafReader:
+    """The log's leaves at a run of positions, read in position order alongside a run of events
+    (`follow`, which computes each event's leaf hash and matches it here or leaves it pending).
 
-    Each event's leaf hash is computed from its case number, sequence and hash, and matched
-    with the leaf that names its row; leaves are read in position order while their events
-    come (row ids and positions both follow the order of writing), so only the few written out
-    of step wait in memory. What this run cannot match is handed back in `found`.
+    Leaves come in position order while their events come in id order (both follow the order
+    of writing), so only the few written out of step wait in memory. Each whole block of
+    `2^level` leaves is hashed as it completes. What this run cannot match is handed back in
+    `found` by `finish`. Positions are checked by count: they are the table's key, so the run
+    holds every position from `low` up to `high` once exactly when it holds `high - low` rows.
     """
-    low, high = task["positions"]
-    level = task["level"]
-    block = 1 << level
-    sizes = sorted(s for s in task["sizes"] if low < s <= high and s % block)
-    found.low, found.high = low, high
-    postgresql = connection.dialect.name == "postgresql"
-    driver: Any = connection.connection.driver_connection
-    cursor = driver.cursor(name="casework_leaves") if postgresql else driver.cursor()
-    cursor.execute(_LEAVES.format("%s" if postgresql else "?"), (low, high))
-    batch = task["batch"]
-    pending: dict[int, bytes] = {}  # event id -> its leaf hash, its leaf not read yet
-    waiting: dict[int, bytes] = {}  # row id -> a case leaf's hash, its event not read yet
-    buffer: list[bytes] = []  # leaf hashes from the start of the current block
-    start = low  # the position of buffer[0]
-    expected = low
-    last_row = -1  # the largest row id of a case leaf read so far
-    more = True
-    sha256 = hashlib.sha256
-    prefixes = {case_id: f"\0case\n{head[0]}/".encode() for case_id, head in heads.items()}
-    blocks = found.blocks
 
-    def read_leaves(until: int | None) -> None:
-        nonlocal expected, last_row, more, start, buffer
-        while more and (until is None or last_row < until):
-            rows = cursor.fetchmany(batch)
+    def __init__(self, connection: sa.Connection, task: Mapping[str, Any], found: LeafRun) -> None:
+        low, high = task["positions"]
+        self.block = 1 << task["level"]
+        self.sizes = sorted(s for s in task["sizes"] if low < s <= high and s % self.block)
+        self.batch = task["batch"]
+        found.low, found.high = low, high
+        self.found = found
+        self.sound = True
+        self.matched = 0
+        #: event id -> its leaf hash, its leaf not read yet
+        self.pending: dict[int, bytes] = {}
+        #: row id -> a case leaf's hash, its event not read yet
+        self.waiting: dict[int, bytes] = {}
+        self.buffer: list[bytes] = []  # leaf hashes from the start of the current block
+        self.start = low  # the position of buffer[0]
+        self.others: list[int] = []  # positions of leaves of other trails
+        self.last_row = -1  # the largest row id of a case leaf read so far
+        self.more = True
+        self.connection = connection
+        self.postgresql = connection.dialect.name == "postgresql"
+        driver: Any = connection.connection.driver_connection
+        self.cursor = driver.cursor(name="casework_leaves") if self.postgresql else driver.cursor()
+        self.cursor.execute(_LEAVES.format("%s" if self.postgresql else "?"), (low, high))
+
+    def read(self, until: int | None) -> None:
+        """Read leaves until one names a row id of at least `until` (None: to the end)."""
+        pending, waiting, buffer, block = self.pending, self.waiting, self.buffer, self.block
+        blocks = self.found.blocks
+        last_row = self.last_row
+        while self.more and (until is None or last_row < until):
+            rows = self.cursor.fetchmany(self.batch)
             if not rows:
-                more = False
+                self.more = False
                 break
-            for position, row_id, digest, kind, ref in rows:
-                if position != expected:
-                    found.sound = False
-                expected = position + 1
+            for row_id, digest, is_case in rows:
                 buffer.append(digest)
-                if kind is None:
+                if is_case:
                     want = pending.pop(row_id, None)
                     if want is None:
                         waiting[row_id] = digest
                     elif want != digest:
-                        found.sound = False
+                        self.sound = False
                     else:
-                        found.matched += 1
+                        self.matched += 1
                     if row_id > last_row:
                         last_row = row_id
                 else:
-                    found.others.append([position, kind, row_id, ref, bytes(digest).hex()])
+                    self.others.append(self.start + len(buffer) - 1)
             whole = len(buffer) - len(buffer) % block
-            for size in sizes:
-                if start < size <= start + whole:
-                    first = (size - 1) // block * block - start
-                    found.parts[size] = mth(buffer[first : size - start]).hex()
+            for size in self.sizes:
+                if self.start < size <= self.start + whole:
+                    first = (size - 1) // block * block - self.start
+                    self.found.parts[size] = mth(buffer[first : size - self.start]).hex()
             blocks.extend(mth(buffer[n : n + block]).hex() for n in range(0, whole, block))
-            buffer = buffer[whole:]
-            start += whole
+            del buffer[:whole]
+            self.start += whole
+        self.last_row = last_row
 
-    try:
-        for rows in events:
-            for case_id, seq, _, _, _, _, _, _, _, digest, event_id, _ in rows:
-                prefix = prefixes.get(case_id)
-                try:
-                    data = bytes.fromhex(digest)
-                except (TypeError, ValueError):
-                    data = b""
-                if prefix is None:
-                    found.sound = False  # an event of no case: the reference walk names it
-                    continue
-                leaf = sha256(prefix + f"{seq}\n".encode() + data).digest()
-                stored = waiting.pop(event_id, None) if waiting else None
-                if stored is None:
-                    pending[event_id] = leaf
-                elif stored != leaf:
-                    found.sound = False
-                else:
-                    found.matched += 1
-            yield rows
-            if rows:
-                read_leaves(rows[-1][10])
-        read_leaves(None)
-    finally:
-        cursor.close()
-    if expected != high:
-        found.sound = False  # positions missing at the end of the run
-    for size in sizes:
-        if start < size <= start + len(buffer):
-            found.parts[size] = mth(buffer[: size - start]).hex()
-    if buffer:
-        found.parts[start + len(buffer)] = mth(buffer).hex()
-    found.leaves = {row_id: bytes(digest).hex() for row_id, digest in waiting.items()}
-    found.events = {event_id: leaf.hex() for event_id, leaf in pending.items()}
+    def finish(self) -> None:
+        """Read what is left, and hand back what this run could not match."""
+        self.read(None)
+        self.cursor.close()
+        found, buffer, start = self.found, self.buffer, self.start
+        if start + len(buffer) != found.high:
+            self.sound = False  # positions missing (or the rows are not what was asked for)
+        for size in self.sizes:
+            if start < size <= start + len(buffer):
+                found.parts[size] = mth(buffer[: size - start]).hex()
+        if buffer:
+            found.parts[start + len(buffer)] = mth(buffer).hex()
+        driver: Any = self.connection.connection.driver_connection
+        cursor = driver.cursor()
+        try:
+            for position in self.others:
+                cursor.execute(_OTHER_LEAF.format("%s" if self.postgresql else "?"), (position,))
+                for at, kind, row_id, ref, digest in cursor.fetchall():
+                    found.others.append([at, kind, row_id, ref, bytes(digest).hex()])
+        finally:
+            cursor.close()
+        found.sound = self.sound
+        found.matched = self.matched
+        found.leaves = {row_id: bytes(digest).hex() for row_id, digest in self.waiting.items()}
+        found.events = {event_id: leaf.hex() for event_id, leaf in self.pending.items()}
+
+    def close(self) -> None:
+        self.cursor.close()
 
 
 def _literal(cache: dict[Any, str], value: Any) -> str:
@@ -305,8 +340,14 @@ def stored_events(
 
 
 def read_heads(connection: sa.Connection) -> dict[int, tuple[str, int, str]]:
-    """Every case's number, head sequence and head hash, by case id."""
-    rows = connection.exec_driver_sql("SELECT id, number, head_seq, head_hash FROM cases")
+    """Every case's number, head sequence and head hash, by case id (the driver's own rows)."""
+    driver: Any = connection.connection.driver_connection
+    cursor = driver.cursor()
+    try:
+        cursor.execute("SELECT id, number, head_seq, head_hash FROM cases")
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
     return {case_id: (number, seq, digest) for case_id, number, seq, digest in rows}
 
 
@@ -323,7 +364,7 @@ def in_helpers(
     Fresh interpreters rather than forks: a SQLite connection must never cross a fork, and the
     caller may hold threads. The task (with the database address) goes in on stdin, the run
     comes back as JSON on stdout. With `log`, each range also reads the log's leaves at the
-    positions given there (see `with_leaves`).
+    positions given there (see `LeafReader`).
     """
     code = "from casework.services.chains import helper; helper()"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
@@ -381,17 +422,26 @@ def _collect(process: subprocess.Popen[bytes]) -> Run:
 
 
 def helper() -> None:
-    """A helper process: follow one range of event ids (task on stdin, run to stdout)."""
-    task = json.load(sys.stdin)
+    """A helper process: follow one range of event ids (task on stdin, run to stdout); or,
+    started ahead (`start_helpers`), choose its own share first (see `ahead`)."""
+    import sqlalchemy as sa
+
+    task = json.loads(sys.stdin.readline())
     engine = sa.create_engine(task["address"])
     try:
-        with engine.connect() as connection:
-            heads = read_heads(connection)
-            run = follow_range(
-                connection, tuple(task["ids"]), task["batch"], heads, task.get("log")
-            )
+        options = {"isolation_level": "REPEATABLE READ"} if engine.dialect.name != "sqlite" else {}
+        with engine.connect().execution_options(**options) as connection, connection.begin():
+            if "ahead" in task:
+                run = ahead(connection, task)
+            else:
+                heads = read_heads(connection)
+                run = follow_range(
+                    connection, tuple(task["ids"]), task["batch"], heads, task.get("log")
+                )
     finally:
         engine.dispose()
+    if run is None:
+        return
     json.dump(
         {
             "events": run.events,
@@ -404,6 +454,166 @@ def helper() -> None:
     )
 
 
+# --- helpers started ahead ----------------------------------------------------------------------
+
+#: From about this many events on, the check is shared among processes, one per core.
+SHARED_FROM = 300_000
+#: About how many events a helper started ahead checks before the caller, which builds its
+#: application meanwhile (about 0.4 s longer than a helper takes to start), is ready: each
+#: helper takes that many more than it.
+AHEAD_EVENTS = 60_000
+
+
+def shares(low: int, high: int, processes: int, head_start: int) -> list[tuple[int, int]]:
+    """The event ids from `low` to `high` in one range per process, the caller's first; it
+    takes `head_start` more than each helper (fewer when negative)."""
+    span = high - low + 1
+    each = max(1, (span - head_start) // processes)
+    first = max(1, span - each * (processes - 1))
+    starts = [low, *(low + first + k * each for k in range(processes - 1))]
+    return list(zip(starts, [s - 1 for s in starts[1:]] + [high], strict=True))
+
+
+def first_position(connection: sa.Connection, start: int, size: int, block: int) -> int:
+    """Where a run of events from id `start` begins in the log: the position of the first case
+    leaf of such an event, down to a whole block (`size` if there is none)."""
+    mark = "%s" if connection.dialect.name == "postgresql" else "?"
+    found = connection.exec_driver_sql(
+        "SELECT position FROM log_leaves WHERE kind = 'case' AND row_id >= "  # nosec B608 # a placeholder
+        f"{mark} ORDER BY row_id LIMIT 1",
+        (start,),
+    ).scalar()
+    position = size if found is None else min(int(found), size)
+    return position - position % block
+
+
+def start_helpers(
+    address: str,
+    processes: int,
+    batch: int = 5000,
+    level: int = NODE_LEVEL,
+    *,
+    shared_from: int = SHARED_FROM,
+    lead: int = AHEAD_EVENTS,
+) -> Ahead:
+    """Start `processes - 1` helpers now, before the caller is ready to check anything: each
+    chooses its share of the events and of the log in its own snapshot and starts on it
+    (`ahead`). The caller takes what is left (`Ahead.plan`) and gives them the checkpoint sizes
+    (`Ahead.collect`); what they find is settled in the caller's snapshot as any helper's is."""
+    code = "from casework.services.chains import helper; helper()"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    found = Ahead()
+    for index in range(1, processes):
+        process = subprocess.Popen(  # nosec B603 # this interpreter, a fixed command, no shell
+            [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env
+        )
+        found.processes.append(process)
+        task = {
+            "address": address,
+            "batch": batch,
+            "ahead": {
+                "index": index,
+                "processes": processes,
+                "level": level,
+                "shared_from": shared_from,
+                "lead": lead,
+            },
+        }
+        assert process.stdin is not None
+        process.stdin.write(json.dumps(task).encode() + b"\n")
+        process.stdin.flush()
+    return found
+
+
+def ahead(connection: sa.Connection, task: Mapping[str, Any]) -> Run | None:
+    """A helper started ahead: its share of the events and of the log, announced on stdout as
+    one line, then followed; at the end, the checkpoint sizes come on stdin (the parts of the
+    blocks they end in are read again), and the run goes out."""
+    plan = task["ahead"]
+    low, high = connection.exec_driver_sql("SELECT min(id), max(id) FROM events").one()
+    if low is None or high - low < plan["shared_from"]:
+        _announce(None)
+        return None
+    ranges = shares(low, high, plan["processes"], -plan["lead"])
+    index = plan["index"]
+    ids = ranges[index]
+    size = connection.exec_driver_sql("SELECT size FROM log_head WHERE id = 1").scalar() or 0
+    block = 1 << plan["level"]
+    first = first_position(connection, ids[0], size, block)
+    after = size
+    if index + 1 < len(ranges):
+        after = first_position(connection, ranges[index + 1][0], size, block)
+    _announce({"ids": ids, "positions": [first, max(first, after)]})
+    heads = read_heads(connection)
+    log = {"positions": [first, max(first, after)], "sizes": [], "level": plan["level"]}
+    run = follow_range(connection, ids, task["batch"], heads, log)
+    sizes = json.loads(sys.stdin.readline())["sizes"]
+    assert run.leaves is not None
+    add_parts(connection, run.leaves, sizes, block)
+    return run
+
+
+def _announce(plan: dict[str, Any] | None) -> None:
+    sys.stdout.write(json.dumps(plan) + "\n")
+    sys.stdout.flush()
+
+
+def add_parts(connection: sa.Connection, found: LeafRun, sizes: list[int], block: int) -> None:
+    """The MTH of the leaves from the start of its block up to each size in `sizes` that ends
+    inside a block of the run, read again (a few blocks at most)."""
+    mark = "%s" if connection.dialect.name == "postgresql" else "?"
+    for size in sizes:
+        if found.low < size <= found.high and size % block and size not in found.parts:
+            start = size - size % block
+            hashes = connection.exec_driver_sql(
+                f"SELECT hash FROM log_leaves WHERE position >= {mark} AND position < {mark} "  # nosec B608 # placeholders
+                "ORDER BY position",
+                (start, size),
+            ).scalars()
+            found.parts[size] = mth([bytes(h) for h in hashes]).hex()
+
+
+@dataclass
+class Ahead:
+    """Helpers started ahead (`start_helpers`)."""
+
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    def plan(self) -> list[dict[str, Any]] | None:
+        """Each helper's share ({ids, positions}), in order; None when they took none (too few
+        events to share)."""
+        plans = []
+        for process in self.processes:
+            assert process.stdout is not None
+            line = process.stdout.readline()
+            if not line:
+                raise RuntimeError(f"an audit verification helper failed (exit {process.wait()})")
+            plans.append(json.loads(line))
+        if not plans or any(p is None for p in plans):
+            return None
+        return plans
+
+    def collect(self, sizes: list[int]) -> list[Run]:
+        """The helpers' runs, once they are given the checkpoint sizes and have finished."""
+        message = json.dumps({"sizes": sizes}).encode() + b"\n"
+        for process in self.processes:
+            stdin: IO[bytes] | None = process.stdin
+            assert stdin is not None
+            with stdin:
+                stdin.write(message)
+        return [_collect(process) for process in self.processes]
+
+    def close(self) -> None:
+        """End any helper still running (a check given up, or an error)."""
+        for process in self.processes:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+            for pipe in (process.stdin, process.stdout):
+                if pipe is not None:
+                    pipe.close()
+
+
 def follow_range(
     connection: sa.Connection,
     ids: tuple[int, ...],
@@ -412,14 +622,17 @@ def follow_range(
     log: Mapping[str, Any] | None = None,
 ) -> Run:
     """Follow the events with ids in `ids`; with `log` (positions, sizes, level), read and
-    match the log's leaves at those positions alongside (`with_leaves`)."""
+    match the log's leaves at those positions in the same pass (`LeafReader`)."""
     events = stored_events(connection, (ids[0], ids[1]), batch)
-    if log is None:
-        with closing(events):
+    with closing(events):
+        if log is None:
             return follow(events, heads)
-    found = LeafRun()
-    task = {**log, "batch": batch}
-    with closing(events), closing(with_leaves(connection, events, heads, task, found)) as both:
-        run = follow(both, heads)
-    run.leaves = found
-    return run
+        found = LeafRun()
+        reader = LeafReader(connection, {**log, "batch": batch}, found)
+        try:
+            run = follow(events, heads, reader)
+            reader.finish()
+        finally:
+            reader.close()
+        run.leaves = found
+        return run

@@ -64,7 +64,7 @@ LEAVES = cast(sa.Table, LogLeaf.__table__)
 HEAD = cast(sa.Table, LogHead.__table__)
 NODES = cast(sa.Table, LogNode.__table__)
 #: The lowest level whose whole nodes are kept (`log_nodes`): one node per 2^8 leaves and up.
-NODE_LEVEL = 8
+NODE_LEVEL = chains.NODE_LEVEL
 #: The kind of leaf an event of a case is.
 CASE = "case"
 #: Leaves waiting for their transaction's commit, in `Session.info`.
@@ -589,24 +589,17 @@ def positions_of(connection: sa.Connection, starts: list[int]) -> list[tuple[int
 
     Any split is correct (`settle` matches what a run could not); these keep it to a few."""
     size = log_size(connection)
-    block = 1 << NODE_LEVEL
     bounds = [0]
     for start in starts[1:]:
-        found = connection.execute(
-            sa.select(LEAVES.c.position)
-            .where(LEAVES.c.kind == CASE, LEAVES.c.row_id >= start)
-            .order_by(LEAVES.c.row_id)
-            .limit(1)
-        ).scalar_one_or_none()
-        position = size if found is None else min(int(found), size)
-        bounds.append(max(bounds[-1], position - position % block))
+        position = chains.first_position(connection, start, size, 1 << NODE_LEVEL)
+        bounds.append(max(bounds[-1], position))
     bounds.append(size)
     return list(itertools.pairwise(bounds))
 
 
 @dataclass
 class Checked:
-    """The log as the runs of `chains.with_leaves` found it, settled (see `settle`)."""
+    """The log as the runs of `chains.LeafReader` found it, settled (see `settle`)."""
 
     #: Whether every position was there once and every case leaf matched its event.
     sound: bool
