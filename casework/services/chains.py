@@ -158,7 +158,15 @@ def follow(
                     json_string(head[0]),
                     f"\0case\n{head[0]}/".encode(),
                 ]
-            if seq != chain[2] or prev != chain[3] or type(at) is not str or at[10:11] != " ":
+            # The fast path reads a time as stored ("YYYY-MM-DD HH:MM:SS.ffffff"); any other
+            # form is left to the full check, which parses it.
+            if (
+                seq != chain[2]
+                or prev != chain[3]
+                or type(at) is not str
+                or len(at) != 26
+                or at[10:11] != " "
+            ):
                 suspects.add(case_id)
                 del chains[case_id]
                 continue
