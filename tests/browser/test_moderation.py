@@ -19,7 +19,7 @@ def test_social_team_moderates_a_post_from_flag_to_restored_access(tab: Tab) -> 
         "account",
         platform="instagram",
         handle="@moderated",
-        branch="Main",
+        branch="Main Library",
         purpose="Events",
         administrators=["social"],
     )
