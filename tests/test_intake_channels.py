@@ -56,22 +56,40 @@ def test_the_complaint_form_asks_the_channel_first_and_marks_what_each_channel_n
     assert "<script>" not in page.text and 'src="/static/js/casework.js"' in page.text
 
 
-def test_what_does_not_apply_to_the_channel_is_ignored(api, cast):
-    phoned = api.open(
-        "librarian",
+def test_what_does_not_apply_to_the_channel_is_left_by_the_form_and_kept_from_the_api(
+    app, api, cast
+):
+    # The form hid the post's fields for a call: what they still hold is not the call's.
+    number = Visitor(app, "librarian").open(
         "complaint",
         summary="Parking",
         channel="phone",
         contact=CONTACT,
-        post_url="javascript:alert(1)",  # not asked for a call: ignored, not judged
+        post_url="javascript:alert(1)",  # typed before the channel changed: ignored, not judged
         content="Not a post",
         account="ACC-2026-9999",
     )
+    phoned = api.get(f"/cases/{number}", "librarian").get_json()
     assert set(phoned["fields"]) == {"summary", "channel", "contact", "received_at"}
+    # A program sends what it means: every field is checked and kept, whatever the channel.
+    refused = api.post(
+        "/cases",
+        "librarian",
+        json={
+            "workflow": "complaint",
+            "fields": {"summary": "Parking", "channel": "phone", "post_url": "javascript:x"},
+        },
+    )
+    assert refused.status_code == 422
+    assert list(refused.get_json()["error"]["fields"]) == ["post_url"]
+    read_out = api.open(
+        "librarian", "complaint", summary="Letter", channel="other", content="As written."
+    )
+    assert read_out["fields"]["content"] == "As written."
     posted = api.open(
         "social", "complaint", **SOCIAL, contact=CONTACT, post_url="https://social.example/p/1"
     )
-    assert "contact" not in posted["fields"]
+    assert posted["fields"]["contact"] == CONTACT
     assert posted["fields"]["post_url"] == "https://social.example/p/1"
     # Hostile contact details are refused, naming the field; nothing is stored.
     for bad in ("a\x00b", "two\nlines", "x" * 501, 42, ["list"]):
@@ -85,7 +103,7 @@ def test_what_does_not_apply_to_the_channel_is_ignored(api, cast):
         )
         assert response.status_code == 422, bad
         assert list(response.get_json()["error"]["fields"]) == ["contact"]
-    assert api.get("/cases", "librarian").get_json()["total"] == 2
+    assert api.get("/cases", "librarian").get_json()["total"] == 3
 
 
 def test_contact_details_are_confidential_like_the_patron(app, api, cast):

@@ -194,9 +194,10 @@ def validate_fields(
     """Check `data` against field definitions; return the cleaned values of the fields given.
 
     Raises `InvalidFields` naming each field that is missing, unknown or invalid. `context`
-    holds values of other fields that `only_when` and `shown_when` rules may look at. A field
-    whose `shown_when` rule does not hold is ignored: its value is neither checked nor kept.
-    With `form` (a web form), fields `required_in_form` are required as well.
+    holds values of other fields that `only_when` and `shown_when` rules may look at. With `form`
+    (a web form), fields `required_in_form` are required as well, and a field whose `shown_when`
+    rule does not hold is ignored, neither checked nor kept: the page hid it, and what it still
+    holds was typed for another answer. From the API every field given is checked and kept.
     """
     if data is None:
         data = {}
@@ -211,7 +212,7 @@ def validate_fields(
     clean: dict[str, Any] = {}
     given = {**(context or {}), **data}
     for f in defs:
-        if f.shown_when and not shown(f, given):
+        if form and f.shown_when and not shown(f, given):
             continue
         value = data.get(f.name)
         if _empty(value):
