@@ -163,6 +163,21 @@ def make_app(db: Database, **config: Any) -> Flask:
     return create_app({**BENCH_CONFIG, "DATABASE_URL": db.url, **config})
 
 
+def upgrade(db: Database) -> None:
+    """Bring an existing database's schema up to this code's (as `casework db upgrade` does for
+    an installation), so a database seeded before a migration is reused, not rebuilt."""
+    from flask_migrate import upgrade as upgrade_schema
+
+    from casework.extensions import db as sql
+    from casework.paths import PACKAGE_DIR
+
+    app = make_app(db)
+    with app.app_context():
+        upgrade_schema(directory=str(PACKAGE_DIR / "migrations"))
+        sql.session.remove()
+        sql.engine.dispose()
+
+
 def migrate(db: Database) -> None:
     """Create the database empty, with the schema, the workflow definitions and the system user."""
     db.drop()

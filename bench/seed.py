@@ -87,7 +87,9 @@ def database(cases: int, events: int) -> harness.Database:
 def ensure(cases: int = 100_000, events: int = 1_000_000) -> harness.Database:
     """The seeded database of this size, built first if it does not exist yet."""
     db = database(cases, events)
-    if not db.exists():
+    if db.exists():
+        harness.upgrade(db)
+    else:
         build(db, cases, events)
     return db
 
