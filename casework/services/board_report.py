@@ -9,8 +9,6 @@ counted, never listed, and a count small enough to point at someone is shown as 
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import statistics
 from collections import Counter, defaultdict
@@ -27,6 +25,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from casework.errors import InvalidFields, NotFound
 from casework.extensions import db
 from casework.models import Case, Event, ReportRead, User, utcnow
+from casework.presenting import spreadsheet
 from casework.services.access import person_id_of
 from casework.services.context import library
 from casework.services.db import begin_write
@@ -561,15 +560,6 @@ def csv_rows(report: BoardReport) -> Iterable[list[str]]:
             yield [m.outcome, str(m.count)]
 
 
-def _cell(value: str) -> str:
-    # A spreadsheet would run a cell that starts like a formula.
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 def csv_text(report: BoardReport) -> str:
     """The report as the text of a CSV file."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    for row in csv_rows(report):
-        writer.writerow([_cell(v) for v in row])
-    return out.getvalue()
+    return spreadsheet.csv_text(csv_rows(report))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,6 +10,7 @@ from typing import Any
 from flask import current_app
 
 from casework.models import User
+from casework.presenting import spreadsheet
 from casework.presenting.words import local_time
 from casework.services import choices, exports, listing
 from casework.services.context import library
@@ -148,24 +147,16 @@ EXPORT_COLUMNS = (
 )
 
 
-def _cell(value: str) -> str:
-    # A spreadsheet would run a cell that starts like a formula.
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 def export_rows(user: User, f: listing.CaseFilter, now: datetime) -> tuple[list[CaseRow], str]:
     """The rows of an export and its CSV text; each confidential case records the export."""
     found = exports.matching_cases(user, f, now, EXPORT_MAX)
     rows = case_rows(user, found, now)
     exports.record_export(user, found, "csv")
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(EXPORT_COLUMNS)
-    for row in rows:
-        writer.writerow(
-            [
-                _cell(v)
-                for v in (
+    text = spreadsheet.csv_text(
+        [
+            EXPORT_COLUMNS,
+            *(
+                (
                     row.number,
                     row.workflow,
                     row.title,
@@ -176,6 +167,8 @@ def export_rows(user: User, f: listing.CaseFilter, now: datetime) -> tuple[list[
                     local_time(row.due),
                     "yes" if row.overdue else "no",
                 )
-            ]
-        )
-    return rows, out.getvalue()
+                for row in rows
+            ),
+        ]
+    )
+    return rows, text
