@@ -338,6 +338,19 @@ def test_an_acting_director_leaves_a_case_about_the_director_to_the_trustees(app
     assert other in numbers and about_director not in numbers
     assert listed["total"] == len(numbers)
     assert api.get(f"/cases/{about_director}", "trustee").status_code == 200
+    # What they themselves reported about the Director stays listed for them, as a receipt.
+    reported = open_at(
+        app,
+        "staff2",
+        "violation",
+        {"subject": cast.person_ids["director"], "category": "harassment", "description": "y"},
+        utcnow() - timedelta(minutes=30),
+    )
+    mine = api.get("/cases?workflow=violation&per_page=100", "staff2").get_json()
+    assert reported in [c["number"] for c in mine["items"]]
+    assert mine["total"] == len(mine["items"]) == len(numbers) + 1
+    receipt = api.get(f"/cases/{reported}", "staff2").get_json()
+    assert receipt["state"] == "open" and "fields" not in receipt
 
 
 def test_naming_is_refused_for_oneself_and_by_others_and_is_on_the_trail(app, cast):

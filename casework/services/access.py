@@ -239,6 +239,16 @@ def visibility_parts(
                 Case.subject_person_id.is_(None), Case.subject_person_id.not_in(holders)
             )
             parts.append(sa.and_(in_workflow, not_subject, not_about_holders))
+            # What they reported about a holder stays theirs to see, as it would be unnamed.
+            if rules.reporter_reads or (receipts and rules.confidential and rules.reporter_receipt):
+                parts.append(
+                    sa.and_(
+                        in_workflow,
+                        not_subject,
+                        Case.subject_person_id.in_(holders),
+                        Case.reporter_id == user_id,
+                    )
+                )
             continue
         if readers:
             if subject_rule:
