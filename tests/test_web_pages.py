@@ -11,8 +11,8 @@ from webpages import Visitor, page_text
 
 from casework.extensions import db
 from casework.models import Case, Event
+from casework.services import figures
 from casework.services.context import library
-from casework.web.dashboard import figures
 
 
 def test_each_role_has_its_own_queue(app, cast, api):

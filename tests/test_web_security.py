@@ -148,7 +148,8 @@ def test_the_dashboard_chart_escapes_the_names_it_draws(app):
 
     from flask import render_template
 
-    from casework.web.dashboard.figures import WeeklySeries, chart
+    from casework.services.figures import WeeklySeries
+    from casework.web.dashboard.figures import chart
 
     weeks = [date(2026, 11, 2) + timedelta(weeks=i) for i in range(4)]
     hostile = '<script>alert(1)</script> & "Complaints"'

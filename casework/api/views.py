@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Response, current_app, g, jsonify, request, url_for
 
 from casework.api.blueprint import bp
@@ -19,21 +18,23 @@ from casework.api.serialize import (
 )
 from casework.auth import api_user
 from casework.errors import BadRequest, Forbidden, InvalidFields, NotFound
-from casework.extensions import csrf, db
-from casework.models import Case, Event, Person, User, utcnow
+from casework.extensions import csrf
+from casework.models import User, utcnow
 from casework.services import (
     activity,
     definitions,
     disposal,
     firing,
+    history,
     holds,
     limits,
     listing,
     loading,
     opening,
     people,
+    verification,
 )
-from casework.services.access import case_access, person_id_of, visible_clause
+from casework.services.access import case_access, person_id_of
 from casework.services.audit import verify_chains
 from casework.services.context import library
 from casework.services.db import begin_write
@@ -154,7 +155,7 @@ def find_people() -> Response:
 @bp.get("/people/<int:person_id>")
 def get_person(person_id: int) -> Response:
     user()
-    person = db.session.get(Person, person_id) if person_id < 2**31 else None
+    person = people.person_by_id(person_id)
     if person is None:
         raise NotFound("There is no such person.")
     return jsonify(person_json(person))
@@ -222,9 +223,7 @@ def add_note(number: str) -> tuple[Response, int]:
     data = body(("text",))
     case, _, access = loading.load_case(actor, number, write=True)
     activity.add_note(actor, case, access, data["text"])
-    event = db.session.execute(
-        sa.select(Event).where(Event.case_id == case.id, Event.seq == case.head_seq)
-    ).scalar_one()
+    event = history.head_event(case)
     return created(event_json(event, masker(actor, [event.data])))
 
 
@@ -283,12 +282,7 @@ def events(number: str) -> Response:
     case, workflow, access = loading.view_case(actor, number)
     loading.require_full(access)
     activity.record_access(actor, case, workflow, "view", {"what": "events"})
-    db.session.flush()
-    rows = list(
-        db.session.execute(
-            sa.select(Event).where(Event.case_id == case.id).order_by(Event.seq)
-        ).scalars()
-    )
+    rows = history.events_of(case)
     mask = masker(actor, [e.data for e in rows])
     return jsonify({"items": [event_json(e, mask) for e in rows]})
 
@@ -349,33 +343,15 @@ def audit_verify() -> Response:
     # would tell the subject of a case how many cases there are about them. `ok` answers for the
     # whole trail (a broken chain anywhere is the records officer's concern) without naming or
     # counting what the caller may not see.
-    visible = visible_clause(actor, receipts=False)
-    cases_seen = db.session.execute(
-        sa.select(sa.func.count()).select_from(Case).where(visible)
-    ).scalar_one()
-    events_seen = db.session.execute(
-        sa.select(sa.func.count())
-        .select_from(Event)
-        .join(Case, Case.id == Event.case_id)
-        .where(visible)
-    ).scalar_one()
     erased_numbers = {number for number, _, _ in result.erased}
     broken_numbers = {b.case for b in result.broken}
-    seen = broken_numbers | erased_numbers
-    seen_broken = (
-        set(
-            db.session.execute(
-                sa.select(Case.number).where(Case.number.in_(sorted(seen)), visible)
-            ).scalars()
-        )
-        if seen
-        else set()
-    )
+    seen = verification.seen_trail(actor, broken_numbers | erased_numbers)
+    seen_broken = seen.numbers
     return jsonify(
         {
             "ok": result.ok,
-            "cases": cases_seen,
-            "events": events_seen,
+            "cases": seen.cases,
+            "events": seen.events,
             "broken": [b.as_dict() for b in result.broken if b.case in seen_broken],
             # The trail of changes to user accounts: counted apart from the cases' events.
             "administration": result.administration.as_dict(),

@@ -3,6 +3,7 @@ the indexes without reading the cases."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -46,3 +47,17 @@ def distinct_among(column: Any, visible: ColumnElement[bool], limit: int) -> lis
     steps = steps.union_all(sa.select(first_after(steps.c.value)).where(steps.c.value.is_not(None)))
     found = sa.select(steps.c.value).where(steps.c.value.is_not(None)).limit(limit)
     return list(db.session.execute(found).scalars())
+
+
+def cases_to_name(
+    user: User, workflow: str, states: Sequence[str] = (), limit: int = 500
+) -> list[tuple[str, str]]:
+    """(number, title) of the cases of `workflow` (in one of `states`, when given) that `user`
+    may see in full, by number: what a field naming a case offers."""
+    query = sa.select(Case.number, Case.title).where(
+        Case.workflow_key == workflow, visible_clause(user, receipts=False)
+    )
+    if states:
+        query = query.where(Case.state.in_(states))
+    rows = db.session.execute(query.order_by(Case.number).limit(limit))
+    return [(number, title) for number, title in rows]

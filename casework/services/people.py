@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
@@ -9,7 +10,9 @@ import sqlalchemy as sa
 
 from casework.errors import InvalidFields
 from casework.extensions import db
-from casework.models import Person
+from casework.models import Case, Person, User
+from casework.presenting.values import employee_label
+from casework.services.access import visible_clause
 from casework.services.context import library
 from casework.services.users import find_user
 from casework.workflow.fields import clean_branch, clean_text
@@ -101,3 +104,37 @@ def set_separation(person: Person, value: Any) -> None:
     if day is None or not 1900 <= day.year <= 2200:
         raise InvalidFields({"separated_on": ["Enter the date they left, such as 2026-03-01."]})
     person.separated_on = day
+
+
+def person_by_id(person_id: int) -> Person | None:
+    """The person with this id, or None."""
+    return db.session.get(Person, person_id) if person_id < 2**31 else None
+
+
+def everyone() -> list[Person]:
+    """Every person, by name."""
+    return list(db.session.execute(sa.select(Person).order_by(Person.name, Person.id)).scalars())
+
+
+def employee_labels(ids: Iterable[int]) -> dict[int, str]:
+    """The employees these ids name, as every case names them (`employee_label`)."""
+    wanted = {i for i in ids if isinstance(i, int)}
+    if not wanted:
+        return {}
+    rows = db.session.execute(
+        sa.select(Person.id, Person.name, Person.employee_id, Person.branch).where(
+            Person.id.in_(wanted)
+        )
+    )
+    return {pid: employee_label(name, eid, branch) for pid, name, eid, branch in rows}
+
+
+def cases_about(user: User, person: Person) -> list[Case]:
+    """The cases about `person` that `user` may see in full, newest first."""
+    return list(
+        db.session.execute(
+            sa.select(Case)
+            .where(Case.subject_person_id == person.id, visible_clause(user, receipts=False))
+            .order_by(Case.created_at.desc())
+        ).scalars()
+    )

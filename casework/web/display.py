@@ -8,15 +8,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Flask, current_app, url_for
 from werkzeug.routing import BuildError
 
-from casework.extensions import db
-from casework.models import Case, Event, Person, User
+from casework.models import Case, User
 from casework.presenting.people import staff_of
 from casework.presenting.presenter import Item, Presenter, person_ids
-from casework.presenting.values import employee_label
 from casework.presenting.words import (
     ACCESS_ACTIONS,
     local_date,
@@ -26,7 +23,9 @@ from casework.presenting.words import (
     role_list,
 )
 from casework.services.context import library
+from casework.services.history import events_of
 from casework.services.loading import normalize_number
+from casework.services.people import employee_labels
 from casework.services.unseen import UNSEEN, masker
 from casework.workflow import Workflow
 from casework.workflow.definition import FieldDef
@@ -103,29 +102,6 @@ class Shown:
     multiline: bool = False
 
 
-def people_names(ids: Iterable[int]) -> dict[int, str]:
-    """The employees these ids name, as every case names them (`employee_label`)."""
-    wanted = {i for i in ids if isinstance(i, int)}
-    if not wanted:
-        return {}
-    rows = db.session.execute(
-        sa.select(Person.id, Person.name, Person.employee_id, Person.branch).where(
-            Person.id.in_(wanted)
-        )
-    )
-    return {pid: employee_label(name, eid, branch) for pid, name, eid, branch in rows}
-
-
-def user_names(usernames: Iterable[str]) -> dict[str, str]:
-    wanted = {u for u in usernames if isinstance(u, str)}
-    if not wanted:
-        return {}
-    rows = db.session.execute(
-        sa.select(User.username, User.display_name).where(User.username.in_(wanted))
-    )
-    return {name: display or name for name, display in rows}
-
-
 def show_value(f: FieldDef, value: Any, people: Mapping[int, str]) -> Shown:
     """A field's stored value as the presenter words it, with a link where it names a case or a
     web address."""
@@ -134,7 +110,7 @@ def show_value(f: FieldDef, value: Any, people: Mapping[int, str]) -> Shown:
 
 def show_fields(defs: Sequence[FieldDef], values: Mapping[str, Any]) -> list[Shown]:
     """The given fields, in their definition's order, ready to show."""
-    people = people_names(
+    people = employee_labels(
         v for f in defs if f.type == "person" for v in [values.get(f.name)] if v is not None
     )
     return [show_value(f, values[f.name], people) for f in defs if f.name in values]
@@ -175,16 +151,12 @@ def shown(item: Item) -> Shown:
 def timeline(case: Case, workflow: Workflow, viewer: User | None) -> list[TimelineEntry]:
     """Every event of the case, oldest first, in the presenter's words, as `viewer` may see it
     (numbers of cases they may not see are not shown)."""
-    events = list(
-        db.session.execute(
-            sa.select(Event).where(Event.case_id == case.id).order_by(Event.seq)
-        ).scalars()
-    )
+    events = events_of(case)
     mask = masker(viewer, [e.data for e in events])
     data = {e.seq: mask(e.data) for e in events}
     show = Presenter(
         library().tz,
-        people_names(person_ids(workflow, data.values())),
+        employee_labels(person_ids(workflow, data.values())),
         redacted=False,
         staff=staff_of(case, events),
     )

@@ -10,7 +10,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy as sa
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
@@ -25,9 +24,8 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 
 from casework.errors import CaseworkError
-from casework.extensions import db
-from casework.models import Case, Person, User
-from casework.services.access import visible_clause
+from casework.models import User
+from casework.services import choices, directory, people
 from casework.services.context import library
 from casework.workflow.definition import FieldDef, TransitionDef
 
@@ -82,26 +80,17 @@ def _options(f: FieldDef, actor: User) -> tuple[Option, ...]:
     if f.type in ("choice", "multichoice"):
         return tuple(Option(c.value, c.label, c.clause) for c in f.choices)
     if f.type == "person":
-        people = db.session.execute(sa.select(Person).order_by(Person.name, Person.id)).scalars()
         return tuple(
             Option(str(p.id), f"{p.name} — {p.branch or 'no branch'} ({p.employee_id})")
-            for p in people
+            for p in people.everyone()
         )
     if f.type == "case" and f.workflow:
-        query = sa.select(Case.number, Case.title).where(
-            Case.workflow_key == f.workflow, visible_clause(actor, receipts=False)
-        )
-        if f.states:
-            query = query.where(Case.state.in_(f.states))
-        rows = db.session.execute(query.order_by(Case.number).limit(500))
+        rows = choices.cases_to_name(actor, f.workflow, f.states)
         return tuple(Option(number, f"{number} — {title}") for number, title in rows)
     if f.type == "usernames":
-        users = db.session.execute(
-            sa.select(User)
-            .where(User.active.is_(True), User.username != "system")
-            .order_by(User.display_name, User.username)
-        ).scalars()
-        return tuple(Option(u.username, f"{u.name} ({u.username})") for u in users)
+        return tuple(
+            Option(u.username, f"{u.name} ({u.username})") for u in directory.active_users()
+        )
     return ()
 
 

@@ -6,14 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy as sa
-
-from casework.extensions import db
 from casework.models import Case, Event, User
 from casework.presenting.people import staff_members
 from casework.presenting.words import local_date, role_label
+from casework.services.history import last_step as last_step
+from casework.services.history import steps_of, waiting_roles
+from casework.services.people import employee_labels
 from casework.services.unseen import UNSEEN, masker
-from casework.web.display import Shown, people_names, show_value
+from casework.web.display import Shown, show_value
 from casework.workflow import Workflow
 from casework.workflow.definition import FieldDef, TransitionDef
 
@@ -41,50 +41,6 @@ def the_role(role: str) -> str:
     if len(words) > 1 and not all(w[:1].isupper() for w in words):
         label = label[:1].lower() + label[1:]
     return f"the {label}"
-
-
-def last_step(case: Case) -> Event | None:
-    """The case's latest transition event (what put it where it is)."""
-    return db.session.execute(
-        sa.select(Event)
-        .where(Event.case_id == case.id, Event.action == "transition")
-        .order_by(Event.seq.desc())
-        .limit(1)
-    ).scalar_one_or_none()
-
-
-def waiting_roles(case: Case, event: Event | None) -> list[str]:
-    """The roles whose step the case still waits for in this state (an approval that needs two
-    people records who is still to approve); empty when the case waits on nobody in particular."""
-    if event is None or event.to_state != case.state or event.from_state != event.to_state:
-        return []
-    waiting = event.data.get("waiting_for")
-    return [str(r) for r in waiting] if isinstance(waiting, list) else []
-
-
-def waiting_on_others(user: User, found: list[Case]) -> set[int]:
-    """Ids of the cases among `found` that wait only for roles `user` does not hold (an account
-    request the Director has approved waits for the social media team, not for her)."""
-    if not found:
-        return set()
-    latest = (
-        sa.select(Event.case_id, sa.func.max(Event.seq).label("seq"))
-        .where(Event.case_id.in_([c.id for c in found]), Event.action == "transition")
-        .group_by(Event.case_id)
-        .subquery()
-    )
-    events = db.session.execute(
-        sa.select(Event).join(
-            latest, sa.and_(Event.case_id == latest.c.case_id, Event.seq == latest.c.seq)
-        )
-    ).scalars()
-    by_case = {c.id: c for c in found}
-    return {
-        e.case_id
-        for e in events
-        for roles in [waiting_roles(by_case[e.case_id], e)]
-        if roles and not user.roles & set(roles)
-    }
 
 
 def _actor(event: Event, transition: TransitionDef | None, data: dict[str, Any]) -> str:
@@ -161,11 +117,7 @@ def case_summary(user: User, case: Case, workflow: Workflow) -> list[Shown]:
     steps = {n.rpartition(".")[0] for n in names if "." in n}
     given: dict[str, dict[str, Any]] = {}
     if steps:
-        for event in db.session.execute(
-            sa.select(Event)
-            .where(Event.case_id == case.id, Event.action == "transition")
-            .order_by(Event.seq)
-        ).scalars():
+        for event in steps_of(case):
             data = event.data
             if data.get("trigger") in steps:
                 given[str(data["trigger"])] = data.get("fields") or {}
@@ -179,7 +131,7 @@ def case_summary(user: User, case: Case, workflow: Workflow) -> list[Shown]:
         value = given.get(trigger, {}).get(field_name) if trigger else intake.get(name)
         if f is not None and value not in (None, "", []):
             found.append((f, value))
-    people = people_names(v for f, v in found if f.type == "person")
+    people = employee_labels(v for f, v in found if f.type == "person")
     shown = []
     for f, value in found:
         shown.append(show_value(f, value, people))

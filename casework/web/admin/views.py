@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
 
 from casework.errors import BadRequest, InvalidFields, NotFound
-from casework.extensions import db
 from casework.models import User, utcnow
-from casework.services import acting, second_factor, signon
+from casework.services import acting, directory, second_factor, signon
 from casework.services import users as accounts
 from casework.services.db import begin_write
 from casework.web import Page
@@ -27,7 +25,7 @@ def administrator() -> User:
 
 
 def load_user(user_id: int) -> User:
-    found = db.session.get(User, user_id) if user_id < 2**31 else None
+    found = directory.user_by_id(user_id)
     if found is None or found.username == "system":
         raise NotFound("There is no such user.")
     return found
@@ -42,10 +40,7 @@ def _show_errors(form: UserForm, exc: InvalidFields) -> None:
 @bp.get("/users")
 def users() -> str:
     administrator()
-    everyone = db.session.execute(
-        sa.select(User).where(User.username != "system").order_by(User.username)
-    ).scalars()
-    return render_template("admin/users.html", users=list(everyone))
+    return render_template("admin/users.html", users=directory.accounts())
 
 
 @bp.route("/users/new", methods=["GET", "POST"])

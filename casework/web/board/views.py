@@ -5,17 +5,15 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
 from casework.errors import InvalidFields
-from casework.extensions import db
 from casework.models import User, utcnow
 from casework.printing.board import board_report_pdf
-from casework.services import acting, board_report
+from casework.services import acting, board_report, directory
 from casework.services.context import library
 from casework.services.db import begin_write
 from casework.web import Page
@@ -97,13 +95,8 @@ class ActingForm(FlaskForm):
 
 def _candidates(namer: User) -> list[SelectChoice]:
     """Active members of staff who are not Directors already, nor the one naming."""
-    found = db.session.execute(
-        sa.select(User)
-        .where(User.active.is_(True), User.username != "system", User.id != namer.id)
-        .order_by(User.display_name, User.username)
-    ).scalars()
     choices = [SelectChoice("", "Choose…")]
-    for u in found:
+    for u in directory.active_users_but(namer):
         held = set(u.assigned_roles)
         if "director" in held or not held - {"admin"}:
             continue
@@ -114,14 +107,7 @@ def _candidates(namer: User) -> list[SelectChoice]:
 def _acting_page(namer: User, form: ActingForm, status: int = 200) -> Page:
     now = utcnow()
     terms = acting.in_force_or_coming(now)
-    names = {
-        u.id: u
-        for u in db.session.execute(
-            sa.select(User).where(
-                User.id.in_({t.user_id for t in terms} | {t.named_by_id for t in terms})
-            )
-        ).scalars()
-    }
+    names = directory.users_by_id({t.user_id for t in terms} | {t.named_by_id for t in terms})
     html = render_template("board/acting.html", form=form, terms=terms, names=names, now=now)
     return (html, status) if status != 200 else html
 
@@ -154,7 +140,7 @@ def acting_director() -> Page:
             if field.type != "CSRFTokenField":
                 field.errors = list(exc.fields.get(field.name, []))
         return _acting_page(user, form, 422)
-    named = db.session.get(User, term.user_id)
+    named = directory.user_by_id(term.user_id)
     flash(
         f"{named.name if named else 'They'} will act as Library Director from "
         f"{term.from_day.isoformat()} until {term.until_day.isoformat()}. The administration "

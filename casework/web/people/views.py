@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import Response, flash, redirect, render_template, request, url_for
 from wtforms.fields.choices import SelectChoice
 
 from casework.api.printing import pdf_response
 from casework.errors import InvalidFields, NotFound
-from casework.extensions import db
-from casework.models import Case, Person, User, utcnow
+from casework.models import Person, utcnow
 from casework.printing import documents
-from casework.services import people
-from casework.services.access import visible_clause
+from casework.services import directory, people
 from casework.services.context import library
 from casework.web import Page
 from casework.web.actor import actor, require_role
@@ -25,12 +22,7 @@ NOT_EDITOR = "Only the Library Director, HR or an administrator manage people."
 
 def person_form() -> PersonForm:
     form = PersonForm()
-    linked = sa.select(Person.user_id).where(Person.user_id.is_not(None))
-    free = db.session.execute(
-        sa.select(User)
-        .where(User.username != "system", User.id.not_in(linked))
-        .order_by(User.display_name, User.username)
-    ).scalars()
+    free = directory.users_without_person()
     branches = library().branches
     if branches:
         form.branch.choices = [SelectChoice("", "No branch or department")] + [
@@ -66,7 +58,7 @@ def index() -> Page:
 
 
 def _person(person_id: int) -> Person:
-    found = db.session.get(Person, person_id) if person_id < 2**31 else None
+    found = people.person_by_id(person_id)
     if found is None:
         raise NotFound("There is no such person.")
     return found
@@ -95,11 +87,7 @@ def person(person_id: int) -> str:
     user = actor()
     require_role(user, people.PEOPLE_EDITORS, NOT_EDITOR)
     found = _person(person_id)
-    about = db.session.execute(
-        sa.select(Case)
-        .where(Case.subject_person_id == found.id, visible_clause(user, receipts=False))
-        .order_by(Case.created_at.desc())
-    ).scalars()
+    about = people.cases_about(user, found)
     rows = case_rows(user, about, utcnow())
     return render_template("people/person.html", person=found, rows=rows)
 

@@ -15,10 +15,11 @@ from casework.services import listing
 from casework.services.context import library
 from casework.services.definitions import workflow_of
 from casework.services.denials import Denial, denials
+from casework.services.directory import display_names
 from casework.services.registry import account_histories
 from casework.services.watches import UserStanding, flags, standing_of
 from casework.web.actor import actor
-from casework.web.display import case_rows, user_names
+from casework.web.display import case_rows
 from casework.web.registry.blueprint import bp
 
 
@@ -73,7 +74,7 @@ def registry() -> str:
         denied.setdefault(row.account, []).append(row)
     workflow = library().workflow("account")
     platform = workflow.field("platform")
-    names = user_names(n for c in active.items for n in c.fields.get("administrators") or [])
+    names = display_names(n for c in active.items for n in c.fields.get("administrators") or [])
     histories = account_histories(ids)
     today = now.astimezone(library().tz).date()
     standing = standing_of(
