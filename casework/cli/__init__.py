@@ -12,7 +12,7 @@ from casework.cli import (  # noqa: F401  (each adds its commands to `main`)
     records,
     reports,
     retention,
-    setup,
+    serving,
     sweep,
     users,
 )

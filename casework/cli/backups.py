@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from casework.cli.base import app_session, fail, main, make_app
-from casework.cli.setup import prepare_database
+from casework.cli.serving import prepare_database
 
 
 def _verify_database(url: str) -> Any:
