@@ -109,6 +109,17 @@ def may_manage(access: CaseAccess, workflow: Workflow) -> bool:
     return may_work(access, workflow)
 
 
+def assignable_users(case: Case, workflow: Workflow) -> list[User]:
+    """Active users who may work the case (see it in full and take some step of its workflow):
+    the only ones it is offered to."""
+    users = db.session.execute(
+        sa.select(User)
+        .where(User.active.is_(True), User.username != "system")
+        .order_by(User.display_name, User.username)
+    ).scalars()
+    return [u for u in users if may_work(case_access(u, case, workflow), workflow)]
+
+
 def assign(
     actor: User,
     case: Case,

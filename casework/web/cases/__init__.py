@@ -1,6 +1,13 @@
 """Cases: intake forms, the case page and its actions, search, and CSV export."""
 
-from casework.web.cases import packets, views  # noqa: F401  (registers the routes on bp)
+from casework.web.cases import (  # noqa: F401  (each registers its routes on bp)
+    actions,
+    intake,
+    packets,
+    page,
+    search,
+    transitions,
+)
 from casework.web.cases.blueprint import bp
 
 __all__ = ["bp"]

@@ -7,6 +7,9 @@ from wtforms.fields.choices import SelectChoice
 
 from casework.models.records import HOLD_KINDS
 
+#: Form names of the "check your answers" pages' own buttons, not fields of the form checked.
+CHECK_BUTTONS = ("confirmed", "change")
+
 
 class NoteForm(FlaskForm):
     text = TextAreaField(
