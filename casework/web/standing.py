@@ -9,7 +9,6 @@ from typing import Any
 from casework.models import Case, Event, User
 from casework.presenting.people import staff_members
 from casework.presenting.words import local_date, role_label
-from casework.services.history import last_step as last_step
 from casework.services.history import steps_of, waiting_roles
 from casework.services.people import employee_labels
 from casework.services.unseen import UNSEEN, masker

@@ -9,7 +9,7 @@ from casework.api import printing
 from casework.models import Case, User, utcnow
 from casework.presenting.words import roles_in_words
 from casework.printing import documents, packet
-from casework.services import activity, denials, firing, holds, loading, retention
+from casework.services import activity, denials, firing, history, holds, loading, retention
 from casework.services.access import CaseAccess, Level, reader_roles
 from casework.services.unseen import masker
 from casework.web import Page, display, standing
@@ -118,7 +118,7 @@ def render_case(
 
 
 def _standing(user: User, case: Case, workflow: Workflow, refused: set[str]) -> standing.Standing:
-    last = standing.last_step(case)
+    last = history.last_step(case)
     data = masker(user, [last.data])(last.data) if last else {}
     return standing.standing(case, workflow, data, last, refused=frozenset(refused))
 
