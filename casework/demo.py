@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from casework.errors import CaseworkError
 from casework.extensions import db
 from casework.models import Case, Person, User, utcnow
-from casework.services import activity, administration, firing, loading, opening
+from casework.services import activity, administration, evidence, firing, loading, opening
 from casework.services.context import library
 from casework.services.people import create_person
 from casework.services.users import (
@@ -145,7 +145,7 @@ class _Seeder:
     def attach(self, who: str, case: Case, name: str, text: str, at: datetime) -> None:
         actor = self.users[who]
         loaded, _, access = loading.load_case(actor, case.number, write=True)
-        activity.attach(actor, loaded, access, name, io.BytesIO(text.encode()), now=at)
+        evidence.attach(actor, loaded, access, name, io.BytesIO(text.encode()), now=at)
 
 
 def _seed_cases() -> None:

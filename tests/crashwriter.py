@@ -25,7 +25,7 @@ from casework import create_app
 from casework.errors import CaseworkError
 from casework.extensions import db
 from casework.models import Case
-from casework.services import activity, firing, loading, opening
+from casework.services import activity, evidence, firing, loading, opening
 from casework.services.db import begin_write
 from casework.services.users import find_user
 
@@ -92,7 +92,7 @@ def step(rng: random.Random, users: dict[str, Any]) -> list[Case]:
         return [case]
     if roll < 0.95:
         data = f"evidence {rng.randrange(10**9)}\n".encode() * rng.randrange(1, 2000)
-        activity.attach(actor, case, access, "evidence.txt", io.BytesIO(data))
+        evidence.attach(actor, case, access, "evidence.txt", io.BytesIO(data))
         return [case]
     assignee = rng.choice(["librarian", "director", "social", ""])
     activity.assign(actor, case, workflow, access, assignee)

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from casework.cli import main as cli
 from casework.extensions import db
 from casework.models import Event
-from casework.services import activity, firing, loading, opening
+from casework.services import activity, evidence, firing, loading, opening
 from casework.services.audit import verify_chains
 from casework.services.users import find_user
 
@@ -92,7 +92,7 @@ def write_events(app, total: int, seed: int = 7) -> int:
                     )
                 elif kind < 0.9:
                     data = f"evidence {step} {rng.random()}".encode()
-                    activity.attach(
+                    evidence.attach(
                         users["director"], loaded, access, "e.txt", io.BytesIO(data), now=at
                     )
                 else:

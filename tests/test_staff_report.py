@@ -13,7 +13,7 @@ from webpages import Visitor, case_state, page_text
 from casework.errors import Forbidden
 from casework.extensions import db
 from casework.models import Attachment, Case, User
-from casework.services import activity, opening
+from casework.services import evidence, opening
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 
@@ -128,16 +128,16 @@ def test_evidence_is_sent_with_a_report_only_as_it_is_opened(app, cast):
         other = db.session.execute(sa.select(User).where(User.username == "staff2")).scalar_one()
         case = opening.open_case(staff, "violation", report(cast.person_ids["olive"]))
         with pytest.raises(Forbidden):
-            activity.attach_sent_with(other, case, "a.png", io.BytesIO(PNG))
-        assert activity.attach_sent_with(staff, case, "a.png", io.BytesIO(PNG)).name == "a.png"
+            evidence.attach_sent_with(other, case, "a.png", io.BytesIO(PNG))
+        assert evidence.attach_sent_with(staff, case, "a.png", io.BytesIO(PNG)).name == "a.png"
         db.session.commit()
         number = case.number
         with pytest.raises(Forbidden):  # committed: no longer being opened
-            activity.attach_sent_with(staff, case, "c.png", io.BytesIO(PNG + b"c"))
+            evidence.attach_sent_with(staff, case, "c.png", io.BytesIO(PNG + b"c"))
         db.session.rollback()
     with app.app_context():  # later, the reporter holds only a receipt: nothing more is taken
         staff = db.session.execute(sa.select(User).where(User.username == "staff")).scalar_one()
         case = db.session.execute(sa.select(Case).where(Case.number == number)).scalar_one()
         with pytest.raises(Forbidden):
-            activity.attach_sent_with(staff, case, "b.png", io.BytesIO(PNG + b"b"))
+            evidence.attach_sent_with(staff, case, "b.png", io.BytesIO(PNG + b"b"))
         db.session.rollback()

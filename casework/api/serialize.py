@@ -7,9 +7,10 @@ from typing import Any
 
 from casework.models import Case, Event, LegalHold, Person, User, utcnow
 from casework.services.access import CaseAccess, Level
-from casework.services.activity import attachments, linked_numbers
+from casework.services.activity import linked_numbers
 from casework.services.audit import format_at
 from casework.services.definitions import workflow_of
+from casework.services.evidence import attachments
 from casework.services.firing import offers
 from casework.services.holds import case_holds
 from casework.services.loading import load_people

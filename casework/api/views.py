@@ -24,6 +24,7 @@ from casework.services import (
     activity,
     definitions,
     disposal,
+    evidence,
     firing,
     history,
     holds,
@@ -314,7 +315,7 @@ def upload(number: str) -> tuple[Response, int]:
     if len(files) != 1 or set(request.files) - {"file"}:
         raise InvalidFields({"file": ["Send exactly one file, in the multipart field 'file'."]})
     case, _, access = loading.load_case(actor, number, write=True)
-    stored = activity.attach(actor, case, access, files[0].filename, files[0].stream)
+    stored = evidence.attach(actor, case, access, files[0].filename, files[0].stream)
     return created(stored.as_dict())
 
 
@@ -322,7 +323,7 @@ def upload(number: str) -> tuple[Response, int]:
 def download(number: str, sha256: str) -> Response:
     actor = user()
     case, _, access = loading.load_case(actor, number, write=True)
-    attachment, content = activity.download(actor, case, access, sha256)
+    attachment, content = evidence.download(actor, case, access, sha256)
     # Werkzeug adds "; charset=utf-8" to text types itself.
     response = Response(content, mimetype=attachment.media_type)
     response.headers.set("Content-Disposition", "attachment", filename=attachment.name)

@@ -6,7 +6,7 @@ from flask import flash, redirect, url_for
 
 from casework.errors import CaseworkError, InvalidFields
 from casework.models import Case
-from casework.services import activity, holds, loading
+from casework.services import activity, evidence, holds, loading
 from casework.web import Page
 from casework.web.actor import actor
 from casework.web.cases.blueprint import bp
@@ -84,7 +84,7 @@ def add_evidence(number: str) -> Page:
         form.file.errors = ["Choose a file to attach."]
         return render_case(user, case, workflow, access, status=422, evidence_form=form)
     try:
-        stored = activity.attach(user, case, access, upload.filename, upload.stream)
+        stored = evidence.attach(user, case, access, upload.filename, upload.stream)
     except CaseworkError as exc:
         if exc.status == 403:
             raise

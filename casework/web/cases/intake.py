@@ -9,7 +9,7 @@ from flask import flash, redirect, render_template, request, url_for
 from casework.errors import CaseworkError, NotFound, TooLarge
 from casework.models import User, utcnow
 from casework.presenting.words import role_label, roles_in_words
-from casework.services import activity, limits, opening
+from casework.services import evidence, limits, opening
 from casework.services.access import reader_roles
 from casework.services.context import library
 from casework.web import Page, display
@@ -64,12 +64,12 @@ def intake(key: str) -> Page:
         case = opening.open_case(
             user, workflow.key, form.values(), limited=True, take=True, form=True
         )
-        sent = [activity.attach_sent_with(user, case, f.filename, f.stream) for f in _evidence()]
+        sent = [evidence.attach_sent_with(user, case, f.filename, f.stream) for f in _evidence()]
     except CaseworkError as exc:
-        evidence = exc.fields.get("file") or ([exc.message] if isinstance(exc, TooLarge) else [])
-        if workflow.confirm_intake and evidence:  # the check page again, the file refused
+        refused = exc.fields.get("file") or ([exc.message] if isinstance(exc, TooLarge) else [])
+        if workflow.confirm_intake and refused:  # the check page again, the file refused
             clean = opening.check_intake(user, workflow.key, form.values())
-            return _intake_check(workflow, form, clean, evidence), exc.status
+            return _intake_check(workflow, form, clean, refused), exc.status
         form.show_errors(exc)
         shown = render_template("cases/intake.html", **page)
         if isinstance(exc, limits.TooMany):  # the form kept, the limit said above it

@@ -9,7 +9,16 @@ from casework.api import printing
 from casework.models import Case, User, utcnow
 from casework.presenting.words import roles_in_words
 from casework.printing import documents, packet
-from casework.services import activity, denials, firing, history, holds, loading, retention
+from casework.services import (
+    activity,
+    denials,
+    evidence,
+    firing,
+    history,
+    holds,
+    loading,
+    retention,
+)
 from casework.services.access import CaseAccess, Level, reader_roles
 from casework.services.unseen import masker
 from casework.web import Page, display, standing
@@ -94,7 +103,7 @@ def render_case(
         blocked=[(o.transition, o.blocked) for o in offered if o.blocked],
         links=activity.linked_numbers(user, case),
         reporter_history=display.case_rows(user, activity.reporter_history(user, case), now),
-        files=activity.attachments(case),
+        files=evidence.attachments(case),
         timeline=display.folded(display.timeline(case, workflow, user)[::-1]),
         standing=_standing(
             user, case, workflow, {o.transition.trigger for o in every if o.blocked}

@@ -8,7 +8,7 @@ from flask import flash, redirect, render_template, request, url_for
 
 from casework.errors import CaseworkError, Conflict, Forbidden, InvalidFields, NotFound, Refused
 from casework.models import Case, User
-from casework.services import activity, firing, loading, reads
+from casework.services import evidence, firing, loading, reads
 from casework.services.access import CaseAccess
 from casework.web import Page, display, standing
 from casework.web.actor import actor
@@ -81,7 +81,7 @@ def transition(number: str, trigger: str) -> Page:
         if target.confirm and not request.form.get("confirmed"):
             firing.checked(user, case, workflow, access, trigger, seen, form.values())
             return _check_page(shown, target, form)
-        evidence = _attach_evidence(user, case, access, form)
+        attached = _attach_evidence(user, case, access, form)
         firing.fire(user, case, workflow, access, trigger, seen, form.values())
     except Conflict as exc:
         return conflict_page(case, workflow, exc, display.show_fields(target.fields, _given(form)))
@@ -97,11 +97,11 @@ def transition(number: str, trigger: str) -> Page:
         flash(f"{case.number} is now {state_label}.", "success")
     if target.evidence:
         flash(
-            f"{evidence} is attached as evidence."
-            if evidence
+            f"{attached} is attached as evidence."
+            if attached
             else f"No {target.evidence.lower()} is attached: add it under Evidence below if you "
             "have it.",
-            "success" if evidence else "warning",
+            "success" if attached else "warning",
         )
     if target.reminder:
         flash(target.reminder, "warning")
@@ -115,7 +115,7 @@ def _attach_evidence(user: User, case: Case, access: CaseAccess, form: FieldsFor
     if upload is None or not getattr(upload, "filename", None):
         return None
     try:
-        stored = activity.attach(user, case, access, upload.filename, upload.stream)
+        stored = evidence.attach(user, case, access, upload.filename, upload.stream)
     except CaseworkError as exc:
         if exc.status == 403:
             raise
