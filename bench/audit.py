@@ -155,12 +155,10 @@ def checkpoints(app: object, runs: int, least: int, cases: int) -> dict[str, obj
     import tempfile
 
     from casework.extensions import db as sql
-    from casework.services.log import (
-        ensure_signing_key,
-        make_checkpoint,
-        proof_for_case,
-        write_leaves,
-    )
+    from casework.services.log.checkpoints import make_checkpoint
+    from casework.services.log.keys import ensure_signing_key
+    from casework.services.log.leaves import write_leaves
+    from casework.services.log.proofs import proof_for_case
 
     first, after, proofs = [], [], []
     with tempfile.TemporaryDirectory() as folder:

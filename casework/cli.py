@@ -129,7 +129,7 @@ def prepare_database(app: Flask) -> list[str]:
     )
     system_user()
     refresh_statistics()
-    from casework.services.log import ensure_signing_key
+    from casework.services.log.keys import ensure_signing_key
 
     path, public, made = ensure_signing_key()
     done.append(f"log signing key: {path}{' (new: keep a copy offline)' if made else ''}")
@@ -471,7 +471,8 @@ def audit_verify(records: tuple[tuple[str, str, str], ...], checkpoints: tuple[s
 
     from casework.services.audit import HASH, check_printed_head, verify_chains
     from casework.services.loading import normalize_number
-    from casework.services.log import LogReport, witness_notes
+    from casework.services.log.verify import LogReport
+    from casework.services.log.witnesses import witness_notes
 
     printed = []
     for number, seq, digest in records:
@@ -555,7 +556,8 @@ def audit_checkpoint() -> None:
     """Sign the log as it is now and hand the checkpoint to the witnesses."""
     from casework.extensions import db
     from casework.services.db import begin_write
-    from casework.services.log import LogError, make_checkpoint
+    from casework.services.log import LogError
+    from casework.services.log.checkpoints import make_checkpoint
 
     app = make_app()
     with app.app_context():
@@ -577,7 +579,7 @@ def audit_checkpoint() -> None:
 @audit.command("key")
 def audit_key() -> None:
     """Print the log's public key (what checkpoints are checked with)."""
-    from casework.services.log import public_key
+    from casework.services.log.keys import public_key
 
     app = make_app()
     with app.app_context():
@@ -594,7 +596,7 @@ def audit_export(output: str) -> None:
     `python -m casework.logcheck OUTPUT CHECKPOINT PUBKEY`."""
     from casework.extensions import db
     from casework.services.audit import reading
-    from casework.services.log import export_log
+    from casework.services.log.export import export_log
 
     app = make_app()
     with app.app_context():
@@ -727,7 +729,10 @@ def restore(file: Path, force: bool) -> None:
         restore_into,
     )
     from casework.services.db import begin_write
-    from casework.services.log import LogError, log_size, make_checkpoint, witnessed_size
+    from casework.services.log import LogError
+    from casework.services.log.checkpoints import make_checkpoint
+    from casework.services.log.tree import log_size
+    from casework.services.log.witnesses import witnessed_size
     from casework.services.users import system_user
 
     try:
@@ -879,7 +884,8 @@ def _sweep_checkpoint(now: Any, quiet: bool) -> str:
     """A checkpoint when the log has grown since the last (before the mail, which sends it)."""
     from casework.extensions import db
     from casework.services.db import begin_write
-    from casework.services.log import LogError, make_checkpoint
+    from casework.services.log import LogError
+    from casework.services.log.checkpoints import make_checkpoint
 
     try:
         begin_write()

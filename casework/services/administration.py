@@ -22,8 +22,9 @@ import sqlalchemy as sa
 from casework.errors import Unavailable
 from casework.extensions import db
 from casework.models import GENESIS_HASH, AdministrationEvent, AdministrationHead, User, utcnow
-from casework.services import chains, log
+from casework.services import chains
 from casework.services.db import begin_write
+from casework.services.log import TRAILS, leaves
 from casework.signals import administration_recorded
 
 #: The roles told of every administration event, and who may read the trail.
@@ -182,7 +183,7 @@ def record(
     if moved.rowcount != 1:
         raise Unavailable("Another change to a user account came first; nothing was changed.")
     # The event is a leaf of the whole-database log too, placed when this transaction commits.
-    log.append_leaf(db.session(), ADMIN, event_id, f"admin/{seq}", bytes.fromhex(digest))
+    leaves.append_leaf(db.session(), ADMIN, event_id, f"admin/{seq}", bytes.fromhex(digest))
     event = AdministrationEvent(id=event_id, **row)
     administration_recorded.send(event, subject=subject, also_tell=also_tell, overseers=overseers)
     return event
@@ -436,4 +437,4 @@ def _logged_events(connection: sa.Connection) -> Iterator[tuple[int, str, bytes]
         yield event_id, f"admin/{seq}", bytes.fromhex(digest)
 
 
-log.TRAILS[ADMIN] = _logged_events
+TRAILS[ADMIN] = _logged_events

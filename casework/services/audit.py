@@ -24,6 +24,10 @@ from casework.models import GENESIS_HASH, Case, Event, utcnow
 from casework.services import chains, log
 from casework.services.administration import TrailCheck, check_trail
 from casework.services.db import WROTE
+from casework.services.log import CASE, leaves
+from casework.services.log.checked import checkpoint_sizes, positions_of, settle
+from casework.services.log.tree import log_size
+from casework.services.log.verify import LogReport, verify_log
 
 
 class ChainMoved(Conflict):
@@ -121,7 +125,7 @@ def append_event(
     session.info.setdefault(APPENDED, set()).add((case.id, actor))
     # The event is a leaf of the one log too, placed when this transaction commits.
     ref = f"{case.number}/{seq}"
-    log.append_leaf(session, log.CASE, event_id, ref, bytes.fromhex(digest))
+    leaves.append_leaf(session, CASE, event_id, ref, bytes.fromhex(digest))
     return Event(id=event_id, **row)
 
 
@@ -219,7 +223,7 @@ class VerifyResult:
     #: The administration trail, checked in the same snapshot (counted apart from the cases).
     administration: TrailCheck = field(default_factory=TrailCheck)
     #: The whole log, when it was asked for (`verify_chains(log_outside=…)`).
-    log_report: log.LogReport | None = None
+    log_report: LogReport | None = None
     #: Events whose data a disposal erased, as (case number, first seq, last seq): their links
     #: and log leaves were checked, their content cannot be.
     erased: list[tuple[str, int, int]] = field(default_factory=list)
@@ -386,7 +390,7 @@ def verify_chains(
     by `_check_case`, which names its first broken link.
 
     With `log_outside` (checkpoints kept elsewhere, as (where, note text)), the whole log is
-    checked too (`result.log_report`, see `log.verify_log`), in the same snapshot: each run of
+    checked too (`result.log_report`, see `verify.verify_log`), in the same snapshot: each run of
     events reads the log's leaves at the positions its events took, computes each event's leaf
     hash as it follows its chain, matches the two and hashes the leaves into blocks of the tree
     (`chains.LeafReader`); what a run cannot settle is settled here, and anything that does
@@ -444,11 +448,11 @@ def _verify(
             processes = min(os.cpu_count() or 1, 8) if high - low >= SHARED_FROM else 1
         shares = _shares(low, high, processes) if processes > 1 else [(low, high)]
         if outside is not None:
-            sizes = log.checkpoint_sizes(connection, outside)
+            sizes = checkpoint_sizes(connection, outside)
             starts = [start for start, _ in shares]
             tasks = [
                 {"positions": positions, "sizes": sizes, "level": log.NODE_LEVEL}
-                for positions in log.positions_of(connection, starts)
+                for positions in positions_of(connection, starts)
             ]
         if processes <= 1:
             runs = [here((low, high))]
@@ -488,8 +492,8 @@ def _verify(
     if outside is not None:
         checked = None
         if runs and all(run.leaves is not None for run in runs):  # read alongside the events
-            checked = log.settle([run.leaves for run in runs if run.leaves is not None])
-        result.log_report = log.verify_log(connection, outside, checked)
+            checked = settle([run.leaves for run in runs if run.leaves is not None])
+        result.log_report = verify_log(connection, outside, checked)
     return result
 
 
@@ -509,7 +513,7 @@ def _with_ahead(
     holds events here it did not see (written, on PostgreSQL, with ids taken before its moment
     but committed after) is followed again here."""
     low, high = ids
-    size = log.log_size(connection)
+    size = log_size(connection)
     first = plans[0]
     if first["ids"][0] <= low:
         return None
@@ -520,7 +524,7 @@ def _with_ahead(
         if start != end_id + 1 or begin != end_position or last > high or after > size:
             return None
         end_id, end_position = last, after
-    sizes = log.checkpoint_sizes(connection, outside)
+    sizes = checkpoint_sizes(connection, outside)
     heads.update(chains.read_heads(connection))
 
     def task(positions: tuple[int, int]) -> dict[str, Any]:
