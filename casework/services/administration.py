@@ -73,6 +73,10 @@ def cli_actor() -> str:
     return f"cli:{name}"[:64]
 
 
+#: The name actions of no user are recorded under (the command line, the deadline sweep).
+SYSTEM_USERNAME = "system"
+
+
 def actor_label(actor: User | str) -> str:
     return actor.username if isinstance(actor, User) else actor
 
