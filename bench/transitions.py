@@ -227,7 +227,7 @@ def check(numbers: list[str]) -> dict[str, Any]:
 
     from casework.extensions import db as sql
     from casework.models import Case
-    from casework.services.audit import verify_chains
+    from casework.services.verification import verify_chains
 
     versions = set(
         sql.session.execute(sa.select(Case.version).where(Case.number.in_(numbers))).scalars()

@@ -474,10 +474,10 @@ def audit_verify(records: tuple[tuple[str, str, str], ...], checkpoints: tuple[s
     """
     import time
 
-    from casework.services.audit import HASH, check_printed_head, verify_chains
     from casework.services.loading import normalize_number
     from casework.services.log.verify import LogReport
     from casework.services.log.witnesses import witness_notes
+    from casework.services.verification import HASH, check_printed_head, verify_chains
 
     printed = []
     for number, seq, digest in records:
@@ -600,8 +600,8 @@ def audit_export(output: str) -> None:
     """Write the whole log (positions, leaf hashes, case numbers, checkpoints) to OUTPUT, for
     `python -m casework.logcheck OUTPUT CHECKPOINT PUBKEY`."""
     from casework.extensions import db
-    from casework.services.audit import reading
     from casework.services.log.export import export_log
+    from casework.services.verification import reading
 
     app = make_app()
     with app.app_context():
@@ -621,7 +621,7 @@ def audit_export(output: str) -> None:
 
 def _verify_database(url: str) -> Any:
     """`audit verify` of the database at `url` (a restored copy): its result."""
-    from casework.services.audit import verify_chains
+    from casework.services.verification import verify_chains
 
     app = make_app(url)
     with app_session(app, write=False):

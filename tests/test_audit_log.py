@@ -27,12 +27,13 @@ from casework.logcheck import (
 )
 from casework.models import AdministrationEvent, Case, Event, LogCheckpoint, LogLeaf, OutboxMessage
 from casework.services import log
-from casework.services.audit import event_hash, reading, verify_chains
+from casework.services.audit import event_hash
 from casework.services.log import tree as log_tree
 from casework.services.log.keys import ensure_signing_key, public_key
 from casework.services.log.proofs import proof_for_case
 from casework.services.log.verify import verify_log
 from casework.services.log.witnesses import extract_note
+from casework.services.verification import reading, verify_chains
 
 # --- RFC 9162 / Certificate Transparency test vectors --------------------------------------
 # The leaf inputs and roots every CT implementation is tested with (the same values

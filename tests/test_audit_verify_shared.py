@@ -12,7 +12,7 @@ from tampering import tamper
 
 from casework.extensions import db
 from casework.models import Case
-from casework.services.audit import verify_chains
+from casework.services.verification import verify_chains
 
 
 @pytest.fixture

@@ -34,10 +34,10 @@ from casework.services import (
     people,
 )
 from casework.services.access import case_access, person_id_of, visible_clause
-from casework.services.audit import verify_chains
 from casework.services.context import library
 from casework.services.db import begin_write
 from casework.services.unseen import masker
+from casework.services.verification import verify_chains
 from casework.transaction import commit_now
 from casework.workflow.diagram import render_svg
 

@@ -378,7 +378,7 @@ def check_trail(connection: sa.Connection | None = None) -> TrailCheck:
 
 
 def _walk(rows: Iterator[Any], head: Any) -> TrailCheck:
-    from casework.services.audit import _stored_time
+    from casework.services.verification import _stored_time
 
     result = TrailCheck()
     prev = GENESIS_HASH

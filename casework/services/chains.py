@@ -1,6 +1,6 @@
 """Following the audit trail's hash chains through the stored events, quickly.
 
-`services.audit.verify_chains` reads events in the order they are stored, in one run or in
+`services.verification.verify_chains` reads events in the order they are stored, in one run or in
 several runs of event ids shared among helper processes, and follows each case's chain as its
 events come. What a run cannot settle (a chain that starts or ends outside it, or events that do
 not follow one another) it hands back, and `verify_chains` settles it, walking the doubtful

@@ -62,7 +62,7 @@ def verify_log(
     log shows were used (a deleted case); every evidence file re-hashed against its key; the
     tree's kept upper levels (`log_nodes`) against the leaves.
 
-    `checked` is what `audit.verify_chains` found reading the leaves alongside the events, in
+    `checked` is what `verification.verify_chains` found reading the leaves alongside the events, in
     helper processes: when it holds for this snapshot (every position once, every case leaf
     its event's, as many as there are events), the leaves are not read again here. Otherwise
     they are, one by one in position order, and each problem is named.
