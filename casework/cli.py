@@ -19,7 +19,7 @@ import click
 if TYPE_CHECKING:
     from flask import Flask
 
-    from casework.services.chains import Ahead
+    from casework.services.chain_helpers import Ahead
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -550,7 +550,7 @@ def audit_verify(records: tuple[tuple[str, str, str], ...], checkpoints: tuple[s
 
 def _start_helpers(app: Flask) -> Ahead:
     """Helpers for `audit verify`, one per core beyond this one, started at once."""
-    from casework.services.chains import start_helpers
+    from casework.services.chain_helpers import start_helpers
 
     processes = min(os.cpu_count() or 1, 8)
     return start_helpers(str(app.config["SQLALCHEMY_DATABASE_URI"]), processes)

@@ -68,13 +68,13 @@ def test_helpers_name_every_tampering_as_one_process_does(app, interleaved, name
 
 
 def log_verdicts(app, processes, outside=(), ahead=False):
-    from casework.services import chains, log
+    from casework.services import chain_helpers, log
 
     with app.app_context():
         started = None
         if ahead:  # helpers started before the check, each choosing its share
             address = db.engine.url.render_as_string(hide_password=False)
-            started = chains.start_helpers(
+            started = chain_helpers.start_helpers(
                 address, processes, 2, log.NODE_LEVEL, shared_from=0, lead=0
             )
         try:
@@ -140,20 +140,22 @@ def test_a_share_a_helper_started_ahead_did_not_see_whole_is_followed_again(
     app, interleaved, checkpointed, monkeypatch
 ):
     """A helper's snapshot is older than the command's: events it missed are checked anyway."""
-    from casework.services import chains, log
+    from casework.services import chain_helpers, chains, log
     from casework.services.log import verify
 
     walks = []
     original = verify._walk_leaves
     monkeypatch.setattr(verify, "_walk_leaves", lambda *a: walks.append(1) or original(*a))
-    collect = chains.Ahead.collect
+    collect = chain_helpers.Ahead.collect
     # As if each helper had read its share before its events were committed.
     monkeypatch.setattr(
-        chains.Ahead, "collect", lambda self, sizes: [chains.Run() for _ in collect(self, sizes)]
+        chain_helpers.Ahead,
+        "collect",
+        lambda self, sizes: [chains.Run() for _ in collect(self, sizes)],
     )
     with app.app_context():
         address = db.engine.url.render_as_string(hide_password=False)
-        started = chains.start_helpers(address, 2, 2, log.NODE_LEVEL, shared_from=0, lead=0)
+        started = chain_helpers.start_helpers(address, 2, 2, log.NODE_LEVEL, shared_from=0, lead=0)
         try:
             result = verify_chains(log_outside=checkpointed, ahead=started)
         finally:

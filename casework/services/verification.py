@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from casework.extensions import db
 from casework.models import GENESIS_HASH, Case, Event
-from casework.services import chains, log
+from casework.services import chain_helpers, chains, log
 from casework.services.administration import TrailCheck, check_trail
 from casework.services.audit import event_hash
 from casework.services.log.checked import checkpoint_sizes, positions_of, settle
@@ -183,7 +183,7 @@ def _check_head(
 
 
 #: From about this many events on, the check is shared among processes, one per core.
-SHARED_FROM = chains.SHARED_FROM
+SHARED_FROM = chain_helpers.SHARED_FROM
 #: About how many events this process checks while a helper starts (a fresh interpreter
 #: importing SQLAlchemy, 0.2 s): it takes that many more than each helper, so all end together.
 HELPER_START_EVENTS = 40_000
@@ -192,7 +192,9 @@ HELPER_START_EVENTS = 40_000
 def _shares(low: int, high: int, processes: int) -> list[tuple[int, int]]:
     """The event ids from `low` to `high` in one range per process, this process's first."""
     span = high - low + 1
-    return chains.shares(low, high, processes, min(HELPER_START_EVENTS, span // (4 * processes)))
+    return chain_helpers.shares(
+        low, high, processes, min(HELPER_START_EVENTS, span // (4 * processes))
+    )
 
 
 def verify_chains(
@@ -200,7 +202,7 @@ def verify_chains(
     *,
     processes: int | None = None,
     log_outside: Iterable[tuple[str, str]] | None = None,
-    ahead: chains.Ahead | None = None,
+    ahead: chain_helpers.Ahead | None = None,
 ) -> VerifyResult:
     """Check every case's chain: sequence, links, hashes, and the head kept on the case row;
     and the administration trail the same way (`result.administration`).
@@ -218,7 +220,7 @@ def verify_chains(
     (`chains.LeafReader`); what a run cannot settle is settled here, and anything that does
     not check out sends the log to the reference walk, which names what is wrong.
 
-    `ahead`: helpers started before the application was ready (`chains.start_helpers`), each
+    `ahead`: helpers started before the application was ready (`chain_helpers.start_helpers`), each
     already on a share it chose; this process takes the rest (`_with_ahead`).
     """
     outside = None if log_outside is None else list(log_outside)
@@ -242,7 +244,7 @@ def _verify(
     batch: int,
     processes: int | None,
     outside: list[tuple[str, str]] | None = None,
-    ahead: chains.Ahead | None = None,
+    ahead: chain_helpers.Ahead | None = None,
 ) -> VerifyResult:
     low, high = connection.execute(sa.select(sa.func.min(Event.id), sa.func.max(Event.id))).one()
     heads: dict[int, tuple[str, int, str]] = {}
@@ -280,7 +282,7 @@ def _verify(
             runs = [here((low, high))]
         else:
             address = connection.engine.url.render_as_string(hide_password=False)
-            runs = chains.in_helpers(address, shares, batch, here, tasks)
+            runs = chain_helpers.in_helpers(address, shares, batch, here, tasks)
     result = VerifyResult(cases=len(heads))
     assert runs is not None  # nosec B101 # every branch above sets them
     #: case id -> (seq after the last event, the last hash), as the runs join up
@@ -321,7 +323,7 @@ def _verify(
 
 def _with_ahead(
     connection: sa.Connection,
-    ahead: chains.Ahead,
+    ahead: chain_helpers.Ahead,
     plans: list[dict[str, Any]],
     ids: tuple[int, int],
     batch: int,
