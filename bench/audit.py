@@ -3,8 +3,8 @@
     python bench/audit.py [--cases 100000] [--events 1000000] [--runs 3] [--skip PART]
 
 On the seeded database (bench/seed.py builds it first if needed), `--runs` times each:
-- verify: the chain check alone (`services.audit.verify_chains`, what `GET /api/v1/audit/verify`
-  runs), in this process;
+- verify: the chain check alone (`services.verification.verify_chains`, what
+  `GET /api/v1/audit/verify` runs), in this process;
 - checkpoint: a checkpoint over the whole log (the first one, which hashes every leaf and keeps
   the tree's upper levels), the next one 1,000 records later, and a printed record's inclusion
   proof under it; all rolled back;
@@ -45,7 +45,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from casework.extensions import db as sql
-    from casework.services.audit import verify_chains
+    from casework.services.verification import verify_chains
 
     db = seed.ensure(args.cases, args.events)
     app = harness.make_app(db)
@@ -155,12 +155,10 @@ def checkpoints(app: object, runs: int, least: int, cases: int) -> dict[str, obj
     import tempfile
 
     from casework.extensions import db as sql
-    from casework.services.log import (
-        ensure_signing_key,
-        make_checkpoint,
-        proof_for_case,
-        write_leaves,
-    )
+    from casework.services.log.checkpoints import make_checkpoint
+    from casework.services.log.keys import ensure_signing_key
+    from casework.services.log.leaves import write_leaves
+    from casework.services.log.proofs import proof_for_case
 
     first, after, proofs = [], [], []
     with tempfile.TemporaryDirectory() as folder:

@@ -160,7 +160,9 @@ def prepare(db: harness.Database, threads: int) -> dict[str, Any]:
     from casework.models import Case
     from casework.services import limits
     from casework.services.db import begin_write
-    from casework.services.users import find_user, hash_password, issue_token
+    from casework.services.passwords import hash_password
+    from casework.services.tokens import issue_token
+    from casework.services.users import find_user
 
     app = harness.make_app(db)
     with harness.app_context(app):

@@ -131,7 +131,8 @@ def main() -> None:
 
     from casework.extensions import db as sql
     from casework.services import listing
-    from casework.services.users import find_user, issue_token
+    from casework.services.tokens import issue_token
+    from casework.services.users import find_user
 
     db = seed.ensure(args.cases, args.events)
     app = harness.make_app(db)

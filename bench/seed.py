@@ -450,7 +450,7 @@ def write_part(
     from casework.services.audit import canonical_json
     from casework.services.case_fields import derived_columns
     from casework.services.context import library
-    from casework.services.log import case_leaf
+    from casework.services.log.leaves import case_leaf
 
     people: People = _WORKER["people"]
     now: datetime = _WORKER["now"]

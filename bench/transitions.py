@@ -111,18 +111,18 @@ class Engine:
 class EngineWithoutLog(Engine):
     """The engine with the whole-database log's leaves not written: what the log costs.
 
-    A switch of this script only (the product always writes them): `log.append_leaf` does
+    A switch of this script only (the product always writes them): `leaves.append_leaf` does
     nothing while these transitions run."""
 
     def run(self, numbers: list[str]) -> None:
-        from casework.services import log
+        from casework.services.log import leaves
 
-        append = log.append_leaf
-        log.append_leaf = lambda *args, **kwargs: None
+        append = leaves.append_leaf
+        leaves.append_leaf = lambda *args, **kwargs: None
         try:
             super().run(numbers)
         finally:
-            log.append_leaf = append
+            leaves.append_leaf = append
 
 
 class RawCore:
@@ -227,7 +227,7 @@ def check(numbers: list[str]) -> dict[str, Any]:
 
     from casework.extensions import db as sql
     from casework.models import Case
-    from casework.services.audit import verify_chains
+    from casework.services.verification import verify_chains
 
     versions = set(
         sql.session.execute(sa.select(Case.version).where(Case.number.in_(numbers))).scalars()

@@ -15,14 +15,10 @@ from casework.config import names
 from casework.errors import BadRequest, Forbidden, InvalidFields, NotSignedIn
 from casework.extensions import login_manager
 from casework.models import User, utcnow
-from casework.services import limits, second_factor, sessions, users
-from casework.services.users import (
-    check_password,
-    find_user,
-    hash_password,
-    session_user,
-    user_for_token,
-)
+from casework.services import limits, passwords, second_factor, sessions
+from casework.services.passwords import check_password, hash_password
+from casework.services.requesters import session_user, user_for_token
+from casework.services.users import find_user
 
 log = logging.getLogger(__name__)
 
@@ -222,5 +218,5 @@ def confirm_second_factor(
 
 
 def change_password(user: User, current: Any, new: Any, confirm: Any) -> None:
-    """`users.change_password` for the user signed in to this request, from its address."""
-    users.change_password(user, current, new, confirm, address=client_address())
+    """`passwords.change_password` for the user signed in to this request, from its address."""
+    passwords.change_password(user, current, new, confirm, address=client_address())

@@ -15,15 +15,11 @@ from casework.extensions import db
 from casework.models import Case, Person, User, utcnow
 from casework.services import activity, administration, evidence, firing, loading, opening
 from casework.services.context import library
+from casework.services.passwords import generate_password, hash_password
 from casework.services.people import create_person
-from casework.services.users import (
-    create_user,
-    end_access,
-    find_user,
-    generate_password,
-    hash_password,
-    issue_token,
-)
+from casework.services.sessions import end_access
+from casework.services.tokens import issue_token
+from casework.services.users import create_user, find_user
 from casework.workflow.definition import FieldDef
 
 DEMO_DATABASE = "casework-demo.sqlite"

@@ -24,7 +24,8 @@ from casework import create_app
 from casework.extensions import db
 from casework.models import Case, Person, User
 from casework.services.people import create_person
-from casework.services.users import create_user, issue_token
+from casework.services.tokens import issue_token
+from casework.services.users import create_user
 
 PG_URL = os.environ.get("CASEWORK_TEST_DATABASE_URL")
 

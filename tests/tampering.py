@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from casework.extensions import db
 from casework.logcheck import entry, leaf_hash
 from casework.models import AdministrationEvent, Case, Event
-from casework.services import log
+from casework.services.log.leaves import case_leaf
 
 #: The SQLite triggers that keep the case trails, the administration trail and the log
 #: append-only.
@@ -57,7 +57,7 @@ def rebuild_log(app: Any) -> None:
         ).all()
         db.session.rollback()
     leaves = [
-        ("case", event_id, *log.case_leaf(number, seq, digest))
+        ("case", event_id, *case_leaf(number, seq, digest))
         for event_id, number, seq, digest in rows
     ]
     for event_id, seq, digest in admin:

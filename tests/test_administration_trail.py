@@ -21,7 +21,7 @@ from casework.cli import main
 from casework.extensions import db
 from casework.models import AdministrationEvent, AdministrationHead, OutboxMessage, User
 from casework.services.administration import check_trail
-from casework.services.audit import verify_chains
+from casework.services.verification import verify_chains
 
 #: The cast's users and their tokens, as conftest makes them.
 CAST_EVENTS = 2 * len(CAST)

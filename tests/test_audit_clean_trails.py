@@ -14,8 +14,8 @@ from casework.cli import main as cli
 from casework.extensions import db
 from casework.models import Event
 from casework.services import activity, evidence, firing, loading, opening
-from casework.services.audit import verify_chains
 from casework.services.users import find_user
+from casework.services.verification import verify_chains
 
 #: Moments that have tripped up time handling elsewhere: DST changes, a leap day, whole seconds.
 AWKWARD_TIMES = [

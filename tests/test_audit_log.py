@@ -27,7 +27,13 @@ from casework.logcheck import (
 )
 from casework.models import AdministrationEvent, Case, Event, LogCheckpoint, LogLeaf, OutboxMessage
 from casework.services import log
-from casework.services.audit import event_hash, reading, verify_chains
+from casework.services.audit import event_hash
+from casework.services.log import tree as log_tree
+from casework.services.log.keys import ensure_signing_key, public_key
+from casework.services.log.proofs import proof_for_case
+from casework.services.log.verify import verify_log
+from casework.services.log.witnesses import extract_note
+from casework.services.verification import reading, verify_chains
 
 # --- RFC 9162 / Certificate Transparency test vectors --------------------------------------
 # The leaf inputs and roots every CT implementation is tested with (the same values
@@ -149,7 +155,7 @@ def signed(app, signing_key_file, tmp_path, monkeypatch, database_url):
     monkeypatch.setenv("CASEWORK_WITNESS_DIR", str(witness))
     app.config["WITNESS_DIR"] = str(witness)
     with app.app_context():
-        log.ensure_signing_key()
+        ensure_signing_key()
     return witness
 
 
@@ -216,7 +222,7 @@ def test_every_event_is_a_leaf_in_order_without_gaps(app, history):
             f"admin/{s}" for s in db.session.execute(sa.select(AdministrationEvent.seq)).scalars()
         }
         with reading(db.engine) as conn:
-            report = log.verify_log(conn)
+            report = verify_log(conn)
     # Every case event and every administration event (the cast's accounts) is a leaf, once.
     assert [p for p, _, _ in found] == list(range(events + len(admin)))
     assert {ref for _, kind, ref in found if kind == "case"} == refs
@@ -240,7 +246,7 @@ def test_a_rolled_back_savepoint_takes_its_leaf_with_it(app, history):
         append_event(case, "librarian", "note", {"text": "kept"})
         db.session.commit()
         with reading(db.engine) as conn:
-            assert log.verify_log(conn).ok
+            assert verify_log(conn).ok
     after = leaves(app)
     assert after[:-1] == before and after[-1][0] == len(before)
 
@@ -253,7 +259,7 @@ def test_a_checkpoint_is_signed_stored_filed_mailed_and_proven_consistent(
         db.session.commit()
     first = checkpoint(app)
     with app.app_context():
-        key = log.public_key()
+        key = public_key()
         assert key is not None
     found = logcheck.read_checkpoint(first, key)
     assert found.size == len(leaves(app)) and found.time.endswith("Z")
@@ -460,7 +466,7 @@ def test_a_fork_of_the_same_size_signed_with_a_stolen_key_is_caught(app, history
     forget_stored_checkpoints(app, signed)
     forged = checkpoint(app)  # the intruder holds the key: a fresh checkpoint of the same size
     with app.app_context():
-        key = log.public_key()
+        key = public_key()
     assert (
         logcheck.read_checkpoint(forged, key).size
         == logcheck.read_checkpoint(logcheck_note(kept), key).size
@@ -471,7 +477,7 @@ def test_a_fork_of_the_same_size_signed_with_a_stolen_key_is_caught(app, history
 
 
 def logcheck_note(path):
-    return log.extract_note(path.read_text())
+    return extract_note(path.read_text())
 
 
 def test_events_reordered_across_cases_are_caught(app, history, signed):
@@ -518,7 +524,7 @@ def test_no_false_alarm_while_writers_run(app, api, cast, history, signed):
         for _ in range(3):
             with app.app_context():
                 with reading(db.engine) as conn:
-                    report = log.verify_log(conn)
+                    report = verify_log(conn)
             assert report.ok, report.problems
     finally:
         stop.set()
@@ -573,7 +579,7 @@ def test_the_about_page_shows_the_public_key_to_anyone_signed_in(app, cast, sign
     from casework.logcheck import VerifierKey
 
     with app.app_context():
-        key = str(log.public_key())
+        key = str(public_key())
     from webpages import Visitor
 
     assert app.test_client().get("/about").status_code == 302
@@ -587,8 +593,8 @@ def test_a_printed_record_carries_its_checkpoint_and_an_inclusion_proof(
 ):
     checkpoint(app)
     with app.app_context():
-        proof = log.proof_for_case(case_id(history[0]))
-        key = str(log.public_key())
+        proof = proof_for_case(case_id(history[0]))
+        key = str(public_key())
         db.session.rollback()
     assert proof is not None and proof.ref.startswith(f"{history[0]}/")
     printed = tmp_path / "printed.txt"
@@ -617,15 +623,17 @@ def all_leaf_hashes(app):
 
 def note_of(app, text):
     with app.app_context():
-        return logcheck.read_checkpoint(text, log.public_key())
+        return logcheck.read_checkpoint(text, public_key())
 
 
 def test_checkpoints_over_kept_levels_match_the_whole_tree(app, api, history, signed, monkeypatch):
     monkeypatch.setattr(log, "NODE_LEVEL", 1)  # a node kept for every two leaves and up
     reads = []
-    original = log.read_leaves
+    original = log_tree.read_leaves
     monkeypatch.setattr(
-        log, "read_leaves", lambda c, low, high: reads.append((low, high)) or original(c, low, high)
+        log_tree,
+        "read_leaves",
+        lambda c, low, high: reads.append((low, high)) or original(c, low, high),
     )
     notes = [checkpoint(app)]
     for n in range(5):
@@ -661,7 +669,7 @@ def test_checkpoints_over_kept_levels_match_the_whole_tree(app, api, history, si
     # A printed record's proof reads a few kept nodes and a block, and is the whole tree's.
     with app.app_context():
         reads.clear()
-        proof = log.proof_for_case(case_id(history[0]))
+        proof = proof_for_case(case_id(history[0]))
         db.session.rollback()
     assert proof is not None and all(high - low <= 2 for low, high in reads)
     assert [bytes.fromhex(h) for h in proof.hashes] == tree.inclusion(proof.position, size)

@@ -15,7 +15,8 @@ from casework.cli import main
 from casework.extensions import db
 from casework.models import Case, Event
 from casework.services import chains
-from casework.services.audit import event_hash, verify_chains
+from casework.services.audit import event_hash
+from casework.services.verification import verify_chains
 
 
 @pytest.fixture

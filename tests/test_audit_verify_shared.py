@@ -12,7 +12,7 @@ from tampering import tamper
 
 from casework.extensions import db
 from casework.models import Case
-from casework.services.audit import verify_chains
+from casework.services.verification import verify_chains
 
 
 @pytest.fixture
@@ -68,13 +68,13 @@ def test_helpers_name_every_tampering_as_one_process_does(app, interleaved, name
 
 
 def log_verdicts(app, processes, outside=(), ahead=False):
-    from casework.services import chains, log
+    from casework.services import chain_helpers, log
 
     with app.app_context():
         started = None
         if ahead:  # helpers started before the check, each choosing its share
             address = db.engine.url.render_as_string(hide_password=False)
-            started = chains.start_helpers(
+            started = chain_helpers.start_helpers(
                 address, processes, 2, log.NODE_LEVEL, shared_from=0, lead=0
             )
         try:
@@ -100,12 +100,14 @@ LOG_TAMPERINGS = {
 def checkpointed(app, interleaved, tmp_path, monkeypatch):
     """The interleaved cases, a checkpoint over them, and two more events after it."""
     from casework.services import log
+    from casework.services.log.checkpoints import make_checkpoint
+    from casework.services.log.keys import ensure_signing_key
 
     monkeypatch.setattr(log, "NODE_LEVEL", 2)  # blocks of 4 leaves: runs split inside them
     app.config["SIGNING_KEY_FILE"] = str(tmp_path / "key")
     with app.app_context():
-        log.ensure_signing_key()
-        log.make_checkpoint()
+        ensure_signing_key()
+        make_checkpoint()
         note = db.session.execute(sa.text("SELECT note FROM log_checkpoints")).scalar_one()
         db.session.commit()
     return [("kept", note)]
@@ -115,12 +117,12 @@ def checkpointed(app, interleaved, tmp_path, monkeypatch):
 def test_the_log_read_alongside_the_events_names_what_the_reference_walk_names(
     app, api, interleaved, checkpointed, name, monkeypatch
 ):
-    from casework.services import log
+    from casework.services.log import verify
 
     api.post(f"/cases/{interleaved[1]}/notes", "librarian", json={"text": "After it"})
     walks = []
-    original = log._walk_leaves
-    monkeypatch.setattr(log, "_walk_leaves", lambda *a: walks.append(1) or original(*a))
+    original = verify._walk_leaves
+    monkeypatch.setattr(verify, "_walk_leaves", lambda *a: walks.append(1) or original(*a))
     clean = [log_verdicts(app, n, checkpointed) for n in (1, 2, 3)]
     clean.append(log_verdicts(app, 3, checkpointed, ahead=True))
     assert clean[0][1] == [] and clean[1:] == clean[:1] * 3
@@ -138,19 +140,22 @@ def test_a_share_a_helper_started_ahead_did_not_see_whole_is_followed_again(
     app, interleaved, checkpointed, monkeypatch
 ):
     """A helper's snapshot is older than the command's: events it missed are checked anyway."""
-    from casework.services import chains, log
+    from casework.services import chain_helpers, chains, log
+    from casework.services.log import verify
 
     walks = []
-    original = log._walk_leaves
-    monkeypatch.setattr(log, "_walk_leaves", lambda *a: walks.append(1) or original(*a))
-    collect = chains.Ahead.collect
+    original = verify._walk_leaves
+    monkeypatch.setattr(verify, "_walk_leaves", lambda *a: walks.append(1) or original(*a))
+    collect = chain_helpers.Ahead.collect
     # As if each helper had read its share before its events were committed.
     monkeypatch.setattr(
-        chains.Ahead, "collect", lambda self, sizes: [chains.Run() for _ in collect(self, sizes)]
+        chain_helpers.Ahead,
+        "collect",
+        lambda self, sizes: [chains.Run() for _ in collect(self, sizes)],
     )
     with app.app_context():
         address = db.engine.url.render_as_string(hide_password=False)
-        started = chains.start_helpers(address, 2, 2, log.NODE_LEVEL, shared_from=0, lead=0)
+        started = chain_helpers.start_helpers(address, 2, 2, log.NODE_LEVEL, shared_from=0, lead=0)
         try:
             result = verify_chains(log_outside=checkpointed, ahead=started)
         finally:

@@ -66,7 +66,7 @@ def test_notes_racing_on_one_case_keep_one_unbroken_chain(app, api, cast):
         ).status_code
 
     assert Counter(race(16, note, prepare=lambda _: app.test_client())) == {201: 16}
-    from casework.services.audit import verify_chains
+    from casework.services.verification import verify_chains
 
     with app.app_context():
         result = verify_chains()

@@ -26,7 +26,7 @@ from casework.models import (
     utcnow,
 )
 from casework.services import disposal
-from casework.services.audit import verify_chains
+from casework.services.verification import verify_chains
 
 CANARY = "wombatcanaryZ"
 YEAR = timedelta(days=366)

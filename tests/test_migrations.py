@@ -46,11 +46,12 @@ def test_a_database_made_by_an_earlier_release_upgrades_with_its_cases(
     and each can be undone. Events written before the log existed become its first leaves."""
     from flask_migrate import downgrade, upgrade
 
-    from casework.models import Case, User
+    from casework.models import Case, LogLeaf, User
     from casework.paths import PACKAGE_DIR
-    from casework.services import log
     from casework.services.context import library
     from casework.services.definitions import store_definition
+    from casework.services.log import leaves
+    from casework.services.log.verify import verify_log
     from casework.services.opening import open_case
     from casework.services.users import system_user
 
@@ -62,7 +63,7 @@ def test_a_database_made_by_an_earlier_release_upgrades_with_its_cases(
             store_definition(workflow)
         with monkeypatch.context() as earlier:
             # An earlier release had no log to write to, and no acting Directors.
-            earlier.setattr(log, "write_leaves", lambda connection, leaves: 0)
+            earlier.setattr(leaves, "write_leaves", lambda connection, leaves: 0)
             earlier.setattr(User, "acting_term", lambda user, now=None: None)
             system_user()
             # Made as that release made users: the administration trail's tables come later.
@@ -76,10 +77,10 @@ def test_a_database_made_by_an_earlier_release_upgrades_with_its_cases(
         db.session.remove()
         upgrade(directory=folder)
         test_the_migrated_schema_matches_the_models(app)
-        refs = db.session.execute(sa.select(log.LogLeaf.position, log.LogLeaf.ref)).all()
+        refs = db.session.execute(sa.select(LogLeaf.position, LogLeaf.ref)).all()
         assert [tuple(r) for r in refs] == [(0, f"{number}/1")]
         with db.engine.connect() as conn:
-            assert log.verify_log(conn).problems == []
+            assert verify_log(conn).problems == []
         assert db.session.execute(sa.select(Case.state).where(Case.number == number)).scalar() == (
             "received"
         )

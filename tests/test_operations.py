@@ -15,8 +15,8 @@ from tampering import tamper
 from casework.cli import main
 from casework.extensions import db
 from casework.models import Case, Event, SweepRun
-from casework.services import log
 from casework.services.backup import manifest_path, scratch_database
+from casework.services.log.keys import ensure_signing_key
 
 
 @pytest.fixture
@@ -286,7 +286,7 @@ def test_restoring_an_older_backup_is_explained_by_what_the_witnesses_saw(
     witnesses.mkdir()
     monkeypatch.setenv("CASEWORK_WITNESS_DIR", str(witnesses))
     with app.app_context():
-        log.ensure_signing_key()
+        ensure_signing_key()
     api.open("librarian", "complaint", summary="First", channel="x")
     cli("backup", str(tmp_path / "b"))
     later = api.open("librarian", "complaint", summary="Second", channel="x")["number"]

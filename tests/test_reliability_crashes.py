@@ -31,7 +31,7 @@ from casework.models import (
     utcnow,
 )
 from casework.services import disposal
-from casework.services.audit import verify_chains
+from casework.services.verification import verify_chains
 
 WRITER = Path(__file__).with_name("crashwriter.py")
 YEAR = timedelta(days=366)

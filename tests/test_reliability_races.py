@@ -12,7 +12,7 @@ from webpages import Visitor, case_state, events_of, page_text
 
 from casework.extensions import db
 from casework.models import Case, CaseLink
-from casework.services.audit import verify_chains
+from casework.services.verification import verify_chains
 
 
 def same_browser(app, visitor, count):

@@ -1,7 +1,7 @@
 """The first path through the engine: open, fire, audit."""
 
 from casework.extensions import db
-from casework.services.audit import verify_chains
+from casework.services.verification import verify_chains
 
 
 def test_complaint_engaged_then_resolved_keeps_a_valid_chain(app, api):

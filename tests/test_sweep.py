@@ -23,8 +23,8 @@ from casework.models import Case, Event, OutboxMessage, User, utcnow
 from casework.notifications.delivery import deliver_outbox
 from casework.paths import resource_dir
 from casework.services import activity, firing, loading
-from casework.services.audit import verify_chains
 from casework.services.users import create_user, find_user, system_user
+from casework.services.verification import verify_chains
 
 BASE = "https://casework.library.example"
 ESCALATION_REASON = (

@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 
 from casework.extensions import db
 from casework.models import Case, Event, User
-from casework.services.users import hash_password
+from casework.services.passwords import hash_password
 
 PASSWORD = "correct horse battery"
 _TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')

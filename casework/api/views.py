@@ -33,13 +33,13 @@ from casework.services import (
     loading,
     opening,
     people,
-    verification,
+    trail_seen,
 )
 from casework.services.access import case_access, person_id_of
-from casework.services.audit import verify_chains
 from casework.services.context import library
 from casework.services.db import begin_write
 from casework.services.unseen import masker
+from casework.services.verification import verify_chains
 from casework.transaction import commit_now
 from casework.workflow.diagram import render_svg
 
@@ -346,7 +346,7 @@ def audit_verify() -> Response:
     # counting what the caller may not see.
     erased_numbers = {number for number, _, _ in result.erased}
     broken_numbers = {b.case for b in result.broken}
-    seen = verification.seen_trail(actor, broken_numbers | erased_numbers)
+    seen = trail_seen.seen_trail(actor, broken_numbers | erased_numbers)
     seen_broken = seen.numbers
     return jsonify(
         {

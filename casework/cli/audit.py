@@ -13,7 +13,7 @@ from casework.cli.base import app_session, fail, main, make_app
 if TYPE_CHECKING:
     from flask import Flask
 
-    from casework.services.chains import Ahead
+    from casework.services.chain_helpers import Ahead
 
 
 @main.group()
@@ -49,9 +49,10 @@ def audit_verify(records: tuple[tuple[str, str, str], ...], checkpoints: tuple[s
     """
     import time
 
-    from casework.services.audit import HASH, check_printed_head, verify_chains
     from casework.services.loading import normalize_number
-    from casework.services.log import LogReport, witness_notes
+    from casework.services.log.verify import LogReport
+    from casework.services.log.witnesses import witness_notes
+    from casework.services.verification import HASH, check_printed_head, verify_chains
 
     printed = []
     for number, seq, digest in records:
@@ -124,7 +125,7 @@ def audit_verify(records: tuple[tuple[str, str, str], ...], checkpoints: tuple[s
 
 def _start_helpers(app: Flask) -> Ahead:
     """Helpers for `audit verify`, one per core beyond this one, started at once."""
-    from casework.services.chains import start_helpers
+    from casework.services.chain_helpers import start_helpers
 
     processes = min(os.cpu_count() or 1, 8)
     return start_helpers(str(app.config["SQLALCHEMY_DATABASE_URI"]), processes)
@@ -135,7 +136,8 @@ def audit_checkpoint() -> None:
     """Sign the log as it is now and hand the checkpoint to the witnesses."""
     from casework.extensions import db
     from casework.services.db import begin_write
-    from casework.services.log import LogError, make_checkpoint
+    from casework.services.log import LogError
+    from casework.services.log.checkpoints import make_checkpoint
 
     app = make_app()
     with app.app_context():
@@ -157,7 +159,7 @@ def audit_checkpoint() -> None:
 @audit.command("key")
 def audit_key() -> None:
     """Print the log's public key (what checkpoints are checked with)."""
-    from casework.services.log import public_key
+    from casework.services.log.keys import public_key
 
     app = make_app()
     with app.app_context():
@@ -173,8 +175,8 @@ def audit_export(output: str) -> None:
     """Write the whole log (positions, leaf hashes, case numbers, checkpoints) to OUTPUT, for
     `python -m casework.logcheck OUTPUT CHECKPOINT PUBKEY`."""
     from casework.extensions import db
-    from casework.services.audit import reading
-    from casework.services.log import export_log
+    from casework.services.log.export import export_log
+    from casework.services.verification import reading
 
     app = make_app()
     with app.app_context():

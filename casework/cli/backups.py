@@ -15,7 +15,7 @@ from casework.cli.serving import prepare_database
 
 def _verify_database(url: str) -> Any:
     """`audit verify` of the database at `url` (a restored copy): its result."""
-    from casework.services.audit import verify_chains
+    from casework.services.verification import verify_chains
 
     app = make_app(url)
     with app_session(app, write=False):
@@ -128,7 +128,10 @@ def restore(file: Path, force: bool) -> None:
         restore_into,
     )
     from casework.services.db import begin_write
-    from casework.services.log import LogError, log_size, make_checkpoint, witnessed_size
+    from casework.services.log import LogError
+    from casework.services.log.checkpoints import make_checkpoint
+    from casework.services.log.tree import log_size
+    from casework.services.log.witnesses import witnessed_size
     from casework.services.users import system_user
 
     try:

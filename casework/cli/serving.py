@@ -39,7 +39,7 @@ def prepare_database(app: Flask) -> list[str]:
     )
     system_user()
     refresh_statistics()
-    from casework.services.log import ensure_signing_key
+    from casework.services.log.keys import ensure_signing_key
 
     path, public, made = ensure_signing_key()
     done.append(f"log signing key: {path}{' (new: keep a copy offline)' if made else ''}")
@@ -55,7 +55,8 @@ def init() -> None:
     from casework.extensions import db
     from casework.models import User, UserRole
     from casework.services.administration import cli_actor
-    from casework.services.users import create_user, generate_password
+    from casework.services.passwords import generate_password
+    from casework.services.users import create_user
 
     app = make_app()
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)

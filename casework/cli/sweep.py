@@ -76,7 +76,8 @@ def _sweep_checkpoint(now: Any, quiet: bool) -> str:
     """A checkpoint when the log has grown since the last (before the mail, which sends it)."""
     from casework.extensions import db
     from casework.services.db import begin_write
-    from casework.services.log import LogError, make_checkpoint
+    from casework.services.log import LogError
+    from casework.services.log.checkpoints import make_checkpoint
 
     try:
         begin_write()

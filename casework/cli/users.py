@@ -27,7 +27,8 @@ def users_add(
     Recorded in the administration trail as done by `cli:` and the operating-system user.
     """
     from casework.services.administration import cli_actor
-    from casework.services.users import create_user, generate_password
+    from casework.services.passwords import generate_password
+    from casework.services.users import create_user
 
     split = [r.strip() for role in roles for r in role.split(",") if r.strip()]
     one_time = password is None
@@ -74,7 +75,8 @@ def users_token(name: str, token_name: str | None, days: int | None) -> None:
     """
     from casework.errors import InvalidFields
     from casework.services.administration import cli_actor
-    from casework.services.users import find_user, issue_token
+    from casework.services.tokens import issue_token
+    from casework.services.users import find_user
 
     user = find_user(name)
     if user is None or not user.active:
@@ -92,7 +94,8 @@ def users_token(name: str, token_name: str | None, days: int | None) -> None:
 def users_tokens(name: str) -> None:
     """List the API tokens of user NAME that are not revoked: number, name, expiry, last use."""
     from casework.models import utcnow
-    from casework.services.users import find_user, tokens_of
+    from casework.services.tokens import tokens_of
+    from casework.services.users import find_user
 
     user = find_user(name)
     if user is None:
@@ -115,7 +118,8 @@ def users_tokens(name: str) -> None:
 def users_revoke_token(name: str, token: str) -> None:
     """Revoke the API token TOKEN (its name or number) of user NAME (recorded in the trail)."""
     from casework.services.administration import cli_actor
-    from casework.services.users import find_token, find_user, revoke_token
+    from casework.services.tokens import find_token, revoke_token
+    from casework.services.users import find_user
 
     user = find_user(name)
     found = find_token(user, token) if user is not None else None

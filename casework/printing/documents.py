@@ -27,13 +27,14 @@ from casework.presenting.words import file_date
 from casework.printing import content, render
 from casework.printing.cache import cached, document_key, keep
 from casework.printing.stamp import stamp
-from casework.services import log
 from casework.services.access import Level, case_access, readable_by, visible_clause
 from casework.services.activity import record_access
 from casework.services.context import library
 from casework.services.db import begin_write
 from casework.services.definitions import workflow_of
 from casework.services.loading import load_case, require_full
+from casework.services.log.checkpoints import latest_checkpoint_id
+from casework.services.log.proofs import proof_for_case
 from casework.services.registry import account_histories
 from casework.services.unseen import numbers_in, unseen_numbers
 from casework.services.watches import flags
@@ -174,7 +175,7 @@ def plan_record(case: Case, workflow: Workflow, redacted: bool, reader: User) ->
             for _, m in sorted(staff_of(case, content.events_through(case, seq)).items())
         ],
         # A record prints the latest checkpoint of the log: a new one is a new document.
-        checkpoint=log.latest_checkpoint_id(),
+        checkpoint=latest_checkpoint_id(),
         hidden=sorted(hidden),
         **setting_parts(),
     )
@@ -188,7 +189,7 @@ def render_record(plan: RecordPlan) -> bytes:
         "record.html",
         plan.key,
         r=record,
-        proof=log.proof_for_case(plan.case.id),
+        proof=proof_for_case(plan.case.id),
         created=document_date(plan.head_at),
         title=f"{kind} {record.number}",
         subject=f"{kind} of {record.workflow_title.lower()} case {record.number}",

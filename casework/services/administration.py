@@ -22,8 +22,9 @@ import sqlalchemy as sa
 from casework.errors import Unavailable
 from casework.extensions import db
 from casework.models import GENESIS_HASH, AdministrationEvent, AdministrationHead, User, utcnow
-from casework.services import chains, log
+from casework.services import chains
 from casework.services.db import begin_write
+from casework.services.log import TRAILS, leaves
 from casework.signals import administration_recorded
 
 #: The roles told of every administration event, and who may read the trail.
@@ -70,6 +71,10 @@ def cli_actor() -> str:
     except (OSError, KeyError):  # no user name in the environment nor the password database
         name = "unknown"
     return f"cli:{name}"[:64]
+
+
+#: The name actions of no user are recorded under (the command line, the deadline sweep).
+SYSTEM_USERNAME = "system"
 
 
 def actor_label(actor: User | str) -> str:
@@ -182,7 +187,7 @@ def record(
     if moved.rowcount != 1:
         raise Unavailable("Another change to a user account came first; nothing was changed.")
     # The event is a leaf of the whole-database log too, placed when this transaction commits.
-    log.append_leaf(db.session(), ADMIN, event_id, f"admin/{seq}", bytes.fromhex(digest))
+    leaves.append_leaf(db.session(), ADMIN, event_id, f"admin/{seq}", bytes.fromhex(digest))
     event = AdministrationEvent(id=event_id, **row)
     administration_recorded.send(event, subject=subject, also_tell=also_tell, overseers=overseers)
     return event
@@ -373,7 +378,7 @@ def check_trail(connection: sa.Connection | None = None) -> TrailCheck:
 
 
 def _walk(rows: Iterator[Any], head: Any) -> TrailCheck:
-    from casework.services.audit import _stored_time
+    from casework.services.verification import _stored_time
 
     result = TrailCheck()
     prev = GENESIS_HASH
@@ -436,4 +441,4 @@ def _logged_events(connection: sa.Connection) -> Iterator[tuple[int, str, bytes]
         yield event_id, f"admin/{seq}", bytes.fromhex(digest)
 
 
-log.TRAILS[ADMIN] = _logged_events
+TRAILS[ADMIN] = _logged_events

@@ -25,7 +25,7 @@ from casework.errors import Forbidden, InvalidFields
 from casework.extensions import db
 from casework.models import RecoveryCode, SecondFactor, User, utcnow
 from casework.services import administration
-from casework.services.users import check_secret, hash_password
+from casework.services.passwords import check_secret, hash_password
 
 RECOVERY_CODES = 10
 #: Codes of the step before and after now are accepted too: phone clocks drift.

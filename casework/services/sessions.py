@@ -21,6 +21,7 @@ from casework.extensions import db
 from casework.models import User, UserSession, utcnow
 from casework.services import administration
 from casework.services.db import begin_write, writes_refused
+from casework.services.tokens import revoke_tokens
 
 #: The last-seen time is written at most this often.
 SEEN_EVERY = timedelta(minutes=1)
@@ -193,3 +194,20 @@ def browser(user_agent: str) -> str:
     if name and system:
         return f"{name} on {system}"
     return name or system or (user_agent[:40] if user_agent else "Unknown browser")
+
+
+def end_sessions(user: User) -> None:
+    """End every web session of the user at once (their own sign-out everywhere)."""
+    user.session_generation += 1
+    begin_write()
+    db.session.execute(
+        sa.update(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+        .values(ended_at=utcnow())
+    )
+
+
+def end_access(user: User) -> int:
+    """End every session and every API token of the user; how many tokens ended."""
+    end_sessions(user)
+    return revoke_tokens(user)

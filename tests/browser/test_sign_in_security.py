@@ -9,7 +9,8 @@ import pyotp
 import pytest
 
 from casework.extensions import db
-from casework.services.users import create_user, find_user, issue_token
+from casework.services.tokens import issue_token
+from casework.services.users import create_user, find_user
 
 from .livesite import Tab
 
@@ -98,7 +99,7 @@ def test_a_trustee_sets_up_the_app_signs_in_with_codes_and_revokes_a_token(
     with site.app.app_context():
         found = find_user("trustee2")
         assert found is not None
-        from casework.services.users import tokens_of
+        from casework.services.tokens import tokens_of
 
         assert tokens_of(found) == []
         db.session.rollback()

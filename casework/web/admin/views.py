@@ -6,7 +6,7 @@ from flask import flash, redirect, render_template, request, url_for
 
 from casework.errors import BadRequest, InvalidFields, NotFound
 from casework.models import User, utcnow
-from casework.services import acting, directory, second_factor, signon
+from casework.services import acting, directory, second_factor, signon, tokens
 from casework.services import users as accounts
 from casework.services.db import begin_write
 from casework.web import Page
@@ -92,7 +92,7 @@ def user_page(target: User, form: UserForm) -> str:
         "admin/user.html",
         user=target,
         form=form,
-        tokens=accounts.tokens_of(target),
+        tokens=tokens.tokens_of(target),
         second_factor_required=second_factor.required(target),
         now=utcnow(),
         identities=signon.identities_of(target),
@@ -148,8 +148,8 @@ def reset_second_factor(user_id: int) -> Page:
 def revoke_token(user_id: int, token_id: int) -> Page:
     admin = administrator()
     target = load_user(user_id)
-    token = accounts.own_token(target, token_id)
-    accounts.revoke_token(admin, target, token)
+    token = tokens.own_token(target, token_id)
+    tokens.revoke_token(admin, target, token)
     flash(f"The API token “{token.name}” of {target.username} is revoked.", "success")
     return redirect(url_for("admin.user", user_id=target.id))
 

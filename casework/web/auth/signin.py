@@ -15,7 +15,7 @@ from flask_login import login_user
 
 from casework import auth
 from casework.models import User, utcnow
-from casework.services import second_factor, sessions, users
+from casework.services import requesters, second_factor, sessions
 from casework.web import Page
 
 #: The key in the signed cookie of a sign-in waiting for its second factor.
@@ -77,7 +77,7 @@ def pending_sign_in() -> tuple[User, str] | None:
         return None
     if utcnow().timestamp() - at > PENDING_FOR.total_seconds():
         return None
-    user = users.session_user(user_id)
+    user = requesters.session_user(user_id)
     if user is None or not user.active or user.second_factor is None:
         return None
     if user.session_generation != data.get("generation"):

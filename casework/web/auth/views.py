@@ -10,7 +10,7 @@ from flask_login import current_user, logout_user
 from casework import auth
 from casework.errors import InvalidFields, NotFound
 from casework.models import User, utcnow
-from casework.services import limits, second_factor, sessions, users
+from casework.services import limits, passwords, second_factor, sessions, tokens
 from casework.web import Page
 from casework.web.actor import actor
 from casework.web.auth.blueprint import bp
@@ -114,7 +114,7 @@ def second_factor_code() -> Page:
 @bp.post("/sign-out")
 def sign_out() -> Page:
     if current_user.is_authenticated:
-        users.end_sessions(actor())
+        sessions.end_sessions(actor())
     logout_user()
     session.clear()
     flash("You are signed out on every device.", "success")
@@ -152,7 +152,7 @@ def account() -> str:
     return render_template(
         "auth/account.html",
         user=user,
-        tokens=users.tokens_of(user),
+        tokens=tokens.tokens_of(user),
         sessions=sessions.active(user, g.get("session_id")),
         second_factor_required=second_factor.required(user),
         recovery_codes_left=second_factor.recovery_codes_left(user),
@@ -176,7 +176,7 @@ def two_factor() -> Page:
     if request.method == "POST" and form.validate():
         try:
             if replacing:
-                users.confirm_password(user, form.current_password.data, auth.client_address())
+                passwords.confirm_password(user, form.current_password.data, auth.client_address())
             codes = second_factor.enrol(user, secret, form.code.data)
         except limits.TooMany as exc:
             g.keep_changes = True
@@ -207,8 +207,8 @@ def _enrol_page(user: User, secret: str, form: EnrolForm, replacing: bool) -> st
 @bp.post("/account/tokens/<int:token_id>/revoke")
 def revoke_token(token_id: int) -> Page:
     user = actor()
-    token = users.own_token(user, token_id)
-    users.revoke_token(user, user, token)
+    token = tokens.own_token(user, token_id)
+    tokens.revoke_token(user, user, token)
     flash(f"The API token “{token.name}” is revoked: it no longer works.", "success")
     return redirect(url_for("auth.account"))
 

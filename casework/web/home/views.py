@@ -56,6 +56,6 @@ def triaged(user: User) -> list[Workflow]:
 @bp.get("/about")
 def about() -> str:
     """About Casework: the audit log's public key, for anyone who checks a checkpoint."""
-    from casework.services.log import public_key
+    from casework.services.log.keys import public_key
 
     return render_template("home/about.html", user=actor(), key=public_key())
