@@ -90,6 +90,9 @@ class Engine:
 
         actor = find_user("librarian")
         assert actor is not None
+        # Everything `roles` reads (the roles, and any acting term) is loaded before the user
+        # leaves this session: each transition's session uses the user as a request's would.
+        assert "librarian_in_charge" in actor.roles
         self.actor = actor
         sql.session.remove()
 
