@@ -1,11 +1,12 @@
 """The app under `gunicorn -w 2` on loopback, with a realistic mix of requests, driven by wrk.
 
     python bench/load.py [--connections 16 64] [--transitions-connections 16] [--duration 30]
+                         [--workers 2]
 
 On a copy of the seeded database (bench/seed.py: 100k cases, 1M events; PostgreSQL: the seeded
-schema itself), it starts `gunicorn -w 2 wsgi:app` on 127.0.0.1, signs a librarian in (a session
-cookie, as a browser has) and gives them an API token, then for each number of connections runs
-wrk for `--duration` seconds with this mix:
+schema itself), it starts `gunicorn -w 2 wsgi:app` (`--workers`) on 127.0.0.1, signs a librarian
+in (a session cookie, as a browser has) and gives them an API token, then for each number of
+connections runs wrk for `--duration` seconds with this mix:
 
 - 30% search pages (`/cases?...`: newest, a state, a search word, overdue, a branch, mine,
   recently changed, the next page of a list), 15% the same lists from `/api/v1/cases`;
@@ -221,8 +222,10 @@ def free_port() -> int:
         return port
 
 
-def start_server(db: harness.Database, port: int, log: Path) -> subprocess.Popen[bytes]:
-    """`gunicorn -w 2 wsgi:app` on loopback, answering once it is up."""
+def start_server(
+    db: harness.Database, port: int, log: Path, workers: int = 2
+) -> subprocess.Popen[bytes]:
+    """`gunicorn -w WORKERS wsgi:app` on loopback, answering once it is up."""
     env = {**os.environ, **harness.BENCH_ENV, "CASEWORK_DATABASE_URL": db.url}
     gunicorn = Path(sys.executable).parent / "gunicorn"
     with log.open("wb") as out:
@@ -230,7 +233,7 @@ def start_server(db: harness.Database, port: int, log: Path) -> subprocess.Popen
             [
                 str(gunicorn),
                 "-w",
-                "2",
+                str(workers),
                 "-b",
                 f"127.0.0.1:{port}",
                 # Each answer's status and request, so refused requests can be told apart.
@@ -355,6 +358,7 @@ def main() -> None:
         help="connections of the runs that send API transitions only (none: skip them)",
     )
     parser.add_argument("--duration", type=int, default=30)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--threads", type=int, default=1, help="wrk threads")
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--events", type=int, default=1_000_000)
@@ -372,7 +376,7 @@ def main() -> None:
     log = work / "gunicorn.log"
     runs: dict[str, Any] = {}
     data = prepare(db, args.threads)
-    server = start_server(db, port, log)
+    server = start_server(db, port, log, args.workers)
     try:
         cookie = sign_in(port)
         plan = [("mix", c) for c in args.connections]
@@ -409,7 +413,7 @@ def main() -> None:
     harness.report(
         "load",
         {
-            "server": "gunicorn -w 2 (sync workers), 127.0.0.1",
+            "server": f"gunicorn -w {args.workers} (sync workers), 127.0.0.1",
             "generator": f"wrk -t{args.threads}, {args.duration} s per run",
             "cases": args.cases,
             "events": args.events,
