@@ -42,3 +42,27 @@ def test_the_import_graph_has_no_cycle():
         tuple(TopologicalSorter(graph).static_order())
     except CycleError as exc:
         raise AssertionError(f"an import cycle: {' -> '.join(exc.args[1])}") from None
+
+
+def package_of(module: str) -> str:
+    """The top-level part of casework a module belongs to: `casework.services.log.tree` is in
+    `casework.services`; `casework.auth` is a part of its own."""
+    return ".".join(module.split(".")[:2])
+
+
+def test_the_parts_of_casework_import_each_other_without_a_cycle():
+    """Packages too: models, workflow, presenting, services, web … each only imports the parts
+    below it, so no part needs another that needs it back."""
+    paths = {module_name(p): p for p in PACKAGE.rglob("*.py")}
+    known = set(paths)
+    graph: dict[str, set[str]] = {}
+    for name, path in paths.items():
+        part = package_of(name)
+        graph.setdefault(part, set()).update(
+            package_of(other) for other in imports_of(path, known) if package_of(other) != part
+        )
+    assert "casework.presenting" in graph["casework.web"], "the graph was not read"
+    try:
+        tuple(TopologicalSorter(graph).static_order())
+    except CycleError as exc:
+        raise AssertionError(f"a cycle of parts: {' -> '.join(exc.args[1])}") from None

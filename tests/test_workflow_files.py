@@ -140,7 +140,7 @@ def test_the_diagram_escapes_what_a_workflow_file_says(folder):
     """Labels are text in the SVG, never markup, whatever a workflow file puts in them."""
     import xml.dom.minidom
 
-    from casework.workflow.diagram import render_svg
+    from casework.presenting.diagram import render_svg
 
     hostile = 'Engaged <script>alert(1)</script> & "quoted"'
     edit(folder, "complaint", 'label = "Engaged"', f"label = '{hostile}'")

@@ -20,6 +20,7 @@ from casework.auth import api_user
 from casework.errors import BadRequest, Forbidden, InvalidFields, NotFound
 from casework.extensions import csrf
 from casework.models import User, utcnow
+from casework.presenting.diagram import render_svg
 from casework.services import (
     activity,
     definitions,
@@ -41,7 +42,6 @@ from casework.services.db import begin_write
 from casework.services.unseen import masker
 from casework.services.verification import verify_chains
 from casework.transaction import commit_now
-from casework.workflow.diagram import render_svg
 
 csrf.exempt(bp)
 

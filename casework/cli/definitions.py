@@ -42,8 +42,8 @@ def workflows_check() -> None:
 @click.option("--svg", is_flag=True, help="Print the diagram as SVG.")
 def workflows_show(key: str, svg: bool) -> None:
     """Show workflow KEY: its states, transitions and who may fire them."""
+    from casework.presenting.diagram import render_svg
     from casework.presenting.words import role_label
-    from casework.workflow.diagram import render_svg
 
     registry = _registry()
     if key not in registry:

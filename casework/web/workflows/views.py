@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask import render_template
 
 from casework.errors import NotFound
+from casework.presenting.diagram import render_svg
 from casework.presenting.words import role_list
 from casework.services.context import library
 from casework.web.actor import actor
 from casework.web.workflows.blueprint import bp
-from casework.workflow.diagram import render_svg
 
 
 @bp.get("/workflows")
