@@ -9,6 +9,7 @@ from flask import Response, request
 
 from casework.api.blueprint import bp
 from casework.api.views import user
+from casework.downloads import file_response
 from casework.errors import InvalidFields
 from casework.printing import documents
 
@@ -17,14 +18,8 @@ FLAGS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no":
 
 
 def pdf_response(printed: documents.Printed, *, download: bool = False) -> Response:
-    """The document as a PDF that no cache keeps (every print is its own audit event): inline,
-    or as a download (the answer to a print button's form)."""
-    response = Response(printed.content, mimetype="application/pdf")
-    disposition = "attachment" if download else "inline"
-    response.headers.set("Content-Disposition", disposition, filename=printed.filename)
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    """The document as a PDF: inline, or as a download (the answer to a print button's form)."""
+    return file_response(printed.content, "application/pdf", printed.filename, download=download)
 
 
 def flag(values: Mapping[str, Any], name: str) -> bool:

@@ -17,6 +17,7 @@ from casework.api.serialize import (
     summary_json,
 )
 from casework.auth import api_user
+from casework.downloads import file_response
 from casework.errors import BadRequest, Forbidden, InvalidFields, NotFound
 from casework.extensions import csrf
 from casework.models import User, utcnow
@@ -325,8 +326,7 @@ def download(number: str, sha256: str) -> Response:
     case, _, access = loading.load_case(actor, number, write=True)
     attachment, content = evidence.download(actor, case, access, sha256)
     # Werkzeug adds "; charset=utf-8" to text types itself.
-    response = Response(content, mimetype=attachment.media_type)
-    response.headers.set("Content-Disposition", "attachment", filename=attachment.name)
+    response = file_response(content, attachment.media_type, attachment.name)
     response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
     return response
 

@@ -10,6 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
+from casework.downloads import file_response
 from casework.errors import InvalidFields
 from casework.models import User, utcnow
 from casework.printing.board import board_report_pdf
@@ -61,10 +62,7 @@ def report_csv_download() -> Response:
     begin_write()
     report = _report(user, request.form)
     board_report.record_read(user, report, "csv", at=report.generated_at)
-    response = Response(board_report.csv_text(report), mimetype="text/csv")
-    response.headers.set("Content-Disposition", "attachment", filename=_filename(report, "csv"))
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return file_response(board_report.csv_text(report), "text/csv", _filename(report, "csv"))
 
 
 @bp.post("/board-report.pdf")
@@ -74,11 +72,8 @@ def report_pdf_download() -> Response:
     begin_write()
     report = _report(user, request.form)
     board_report.record_read(user, report, "pdf", at=report.generated_at)
-    response = Response(board_report_pdf(user, report), mimetype="application/pdf")
-    response.headers.set("Content-Disposition", "attachment", filename=_filename(report, "pdf"))
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    pdf = board_report_pdf(user, report)
+    return file_response(pdf, "application/pdf", _filename(report, "pdf"))
 
 
 # --- acting Director ----------------------------------------------------------------------------

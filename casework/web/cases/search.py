@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, render_template, request
+from flask import abort, render_template, request
 
+from casework.downloads import file_response
 from casework.errors import InvalidFields
 from casework.models import utcnow
 from casework.services import listing
@@ -60,6 +61,4 @@ def export() -> Page:
     now = utcnow()
     _, text = results.export_rows(user, f, now)
     stamp = now.astimezone(library().tz).strftime("%Y-%m-%d")
-    response = Response(text, mimetype="text/csv")
-    response.headers.set("Content-Disposition", "attachment", filename=f"cases-{stamp}.csv")
-    return response
+    return file_response(text, "text/csv", f"cases-{stamp}.csv")

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Response, flash, redirect, render_template, request, url_for
 
+from casework.downloads import file_response
 from casework.errors import Refused
 from casework.models import User
 from casework.services import disposal, holds
@@ -97,11 +98,8 @@ def batch(batch_id: int) -> Page:
 def certificate(batch_id: int) -> Response:
     user = _officer()
     found = disposal.load_batch(user, batch_id)
-    response = Response(found.certificate, mimetype="application/pdf")
-    response.headers.set(
-        "Content-Disposition", "attachment", filename=f"disposal-certificate-{found.id}.pdf"
-    )
-    return response
+    filename = f"disposal-certificate-{found.id}.pdf"
+    return file_response(found.certificate, "application/pdf", filename)
 
 
 @bp.post("/retention/batches/<int:batch_id>/confirm")
