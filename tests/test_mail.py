@@ -435,7 +435,7 @@ def test_each_user_chooses_the_kinds_of_mail_they_get(app, client, api, staff_ma
     assert "decided" not in html  # HR's kind
     assert address("director") in html
 
-    kept = ["violation_reported", "overdue", "appeal_reviewed"]
+    kept = ["violation_reported", "overdue", "appeal_reviewed", "complaint_answer_corrected"]
     saved = client.post(
         "/notifications/preferences", data={"kind": kept, "csrf_token": csrf_token(html)}
     )

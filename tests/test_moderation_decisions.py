@@ -13,7 +13,7 @@ from webpages import Visitor, case_state, events_of, page_text
 from workflow_driver import active_account
 
 from casework.extensions import db
-from casework.models import Attachment, Case
+from casework.models import Attachment, Case, OutboxMessage, User
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 
@@ -64,6 +64,10 @@ def test_a_complaint_post_offers_refer_first_and_keep_neither_offered_nor_accept
 
 
 def test_correcting_the_answer_is_recorded_and_changes_what_may_be_done(app, api):
+    with app.app_context():
+        for user in db.session.execute(sa.select(User)).scalars():
+            user.email = f"{user.username}@library.example"
+        db.session.commit()
     post = flagged_post(api)
     number = post["number"]
     # The librarian may refer, but the correction is the social media team's (or the Director's).
@@ -81,6 +85,17 @@ def test_correcting_the_answer_is_recorded_and_changes_what_may_be_done(app, api
     events = api.get(f"/cases/{number}/events", "social").get_json()["items"]
     assert events[-1]["data"]["fields"] == {"is_complaint": "no", "reason": "It is an advert."}
     assert events[-1]["actor"] == "social"
+    # The Director is told of the corrected answer, which lets the post be removed.
+    with app.app_context():
+        told = db.session.execute(
+            sa.select(User.username, OutboxMessage.subject, OutboxMessage.body_text)
+            .join(User, User.id == OutboxMessage.user_id)
+            .where(OutboxMessage.kind == "complaint_answer_corrected")
+        ).all()
+    assert [(who, subject) for who, subject, _ in told] == [
+        ("director", f"{number}: whether the post is a complaint was corrected")
+    ]
+    assert "corrected" in told[0][2] and number in told[0][2]
     api.ok("social", number, "remove", grounds="spam_or_advertising", note="Advert.")
     # Only while flagged: a decided post is not re-labelled.
     late = api.fire("social", number, "correct_complaint", is_complaint="yes", reason="x")

@@ -61,6 +61,12 @@ BREAKAGES = [
     ),
     ("violation", "[transitions.reopen]", "[transitions.delete]", "never deleted"),
     (
+        "moderation",
+        'triggers = ["correct_complaint"]',
+        'triggers = ["correct"]',
+        "unknown transition 'correct'",
+    ),
+    (
         "complaint",
         'type = "textarea"\nrequired = true\nhelp = "What the library',
         'type = "essay"\nrequired = true\nhelp = "What the library',

@@ -16,11 +16,12 @@ def notify(case: Case, *, workflow: Workflow, event: Event) -> None:
     """Queue the e-mails an event calls for, in the event's own transaction.
 
     Called for every creation and transition; the case's own workflow definition says whether
-    reaching the new state tells anyone.
+    taking the step, or else reaching the new state, tells anyone.
     """
-    if event.to_state is None or event.to_state == event.from_state:
-        return
-    kind = workflow.notification_on(event.to_state)
+    trigger = event.data.get("trigger") if event.action == "transition" else None
+    kind = workflow.notification_after(trigger) if isinstance(trigger, str) else None
+    if kind is None and event.to_state is not None and event.to_state != event.from_state:
+        kind = workflow.notification_on(event.to_state)
     if kind is None:
         return
     from casework.notifications.outbox import queue_for_event

@@ -266,7 +266,8 @@ class WatchDef:
 
 @dataclass(frozen=True)
 class NotificationDef:
-    """A kind of e-mail: reaching one of `states` tells the holders of `roles` on the case.
+    """A kind of e-mail: reaching one of `states`, or taking one of `triggers` (a step that may
+    keep the case where it is), tells the holders of `roles` on the case.
 
     Each user can turn each kind off; confidential cases always get the same neutral text.
     """
@@ -280,6 +281,7 @@ class NotificationDef:
     template: str
     roles: tuple[str, ...]
     states: tuple[str, ...] = ()
+    triggers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -404,6 +406,10 @@ class Workflow:
     def notification_on(self, state: str) -> NotificationDef | None:
         """The e-mail that reaching `state` sends, if any."""
         return next((n for n in self.notifications if state in n.states), None)
+
+    def notification_after(self, trigger: str) -> NotificationDef | None:
+        """The e-mail that taking the step `trigger` sends, wherever it leaves the case."""
+        return next((n for n in self.notifications if trigger in n.triggers), None)
 
     def transitions_from(self, state: str) -> list[TransitionDef]:
         return [t for t in self.transitions.values() if state in t.sources]

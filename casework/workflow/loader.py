@@ -115,13 +115,13 @@ TRANSITION_KEYS = {
 }
 QUEUE_KEYS = {"title", "roles", "state", "sort", "empty", "watch", "overdue_only"}
 WATCH_KEYS = {"key", "label", "state", "check", "roles"}
-NOTIFICATION_KEYS = {"key", "label", "subject", "template", "roles", "states"}
+NOTIFICATION_KEYS = {"key", "label", "subject", "template", "roles", "states", "triggers"}
 FIGURE_KEYS = {"label", "from", "to", "empty"}
 #: The orders a queue may list its cases in (the case list's sorts).
 QUEUE_SORTS = frozenset({"created_at", "-created_at", "updated_at", "-updated_at", "due_at"})
 #: E-mail templates in templates/mail/ a notification may use.
 MAIL_TEMPLATES = frozenset(
-    {"attention", "escalated", "post_flagged", "account_requested", "waiting", "flagged"}
+    {"attention", "escalated", "post_flagged", "account_requested", "waiting", "flagged", "step"}
 )
 DEFAULT_MAX_LENGTH = {"text": 500, "textarea": 20_000, "url": 2_000, "branch": 200}
 
@@ -272,7 +272,7 @@ def parse(text: str, path: Path) -> Workflow:
         received_field=received_field,
         queues=_queues(r, data.get("queues"), states, watches),
         watches=watches,
-        notifications=_notifications(r, data.get("notifications"), states),
+        notifications=_notifications(r, data.get("notifications"), states, transitions),
         figures=_figures(r, data.get("figures"), states),
         mail_fields=mail_fields,
         retention=_retention(r, data.get("retention"), states, access),
@@ -405,10 +405,14 @@ def _queues(
 
 
 def _notifications(
-    r: _Reader, data: Any, states: Mapping[str, StateDef]
+    r: _Reader,
+    data: Any,
+    states: Mapping[str, StateDef],
+    transitions: Mapping[str, TransitionDef],
 ) -> tuple[NotificationDef, ...]:
     out = []
     reached: set[str] = set()
+    taken: set[str] = set()
     for i, spec in enumerate(_entries(r, data, "notifications")):
         at = f"notifications[{i}]"
         spec = r.table(spec, at, NOTIFICATION_KEYS)
@@ -416,8 +420,15 @@ def _notifications(
         if not NAME.match(key) or key == "overdue":
             raise r.fail(at, "key must be lower-case letters, digits and underscores (not overdue)")
         on = r.names(spec, "states", at)
-        if not on:
-            raise r.fail(at, "'states' names at least one state")
+        after = r.names(spec, "triggers", at)
+        if not on and not after:
+            raise r.fail(at, "'states' or 'triggers' names at least one state or step")
+        for trigger in after:
+            if trigger not in transitions:
+                raise r.fail(at, f"unknown transition {trigger!r}")
+            if trigger in taken:
+                raise r.fail(at, f"taking {trigger!r} already sends another notification")
+            taken.add(trigger)
         for state in on:
             if state not in states:
                 raise r.fail(at, f"unknown state {state!r}")
@@ -438,6 +449,7 @@ def _notifications(
                 template=template,
                 roles=roles,
                 states=on,
+                triggers=after,
             )
         )
     return tuple(out)
