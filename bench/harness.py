@@ -187,7 +187,7 @@ def migrate(db: Database) -> None:
 
     from casework.extensions import db as sql
     from casework.paths import PACKAGE_DIR
-    from casework.services.context import library
+    from casework.library import library
     from casework.services.definitions import store_definition
     from casework.services.users import system_user
 

@@ -449,7 +449,7 @@ def write_part(
     """The case rows, event rows and log leaves of one part (in a worker process)."""
     from casework.services.audit import canonical_json
     from casework.services.case_fields import derived_columns
-    from casework.services.context import library
+    from casework.library import library
     from casework.services.log.leaves import case_leaf
 
     people: People = _WORKER["people"]
@@ -559,7 +559,7 @@ def build(db: harness.Database, cases: int, events: int, *, chunk: int = 1000) -
     from casework.extensions import db as sql
     from casework.models import CaseCounter
     from casework.services.audit import CASES, EVENTS
-    from casework.services.context import library
+    from casework.library import library
     from casework.services.db import WRITE_OPTION, refresh_statistics
     from casework.services.log import HEAD, LEAVES
 

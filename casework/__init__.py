@@ -51,8 +51,8 @@ def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
 
     from casework import config
     from casework.calendar import BusinessCalendar, parse_closures
-    from casework.services.authorities import DEFAULT_AUTHORITIES, load_authorities
-    from casework.services.context import Library
+    from casework.library import Library
+    from casework.library.authorities import DEFAULT_AUTHORITIES, load_authorities
     from casework.workflow import load_registry
 
     app.config.update(config.DEFAULTS)
@@ -92,8 +92,8 @@ def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
 def register_extensions(app: Flask) -> None:
     import casework.models  # noqa: F401  (every model on the metadata)
     import casework.notifications  # noqa: F401  (e-mail subscribes to the core's signals)
-    from casework.auth import init_auth
     from casework.extensions import csrf, db, login_manager, migrate
+    from casework.http.identity import init_auth
     from casework.monitoring import metrics
     from casework.paths import PACKAGE_DIR
     from casework.services.db import configure_engine
@@ -122,13 +122,14 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_errorhandlers(app: Flask) -> None:
-    from casework.refusals import register
+    from casework.api.serialize import current_case_body
+    from casework.http.refusals import register
 
-    register(app)
+    register(app, current_case_body)
 
 
 def register_request_transaction(app: Flask) -> None:
     """One transaction per request, committed or rolled back in one place."""
-    from casework import transaction
+    from casework.http import transaction
 
     transaction.register(app)

@@ -12,9 +12,9 @@ import sqlalchemy as sa
 
 from casework.errors import CaseworkError
 from casework.extensions import db
+from casework.library import library
 from casework.models import Case, Person, User, utcnow
 from casework.services import activity, administration, evidence, firing, loading, opening
-from casework.services.context import library
 from casework.services.passwords import generate_password, hash_password
 from casework.services.people import create_person
 from casework.services.sessions import end_access

@@ -17,6 +17,7 @@ from flask import Flask
 
 from casework.extensions import db
 from casework.models import Case, OutboxMessage, SignOnIdentity, User, utcnow
+from casework.printing.documents import certificate_pdf
 from casework.services import disposal
 
 #: Values every input should survive: markup, template syntax, NUL, bidirectional overrides,
@@ -368,7 +369,7 @@ def build_world(app: Flask, cast: Any, api: Any) -> World:
         # A disposal batch of the removed post, prepared as if six years on.
         records = db.session.execute(sa.select(User).where(User.username == "records")).scalar()
         batch_id = disposal.prepare_batch(
-            records, "PR-07", now=utcnow() + timedelta(days=6 * 366)
+            records, "PR-07", certificate_pdf, now=utcnow() + timedelta(days=6 * 366)
         ).id
         db.session.commit()
         ids["sign_on_temp"] = identity.id

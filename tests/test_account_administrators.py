@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from webpages import Visitor, page_text
 
-from casework.deadlines import sweep_deadlines
 from casework.extensions import db
+from casework.jobs.deadlines import sweep_deadlines
 from casework.models import Case, Event, OutboxMessage, Person
 from casework.services.users import find_user
 

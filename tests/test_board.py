@@ -258,7 +258,7 @@ def name(app, by: str, who: str, first: date, last: date, reason: str = "Directo
 
 def today(app) -> date:
     with app.app_context():
-        from casework.services.context import library
+        from casework.library import library
 
         return utcnow().astimezone(library().tz).date()
 

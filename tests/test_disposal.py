@@ -25,6 +25,7 @@ from casework.models import (
     User,
     utcnow,
 )
+from casework.printing.documents import certificate_pdf
 from casework.services import disposal
 from casework.services.verification import verify_chains
 
@@ -46,7 +47,7 @@ def closed_complaint(api, text: str = "Loud music") -> str:
 
 def prepare(app, schedule: str, when, who: str = "records") -> int:
     with app.app_context():
-        batch = disposal.prepare_batch(user(who), schedule, now=when)
+        batch = disposal.prepare_batch(user(who), schedule, certificate_pdf, now=when)
         db.session.commit()
         return batch.id
 
@@ -63,9 +64,13 @@ def test_a_case_not_yet_eligible_is_refused_with_the_reason(app, api, cast):
     closed_complaint(api)
     with app.app_context():
         with pytest.raises(Refused, match="No case of the series with schedule number ADM-12"):
-            disposal.prepare_batch(user("records"), "ADM-12", now=utcnow() + 4 * YEAR)
+            disposal.prepare_batch(
+                user("records"), "ADM-12", certificate_pdf, now=utcnow() + 4 * YEAR
+            )
         with pytest.raises(Exception, match="records officer or the Library Director"):
-            disposal.prepare_batch(user("librarian"), "ADM-12", now=utcnow() + 6 * YEAR)
+            disposal.prepare_batch(
+                user("librarian"), "ADM-12", certificate_pdf, now=utcnow() + 6 * YEAR
+            )
 
 
 def test_the_waiting_period_and_a_hold_block_the_disposal(app, api, cast):
@@ -134,7 +139,9 @@ def test_after_disposal_the_content_is_nowhere_and_the_trail_verifies(app, api, 
     when = utcnow().replace(year=2037, month=2, day=1)
     with app.app_context():
         with pytest.raises(Refused):
-            disposal.prepare_batch(user("records"), "PER-04", now=when.replace(year=2036))
+            disposal.prepare_batch(
+                user("records"), "PER-04", certificate_pdf, now=when.replace(year=2036)
+            )
     batch_id = prepare(app, "PER-04", when)
     done = confirm(app, batch_id, when + timedelta(days=60))
     assert done.disposed == [number] and done.kept == []

@@ -15,9 +15,9 @@ import sqlalchemy as sa
 from pypdf import PdfReader
 from webpages import Visitor, page_text
 
-from casework import deadlines
 from casework.config import ConfigurationError, branch_list
 from casework.extensions import db
+from casework.jobs import deadlines
 from casework.models import Case, Event, OutboxMessage, User, utcnow
 from casework.paths import resource_dir
 from casework.workflow.errors import WorkflowFileError

@@ -8,7 +8,7 @@ import re
 import pytest
 from webpages import PASSWORD, csrf_token, set_password
 
-from casework import auth
+from casework.http import identity
 
 
 def attempt(client, name, password, address="10.0.0.66"):
@@ -43,10 +43,10 @@ def test_every_answer_costs_one_password_hash(app, cast, monkeypatch, name):
     """A refused name answers no faster than a checked one: each attempt hashes once."""
     set_password(app, "director")
     calls = []
-    real_hash, real_check = auth.hash_password, auth.check_password
-    monkeypatch.setattr(auth, "hash_password", lambda p: calls.append("hash") or real_hash(p))
+    real_hash, real_check = identity.hash_password, identity.check_password
+    monkeypatch.setattr(identity, "hash_password", lambda p: calls.append("hash") or real_hash(p))
     monkeypatch.setattr(
-        auth, "check_password", lambda u, p: calls.append("check") or real_check(u, p)
+        identity, "check_password", lambda u, p: calls.append("check") or real_check(u, p)
     )
     client = app.test_client()
     per_attempt = []

@@ -405,7 +405,7 @@ def test_smtp_url_settings():
 
 
 def sign_in(client, app, username: str) -> None:
-    from casework.auth import SESSION_KEY
+    from casework.http.identity import SESSION_KEY
     from casework.services import sessions
 
     with app.app_context():

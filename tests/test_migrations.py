@@ -46,9 +46,9 @@ def test_a_database_made_by_an_earlier_release_upgrades_with_its_cases(
     and each can be undone. Events written before the log existed become its first leaves."""
     from flask_migrate import downgrade, upgrade
 
+    from casework.library import library
     from casework.models import Case, LogLeaf, User
     from casework.paths import PACKAGE_DIR
-    from casework.services.context import library
     from casework.services.definitions import store_definition
     from casework.services.log import leaves
     from casework.services.log.verify import verify_log

@@ -30,6 +30,7 @@ from casework.models import (
     User,
     utcnow,
 )
+from casework.printing.documents import certificate_pdf
 from casework.services import disposal
 from casework.services.verification import verify_chains
 
@@ -328,7 +329,7 @@ def test_a_disposal_killed_at_any_moment_is_all_or_nothing_and_finishes_when_run
         )
         db.session.commit()
         records = db.session.execute(sa.select(User).where(User.username == "records")).scalar()
-        batch = disposal.prepare_batch(records, "ADM-12")
+        batch = disposal.prepare_batch(records, "ADM-12", certificate_pdf)
         batch.wait_until = batch.prepared_at.date() - YEAR
         db.session.commit()
         batch_id = str(batch.id)

@@ -15,7 +15,7 @@ from mailserver import MailServer
 from timed import et, fire_at, open_at
 from workflow_driver import REGISTRY, new_version
 
-from casework import deadlines
+from casework.jobs import deadlines
 from casework.cli import main
 from casework.errors import Refused
 from casework.extensions import db

@@ -8,8 +8,8 @@ import re
 from webpages import Visitor, case_state, events_of, page_text
 
 from casework.extensions import db
+from casework.library import library
 from casework.services import firing, loading
-from casework.services.context import library
 
 
 def test_intake_form_is_built_from_the_workflow_fields(app, cast):

@@ -7,7 +7,7 @@ import re
 
 from webpages import Visitor, case_state, events_of, page_text
 
-from casework.services.context import library
+from casework.library import library
 
 
 def summary(html: str) -> str:

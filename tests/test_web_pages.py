@@ -10,9 +10,9 @@ import sqlalchemy as sa
 from webpages import Visitor, page_text
 
 from casework.extensions import db
+from casework.library import library
 from casework.models import Case, Event
 from casework.services import figures
-from casework.services.context import library
 
 
 def test_each_role_has_its_own_queue(app, cast, api):

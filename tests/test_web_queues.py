@@ -8,8 +8,8 @@ from datetime import datetime, time
 
 from webpages import Visitor, page_text
 
+from casework.library import library
 from casework.models import utcnow
-from casework.services.context import library
 from casework.web.display import age_words, due_words
 
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from casework import __doc__ as package_doc
-
 NUMBER = {
     "name": "number",
     "in": "path",
@@ -872,8 +870,10 @@ def openapi_document() -> dict[str, Any]:
         "info": {
             "title": "Casework API",
             "version": "1",
-            "description": (package_doc or "").strip()
-            + ' Errors are {"error": {"code", "message", "fields"}}.',
+            "description": (
+                "The JSON API of Casework, case management for a public library's social "
+                'media policy. Errors are {"error": {"code", "message", "fields"}}.'
+            ),
         },
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}, {"session": []}],

@@ -9,10 +9,10 @@ from flask import Response, jsonify, url_for
 from casework.api.blueprint import bp
 from casework.api.printing import pdf_response
 from casework.api.views import body, created, user
+from casework.http.transaction import commit_now
 from casework.printing import packet
 from casework.printing.documents import Printed
 from casework.services.audit import format_at
-from casework.transaction import commit_now
 
 FIELDS = ("cases",)
 OPTIONAL = ("withholdings",)

@@ -9,8 +9,8 @@ from flask import Response, request
 
 from casework.api.blueprint import bp
 from casework.api.views import user
-from casework.downloads import file_response
 from casework.errors import InvalidFields
+from casework.http.downloads import file_response
 from casework.printing import documents
 
 #: Accepted spellings of the `redacted` query parameter.

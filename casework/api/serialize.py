@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from flask import g
+
 from casework.models import Case, Event, LegalHold, Person, User, utcnow
-from casework.services.access import CaseAccess, Level
+from casework.services.access import CaseAccess, Level, case_access
 from casework.services.activity import linked_numbers
 from casework.services.audit import format_at
 from casework.services.definitions import workflow_of
@@ -169,3 +171,12 @@ def person_json(person: Person) -> dict[str, Any]:
         "branch": person.branch,
         "user": person.user.username if person.user else None,
     }
+
+
+def current_case_body(case: Case) -> dict[str, Any]:
+    """The case as it is now, for the user who sent the stale request."""
+    actor = g.get("api_user")
+    if actor is None:
+        return current_case_json(case)
+    workflow = workflow_of(case)
+    return case_json(case, workflow, case_access(actor, case, workflow), actor)

@@ -16,10 +16,12 @@ from casework.api.serialize import (
     person_json,
     summary_json,
 )
-from casework.auth import api_user
-from casework.downloads import file_response
 from casework.errors import BadRequest, Forbidden, InvalidFields, NotFound
 from casework.extensions import csrf
+from casework.http.downloads import file_response
+from casework.http.identity import api_user
+from casework.http.transaction import commit_now
+from casework.library import library
 from casework.models import User, utcnow
 from casework.presenting.diagram import render_svg
 from casework.services import (
@@ -38,11 +40,9 @@ from casework.services import (
     trail_seen,
 )
 from casework.services.access import case_access, person_id_of
-from casework.services.context import library
 from casework.services.db import begin_write
 from casework.services.unseen import masker
 from casework.services.verification import verify_chains
-from casework.transaction import commit_now
 
 csrf.exempt(bp)
 

@@ -19,8 +19,8 @@ def prepare_database(app: Flask) -> list[str]:
     from flask_migrate import upgrade
 
     from casework import config
+    from casework.library import library
     from casework.paths import PACKAGE_DIR
-    from casework.services.context import library
     from casework.services.db import refresh_statistics
     from casework.services.definitions import store_definition
     from casework.services.users import system_user

@@ -21,8 +21,8 @@ def sweep(dry_run: bool, quiet: bool) -> None:
     """
     import socket
 
-    from casework.deadlines import sweep_deadlines
     from casework.extensions import db
+    from casework.jobs.deadlines import sweep_deadlines
     from casework.models import SweepRun, utcnow
     from casework.notifications.delivery import deliver_outbox, due_messages
     from casework.services.db import refresh_statistics

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -16,6 +17,9 @@ if TYPE_CHECKING:
 
 #: The role an acting term gives.
 ACTING_ROLE = "director"
+#: An e-mail address Casework sends to: one address, no display name, nothing that could break
+#: out of a mail header.
+ADDRESS = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+$")
 
 
 class User(Base):

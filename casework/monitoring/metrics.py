@@ -70,7 +70,7 @@ def _finished(response: Response) -> Response:
 
 
 def _workflow_of(number: str) -> str | None:
-    from casework.services.context import library
+    from casework.library import library
 
     found = library().workflows.by_prefix(number.split("-", 1)[0].upper())
     return found.key if found else None

@@ -21,7 +21,7 @@ def healthz() -> Response:
 @bp.get("/readyz")
 def readyz() -> tuple[Response, int]:
     """Ready for traffic: the database answers, its schema is current, the workflows loaded."""
-    from casework.services.context import library
+    from casework.library import library
 
     checks: dict[str, str] = {}
     if not database_answers():

@@ -12,11 +12,11 @@ from flask import current_app
 from werkzeug.routing import BuildError
 
 from casework.extensions import db
+from casework.library import library
 from casework.models import AdministrationEvent, OutboxMessage, User, UserRole
-from casework.notifications.outbox import ADDRESS
+from casework.models.user import ADDRESS
 from casework.notifications.render import page_link
 from casework.presenting.words import local_time
-from casework.services.context import library
 
 #: The outbox kind of these messages.
 KIND = "administration"

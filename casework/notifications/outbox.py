@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -13,6 +12,7 @@ from flask import current_app
 
 from casework.extensions import db
 from casework.models import Case, Event, OutboxMessage, User
+from casework.models.user import ADDRESS
 from casework.notifications.render import render_mail
 from casework.notifications.rules import Kind, kinds
 from casework.presenting.people import staff_titles
@@ -20,9 +20,6 @@ from casework.services.access import case_access
 from casework.services.acting import holders_of
 from casework.services.users import SYSTEM_USERNAME
 from casework.workflow import Workflow
-
-#: One address, no display name, nothing that could break out of a mail header.
-ADDRESS = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+$")
 
 
 def optouts(user: User) -> set[str]:

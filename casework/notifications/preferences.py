@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from casework.errors import InvalidFields
+from casework.library import library
 from casework.models import User
 from casework.notifications.outbox import optouts
 from casework.notifications.rules import OVERDUE, Kind, kinds
-from casework.services.context import library
 
 
 def kinds_for(user: User) -> list[Kind]:

@@ -9,11 +9,11 @@ from urllib.parse import quote, urlsplit
 from flask import current_app
 from werkzeug.routing import BuildError
 
+from casework.library import library
 from casework.models import Case, User
 from casework.notifications.rules import Kind
 from casework.presenting.values import value_text
 from casework.presenting.words import local_time
-from casework.services.context import library
 from casework.workflow import Workflow
 
 #: The web UI's case page, and its address below BASE_URL should the UI not be loaded.

@@ -6,7 +6,7 @@ e-mail to which roles); the engine adds one kind of its own, the overdue notice 
 
 from __future__ import annotations
 
-from casework.services.context import library
+from casework.library import library
 from casework.workflow.definition import NotificationDef
 
 #: A kind of notification; each user can turn each kind off.

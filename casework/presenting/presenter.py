@@ -75,7 +75,7 @@ class Item:
 def patron_reason() -> str:
     """Why a post's author is withheld: the reason the workflow files give for it (the
     `author` field), else the patron-records exception itself."""
-    from casework.services.context import library
+    from casework.library import library
 
     for workflow in library().workflows:
         f = workflow.field("author")

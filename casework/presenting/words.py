@@ -29,7 +29,7 @@ ROLE_PRECEDENCE = (
 def _zone(tz: ZoneInfo | None) -> ZoneInfo:
     if tz is not None:
         return tz
-    from casework.services.context import library
+    from casework.library import library
 
     return library().tz
 

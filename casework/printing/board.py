@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from casework.library import library
 from casework.models import User
 from casework.printing.cache import document_key
 from casework.printing.documents import document_date, generated_line, render_pdf, setting_parts
 from casework.printing.stamp import stamp
 from casework.services.board_report import BoardReport
-from casework.services.context import library
 
 
 def board_report_pdf(actor: User | None, report: BoardReport) -> bytes:

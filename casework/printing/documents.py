@@ -21,6 +21,7 @@ from flask import current_app
 
 from casework.errors import Forbidden, NotFound
 from casework.extensions import db
+from casework.library import library
 from casework.models import Case, CaseDisposal, DeniedAuthor, Event, Person, User, utcnow
 from casework.presenting.people import staff_of, titled
 from casework.presenting.words import file_date
@@ -29,7 +30,6 @@ from casework.printing.cache import cached, document_key, keep
 from casework.printing.stamp import stamp
 from casework.services.access import Level, case_access, readable_by, visible_clause
 from casework.services.activity import record_access
-from casework.services.context import library
 from casework.services.db import begin_write
 from casework.services.definitions import workflow_of
 from casework.services.loading import load_case, require_full

@@ -27,13 +27,13 @@ import sqlalchemy as sa
 
 from casework.errors import InvalidFields, NotFound, Refused
 from casework.extensions import db
+from casework.library.authorities import Authority, authorities, authority
 from casework.models import Case, Event, ReleasePacket, User, utcnow
 from casework.presenting.presenter import Part, withheld
 from casework.printing import content
 from casework.printing.documents import clock, document_date, render_pdf, setting_parts
 from casework.services.activity import record_access
 from casework.services.audit import append_event
-from casework.services.authorities import Authority, authorities, authority
 from casework.services.loading import load_case, require_full
 from casework.services.unseen import numbers_in, unseen_numbers
 from casework.workflow import Workflow

@@ -18,8 +18,8 @@ import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
 from casework.extensions import db
+from casework.library import library
 from casework.models import Case, Person, User, UserRole
-from casework.services.context import library
 from casework.workflow import Workflow
 
 

@@ -17,10 +17,10 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from casework.errors import Forbidden, InvalidFields, NotFound
 from casework.extensions import db
+from casework.library import library
 from casework.models import ActingDirector, User, UserRole, utcnow
 from casework.models.user import ACTING_ROLE
 from casework.services import administration
-from casework.services.context import library
 from casework.services.db import begin_write
 from casework.services.users import find_user
 from casework.workflow.definition import NON_STAFF_ROLES

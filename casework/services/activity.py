@@ -13,6 +13,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from casework.errors import Forbidden, InvalidFields, NotFound
 from casework.extensions import db
+from casework.library import library
 from casework.models import Case, CaseLink, Event, User, utcnow
 from casework.services.access import (
     CaseAccess,
@@ -24,7 +25,6 @@ from casework.services.access import (
     visible_clause,
 )
 from casework.services.audit import append_event
-from casework.services.context import library
 from casework.services.firing import store_link
 from casework.services.loading import load_case, require_full
 from casework.workflow import Workflow

@@ -24,10 +24,10 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from casework.errors import InvalidFields, NotFound
 from casework.extensions import db
+from casework.library import library
 from casework.models import Case, Event, ReportRead, User, utcnow
 from casework.presenting import spreadsheet
 from casework.services.access import person_id_of
-from casework.services.context import library
 from casework.services.db import begin_write
 from casework.workflow import Workflow
 

@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from casework.extensions import db
+from casework.library import library
 from casework.models import (
     Case,
     Person,
@@ -18,7 +19,6 @@ from casework.models import (
 from casework.services.access import (
     visible_clause,
 )
-from casework.services.context import library
 from casework.workflow import Workflow
 from casework.workflow.definition import FieldDef
 

@@ -7,8 +7,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from casework.errors import Unavailable
 from casework.extensions import db
+from casework.library import library
 from casework.models import Case, WorkflowDefinition, utcnow
-from casework.services.context import library
 from casework.services.db import is_sqlite
 from casework.workflow import Workflow
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -25,6 +25,7 @@ from sqlalchemy.orm import selectinload
 
 from casework.errors import Forbidden, NotFound, Refused
 from casework.extensions import db
+from casework.library import library
 from casework.models import (
     Attachment,
     Blob,
@@ -41,7 +42,6 @@ from casework.models import (
 )
 from casework.services.access import person_id_of, visible_clause
 from casework.services.audit import append_event
-from casework.services.context import library
 from casework.services.definitions import workflow_of
 from casework.services.holds import holds_in_force, on_hold
 from casework.services.retention import Eligibility, eligibility, local_day
@@ -145,9 +145,16 @@ def wait_days() -> int:
     return int(current_app.config.get("DISPOSAL_WAIT_BUSINESS_DAYS", 15))
 
 
-def prepare_batch(user: User, schedule: Any, *, now: datetime | None = None) -> DisposalBatch:
+#: What prints a batch's certificate: the batch, the retention period, who prepared it, when.
+Certifier = Callable[[DisposalBatch, str, User, datetime], bytes]
+
+
+def prepare_batch(
+    user: User, schedule: Any, certify: Certifier, *, now: datetime | None = None
+) -> DisposalBatch:
     """A batch of every case of the series with schedule number `schedule` that may be
-    disposed of today, with its certificate; `Refused` (with the reasons) when there is none."""
+    disposed of today, with its certificate as `certify` prints it; `Refused` (with the
+    reasons) when there is none."""
     require_officer(user)
     now = now or utcnow()
     today = local_day(now.replace(tzinfo=None), library().tz)
@@ -189,9 +196,7 @@ def prepare_batch(user: User, schedule: Any, *, now: datetime | None = None) -> 
     )
     db.session.add(batch)
     db.session.flush()
-    from casework.printing.documents import certificate_pdf
-
-    content = certificate_pdf(batch, rule.period, user, now)
+    content = certify(batch, rule.period, user, now)
     batch.certificate = content
     batch.certificate_sha256 = hashlib.sha256(content).hexdigest()
     db.session.flush()

@@ -14,13 +14,13 @@ import sqlalchemy as sa
 
 from casework.errors import Forbidden, InvalidFields, NotFound, TooLarge
 from casework.extensions import db
+from casework.library import library
 from casework.models import Attachment, Blob, Case, User, utcnow
 from casework.services.access import (
     CaseAccess,
 )
 from casework.services.activity import record_access
 from casework.services.audit import append_event
-from casework.services.context import library
 from casework.services.definitions import workflow_of
 from casework.services.loading import require_full
 from casework.services.opening import opened_now

@@ -11,10 +11,10 @@ from datetime import date, datetime, time, timedelta
 import sqlalchemy as sa
 
 from casework.extensions import db
+from casework.library import library
 from casework.models import Case, Event, User
 from casework.services import listing
 from casework.services.access import visible_clause, visible_parts
-from casework.services.context import library
 from casework.services.listing import count_by_state
 from casework.workflow import Workflow
 from casework.workflow.definition import FigureDef

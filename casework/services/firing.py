@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from casework.errors import Conflict, Forbidden, InvalidFields, Refused
 from casework.extensions import db
+from casework.library import library
 from casework.models import (
     Case,
     CaseLink,
@@ -28,7 +29,6 @@ from casework.services.access import (
 )
 from casework.services.audit import append_event, canonical_json
 from casework.services.case_fields import References, deadline_in, derived_columns
-from casework.services.context import library
 from casework.services.loading import require_full
 from casework.services.opening import open_case
 from casework.signals import event_appended

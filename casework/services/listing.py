@@ -22,9 +22,9 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from casework.errors import InvalidFields
 from casework.extensions import db
+from casework.library import library
 from casework.models import Case, CaseDisposal, Person, User, utcnow
 from casework.services.access import visible_clause, visible_parts
-from casework.services.context import library
 from casework.services.db import is_sqlite
 from casework.services.holds import on_hold
 from casework.services.loading import normalize_number

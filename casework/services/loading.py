@@ -12,6 +12,7 @@ from sqlalchemy.orm.util import identity_key
 
 from casework.errors import Forbidden, NotFound
 from casework.extensions import db
+from casework.library import library
 from casework.models import Case, User
 from casework.services import reads
 from casework.services.access import (
@@ -23,7 +24,6 @@ from casework.services.access import (
     case_access,
     person_id_of,
 )
-from casework.services.context import library
 from casework.services.db import begin_write
 from casework.services.definitions import workflow_of
 from casework.services.tombstone import refuse_if_disposed

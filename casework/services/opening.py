@@ -8,6 +8,7 @@ from typing import Any
 
 from casework.errors import Forbidden, InvalidFields
 from casework.extensions import db
+from casework.library import library
 from casework.models import (
     GENESIS_HASH,
     Case,
@@ -21,7 +22,6 @@ from casework.services.access import (
 )
 from casework.services.audit import append_event, canonical_json
 from casework.services.case_fields import References, deadline_in, derived_columns
-from casework.services.context import library
 from casework.services.db import begin_write
 from casework.services.definitions import store_definition
 from casework.services.numbering import next_number

@@ -10,10 +10,10 @@ import sqlalchemy as sa
 
 from casework.errors import InvalidFields
 from casework.extensions import db
+from casework.library import library
 from casework.models import Case, Person, User
 from casework.presenting.values import employee_label
 from casework.services.access import visible_clause
-from casework.services.context import library
 from casework.services.users import find_user
 from casework.workflow.fields import clean_branch, clean_text
 

@@ -9,10 +9,10 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from casework.extensions import db
+from casework.library import library
 from casework.models import Case, User
 from casework.services import listing
 from casework.services.access import visible_clause
-from casework.services.context import library
 from casework.services.definitions import workflow_of
 from casework.services.history import waiting_on_others
 from casework.services.watches import flags

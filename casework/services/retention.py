@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
+from casework.library import library
 from casework.models import Case
-from casework.services.context import library
 from casework.workflow import Workflow
 from casework.workflow.definition import RetentionRule
 

@@ -11,6 +11,7 @@ from typing import Any
 from flask import Flask, current_app, url_for
 from werkzeug.routing import BuildError
 
+from casework.library import library
 from casework.models import Case, User
 from casework.presenting.people import staff_of
 from casework.presenting.presenter import Item, Presenter, person_ids
@@ -22,7 +23,6 @@ from casework.presenting.words import (
     role_label,
     role_list,
 )
-from casework.services.context import library
 from casework.services.history import events_of
 from casework.services.loading import normalize_number
 from casework.services.people import employee_labels

@@ -24,9 +24,9 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 
 from casework.errors import CaseworkError
+from casework.library import library
 from casework.models import User
 from casework.services import choices, directory, people
-from casework.services.context import library
 from casework.workflow.definition import FieldDef, TransitionDef
 
 #: Form attributes are prefixed so a field name can never shadow a method of the form.

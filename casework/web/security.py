@@ -3,11 +3,9 @@ other sites."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from flask import Flask, Response, request
 
-from flask import Flask, Response, render_template, request
-
-from casework.auth import bearer_token
+from casework.http.identity import bearer_token, from_another_site
 from casework.services.db import refuse_writes
 
 #: No inline scripts or styles anywhere: every page's CSS and JavaScript come from static/.
@@ -43,35 +41,10 @@ def add_security_headers(response: Response) -> Response:
     return response
 
 
-#: `Sec-Fetch-Site` of requests Casework's own pages set off, or the user (address bar, bookmark,
-#: another program such as a desktop mail client).
-OWN_SITES = frozenset({"same-origin", "none"})
 FROM_ANOTHER_SITE = (
     "You came here from another site. What you asked for is recorded in the audit trail under "
     "your name, so Casework does not do it on another site's say-so: nothing was recorded."
 )
-
-
-def from_another_site() -> bool:
-    """Whether a page of another site set this request off (a link, a form, a script).
-
-    Browsers say where a request comes from in `Sec-Fetch-Site` (Fetch Metadata; every current
-    browser sends it). `same-site` counts as another site: a sibling host under the library's
-    domain is not Casework. Without that header (an older browser, a program) a request is
-    judged by its `Origin` or `Referer` when it carries one, and taken as the user's own when
-    it carries neither.
-    """
-    site = request.headers.get("Sec-Fetch-Site", "").strip().lower()
-    if site:
-        return site not in OWN_SITES
-    source = (request.headers.get("Origin") or request.headers.get("Referer") or "").strip()
-    if not source:
-        return False
-    if source == "null":  # an opaque origin: a sandboxed frame, a data: page
-        return True
-    theirs = urlsplit(source)
-    ours = urlsplit(request.host_url)
-    return (theirs.scheme.lower(), theirs.netloc.lower()) != (ours.scheme, ours.netloc.lower())
 
 
 def guard_writes() -> None:
@@ -79,23 +52,14 @@ def guard_writes() -> None:
 
     `begin_write`, which every writer passes, then refuses it before anything is read, and the
     request's end (`finish_request`) refuses anything written or owed all the same; either
-    answers with `from_another_site_page`. A bearer token is never sent by a browser on its
-    own, so API calls with one are unaffected; a form's CSRF token already stops posts.
+    answers with `http.pages.from_another_site_page`. A bearer token is never sent by a
+    browser on its own, so API calls with one are unaffected; a form's CSRF token
+    already stops posts.
     """
     if request.endpoint != "static" and bearer_token() is None and from_another_site():
         refuse_writes(FROM_ANOTHER_SITE)
     else:
         refuse_writes(None)
-
-
-def from_another_site_page(message: str) -> Response:
-    """The answer to such a request: what happened, and a way to go on from Casework itself."""
-    again = None
-    if request.method in ("GET", "HEAD"):
-        # The same address, followed from this page: a request Casework's own page sets off.
-        again = request.full_path.rstrip("?")
-    html = render_template("errors/another_site.html", message=message, again=again)
-    return Response(html, status=403, mimetype="text/html")
 
 
 def init(app: Flask) -> None:

@@ -13,6 +13,7 @@ from flask import current_app
 from casework.extensions import db
 from casework.logcheck import NoteError, read_checkpoint
 from casework.models import LogCheckpoint, OutboxMessage, User, UserRole
+from casework.models.user import ADDRESS
 from casework.services.log import LogError
 from casework.services.log.keys import public_key
 
@@ -36,8 +37,6 @@ def witness_addresses() -> list[str]:
     configured = current_app.config.get("WITNESS_EMAILS")
     if configured:
         return [a.strip() for a in str(configured).split(",") if a.strip()]
-    from casework.notifications.outbox import ADDRESS
-
     rows = db.session.execute(
         sa.select(User.email)
         .join(UserRole, UserRole.user_id == User.id)

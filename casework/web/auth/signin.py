@@ -13,7 +13,7 @@ from typing import Any
 from flask import flash, redirect, request, session, url_for
 from flask_login import login_user
 
-from casework import auth
+from casework.http import identity
 from casework.models import User, utcnow
 from casework.services import requesters, second_factor, sessions
 from casework.web import Page
@@ -30,9 +30,9 @@ def start_session(user: User) -> None:
     key = sessions.start(
         user,
         user_agent=request.headers.get("User-Agent", ""),
-        address=auth.client_address(),
+        address=identity.client_address(),
     )
-    session[auth.SESSION_KEY] = key
+    session[identity.SESSION_KEY] = key
     login_user(user)
 
 

@@ -7,8 +7,8 @@ from urllib.parse import urlsplit
 from flask import flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, logout_user
 
-from casework import auth
 from casework.errors import InvalidFields, NotFound
+from casework.http import identity
 from casework.models import User, utcnow
 from casework.services import limits, passwords, second_factor, sessions, tokens
 from casework.web import Page
@@ -63,8 +63,8 @@ def sign_in() -> Page:
     form = SignInForm()
     if request.method == "POST" and form.validate():
         try:
-            user = auth.authenticate(form.username.data, form.password.data)
-        except auth.Throttled as exc:
+            user = identity.authenticate(form.username.data, form.password.data)
+        except identity.Throttled as exc:
             g.keep_changes = True  # the failure must be counted although the answer refuses
             form.password.errors = [exc.message]
             page = render_template("auth/sign_in.html", form=form, next=target)
@@ -89,8 +89,8 @@ def second_factor_code() -> Page:
     form = CodeForm()
     if request.method == "POST" and form.validate():
         try:
-            used = auth.confirm_second_factor(user, form.code.data)
-        except auth.Throttled as exc:
+            used = identity.confirm_second_factor(user, form.code.data)
+        except identity.Throttled as exc:
             g.keep_changes = True  # the failure is counted although the answer refuses
             form.code.errors = [exc.message]
             page = render_template("auth/second_factor.html", form=form)
@@ -127,10 +127,10 @@ def change_password() -> Page:
     form = PasswordForm()
     if request.method == "POST" and form.validate():
         try:
-            auth.change_password(
+            identity.change_password(
                 user, form.current_password.data, form.new_password.data, form.confirm_password.data
             )
-        except auth.Throttled as exc:
+        except identity.Throttled as exc:
             g.keep_changes = True
             form.current_password.errors = [exc.message]
             page = render_template("auth/password.html", form=form)
@@ -176,7 +176,9 @@ def two_factor() -> Page:
     if request.method == "POST" and form.validate():
         try:
             if replacing:
-                passwords.confirm_password(user, form.current_password.data, auth.client_address())
+                passwords.confirm_password(
+                    user, form.current_password.data, identity.client_address()
+                )
             codes = second_factor.enrol(user, secret, form.code.data)
         except limits.TooMany as exc:
             g.keep_changes = True

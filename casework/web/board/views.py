@@ -10,12 +10,12 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
-from casework.downloads import file_response
 from casework.errors import InvalidFields
+from casework.http.downloads import file_response
+from casework.library import library
 from casework.models import User, utcnow
 from casework.printing.board import board_report_pdf
 from casework.services import acting, board_report, directory
-from casework.services.context import library
 from casework.services.db import begin_write
 from casework.web import Page
 from casework.web.actor import actor

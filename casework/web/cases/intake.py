@@ -7,11 +7,11 @@ from typing import Any
 from flask import flash, redirect, render_template, request, url_for
 
 from casework.errors import CaseworkError, NotFound, TooLarge
+from casework.library import library
 from casework.models import User, utcnow
 from casework.presenting.words import role_label, roles_in_words
 from casework.services import evidence, limits, opening
 from casework.services.access import reader_roles
-from casework.services.context import library
 from casework.web import Page, display
 from casework.web.actor import case_reader
 from casework.web.cases.blueprint import bp

@@ -9,11 +9,11 @@ from typing import Any
 
 from flask import current_app
 
+from casework.library import library
 from casework.models import User
 from casework.presenting import spreadsheet
 from casework.presenting.words import local_time
 from casework.services import choices, exports, listing
-from casework.services.context import library
 from casework.web.display import CaseRow, case_rows
 
 #: Rows one export may hold; the page says so when a list is longer.

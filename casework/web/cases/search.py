@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask import abort, render_template, request
 
-from casework.downloads import file_response
 from casework.errors import InvalidFields
+from casework.http.downloads import file_response
+from casework.library import library
 from casework.models import utcnow
 from casework.services import listing
-from casework.services.context import library
 from casework.web import Page, display
 from casework.web.actor import case_reader
 from casework.web.cases import results

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import render_template
 
+from casework.library import library
 from casework.models import User, utcnow
 from casework.services.acting import acting_standing
-from casework.services.context import library
 from casework.web.actor import actor
 from casework.web.home.blueprint import bp
 from casework.web.home.queues import assigned_open, queues_for, reported_by

@@ -7,10 +7,10 @@ from wtforms.fields.choices import SelectChoice
 
 from casework.api.printing import pdf_response
 from casework.errors import InvalidFields, NotFound
+from casework.library import library
 from casework.models import Person, utcnow
 from casework.printing import documents
 from casework.services import directory, people
-from casework.services.context import library
 from casework.web import Page
 from casework.web.actor import actor, require_role
 from casework.web.display import case_rows

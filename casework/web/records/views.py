@@ -6,9 +6,10 @@ from typing import Any
 
 from flask import Response, flash, redirect, render_template, request, url_for
 
-from casework.downloads import file_response
 from casework.errors import Refused
+from casework.http.downloads import file_response
 from casework.models import User
+from casework.printing.documents import certificate_pdf
 from casework.services import disposal, holds
 from casework.services.db import begin_write
 from casework.web import Page
@@ -69,7 +70,7 @@ def prepare() -> Page:
     begin_write()
     schedule = request.form.get("schedule", "")
     try:
-        batch = disposal.prepare_batch(user, schedule)
+        batch = disposal.prepare_batch(user, schedule, certificate_pdf)
     except Refused as exc:
         flash(exc.message, "error")
         return redirect(url_for("records.retention"))

@@ -8,11 +8,11 @@ from datetime import datetime
 from flask import Response, render_template
 
 from casework.api.printing import pdf_response
+from casework.library import library
 from casework.models import Case, utcnow
 from casework.presenting.words import local_date, role_label
 from casework.printing import documents
 from casework.services import listing
-from casework.services.context import library
 from casework.services.definitions import workflow_of
 from casework.services.denials import Denial, denials
 from casework.services.directory import display_names

@@ -26,8 +26,8 @@ from flask import (
 )
 
 from casework import config
-from casework.auth import client_address
 from casework.errors import NotFound
+from casework.http.identity import client_address
 from casework.models import utcnow
 from casework.services import limits, signon
 from casework.services.db import refuse_writes

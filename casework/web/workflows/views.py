@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import render_template
 
 from casework.errors import NotFound
+from casework.library import library
 from casework.presenting.diagram import render_svg
 from casework.presenting.words import role_list
-from casework.services.context import library
 from casework.web.actor import actor
 from casework.web.workflows.blueprint import bp
 

@@ -4,14 +4,16 @@ error page for people."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, Response, g, jsonify, request
+from flask import Flask, Response, jsonify, request
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from casework.errors import CaseworkError, Conflict, FromAnotherSite, Gone, NotSignedIn
 from casework.extensions import db
+from casework.http.pages import error_page, from_another_site_page, sign_in_redirect
 from casework.services.db import is_lock_timeout
 
 log = logging.getLogger(__name__)
@@ -81,7 +83,11 @@ def busy_response() -> Response:
     return with_retry_after(response)
 
 
-def casework_error_response(exc: CaseworkError) -> Response:
+#: How the API shows a case as it is now, to the user whose change came too late (a 409).
+CaseBody = Callable[[Any], dict[str, Any]]
+
+
+def casework_error_response(exc: CaseworkError, case_body: CaseBody) -> Response:
     """The JSON response for a refused request (the transaction has been rolled back)."""
     response = with_retry_after(json_error(exc.status, exc.code, exc.message, exc.fields), exc)
     if isinstance(exc, Gone):
@@ -91,43 +97,24 @@ def casework_error_response(exc: CaseworkError) -> Response:
         response.status_code = exc.status
     if isinstance(exc, Conflict) and exc.current is not None:
         body = response.get_json()
-        body["case"] = current_case_body(exc.current)
+        body["case"] = case_body(exc.current)
         response = jsonify(body)
         response.status_code = exc.status
     return response
 
 
-def current_case_body(case: Any) -> dict[str, Any]:
-    """The case as it is now, for the user who sent the stale request."""
-    from casework.api.serialize import case_json, current_case_json
-    from casework.services.access import case_access
-    from casework.services.definitions import workflow_of
-
-    actor = g.get("api_user")
-    if actor is None:
-        return current_case_json(case)
-    workflow = workflow_of(case)
-    return case_json(case, workflow, case_access(actor, case, workflow), actor)
-
-
 def from_another_site_response(exc: FromAnotherSite) -> Response:
     if wants_json():
         return json_error(exc.status, exc.code, exc.message)
-    from casework.web.security import from_another_site_page
-
     return from_another_site_page(exc.message)
 
 
 def plain_error(status: int, message: str) -> Response:
-    from casework.web.errors import error_page
-
     return error_page(status, message)
 
 
 def _html_http_error(exc: HTTPException) -> Response:
     from flask_wtf.csrf import CSRFError
-
-    from casework.web.errors import error_page
 
     status = exc.code or 500
     if isinstance(exc, CSRFError):
@@ -146,7 +133,9 @@ def _html_http_error(exc: HTTPException) -> Response:
     return error_page(status, message)
 
 
-def register(app: Flask) -> None:
+def register(app: Flask, case_body: CaseBody) -> None:
+    """Answer every refusal: `case_body` is the API's view of a case, for a 409's body (the API
+    is built on this module, so it hands it in rather than being imported here)."""
 
     @app.errorhandler(CaseworkError)
     def handle_casework_error(exc: CaseworkError) -> Response:
@@ -154,8 +143,6 @@ def register(app: Flask) -> None:
         if isinstance(exc, FromAnotherSite):
             return from_another_site_response(exc)
         if not wants_json():
-            from casework.web.errors import error_page, sign_in_redirect
-
             if isinstance(exc, NotSignedIn):
                 return sign_in_redirect()
             if exc.status == 503:
@@ -163,7 +150,7 @@ def register(app: Flask) -> None:
             return with_retry_after(error_page(exc.status, exc.message), exc)
         if exc.status == 503:
             log.warning("%s %s answered 503: %s", request.method, request.path, exc.message)
-        return casework_error_response(exc)
+        return casework_error_response(exc, case_body)
 
     @app.errorhandler(OperationalError)
     def handle_database_busy(exc: OperationalError) -> Any:

@@ -1,4 +1,5 @@
-"""What the services need from the running app: the workflow registry and the library's settings."""
+"""The library this app serves, as configured: its workflows, time zone, calendar, name, upload
+limit, branches and the legal authorities a withholding may cite (`authorities`)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 
 from casework.calendar import BusinessCalendar
-from casework.services.authorities import DEFAULT_AUTHORITIES, Authority
+from casework.library.authorities import DEFAULT_AUTHORITIES, Authority
 from casework.workflow import Workflow, WorkflowRegistry
 
 

@@ -85,7 +85,7 @@ def load_authorities(path: Path) -> tuple[Authority, ...]:
 
 def authorities() -> tuple[Authority, ...]:
     """The list in force for this application (read from its file at start-up)."""
-    from casework.services.context import library
+    from casework.library import library
 
     return library().authorities
 

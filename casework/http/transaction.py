@@ -16,7 +16,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from casework.errors import CaseworkError, FromAnotherSite, Unavailable
 from casework.extensions import db
-from casework.refusals import (
+from casework.http.refusals import (
     BUSY_MESSAGE,
     from_another_site_response,
     json_error,

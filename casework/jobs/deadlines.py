@@ -17,12 +17,12 @@ import sqlalchemy as sa
 
 from casework.errors import CaseworkError
 from casework.extensions import db
+from casework.library import library
 from casework.models import Case, Event, User
 from casework.notifications.outbox import may_be_told, people_to_tell, queue, told_about
 from casework.notifications.rules import OVERDUE, OVERDUE_KIND
 from casework.presenting.words import local_time
 from casework.services.audit import append_event, format_at
-from casework.services.context import library
 from casework.services.db import begin_write, is_sqlite
 from casework.services.definitions import workflow_of
 from casework.services.firing import fire

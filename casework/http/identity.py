@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask, current_app, g, request, session
 from flask_login import current_user
@@ -33,8 +34,6 @@ def load_session_user(session_id: str) -> User | None:
     user_id, _, generation = session_id.partition(":")
     if not user_id.isdigit() or not generation.isdigit():
         return None
-    from casework.web.security import from_another_site
-
     # A request another site set off writes nothing: it does not keep the session alive.
     live = sessions.live(int(user_id), session.get(SESSION_KEY), seen=not from_another_site())
     if live is None:
@@ -220,3 +219,30 @@ def confirm_second_factor(
 def change_password(user: User, current: Any, new: Any, confirm: Any) -> None:
     """`passwords.change_password` for the user signed in to this request, from its address."""
     passwords.change_password(user, current, new, confirm, address=client_address())
+
+
+#: `Sec-Fetch-Site` of requests Casework's own pages set off, or the user (address bar, bookmark,
+#: another program such as a desktop mail client).
+OWN_SITES = frozenset({"same-origin", "none"})
+
+
+def from_another_site() -> bool:
+    """Whether a page of another site set this request off (a link, a form, a script).
+
+    Browsers say where a request comes from in `Sec-Fetch-Site` (Fetch Metadata; every current
+    browser sends it). `same-site` counts as another site: a sibling host under the library's
+    domain is not Casework. Without that header (an older browser, a program) a request is
+    judged by its `Origin` or `Referer` when it carries one, and taken as the user's own when
+    it carries neither.
+    """
+    site = request.headers.get("Sec-Fetch-Site", "").strip().lower()
+    if site:
+        return site not in OWN_SITES
+    source = (request.headers.get("Origin") or request.headers.get("Referer") or "").strip()
+    if not source:
+        return False
+    if source == "null":  # an opaque origin: a sandboxed frame, a data: page
+        return True
+    theirs = urlsplit(source)
+    ours = urlsplit(request.host_url)
+    return (theirs.scheme.lower(), theirs.netloc.lower()) != (ours.scheme, ours.netloc.lower())

@@ -1,4 +1,5 @@
-"""Error pages for the web interface (the API answers errors as JSON instead)."""
+"""Pages for a refused request: the error page, the way to sign in, and the answer to a request
+another site set off (the API answers errors as JSON instead)."""
 
 from __future__ import annotations
 
@@ -43,3 +44,13 @@ def sign_in_redirect() -> Response:
     target = request.full_path if request.method == "GET" else None
     response: Response = redirect(url_for("auth.sign_in", next=target))  # type: ignore[assignment]
     return response
+
+
+def from_another_site_page(message: str) -> Response:
+    """The answer to such a request: what happened, and a way to go on from Casework itself."""
+    again = None
+    if request.method in ("GET", "HEAD"):
+        # The same address, followed from this page: a request Casework's own page sets off.
+        again = request.full_path.rstrip("?")
+    html = render_template("errors/another_site.html", message=message, again=again)
+    return Response(html, status=403, mimetype="text/html")
