@@ -100,14 +100,8 @@ def json_text(column: Any, *path: str) -> ColumnElement[Any]:
 def business_days_between(start: datetime, end: datetime) -> int:
     """Business days after the day `start` falls on, up to the day `end` falls on (library time)."""
     lib = library()
-    day = start.astimezone(lib.tz).date()
-    last = end.astimezone(lib.tz).date()
-    count = 0
-    while day < last:
-        day += timedelta(days=1)
-        if lib.calendar.is_business_day(day):
-            count += 1
-    return count
+    first, last = (moment.astimezone(lib.tz).date() for moment in (start, end))
+    return lib.calendar.business_days_between(first, last)
 
 
 def _local_month(moment: datetime) -> str:
