@@ -186,8 +186,8 @@ def migrate(db: Database) -> None:
     from flask_migrate import upgrade
 
     from casework.extensions import db as sql
-    from casework.paths import PACKAGE_DIR
     from casework.library import library
+    from casework.paths import PACKAGE_DIR
     from casework.services.definitions import store_definition
     from casework.services.users import system_user
 

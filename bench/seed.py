@@ -447,9 +447,9 @@ def write_part(
     part: Part,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
     """The case rows, event rows and log leaves of one part (in a worker process)."""
+    from casework.library import library
     from casework.services.audit import canonical_json
     from casework.services.case_fields import derived_columns
-    from casework.library import library
     from casework.services.log.leaves import case_leaf
 
     people: People = _WORKER["people"]
@@ -557,9 +557,9 @@ def build(db: harness.Database, cases: int, events: int, *, chunk: int = 1000) -
     import sqlalchemy as sa
 
     from casework.extensions import db as sql
+    from casework.library import library
     from casework.models import CaseCounter
     from casework.services.audit import CASES, EVENTS
-    from casework.library import library
     from casework.services.db import WRITE_OPTION, refresh_statistics
     from casework.services.log import HEAD, LEAVES
 

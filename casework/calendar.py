@@ -33,6 +33,14 @@ class BusinessCalendar:
     def is_business_day(self, day: date) -> bool:
         return day.weekday() < 5 and day not in self.closures and day not in self._holiday_table()
 
+    def business_days_between(self, first: date, last: date) -> int:
+        """Business days after `first` up to and including `last` (0 when `last` is not later)."""
+        count, day = 0, first
+        while day < last:
+            day += timedelta(days=1)
+            count += self.is_business_day(day)
+        return count
+
     def due(self, start: datetime, business_days: int) -> datetime:
         """The end (23:59:59 local) of the Nth business day after the day `start` falls on."""
         day = start.astimezone(self.tz).date()

@@ -17,6 +17,8 @@ from casework.errors import InvalidFields
 from casework.extensions import db
 from casework.models import ActingDirector, AdministrationEvent, OutboxMessage, ReportRead, utcnow
 from casework.services import acting, board_report
+from casework.services.board_report.figures import NO_BRANCH
+from casework.services.board_report.months import choose_period
 from casework.services.users import find_user
 
 OCTOBER = "2026-10"
@@ -114,14 +116,14 @@ def seed(app, cast) -> dict[str, list[str]]:
 def test_the_report_figures_match_a_small_month_worked_out_by_hand(app, cast):
     seed(app, cast)
     with app.app_context():
-        period = board_report.choose_period(OCTOBER)
+        period = choose_period(OCTOBER)
         report = board_report.build_report(find_user("director"), period)
     rows = {r.branch: r for r in report.engagement}
-    assert set(rows) == {"Main Library", "Lucasville Branch", board_report.NO_BRANCH}
+    assert set(rows) == {"Main Library", "Lucasville Branch", NO_BRANCH}
     main, lucasville, none = (
         rows["Main Library"],
         rows["Lucasville Branch"],
-        rows[board_report.NO_BRANCH],
+        rows[NO_BRANCH],
     )
     assert (main.received, main.in_time, main.late, main.waiting, main.share) == (2, 1, 1, 0, "50%")
     assert (lucasville.received, lucasville.in_time, lucasville.late) == (2, 1, 1)
@@ -220,7 +222,7 @@ def test_a_bad_month_is_refused_by_name_and_nothing_is_recorded(app, cast):
     assert backwards.status_code in (400, 422)
     with app.app_context():
         with pytest.raises(InvalidFields) as refused:
-            board_report.choose_period("2999-01")
+            choose_period("2999-01")
         assert "month" in refused.value.fields
         assert db.session.execute(sa.select(sa.func.count()).select_from(ReportRead)).scalar() == 0
 
@@ -440,7 +442,7 @@ def test_a_reader_is_not_counted_the_cases_about_themselves(app, cast):
             at,
         )
     with app.app_context():
-        period = board_report.choose_period(OCTOBER)
+        period = choose_period(OCTOBER)
         shown = {
             who: dict(board_report.build_report(find_user(who), period).violations.rows)
             for who in ("hr", "director")

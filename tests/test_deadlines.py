@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from timed import et, fire_at, open_at
 from workflow_driver import new_version
 
-from casework.jobs import deadlines
 from casework.extensions import db
+from casework.jobs import deadlines
 from casework.models import Case, utcnow
 from casework.paths import resource_dir
 

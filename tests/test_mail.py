@@ -12,7 +12,8 @@ from mailserver import MailServer
 
 from casework.extensions import db
 from casework.models import OutboxMessage, User, utcnow
-from casework.notifications.delivery import DeliveryReport, backoff, deliver_outbox, smtp_settings
+from casework.notifications.delivery import DeliveryReport, backoff, deliver_outbox
+from casework.notifications.smtp import smtp_settings
 from casework.services import firing, loading, opening
 from casework.services.users import find_user
 

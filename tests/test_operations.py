@@ -15,7 +15,8 @@ from tampering import tamper
 from casework.cli import main
 from casework.extensions import db
 from casework.models import Case, Event, SweepRun
-from casework.services.backup import manifest_path, scratch_database
+from casework.services.backup import scratch_database
+from casework.services.backup.manifest import manifest_path
 from casework.services.log.keys import ensure_signing_key
 
 

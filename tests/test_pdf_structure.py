@@ -12,6 +12,7 @@ from test_pdf_records import complaint, get_pdf
 
 from casework.printing.board import board_report_pdf
 from casework.services import board_report
+from casework.services.board_report.months import choose_period, last_full_month
 from casework.services.users import find_user
 
 
@@ -33,9 +34,9 @@ def documents(api, cast) -> dict[str, bytes]:
     person = cast.person_ids["olive"]
     with cast.app.app_context():
         director = find_user("director")
-        month = board_report.last_full_month()
+        month = last_full_month()
         board = board_report_pdf(
-            director, board_report.build_report(director, board_report.choose_period(month))
+            director, board_report.build_report(director, choose_period(month))
         )
     return {
         "case record": get_pdf(api, f"/cases/{number}/record.pdf", "librarian"),

@@ -28,7 +28,7 @@ def test_no_python_file_of_the_engine_names_the_request_workflow():
         if path.is_file()
         and path.suffix in (".py", ".html", ".txt", ".toml")
         # The demo opens requests by name; a migration's name is not engine code.
-        and path.name != "demo.py"
+        and "demo" not in path.relative_to(PACKAGE_DIR).parts
         and "migrations" not in path.parts
         and REQUEST in path.read_text(encoding="utf-8", errors="ignore")
     ]

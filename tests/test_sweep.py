@@ -15,10 +15,10 @@ from mailserver import MailServer
 from timed import et, fire_at, open_at
 from workflow_driver import REGISTRY, new_version
 
-from casework.jobs import deadlines
 from casework.cli import main
 from casework.errors import Refused
 from casework.extensions import db
+from casework.jobs import deadlines
 from casework.models import Case, Event, OutboxMessage, User, utcnow
 from casework.notifications.delivery import deliver_outbox
 from casework.paths import resource_dir

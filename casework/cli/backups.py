@@ -46,14 +46,8 @@ def backup(file: Path | None, verify: bool, folder: Path | None) -> None:
     --verify finds a problem.
     """
     from casework.extensions import db
-    from casework.services.backup import (
-        BackupError,
-        list_backups,
-        read_manifest,
-        restore_into,
-        scratch_database,
-        take_backup,
-    )
+    from casework.services.backup import restore_into, scratch_database, take_backup
+    from casework.services.backup.manifest import BackupError, list_backups, read_manifest
 
     if folder is not None:
         _list_backups(folder, list_backups)
@@ -120,13 +114,9 @@ def restore(file: Path, force: bool) -> None:
     """
     from casework.extensions import db
     from casework.services.administration import cli_actor, record
-    from casework.services.backup import (
-        BackupError,
-        contents,
-        is_empty,
-        read_manifest,
-        restore_into,
-    )
+    from casework.services.backup import restore_into
+    from casework.services.backup.contents import contents, is_empty
+    from casework.services.backup.manifest import BackupError, read_manifest
     from casework.services.db import begin_write
     from casework.services.log import LogError
     from casework.services.log.checkpoints import make_checkpoint

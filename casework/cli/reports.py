@@ -32,16 +32,18 @@ def report_monthly(
     from casework.models import utcnow
     from casework.services import board_report
     from casework.services.administration import cli_actor
+    from casework.services.board_report.csv_file import csv_text
+    from casework.services.board_report.months import choose_period
 
     reader = printing_user(username)
-    period = board_report.choose_period(month, first, last)
+    period = choose_period(month, first, last)
     made = board_report.build_report(reader, period, now=utcnow())
     if form == "pdf":
         from casework.printing.board import board_report_pdf
 
         content = board_report_pdf(reader, made)
     else:
-        content = board_report.csv_text(made).encode("utf-8")
+        content = csv_text(made).encode("utf-8")
     who = reader.username if username else cli_actor()
     board_report.record_read(who, made, form, at=made.generated_at)
     save(content, output)

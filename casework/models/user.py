@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework.models.base import Base, utcnow
-from casework.workflow.definition import effective_roles
+from casework.workflow.roles import effective_roles
 
 if TYPE_CHECKING:
     from casework.models.oversight import ActingDirector

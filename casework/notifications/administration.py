@@ -25,7 +25,7 @@ TRAIL_ENDPOINT = "administration.trail"
 
 def active_overseers() -> list[User]:
     """Active users holding the Director's, HR's or a trustee's role."""
-    from casework.services.administration import OVERSEERS
+    from casework.services.administration_reading import OVERSEERS
 
     return list(
         db.session.execute(
@@ -60,7 +60,7 @@ def tell_overseers(
             recipients.setdefault(address.lower(), None)
     if not recipients:
         return []
-    from casework.services.administration import ACTIONS, describe
+    from casework.services.administration_reading import ACTIONS, describe
 
     try:
         link = page_link(TRAIL_ENDPOINT)

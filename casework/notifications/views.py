@@ -9,9 +9,10 @@ from werkzeug.wrappers import Response
 from casework.errors import Forbidden, InvalidFields, NotFound, NotSignedIn
 from casework.extensions import db
 from casework.models import OutboxMessage, User, utcnow
-from casework.notifications.delivery import requeue, smtp_settings
+from casework.notifications.delivery import requeue
 from casework.notifications.outbox import undelivered
 from casework.notifications.preferences import kinds_for, receives, set_preferences
+from casework.notifications.smtp import smtp_settings
 from casework.presenting.words import local_time
 from casework.services.db import begin_write
 

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from casework.workflow.definition import ROLE_LABELS
+from casework.workflow.roles import ROLE_LABELS
 
 #: Actions that record someone reading a case; they never change what a record shows.
 ACCESS_ACTIONS = frozenset({"view", "print", "export", "download"})

@@ -1,4 +1,5 @@
-"""What a printed document shows, as plain data, redacted before any HTML exists.
+"""What a printed document shows, as plain data, redacted before any HTML exists: a case's record
+(its fields, timeline, decisions and evidence) and the account registry.
 
 Values and events are put into words, and withheld from a public-records copy, by the one
 presenter (`casework.presenting.presenter`); this module arranges them into documents. The

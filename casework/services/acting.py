@@ -23,7 +23,7 @@ from casework.models.user import ACTING_ROLE
 from casework.services import administration
 from casework.services.db import begin_write
 from casework.services.users import find_user
-from casework.workflow.definition import NON_STAFF_ROLES
+from casework.workflow.roles import NON_STAFF_ROLES
 
 #: Who may name (and end) an acting Director: a Director by role, and the Board.
 NAMERS = frozenset({"director", "trustee"})

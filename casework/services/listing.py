@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import base64
 import calendar
 import functools
-import hashlib
-import hmac
 import json
 import operator
 import re
-import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app
 from sqlalchemy.orm import joinedload
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -28,6 +23,7 @@ from casework.services.access import visible_clause, visible_parts
 from casework.services.db import is_sqlite
 from casework.services.holds import on_hold
 from casework.services.loading import normalize_number
+from casework.services.sealing import seal, unseal
 
 SORTS = {
     "-created_at": (Case.created_at, True),
@@ -168,51 +164,8 @@ class InvalidCursor(InvalidFields):
         )
 
 
-_NONCE = 16
-_TAG = 16
-
-
-def _cursor_keys() -> tuple[bytes, bytes]:
-    """Keys for sealing cursors, derived from the secret key (one to encrypt, one to sign)."""
-    secret = str(current_app.config["SECRET_KEY"]).encode()
-    return (
-        hmac.new(secret, b"casework list cursor: encrypt", hashlib.sha256).digest(),
-        hmac.new(secret, b"casework list cursor: sign", hashlib.sha256).digest(),
-    )
-
-
-def _keystream(key: bytes, nonce: bytes, length: int) -> bytes:
-    blocks = (
-        hashlib.sha256(key + nonce + counter.to_bytes(4, "big")).digest()
-        for counter in range(-(-length // 32))
-    )
-    return b"".join(blocks)[:length]
-
-
-def _seal(payload: bytes) -> str:
-    """`payload` encrypted and signed: a client can neither read a cursor nor make one."""
-    encrypt, sign = _cursor_keys()
-    nonce = secrets.token_bytes(_NONCE)
-    body = bytes(
-        a ^ b for a, b in zip(payload, _keystream(encrypt, nonce, len(payload)), strict=True)
-    )
-    tag = hmac.new(sign, nonce + body, hashlib.sha256).digest()[:_TAG]
-    return base64.urlsafe_b64encode(nonce + body + tag).decode().rstrip("=")
-
-
-def _open(token: str) -> bytes | None:
-    try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-    except (ValueError, TypeError):
-        return None
-    if len(raw) < _NONCE + _TAG + 1:
-        return None
-    encrypt, sign = _cursor_keys()
-    nonce, body, tag = raw[:_NONCE], raw[_NONCE:-_TAG], raw[-_TAG:]
-    expected = hmac.new(sign, nonce + body, hashlib.sha256).digest()[:_TAG]
-    if not hmac.compare_digest(tag, expected):
-        return None
-    return bytes(a ^ b for a, b in zip(body, _keystream(encrypt, nonce, len(body)), strict=True))
+#: What the list's cursors are sealed for (their keys are theirs alone).
+CURSOR_PURPOSE = "casework list cursor"
 
 
 def _encode_cursor(user: User, sort: str, value: datetime | None, case_id: int) -> str:
@@ -220,11 +173,11 @@ def _encode_cursor(user: User, sort: str, value: datetime | None, case_id: int) 
     holds a case's sort value and id, which a client must not read (an `updated_at` would
     tell when a case it sees only as a receipt last changed)."""
     raw = json.dumps([user.id, sort, value.isoformat() if value else None, case_id])
-    return _seal(raw.encode())
+    return seal(raw.encode(), CURSOR_PURPOSE)
 
 
 def _decode_cursor(cursor: str) -> tuple[int, str, datetime | None, int] | None:
-    opened = _open(cursor)
+    opened = unseal(cursor, CURSOR_PURPOSE)
     if opened is None:
         return None
     try:

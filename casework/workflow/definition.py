@@ -1,4 +1,5 @@
-"""The parts of a workflow definition, as loaded from a file in `workflows/`."""
+"""The parts of a workflow definition, as loaded from a file in `workflows/`, and their plain-data
+form (what the API, the CLI and the pages show of a definition)."""
 
 from __future__ import annotations
 
@@ -6,34 +7,6 @@ from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-
-#: Every role a user can hold. `staff` is implied by any role but `admin` and `system`.
-ROLES: tuple[str, ...] = (
-    "staff",
-    "librarian_in_charge",
-    "director",
-    "hr",
-    "social_media_team",
-    "trustee",
-    "records_officer",
-    "admin",
-    "system",
-)
-
-#: Roles that do not make their holder a member of staff.
-NON_STAFF_ROLES = frozenset({"admin", "system"})
-
-ROLE_LABELS: dict[str, str] = {
-    "staff": "Staff",
-    "librarian_in_charge": "Librarian in Charge",
-    "director": "Library Director",
-    "hr": "Human Resources",
-    "social_media_team": "Social media team",
-    "trustee": "Board of Trustees",
-    "records_officer": "Records officer",
-    "admin": "Administrator (IT)",
-    "system": "Casework (automatic)",
-}
 
 FIELD_TYPES = frozenset(
     {
@@ -51,14 +24,6 @@ FIELD_TYPES = frozenset(
         "branch",  # one of the library's configured branches and departments
     }
 )
-
-
-def effective_roles(roles: frozenset[str] | set[str] | tuple[str, ...]) -> frozenset[str]:
-    """A user's roles plus the implied `staff` role for anyone who is not only IT or the system."""
-    held = frozenset(roles)
-    if held - NON_STAFF_ROLES:
-        return held | {"staff"}
-    return held
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
 
-from casework.workflow.definition import ROLE_LABELS, ROLES
+from casework.workflow.roles import ROLE_LABELS, ROLES
 
 ROLE_CHOICES = [SelectChoice(r, ROLE_LABELS[r]) for r in ROLES if r != "system"]
 

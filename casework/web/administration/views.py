@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import render_template, request
 
-from casework.services.administration import READERS, check_trail, trail_lines
+from casework.services.administration import check_trail
+from casework.services.administration_reading import READERS, trail_lines
 from casework.web.actor import actor, require_role
 from casework.web.administration.blueprint import bp
 

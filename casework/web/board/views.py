@@ -16,6 +16,8 @@ from casework.library import library
 from casework.models import User, utcnow
 from casework.printing.board import board_report_pdf
 from casework.services import acting, board_report, directory
+from casework.services.board_report.csv_file import csv_text
+from casework.services.board_report.months import choose_period
 from casework.services.db import begin_write
 from casework.web import Page
 from casework.web.actor import actor
@@ -24,7 +26,7 @@ from casework.web.board.blueprint import bp
 
 def _report(user: User, given: Any) -> board_report.BoardReport:
     board_report.require_sections(user)
-    period = board_report.choose_period(given.get("month"), given.get("from"), given.get("until"))
+    period = choose_period(given.get("month"), given.get("from"), given.get("until"))
     return board_report.build_report(user, period)
 
 
@@ -62,7 +64,7 @@ def report_csv_download() -> Response:
     begin_write()
     report = _report(user, request.form)
     board_report.record_read(user, report, "csv", at=report.generated_at)
-    return file_response(board_report.csv_text(report), "text/csv", _filename(report, "csv"))
+    return file_response(csv_text(report), "text/csv", _filename(report, "csv"))
 
 
 @bp.post("/board-report.pdf")

@@ -1,47 +1,15 @@
-"""Demo data: users of every role, people, and cases in every state (some overdue)."""
+"""The scripted demo cases: social media accounts, complaints, third-party posts, staff
+violation reports and public-records requests, each told as the steps people took."""
 
 from __future__ import annotations
 
-import io
 import random
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import sqlalchemy as sa
-
-from casework.errors import CaseworkError
-from casework.extensions import db
+from casework.demo.seeder import Seeder
 from casework.library import library
-from casework.models import Case, Person, User, utcnow
-from casework.services import activity, administration, evidence, firing, loading, opening
-from casework.services.passwords import generate_password, hash_password
-from casework.services.people import create_person
-from casework.services.sessions import end_access
-from casework.services.tokens import issue_token
-from casework.services.users import create_user, find_user
-from casework.workflow.definition import FieldDef
-
-DEMO_DATABASE = "casework-demo.sqlite"
-
-#: username, display name, roles, employee id, branch
-DEMO_USERS = [
-    ("director", "Dana Whitfield", ["director"], "E1001", "Main Library"),
-    ("librarian", "Luis Ortega", ["librarian_in_charge"], "E1002", "Main Library"),
-    ("hr", "Harriet Nguyen", ["hr"], "E1003", "Administration"),
-    ("social", "Sam Patel", ["social_media_team"], "E1004", "Community Relations"),
-    ("social2", "Mei Chen", ["social_media_team"], "E1005", "Community Relations"),
-    ("staff", "Terry Brooks", ["staff"], "E1006", "Wheelersburg Branch"),
-    ("trustee", "Tom Alvarez", ["trustee"], None, None),
-    ("records", "Rosa Jimenez", ["records_officer"], "E1007", "Administration"),
-    ("admin", "IT Administrator", ["admin"], None, None),
-]
-OTHER_PEOPLE = [
-    ("Jordan Lee", "E2001", "New Boston Branch"),
-    ("Casey Morgan", "E2002", "Lucasville Branch"),
-    ("Riley Adams", "E2003", "South Webster Branch"),
-    ("Pat Kowalski", "E2004", "Main Library"),
-]
+from casework.models import Case, utcnow
 
 COMPLAINTS = [
     ("Book sale hours were wrong on the event page", "facebook"),
@@ -70,87 +38,20 @@ BRANCHES = [
 ]
 
 
-@dataclass
-class DemoAccount:
-    username: str
-    role: str
-    password: str
-    token: str
-
-
-def seed(by: str | None = None) -> list[DemoAccount]:
-    """Create (or refresh) the demo users and, on an empty database, the demo cases.
-
-    Every run gives the demo users new passwords and tokens, printed by `casework demo`; each
-    is recorded in the administration trail as done `by` the command line.
-    """
-    by = by or administration.cli_actor()
-    accounts = []
-    first_run = find_user("director") is None
-    for username, name, roles, employee_id, branch in DEMO_USERS:
-        password = generate_password()
-        user = find_user(username)
-        if user is None:
-            user = create_user(
-                username,
-                roles,
-                password=password,
-                display_name=name,
-                email=f"{username}@library.example",
-                by=by,
-            )
-            if employee_id:
-                create_person(name, employee_id, branch or "", username)
-        else:
-            user.password_hash = hash_password(password)
-            user.must_change_password = False
-            ended = end_access(user)
-            administration.record(by, "password_reset", user, {"demo": True, "tokens_ended": ended})
-        accounts.append(DemoAccount(username, roles[0], password, issue_token(user, by=by)))
-    if first_run:
-        for name, employee_id, branch in OTHER_PEOPLE:
-            create_person(name, employee_id, branch)
-        _seed_cases()
-        _seed_every_state()
-    return accounts
-
-
-class _Seeder:
-    def __init__(self) -> None:
-        self.users = {u.username: u for u in db.session.execute(sa.select(User)).scalars()}
-        self.people = {p.name: p for p in db.session.execute(sa.select(Person)).scalars()}
-
-    def open(self, who: str, workflow: str, fields: dict[str, Any], at: datetime) -> Case:
-        return opening.open_case(self.users[who], workflow, fields, now=at)
-
-    def fire(self, who: str, case: Case, trigger: str, at: datetime, **fields: Any) -> None:
-        actor = self.users[who]
-        loaded, workflow, access = loading.load_case(actor, case.number, write=True)
-        firing.fire(actor, loaded, workflow, access, trigger, loaded.version, fields, now=at)
-
-    def note(self, who: str, case: Case, text: str, at: datetime) -> None:
-        actor = self.users[who]
-        loaded, _, access = loading.load_case(actor, case.number, write=True)
-        activity.add_note(actor, loaded, access, text, now=at)
-
-    def assign(self, who: str, case: Case, to: str, at: datetime) -> None:
-        actor = self.users[who]
-        loaded, workflow, access = loading.load_case(actor, case.number, write=True)
-        activity.assign(actor, loaded, workflow, access, to, now=at)
-
-    def attach(self, who: str, case: Case, name: str, text: str, at: datetime) -> None:
-        actor = self.users[who]
-        loaded, _, access = loading.load_case(actor, case.number, write=True)
-        evidence.attach(actor, loaded, access, name, io.BytesIO(text.encode()), now=at)
-
-
-def _seed_cases() -> None:
-    s = _Seeder()
-    rng = random.Random(20261123)
+def seed_stories() -> None:
+    """Open the scripted cases and take their steps, over the last months."""
+    s = Seeder()
     now = utcnow()
-    day = timedelta(days=1)
+    accounts = _accounts(s, now)
+    _complaints(s, now)
+    _posts(s, now, accounts)
+    _violations(s, now)
+    _records_requests(s, now)
 
-    # The account registry.
+
+def _accounts(s: Seeder, now: datetime) -> list[Case]:
+    """The account registry: approved, retired, pending and denied accounts."""
+    day = timedelta(days=1)
     accounts = []
     for handle, platform, branch in (
         ("@PortsmouthLibrary", "facebook", "Main Library"),
@@ -254,8 +155,13 @@ def _seed_cases() -> None:
         now - 38 * day,
         reason="Not in keeping with the library's voice.",
     )
+    return accounts
 
-    # Complaints, in every state; the newest few are overdue.
+
+def _complaints(s: Seeder, now: datetime) -> None:
+    """Complaints, in every state; the newest few are overdue."""
+    rng = random.Random(20261123)
+    day = timedelta(days=1)
     for index in range(40):
         summary, channel = COMPLAINTS[index % len(COMPLAINTS)]
         opened = now - timedelta(days=rng.randint(0, 90), hours=rng.randint(0, 8))
@@ -322,7 +228,9 @@ def _seed_cases() -> None:
         if fate == 7:
             s.fire("director", case, "reopen", opened + 5 * day, reason="The patron wrote again.")
 
-    # Third-party posts.
+
+def _posts(s: Seeder, now: datetime, accounts: list[Case]) -> None:
+    """Third-party posts on the library's accounts, removed, kept or referred."""
     posts = [
         (
             "Buy cheap followers at example.biz!!!",
@@ -368,7 +276,10 @@ def _seed_cases() -> None:
                 review_on=(now + timedelta(days=60)).date().isoformat(),
             )
 
-    # Staff violation reports (confidential).
+
+def _violations(s: Seeder, now: datetime) -> None:
+    """Staff violation reports (confidential)."""
+    day = timedelta(days=1)
     people = s.people
     v1 = s.open(
         "staff",
@@ -503,7 +414,11 @@ def _seed_cases() -> None:
         findings="The post was removed the same day.",
     )
 
-    # Public-records requests: one taken at the desk and overdue, one acknowledged, one answered.
+
+def _records_requests(s: Seeder, now: datetime) -> None:
+    """Public-records requests: one taken at the desk and overdue, one acknowledged, others
+    answered."""
+    day = timedelta(days=1)
     r1 = s.open(
         "librarian",
         "records_request",
@@ -566,74 +481,3 @@ def _seed_cases() -> None:
         authorities="Ohio R.C. 149.432 (library patron records)",
         reason="Names and handles of patrons are withheld.",
     )
-
-
-# --- every other workflow: a case in each state, from its definition alone ----------------------
-
-
-def _sample(s: _Seeder, f: FieldDef) -> Any:
-    """A plausible value for a field of a workflow the demo has no script for."""
-    if f.type == "choice":
-        return f.choices[0].value
-    if f.type == "multichoice":
-        return [f.choices[0].value]
-    if f.type == "yesno":
-        return "no"
-    if f.type == "date":
-        return utcnow().date().isoformat()
-    if f.type == "datetime":
-        return None  # "now", or left out
-    if f.type == "url":
-        return "https://social.example/post/900"
-    if f.type == "person":
-        return next(iter(s.people.values())).id
-    if f.type == "usernames":
-        return ["social"]
-    if f.type == "branch":
-        return (library().branches or ("Main Library",))[0]
-    if f.type == "case":
-        query = sa.select(Case.number).where(Case.workflow_key == f.workflow)
-        if f.states:
-            query = query.where(Case.state.in_(f.states))
-        return db.session.execute(query.order_by(Case.id).limit(1)).scalar_one_or_none()
-    if f.type == "textarea":
-        return f"Demo {f.label.lower()}."
-    return f"Demo {f.label.lower()}"
-
-
-def _sample_fields(s: _Seeder, fields: tuple[FieldDef, ...]) -> dict[str, Any]:
-    values = {f.name: _sample(s, f) for f in fields if f.required or f.type == "case"}
-    return {k: v for k, v in values.items() if v is not None}
-
-
-def _user_for(s: _Seeder, roles: tuple[str, ...]) -> str | None:
-    for user in s.users.values():
-        if user.roles & set(roles) and user.username not in ("system", "admin"):
-            return user.username
-    return None
-
-
-def _seed_every_state() -> None:
-    """A demo case in every state of each workflow that has none yet, walked the shortest way
-    from its start; a state a guard keeps the demo from reaching is left out."""
-    s = _Seeder()
-    now = utcnow()
-    for workflow in library().workflows:
-        seeded = db.session.execute(
-            sa.select(Case.id).where(Case.workflow_key == workflow.key).limit(1)
-        ).first()
-        opener = _user_for(s, workflow.access.intake)
-        if seeded or opener is None:
-            continue
-        for state in workflow.states:
-            try:
-                with db.session.begin_nested():
-                    case = s.open(opener, workflow.key, _sample_fields(s, workflow.fields), now)
-                    for transition, source in workflow.path_to(state):
-                        who = _user_for(s, transition.roles_from(source))
-                        if who is None:
-                            raise CaseworkError("nobody in the demo may take this step")
-                        fields = _sample_fields(s, transition.fields)
-                        s.fire(who, case, transition.trigger, now, **fields)
-            except CaseworkError:
-                continue
