@@ -85,7 +85,7 @@ def build(app: Any) -> dict[str, Any]:
     """The cases the bench prints; returns their numbers and the employee's id."""
     from casework.extensions import db
     from casework.models import utcnow
-    from casework.services import activity, definitions, firing, opening
+    from casework.services import activity, firing, opening
     from casework.services.people import create_person
     from casework.services.users import create_user
 
@@ -109,9 +109,7 @@ def build(app: Any) -> dict[str, Any]:
         )
         firing.fire(
             librarian,
-            short,
-            definitions.workflow_of(short),
-            _full("librarian_in_charge"),
+            _loaded(short, "librarian_in_charge"),
             "engage",
             1,
             {"response": "Apologised on Facebook and posted the new schedule."},
@@ -119,8 +117,7 @@ def build(app: Any) -> dict[str, Any]:
         )
         activity.add_note(
             librarian,
-            short,
-            _full(),
+            _loaded(short),
             "Branch manager confirmed the cancellation.",
             now=start + timedelta(hours=4),
         )
@@ -135,7 +132,6 @@ def build(app: Any) -> dict[str, Any]:
             },
             now=start,
         )
-        workflow = definitions.workflow_of(long)
         for i in range(499):
             at = start + timedelta(hours=i + 1)
             if i % 50 == 0:
@@ -151,9 +147,7 @@ def build(app: Any) -> dict[str, Any]:
                 }[trigger]
                 firing.fire(
                     librarian,
-                    long,
-                    workflow,
-                    _full("librarian_in_charge"),
+                    _loaded(long, "librarian_in_charge"),
                     trigger,
                     long.version,
                     fields,
@@ -162,8 +156,7 @@ def build(app: Any) -> dict[str, Any]:
             else:
                 activity.add_note(
                     librarian,
-                    long,
-                    _full(),
+                    _loaded(long),
                     f"Follow-up {i}: called the patron back about the Saturday schedule; they "
                     "asked for a written answer, which was sent by e-mail the same day.",
                     now=at,
@@ -180,7 +173,6 @@ def build(app: Any) -> dict[str, Any]:
                 "platform": "Facebook",
             }
             case = opening.open_case(reporter, "violation", fields, now=at)
-            vworkflow = definitions.workflow_of(case)
             steps = [
                 ("inspect", {"cause": "A staff report.", "findings": f"The post is public ({i})."}),
                 ("review", {"assessment": "Reviewed with the branch manager."}),
@@ -197,9 +189,7 @@ def build(app: Any) -> dict[str, Any]:
             for n, (trigger, given) in enumerate(steps):
                 firing.fire(
                     director,
-                    case,
-                    vworkflow,
-                    _full("director"),
+                    _loaded(case, "director"),
                     trigger,
                     case.version,
                     given,
@@ -223,12 +213,9 @@ def build(app: Any) -> dict[str, Any]:
                 },
                 now=at,
             )
-            vworkflow = definitions.workflow_of(case)
             firing.fire(
                 director,
-                case,
-                vworkflow,
-                _full("director"),
+                _loaded(case, "director"),
                 "inspect",
                 case.version,
                 {"cause": "A staff report.", "findings": f"The post is public ({i})."},
@@ -237,9 +224,7 @@ def build(app: Any) -> dict[str, Any]:
             if i % 3 == 0:
                 firing.fire(
                     director,
-                    case,
-                    vworkflow,
-                    _full("director"),
+                    _loaded(case, "director"),
                     "dismiss",
                     case.version,
                     {
@@ -277,15 +262,19 @@ def _case_at_limits(app: Any, author: Any, start: Any, *, most_notes: bool = Fal
     sentence = "The patron called again about the schedule and asked for a written answer. "
     for i in range(count):
         text = (f"Note {i}. " + sentence * (size // len(sentence) + 1))[:size]
-        activity.add_note(author, case, _full(), text, now=start + timedelta(minutes=i + 1))
+        activity.add_note(author, _loaded(case), text, now=start + timedelta(minutes=i + 1))
     number: str = case.number
     return number
 
 
-def _full(*roles: str) -> Any:
+def _loaded(case: Any, *roles: str) -> Any:
+    """The case as a member of staff holding `roles` sees it: in full."""
     from casework.services.access import CaseAccess, Level
+    from casework.services.definitions import workflow_of
+    from casework.services.loading import LoadedCase
 
-    return CaseAccess(Level.FULL, frozenset({"staff", *roles}))
+    access = CaseAccess(Level.FULL, frozenset({"staff", *roles}))
+    return LoadedCase(case, workflow_of(case), access)
 
 
 def naive_render(app: Any, numbers: list[str], person: Any = None) -> bytes:

@@ -104,9 +104,10 @@ class Engine:
         actor = self.actor
         session = sql.session
         for number in numbers:
-            case, workflow, access = load_case(actor, number, write=True)
+            loaded = load_case(actor, number, write=True)
+            case = loaded.case
             trigger = NEXT[case.state][0]
-            fire(actor, case, workflow, access, trigger, case.version, FIELDS[trigger])
+            fire(actor, loaded, trigger, case.version, FIELDS[trigger])
             session.commit()
             session.remove()
 

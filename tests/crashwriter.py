@@ -74,28 +74,27 @@ def step(rng: random.Random, users: dict[str, Any]) -> list[Case]:
     number = pick_case(rng)
     if number is None:
         return []
-    case, workflow, access = loading.load_case(actor, number, write=True)
+    loaded = loading.load_case(actor, number, write=True)
+    case = loaded.case
     if roll < 0.70:
-        offers = [
-            o.transition for o in firing.offers(actor, case, workflow, access) if not o.blocked
-        ]
+        offers = [o.transition for o in firing.offers(actor, loaded) if not o.blocked]
         if not offers:
             return []
         transition = rng.choice(offers)
         fields = {f.name: field_value(rng, f) for f in transition.fields if f.required}
         before = db.session.execute(sa.select(sa.func.max(Case.id))).scalar_one()
-        firing.fire(actor, case, workflow, access, transition.trigger, case.version, fields)
+        firing.fire(actor, loaded, transition.trigger, case.version, fields)
         spawned = db.session.execute(sa.select(Case).where(Case.id > before)).scalars().all()
         return [case, *spawned]
     if roll < 0.85:
-        activity.add_note(actor, case, access, f"Note {rng.randrange(10**9)} ✓")
+        activity.add_note(actor, loaded, f"Note {rng.randrange(10**9)} ✓")
         return [case]
     if roll < 0.95:
         data = f"evidence {rng.randrange(10**9)}\n".encode() * rng.randrange(1, 2000)
-        evidence.attach(actor, case, access, "evidence.txt", io.BytesIO(data))
+        evidence.attach(actor, loaded, "evidence.txt", io.BytesIO(data))
         return [case]
     assignee = rng.choice(["librarian", "director", "social", ""])
-    activity.assign(actor, case, workflow, access, assignee)
+    activity.assign(actor, loaded, assignee)
     return [case]
 
 

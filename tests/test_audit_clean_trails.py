@@ -58,9 +58,10 @@ def write_events(app, total: int, seed: int = 7) -> int:
             for step in range(rng.randrange(60, 140)):
                 at += timedelta(microseconds=rng.choice([1, 999_999, 86_400_000_000]))
                 actor = users[rng.choice(["librarian", "director", "social"])]
-                loaded, workflow, access = loading.load_case(users["director"], number, write=True)
+                loaded = loading.load_case(users["director"], number, write=True)
+                case, workflow, _ = loaded
                 kind = rng.random()
-                offered = firing.offers(users["director"], loaded, workflow, access)
+                offered = firing.offers(users["director"], loaded)
                 if kind < 0.3 and offered:
                     transition = rng.choice(offered).transition
                     fields = {
@@ -71,33 +72,27 @@ def write_events(app, total: int, seed: int = 7) -> int:
                     firing.fire(
                         users["director"],
                         loaded,
-                        workflow,
-                        access,
                         transition.trigger,
-                        loaded.version,
+                        case.version,
                         fields,
                         now=at,
                     )
                 elif kind < 0.75:
                     who = actor if workflow.key == "complaint" else users["director"]
-                    activity.add_note(who, loaded, access, rng.choice(TEXTS) or "x", now=at)
+                    activity.add_note(who, loaded, rng.choice(TEXTS) or "x", now=at)
                 elif kind < 0.85:
                     activity.assign(
                         users["director"],
                         loaded,
-                        workflow,
-                        access,
                         rng.choice(["director", ""]),
                         now=at,
                     )
                 elif kind < 0.9:
                     data = f"evidence {step} {rng.random()}".encode()
-                    evidence.attach(
-                        users["director"], loaded, access, "e.txt", io.BytesIO(data), now=at
-                    )
+                    evidence.attach(users["director"], loaded, "e.txt", io.BytesIO(data), now=at)
                 else:
                     activity.record_access(
-                        users["director"], loaded, workflow, "view", {"what": "events"}
+                        users["director"], case, workflow, "view", {"what": "events"}
                     )
                 if step % 20 == 19:
                     db.session.commit()
@@ -140,8 +135,8 @@ def test_verify_reads_heads_and_events_from_one_moment(app, make_app, cast, api)
         written.append(statement)
         with other.app_context():
             user = find_user("librarian")
-            case, _, access = loading.load_case(user, number, write=True)
-            activity.add_note(user, case, access, "written while verifying")
+            loaded = loading.load_case(user, number, write=True)
+            activity.add_note(user, loaded, "written while verifying")
             db.session.commit()
 
     with app.app_context():

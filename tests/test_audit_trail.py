@@ -275,13 +275,13 @@ def test_a_rolled_back_savepoint_leaves_no_stale_chain_head(app, api, cast):
     number = api.open("librarian", "complaint", summary="Drafts", channel="email")["number"]
     with app.app_context():
         user = cast.user("librarian")
-        case, _, access = load_case(user, number, write=True)
+        loaded = load_case(user, number, write=True)
         savepoint = db.session.begin_nested()
-        add_note(user, case, access, "A draft that is thrown away")
+        add_note(user, loaded, "A draft that is thrown away")
         savepoint.rollback()
-        add_note(user, case, access, "The note that stays")
+        add_note(user, loaded, "The note that stays")
         db.session.commit()
-        assert case.head_seq == 2
+        assert loaded.case.head_seq == 2
         assert verify_chains().ok
 
 

@@ -212,14 +212,14 @@ def test_a_record_at_the_limits_prints_within_the_render_limit(app, api, cast):
         librarian = db.session.execute(
             sa.select(User).where(User.username == "librarian")
         ).scalar_one()
-        case, _, access = loading.load_case(librarian, number, write=True)
+        loaded = loading.load_case(librarian, number, write=True)
         for i in range(most_text):
             text = (f"Note {i}. " + words * 60)[: DEFAULTS["NOTE_MAX_CHARS"] - 8] + f" end {i}."
-            activity.add_note(librarian, case, access, text)
+            activity.add_note(librarian, loaded, text)
         db.session.commit()
-        case, _, access = loading.load_case(librarian, number, write=True)
+        loaded = loading.load_case(librarian, number, write=True)
         with pytest.raises(InvalidFields) as refused:
-            activity.add_note(librarian, case, access, "x" * 100)
+            activity.add_note(librarian, loaded, "x" * 100)
         assert "the most one case may hold" in refused.value.fields["text"][0]
         db.session.rollback()
     # The render runs under the render limit (a 503 past it); bench/pdf.py has the figures.

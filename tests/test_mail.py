@@ -274,8 +274,8 @@ def test_the_outbox_row_belongs_to_the_transaction_of_its_event(app, staff_mail)
         librarian = find_user("librarian")
         case = opening.open_case(librarian, "complaint", {"summary": "Noise", "channel": "phone"})
         db.session.commit()
-        case, workflow, access = loading.load_case(librarian, case.number, write=True)
-        firing.fire(librarian, case, workflow, access, "escalate", case.version, {"reason": "x"})
+        loaded = loading.load_case(librarian, case.number, write=True)
+        firing.fire(librarian, loaded, "escalate", loaded.case.version, {"reason": "x"})
         assert db.session.execute(sa.select(sa.func.count(OutboxMessage.id))).scalar_one() == 1
         db.session.rollback()
     assert outbox(app) == []
@@ -303,8 +303,8 @@ def test_a_message_that_keeps_failing_is_marked_failed_after_the_last_try(
     with app.app_context():
         librarian = find_user("librarian")
         case = opening.open_case(librarian, "complaint", {"summary": "Noise", "channel": "phone"})
-        case, workflow, access = loading.load_case(librarian, case.number, write=True)
-        firing.fire(librarian, case, workflow, access, "escalate", 1, {"reason": "x"})
+        loaded = loading.load_case(librarian, case.number, write=True)
+        firing.fire(librarian, loaded, "escalate", 1, {"reason": "x"})
         db.session.commit()
 
     now = utcnow()
@@ -337,8 +337,8 @@ def test_credentials_in_the_smtp_url_are_used(make_app, cast):
         with app.app_context():
             librarian = find_user("librarian")
             case = opening.open_case(librarian, "complaint", {"summary": "N", "channel": "phone"})
-            case, workflow, access = loading.load_case(librarian, case.number, write=True)
-            firing.fire(librarian, case, workflow, access, "escalate", 1, {"reason": "x"})
+            loaded = loading.load_case(librarian, case.number, write=True)
+            firing.fire(librarian, loaded, "escalate", 1, {"reason": "x"})
             db.session.commit()
         assert deliver(app).sent == 1
         assert server.logins == ["casework"]
@@ -350,8 +350,8 @@ def test_starttls_required_but_not_offered_keeps_the_message(make_app, mail_serv
     with app.app_context():
         librarian = find_user("librarian")
         case = opening.open_case(librarian, "complaint", {"summary": "N", "channel": "phone"})
-        case, workflow, access = loading.load_case(librarian, case.number, write=True)
-        firing.fire(librarian, case, workflow, access, "escalate", 1, {"reason": "x"})
+        loaded = loading.load_case(librarian, case.number, write=True)
+        firing.fire(librarian, loaded, "escalate", 1, {"reason": "x"})
         db.session.commit()
     report = deliver(app)
     assert (report.sent, report.waiting) == (0, 1)
@@ -376,8 +376,8 @@ def test_without_a_usable_mail_server_messages_wait(make_app, cast, url, problem
     with app.app_context():
         librarian = find_user("librarian")
         case = opening.open_case(librarian, "complaint", {"summary": "N", "channel": "phone"})
-        case, workflow, access = loading.load_case(librarian, case.number, write=True)
-        firing.fire(librarian, case, workflow, access, "escalate", 1, {"reason": "x"})
+        loaded = loading.load_case(librarian, case.number, write=True)
+        firing.fire(librarian, loaded, "escalate", 1, {"reason": "x"})
         db.session.commit()
     report = deliver(app)
     assert problem in (report.problem or "")

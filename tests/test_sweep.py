@@ -69,8 +69,8 @@ ACCOUNT = {
 def assign_at(app: Any, number: str, username: str, at: datetime) -> None:
     with app.app_context():
         director = find_user("director")
-        case, workflow, access = loading.load_case(director, number, write=True)
-        activity.assign(director, case, workflow, access, username, now=at)
+        loaded = loading.load_case(director, number, write=True)
+        activity.assign(director, loaded, username, now=at)
         db.session.commit()
 
 
@@ -271,10 +271,10 @@ def test_a_refused_escalation_is_reported_and_the_assignee_reminded_instead(
     other = open_at(app, "librarian", "complaint", complaint("other"), et(2026, 4, 6, 9, 0))
     real_fire = firing.fire
 
-    def fire(actor, case, *args: Any, **kwargs: Any):
-        if case.number == stuck:
+    def fire(actor, loaded, *args: Any, **kwargs: Any):
+        if loaded.case.number == stuck:
             raise Refused("Not now.")
-        return real_fire(actor, case, *args, **kwargs)
+        return real_fire(actor, loaded, *args, **kwargs)
 
     monkeypatch.setattr(deadlines, "fire", fire)
     actions = sweep(app, et(2026, 4, 15, 9, 0))

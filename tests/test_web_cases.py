@@ -163,8 +163,7 @@ def test_the_case_page_shows_exactly_the_offered_transitions(app, cast, api):
     page = Visitor(app, "social").get(f"/cases/{number}")
     with app.app_context():
         user = cast.user("social")
-        case, workflow, access = loading.load_case(user, number)
-        offered = firing.offers(user, case, workflow, access)
+        offered = firing.offers(user, loading.load_case(user, number))
         db.session.rollback()
     buttons = re.findall(r'href="/cases/[^/]+/transitions/(\w+)\?version=\d+"', page.text)
     assert buttons == [o.transition.trigger for o in offered if not o.blocked]

@@ -31,6 +31,6 @@ def fire_at(app: Any, username: str, number: str, trigger: str, at: datetime, **
     """Fire `trigger` on a case as `username` at `at`."""
     with app.app_context():
         user = find_user(username)
-        case, workflow, access = loading.load_case(user, number, write=True)
-        firing.fire(user, case, workflow, access, trigger, case.version, fields, now=at)
+        loaded = loading.load_case(user, number, write=True)
+        firing.fire(user, loaded, trigger, loaded.case.version, fields, now=at)
         db.session.commit()

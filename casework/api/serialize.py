@@ -8,14 +8,14 @@ from typing import Any
 from flask import g
 
 from casework.models import Case, Event, LegalHold, Person, User, utcnow
-from casework.services.access import CaseAccess, Level, case_access
+from casework.services.access import Level, case_access
 from casework.services.activity import linked_numbers
 from casework.services.audit import format_at
 from casework.services.definitions import workflow_of
 from casework.services.evidence import attachments
 from casework.services.firing import offers
 from casework.services.holds import case_holds
-from casework.services.loading import load_people
+from casework.services.loading import LoadedCase, load_people
 from casework.services.retention import case_eligibility
 from casework.services.unseen import Mask, masker
 from casework.workflow import Workflow
@@ -49,11 +49,10 @@ def receipt_json(case: Case, workflow: Workflow) -> dict[str, Any]:
     }
 
 
-def summary_json(
-    case: Case, workflow: Workflow, access: CaseAccess, now: datetime
-) -> dict[str, Any]:
+def summary_json(loaded: LoadedCase, now: datetime) -> dict[str, Any]:
     """A case as lists show it. Fields of confidential cases only come with the case itself,
     whose every view is recorded."""
+    case, workflow, access = loaded
     if access.level is Level.RECEIPT:
         return receipt_json(case, workflow)
     body: dict[str, Any] = {
@@ -78,15 +77,14 @@ def summary_json(
     return body
 
 
-def case_json(
-    case: Case, workflow: Workflow, access: CaseAccess, user: User, now: datetime | None = None
-) -> dict[str, Any]:
+def case_json(loaded: LoadedCase, user: User, now: datetime | None = None) -> dict[str, Any]:
     """A case in full, with the transitions `user` may fire now."""
+    case, workflow, access = loaded
     now = now or utcnow()
     if access.level is Level.RECEIPT:
         return receipt_json(case, workflow)
     load_people(case)
-    body = summary_json(case, workflow, access, now)
+    body = summary_json(loaded, now)
     body["fields"] = masker(user, [case.fields])(case.fields)
     body["reporter"] = case.reporter.username
     if case.subject is not None:
@@ -101,7 +99,7 @@ def case_json(
     body["holds"] = [hold_json(h) for h in case_holds(case.id)]
     body["on_hold"] = any(h.lifted_at is None for h in case_holds(case.id))
     available, blocked = [], []
-    for offer in offers(user, case, workflow, access):
+    for offer in offers(user, loaded):
         t = offer.transition
         if offer.blocked:
             blocked.append({"trigger": t.trigger, "label": t.label, "reason": offer.blocked})
@@ -179,4 +177,4 @@ def current_case_body(case: Case) -> dict[str, Any]:
     if actor is None:
         return current_case_json(case)
     workflow = workflow_of(case)
-    return case_json(case, workflow, case_access(actor, case, workflow), actor)
+    return case_json(LoadedCase(case, workflow, case_access(actor, case, workflow)), actor)

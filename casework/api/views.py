@@ -173,10 +173,8 @@ def open_case() -> tuple[Response, int]:
     case = opening.open_case(actor, data["workflow"], data.get("fields"), limited=True)
     commit_now()
     workflow = definitions.workflow_of(case)
-    access = case_access(actor, case, workflow)
-    return created(
-        case_json(case, workflow, access, actor), url_for("api.get_case", number=case.number)
-    )
+    loaded = loading.LoadedCase(case, workflow, case_access(actor, case, workflow))
+    return created(case_json(loaded, actor), url_for("api.get_case", number=case.number))
 
 
 @bp.get("/cases")
@@ -189,9 +187,8 @@ def list_cases() -> Response:
     items = []
     for case in page.items:
         workflow = definitions.workflow_of(case)
-        items.append(
-            summary_json(case, workflow, case_access(actor, case, workflow, person_id), now)
-        )
+        access = case_access(actor, case, workflow, person_id)
+        items.append(summary_json(loading.LoadedCase(case, workflow, access), now))
     return jsonify(
         {
             "items": items,
@@ -206,26 +203,26 @@ def list_cases() -> Response:
 @bp.get("/cases/<number>")
 def get_case(number: str) -> Response:
     actor = user()
-    return jsonify(case_json(*loading.view_case(actor, number), actor))
+    return jsonify(case_json(loading.view_case(actor, number), actor))
 
 
 @bp.post("/cases/<number>/transitions")
 def fire_transition(number: str) -> Response:
     actor = user()
     data = body(("trigger", "version"), ("fields",))
-    case, workflow, access = loading.load_case(actor, number, write=True)
-    firing.fire(actor, case, workflow, access, data["trigger"], data["version"], data.get("fields"))
+    loaded = loading.load_case(actor, number, write=True)
+    firing.fire(actor, loaded, data["trigger"], data["version"], data.get("fields"))
     commit_now()
-    return jsonify(case_json(case, workflow, access, actor))
+    return jsonify(case_json(loaded, actor))
 
 
 @bp.post("/cases/<number>/notes")
 def add_note(number: str) -> tuple[Response, int]:
     actor = user()
     data = body(("text",))
-    case, _, access = loading.load_case(actor, number, write=True)
-    activity.add_note(actor, case, access, data["text"])
-    event = history.head_event(case)
+    loaded = loading.load_case(actor, number, write=True)
+    activity.add_note(actor, loaded, data["text"])
+    event = history.head_event(loaded.case)
     return created(event_json(event, masker(actor, [event.data])))
 
 
@@ -233,18 +230,18 @@ def add_note(number: str) -> tuple[Response, int]:
 def place_hold(number: str) -> tuple[Response, int]:
     actor = user()
     data = body(("kind", "reason"))
-    case, _, access = loading.load_case(actor, number, write=True)
-    hold = holds.place_hold(actor, case, access, data["kind"], data["reason"])
-    return created(hold_json(hold, case.number))
+    loaded = loading.load_case(actor, number, write=True)
+    hold = holds.place_hold(actor, loaded, data["kind"], data["reason"])
+    return created(hold_json(hold, loaded.case.number))
 
 
 @bp.post("/cases/<number>/holds/<int:hold_id>/lift")
 def lift_hold(number: str, hold_id: int) -> Response:
     actor = user()
     data = body(("reason",))
-    case, _, access = loading.load_case(actor, number, write=True)
-    hold = holds.lift_hold(actor, case, access, hold_id, data["reason"])
-    return jsonify(hold_json(hold, case.number))
+    loaded = loading.load_case(actor, number, write=True)
+    hold = holds.lift_hold(actor, loaded, hold_id, data["reason"])
+    return jsonify(hold_json(hold, loaded.case.number))
 
 
 @bp.get("/holds")
@@ -293,20 +290,20 @@ def events(number: str) -> Response:
 def assign(number: str) -> Response:
     actor = user()
     data = body(("username",))
-    case, workflow, access = loading.load_case(actor, number, write=True)
-    activity.assign(actor, case, workflow, access, data["username"])
+    loaded = loading.load_case(actor, number, write=True)
+    activity.assign(actor, loaded, data["username"])
     commit_now()
-    return jsonify(case_json(case, workflow, access, actor))
+    return jsonify(case_json(loaded, actor))
 
 
 @bp.post("/cases/<number>/links")
 def add_link(number: str) -> tuple[Response, int]:
     actor = user()
     data = body(("number",))
-    case, workflow, access = loading.load_case(actor, number, write=True)
-    activity.link(actor, case, workflow, access, data["number"])
+    loaded = loading.load_case(actor, number, write=True)
+    activity.link(actor, loaded, data["number"])
     commit_now()
-    return created(case_json(case, workflow, access, actor))
+    return created(case_json(loaded, actor))
 
 
 @bp.post("/cases/<number>/attachments")
@@ -315,16 +312,16 @@ def upload(number: str) -> tuple[Response, int]:
     files = request.files.getlist("file")
     if len(files) != 1 or set(request.files) - {"file"}:
         raise InvalidFields({"file": ["Send exactly one file, in the multipart field 'file'."]})
-    case, _, access = loading.load_case(actor, number, write=True)
-    stored = evidence.attach(actor, case, access, files[0].filename, files[0].stream)
+    loaded = loading.load_case(actor, number, write=True)
+    stored = evidence.attach(actor, loaded, files[0].filename, files[0].stream)
     return created(stored.as_dict())
 
 
 @bp.get("/cases/<number>/attachments/<sha256>")
 def download(number: str, sha256: str) -> Response:
     actor = user()
-    case, _, access = loading.load_case(actor, number, write=True)
-    attachment, content = evidence.download(actor, case, access, sha256)
+    loaded = loading.load_case(actor, number, write=True)
+    attachment, content = evidence.download(actor, loaded, sha256)
     # Werkzeug adds "; charset=utf-8" to text types itself.
     response = file_response(content, attachment.media_type, attachment.name)
     response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"

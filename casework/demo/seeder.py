@@ -25,20 +25,18 @@ class Seeder:
 
     def fire(self, who: str, case: Case, trigger: str, at: datetime, **fields: Any) -> None:
         actor = self.users[who]
-        loaded, workflow, access = loading.load_case(actor, case.number, write=True)
-        firing.fire(actor, loaded, workflow, access, trigger, loaded.version, fields, now=at)
+        loaded = loading.load_case(actor, case.number, write=True)
+        firing.fire(actor, loaded, trigger, loaded.case.version, fields, now=at)
 
     def note(self, who: str, case: Case, text: str, at: datetime) -> None:
         actor = self.users[who]
-        loaded, _, access = loading.load_case(actor, case.number, write=True)
-        activity.add_note(actor, loaded, access, text, now=at)
+        activity.add_note(actor, loading.load_case(actor, case.number, write=True), text, now=at)
 
     def assign(self, who: str, case: Case, to: str, at: datetime) -> None:
         actor = self.users[who]
-        loaded, workflow, access = loading.load_case(actor, case.number, write=True)
-        activity.assign(actor, loaded, workflow, access, to, now=at)
+        activity.assign(actor, loading.load_case(actor, case.number, write=True), to, now=at)
 
     def attach(self, who: str, case: Case, name: str, text: str, at: datetime) -> None:
         actor = self.users[who]
-        loaded, _, access = loading.load_case(actor, case.number, write=True)
-        evidence.attach(actor, loaded, access, name, io.BytesIO(text.encode()), now=at)
+        loaded = loading.load_case(actor, case.number, write=True)
+        evidence.attach(actor, loaded, name, io.BytesIO(text.encode()), now=at)

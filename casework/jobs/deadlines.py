@@ -180,7 +180,8 @@ def _remind(
 
 def _act(found: Overdue, system: User, now: datetime) -> SweepAction | None:
     """Apply the rule to one overdue case, locked and checked again first."""
-    case, workflow, access = load_case(system, found.case.number, write=True)
+    loaded = load_case(system, found.case.number, write=True)
+    case, workflow, _ = loaded
     if case.state != found.case.state or case.due_at is None or case.due_at >= now:
         return None  # someone acted on it since it was found
     item = Overdue(case, workflow, found.rule, found.handled)
@@ -193,7 +194,7 @@ def _act(found: Overdue, system: User, now: datetime) -> SweepAction | None:
             with db.session.begin_nested():
                 _record_overdue(item, now)
                 fields = dict(rule.overdue_fields)
-                fire(system, case, workflow, access, rule.on_overdue, case.version, fields, now=now)
+                fire(system, loaded, rule.on_overdue, case.version, fields, now=now)
         except CaseworkError as exc:
             problem = f"could not fire {rule.on_overdue!r}: {exc.message}"
         else:

@@ -26,7 +26,7 @@ from casework.services.access import (
 )
 from casework.services.audit import append_event
 from casework.services.firing import store_link
-from casework.services.loading import load_case, require_full
+from casework.services.loading import LoadedCase, load_case, require_full
 from casework.workflow import Workflow
 from casework.workflow.fields import clean_text
 
@@ -40,15 +40,14 @@ def note_max() -> int:
     return int(current_app.config.get("NOTE_MAX_CHARS") or NOTE_MAX)
 
 
-def add_note(
-    actor: User, case: Case, access: CaseAccess, text: Any, *, now: datetime | None = None
-) -> None:
+def add_note(actor: User, loaded: LoadedCase, text: Any, *, now: datetime | None = None) -> None:
     """Append a note to the case's trail (notes are never edited or removed).
 
     Raises `InvalidFields` for a note that is empty or too long, or that would take the case
     past the notes it may hold (CASEWORK_NOTES_PER_CASE notes, CASEWORK_NOTE_TEXT_PER_CASE
     characters in all: what a record can carry and still print within the render limit).
     """
+    case, _, access = loaded
     require_full(access)
     most = note_max()
     try:
@@ -115,16 +114,9 @@ def assignable_users(case: Case, workflow: Workflow) -> list[User]:
     return [u for u in users if may_work(case_access(u, case, workflow), workflow)]
 
 
-def assign(
-    actor: User,
-    case: Case,
-    workflow: Workflow,
-    access: CaseAccess,
-    username: Any,
-    *,
-    now: datetime | None = None,
-) -> None:
+def assign(actor: User, loaded: LoadedCase, username: Any, *, now: datetime | None = None) -> None:
     """Give the case to a user who can see it in full (None or "" to unassign)."""
+    case, workflow, access = loaded
     require_full(access)
     if not may_manage(access, workflow):
         raise Forbidden("Your role may not assign this case.")
@@ -155,16 +147,9 @@ def assign(
     set_committed_value(case, "assignee", assignee)
 
 
-def link(
-    actor: User,
-    case: Case,
-    workflow: Workflow,
-    access: CaseAccess,
-    number: Any,
-    *,
-    now: datetime | None = None,
-) -> Case:
+def link(actor: User, loaded: LoadedCase, number: Any, *, now: datetime | None = None) -> Case:
     """Link two cases the actor can see; both trails record it. Returns the other case."""
+    case, workflow, access = loaded
     require_full(access)
     if not may_manage(access, workflow):
         raise Forbidden("Your role may not link this case.")

@@ -16,13 +16,9 @@ from casework.errors import Forbidden, InvalidFields, NotFound, TooLarge
 from casework.extensions import db
 from casework.library import library
 from casework.models import Attachment, Blob, Case, User, utcnow
-from casework.services.access import (
-    CaseAccess,
-)
 from casework.services.activity import record_access
 from casework.services.audit import append_event
-from casework.services.definitions import workflow_of
-from casework.services.loading import require_full
+from casework.services.loading import LoadedCase, require_full
 from casework.services.opening import opened_now
 
 #: The longest note, unless CASEWORK_NOTE_MAX_CHARS says otherwise.
@@ -92,8 +88,7 @@ class StoredFile:
 
 def attach(
     actor: User,
-    case: Case,
-    access: CaseAccess,
+    loaded: LoadedCase,
     filename: Any,
     stream: IO[bytes],
     *,
@@ -103,8 +98,8 @@ def attach(
 
     Raises `TooLarge` past the upload limit and `InvalidFields` for a type Casework does not accept.
     """
-    require_full(access)
-    return _store(actor, case, filename, stream, now)
+    require_full(loaded.access)
+    return _store(actor, loaded.case, filename, stream, now)
 
 
 def attach_sent_with(
@@ -176,8 +171,9 @@ def attachments(case: Case) -> list[Attachment]:
     return list(db.session.execute(_ATTACHMENTS, {"case_id": case.id}).scalars())
 
 
-def download(actor: User, case: Case, access: CaseAccess, sha256: Any) -> tuple[Attachment, bytes]:
+def download(actor: User, loaded: LoadedCase, sha256: Any) -> tuple[Attachment, bytes]:
     """An attached file's record and content; the download is recorded on the case."""
+    case, workflow, access = loaded
     require_full(access)
     if not isinstance(sha256, str) or not re.fullmatch(r"[0-9a-f]{64}", sha256):
         raise NotFound("There is no such attachment on this case.")
@@ -188,7 +184,5 @@ def download(actor: User, case: Case, access: CaseAccess, sha256: Any) -> tuple[
         raise NotFound("There is no such attachment on this case.")
     blob = db.session.get(Blob, sha256)
     assert blob is not None
-    record_access(
-        actor, case, workflow_of(case), "download", {"sha256": sha256, "name": found.name}
-    )
+    record_access(actor, case, workflow, "download", {"sha256": sha256, "name": found.name})
     return found, blob.content

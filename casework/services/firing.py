@@ -24,12 +24,9 @@ from casework.models import (
 )
 from casework.presenting.words import local_date, role_label
 from casework.services import denials
-from casework.services.access import (
-    CaseAccess,
-)
 from casework.services.audit import append_event, canonical_json
 from casework.services.case_fields import References, deadline_in, derived_columns
-from casework.services.loading import require_full
+from casework.services.loading import LoadedCase, require_full
 from casework.services.opening import open_case
 from casework.signals import event_appended
 from casework.workflow import Workflow
@@ -252,16 +249,11 @@ def _check_version(version: Any) -> int:
 
 
 def checked(
-    actor: User,
-    case: Case,
-    workflow: Workflow,
-    access: CaseAccess,
-    trigger: Any,
-    version: Any,
-    fields: Any,
+    actor: User, loaded: LoadedCase, trigger: Any, version: Any, fields: Any
 ) -> tuple[TransitionDef, dict[str, Any]]:
     """The checks `fire` makes before the guards, changing nothing: the transition and its
     fields as they would be recorded (a "check your answers" page shows only valid answers)."""
+    case, workflow, access = loaded
     require_full(access)
     version = _check_version(version)
     if version != case.version:
@@ -291,9 +283,7 @@ def checked(
 
 def fire(
     actor: User,
-    case: Case,
-    workflow: Workflow,
-    access: CaseAccess,
+    loaded: LoadedCase,
     trigger: Any,
     version: Any,
     fields: Any,
@@ -307,7 +297,8 @@ def fire(
     (`InvalidFields`) and the guards (`Refused`). A transition whose conditions are not yet met
     (the first of two approvals) is recorded and leaves the case where it is.
     """
-    transition, clean = checked(actor, case, workflow, access, trigger, version, fields)
+    case, workflow, access = loaded
+    transition, clean = checked(actor, loaded, trigger, version, fields)
     now = now or utcnow()
     firing = Firing(case, workflow, transition, actor, access.roles, clean, now)
     machine = library().workflows.machine(workflow)
@@ -342,14 +333,13 @@ def fire(
     return case
 
 
-def offers(
-    actor: User, case: Case, workflow: Workflow, access: CaseAccess, *, every: bool = False
-) -> list[Offer]:
-    """The transitions `actor` may fire on `case` now; those a guard would refuse say why.
+def offers(actor: User, loaded: LoadedCase, *, every: bool = False) -> list[Offer]:
+    """The transitions `actor` may fire on the case now; those a guard would refuse say why.
 
     A transition that is hidden while refused (`hide_when_refused`: keeping a complaint) is left
     out, unless `every` (a form reached by its address says why it is not possible).
     """
+    case, workflow, access = loaded
     if not access.full:
         return []
     out: list[Offer] = []

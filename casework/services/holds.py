@@ -13,6 +13,7 @@ from casework.extensions import db
 from casework.models import HOLD_KINDS, Case, LegalHold, User, utcnow
 from casework.services.access import CaseAccess, visible_clause
 from casework.services.audit import append_event
+from casework.services.loading import LoadedCase
 from casework.workflow.fields import clean_text
 
 #: The roles that place and lift holds on a case (a trustee holds `director` on a case about
@@ -63,14 +64,14 @@ def _reason(value: Any) -> str:
 
 def place_hold(
     actor: User,
-    case: Case,
-    access: CaseAccess,
+    loaded: LoadedCase,
     kind: Any,
     reason: Any,
     *,
     now: datetime | None = None,
 ) -> LegalHold:
     """Place a hold on a case the caller holds for writing; an event in its trail records it."""
+    case, _, access = loaded
     if not may_hold(access):
         raise Forbidden("Only the Library Director or Human Resources place a legal hold.")
     problems: dict[str, list[str]] = {}
@@ -99,14 +100,14 @@ def place_hold(
 
 def lift_hold(
     actor: User,
-    case: Case,
-    access: CaseAccess,
+    loaded: LoadedCase,
     hold_id: Any,
     reason: Any,
     *,
     now: datetime | None = None,
 ) -> LegalHold:
     """Lift a hold in force; an event in the case's trail records it."""
+    case, _, access = loaded
     if not may_hold(access):
         raise Forbidden("Only the Library Director or Human Resources lift a legal hold.")
     hold = next((h for h in holds_in_force(case.id) if str(h.id) == str(hold_id)), None)

@@ -49,8 +49,8 @@ class Site:
     def fire(self, username: str, number: str, trigger: str, **fields: Any) -> None:
         with self.app.app_context():
             actor = self._user(username)
-            case, workflow, access = loading.load_case(actor, number, write=True)
-            firing.fire(actor, case, workflow, access, trigger, case.version, fields)
+            loaded = loading.load_case(actor, number, write=True)
+            firing.fire(actor, loaded, trigger, loaded.case.version, fields)
             db.session.commit()
 
     def state(self, number: str) -> tuple[str, int]:

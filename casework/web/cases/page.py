@@ -19,7 +19,8 @@ from casework.services import (
     loading,
     retention,
 )
-from casework.services.access import CaseAccess, Level, reader_roles
+from casework.services.access import Level, reader_roles
+from casework.services.loading import LoadedCase
 from casework.services.unseen import masker
 from casework.web import Page, display, standing
 from casework.web.actor import actor
@@ -37,9 +38,7 @@ from casework.workflow import Workflow
 
 def render_case(
     user: User,
-    case: Case,
-    workflow: Workflow,
-    access: CaseAccess,
+    loaded: LoadedCase,
     *,
     status: int = 200,
     note_form: NoteForm | None = None,
@@ -51,13 +50,14 @@ def render_case(
     lift_hold: int | None = None,
 ) -> tuple[str, int]:
     """The case page: the receipt alone for a reporter, everything for a reader."""
+    case, workflow, access = loaded
     if access.level is Level.RECEIPT:
         readers = roles_in_words(reader_roles(workflow, case.subject_person_id))
         return render_template(
             "cases/receipt.html", case=case, workflow=workflow, readers=readers
         ), status
     now = utcnow()
-    every = firing.offers(user, case, workflow, access, every=True)
+    every = firing.offers(user, loaded, every=True)
     offered = [o for o in every if not (o.blocked and o.transition.hide_when_refused)]
     manage = activity.may_manage(access, workflow)
     if assign_form is None:
@@ -135,7 +135,7 @@ def _standing(user: User, case: Case, workflow: Workflow, refused: set[str]) -> 
 @bp.get("/cases/<number>")
 def case_page(number: str) -> Page:
     user = actor()  # who sees no case at all finds this one "not found" like any other
-    return render_case(user, *loading.view_case(user, number))
+    return render_case(user, loading.view_case(user, number))
 
 
 @bp.post("/cases/<number>/record.pdf")

@@ -9,7 +9,7 @@ from flask import flash, redirect, render_template, request, url_for
 from casework.errors import CaseworkError, Conflict, Forbidden, InvalidFields, NotFound, Refused
 from casework.models import Case, User
 from casework.services import evidence, firing, loading, reads
-from casework.services.access import CaseAccess
+from casework.services.loading import LoadedCase
 from casework.web import Page, display, standing
 from casework.web.actor import actor
 from casework.web.cases.blueprint import bp
@@ -43,9 +43,10 @@ def transition(number: str, trigger: str) -> Page:
     posting = request.method == "POST"
     # A form page shows what it acts on (the workflow's summary fields): a confidential case's
     # view is then recorded (`shown`); the stale-page and refusal answers show less.
-    case, workflow, access = loading.load_case(
+    loaded = loading.load_case(
         user, number, write=posting or loading.records_views(number), shows=False
     )
+    case, workflow, access = loaded
     loading.require_full(access)
     target = workflow.transitions.get(trigger)
     if target is None:
@@ -64,7 +65,7 @@ def transition(number: str, trigger: str) -> Page:
     if not posting:
         if seen is not None and seen != case.version:
             return conflict_page(case, workflow, stale, [])
-        offered = firing.offers(user, case, workflow, access, every=True)
+        offered = firing.offers(user, loaded, every=True)
         offer = next((o for o in offered if o.transition is target), None)
         if offer is None:
             if case.state in target.sources:  # possible now, but not for this user's roles
@@ -79,10 +80,10 @@ def transition(number: str, trigger: str) -> Page:
     before = case.state
     try:
         if target.confirm and not request.form.get("confirmed"):
-            firing.checked(user, case, workflow, access, trigger, seen, form.values())
+            firing.checked(user, loaded, trigger, seen, form.values())
             return _check_page(shown, target, form)
-        attached = _attach_evidence(user, case, access, form)
-        firing.fire(user, case, workflow, access, trigger, seen, form.values())
+        attached = _attach_evidence(user, loaded, form)
+        firing.fire(user, loaded, trigger, seen, form.values())
     except Conflict as exc:
         return conflict_page(case, workflow, exc, display.show_fields(target.fields, _given(form)))
     except (InvalidFields, Refused) as exc:
@@ -108,14 +109,14 @@ def transition(number: str, trigger: str) -> Page:
     return redirect(url_for("cases.case_page", number=case.number))
 
 
-def _attach_evidence(user: User, case: Case, access: CaseAccess, form: FieldsForm) -> str | None:
+def _attach_evidence(user: User, loaded: LoadedCase, form: FieldsForm) -> str | None:
     """Attach the evidence file sent with a transition's form, in its transaction; the file's
     name, or None when none was sent. `InvalidFields` names the form's evidence field."""
     upload = getattr(getattr(form, EVIDENCE, None), "data", None)
     if upload is None or not getattr(upload, "filename", None):
         return None
     try:
-        stored = evidence.attach(user, case, access, upload.filename, upload.stream)
+        stored = evidence.attach(user, loaded, upload.filename, upload.stream)
     except CaseworkError as exc:
         if exc.status == 403:
             raise
