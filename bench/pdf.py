@@ -10,7 +10,7 @@ reporters: the reports-an-hour limit is per reporter). Then times, in one proces
 
 - naive: the same data through a straightforward template (five-column timeline, separate notes,
   automatic table layout, system fonts, default WeasyPrint options), rendered in process;
-- casework: `casework.printing.documents` as the API runs it (load, authorize, cache, render in
+- casework: `casework.printing` as the API runs it (load, authorize, cache, render in
   a child process, record the print event, stamp, commit). "cold" empties the document cache
   before every run; "unchanged" prints again a case that has not changed since. The documents
   at the limits must stay well inside the render limit (CASEWORK_PRINT_TIME_LIMIT), reported
@@ -381,6 +381,8 @@ def run(app: Any, runs: int) -> None:
 
     from casework.models import RenderedDocument
     from casework.printing import documents, render
+    from casework.printing.history import employee_history_pdf
+    from casework.printing.record import case_record_pdf
     from casework.services.users import find_user
 
     started = time.perf_counter()
@@ -393,7 +395,7 @@ def run(app: Any, runs: int) -> None:
                 db.session.execute(db.delete(RenderedDocument))
                 db.session.commit()
             actor = find_user(user)
-            documents.case_record_pdf(actor, number)
+            case_record_pdf(actor, number)
             db.session.commit()
 
     def print_history(*, cold: bool, person: str = "person") -> None:
@@ -401,7 +403,7 @@ def run(app: Any, runs: int) -> None:
             if cold:
                 db.session.execute(db.delete(RenderedDocument))
                 db.session.commit()
-            documents.employee_history_pdf(find_user("hr"), made[person])
+            employee_history_pdf(find_user("hr"), made[person])
             db.session.commit()
 
     with app.app_context():
@@ -458,17 +460,17 @@ def run(app: Any, runs: int) -> None:
         pages = {}
 
         for key, number in (("record_1_page", made["short"]), ("record_500_events", made["long"])):
-            content = documents.case_record_pdf(find_user("librarian"), number).content
+            content = case_record_pdf(find_user("librarian"), number).content
             pages[key] = len(PdfReader(io.BytesIO(content)).pages)
-        history = documents.employee_history_pdf(find_user("hr"), made["person"]).content
+        history = employee_history_pdf(find_user("hr"), made["person"]).content
         pages["history_20_cases"] = len(PdfReader(io.BytesIO(history)).pages)
         for key, number in (
             ("record_at_note_limits", made["at_limits"]),
             ("record_most_notes", made["many_notes"]),
         ):
-            content = documents.case_record_pdf(find_user("librarian"), number).content
+            content = case_record_pdf(find_user("librarian"), number).content
             pages[key] = len(PdfReader(io.BytesIO(content)).pages)
-        history = documents.employee_history_pdf(find_user("hr"), made["person100"]).content
+        history = employee_history_pdf(find_user("hr"), made["person100"]).content
         pages["history_100_cases"] = len(PdfReader(io.BytesIO(history)).pages)
         limits = {
             name: app.config[name]

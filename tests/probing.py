@@ -17,7 +17,7 @@ from flask import Flask
 
 from casework.extensions import db
 from casework.models import Case, OutboxMessage, SignOnIdentity, User, utcnow
-from casework.printing.documents import certificate_pdf
+from casework.printing.certificate import certificate_pdf
 from casework.services import disposal
 
 #: Values every input should survive: markup, template syntax, NUL, bidirectional overrides,

@@ -25,7 +25,7 @@ from casework.models import (
     User,
     utcnow,
 )
-from casework.printing.documents import certificate_pdf
+from casework.printing.certificate import certificate_pdf
 from casework.services import disposal
 from casework.services.verification import verify_chains
 

@@ -13,7 +13,7 @@ from test_pdf_records import complaint, get_pdf, pdf_text
 
 from casework.extensions import db
 from casework.models import RenderedDocument
-from casework.printing import documents, render
+from casework.printing import record, render
 from casework.services.users import find_user
 
 NOW = datetime(2026, 3, 2, 15, 14, tzinfo=UTC)
@@ -116,7 +116,7 @@ def test_output_is_byte_identical_for_the_same_input(app, api, monkeypatch):
 
     def print_now() -> bytes:
         with app.app_context():
-            printed = documents.case_record_pdf(find_user("librarian"), number, now=NOW)
+            printed = record.case_record_pdf(find_user("librarian"), number, now=NOW)
             db.session.commit()
             return printed.content
 

@@ -179,7 +179,8 @@ def test_weasyprint_is_imported_only_when_a_pdf_is_made():
         "import sys\n"
         "from casework import create_app\n"
         "app = create_app({'DATABASE_URL': 'sqlite://', 'SECRET_KEY': 'x'})\n"
-        "import casework.api.printing, casework.printing.documents, casework.cli\n"
+        "import casework.api.printing, casework.printing.history, casework.printing.registry\n"
+        "import casework.printing.certificate, casework.printing.packet, casework.cli\n"
         "assert 'weasyprint' not in sys.modules, 'weasyprint imported'\n"
     )
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}

@@ -15,7 +15,7 @@ from casework.cli.base import main, printing_user, save, with_app
 @with_app
 def print_record(number: str, output: str, redacted: bool, username: str | None) -> None:
     """Write the record of case NUMBER as a PDF; the print is recorded in the case's trail."""
-    from casework.printing.documents import case_record_pdf
+    from casework.printing.record import case_record_pdf
 
     printed = case_record_pdf(printing_user(username), number, redacted=redacted)
     save(printed.content, output)
@@ -33,7 +33,7 @@ def print_history(person: str, output: str, username: str | None) -> None:
 
     from casework.extensions import db
     from casework.models import Person
-    from casework.printing.documents import employee_history_pdf
+    from casework.printing.history import employee_history_pdf
 
     found = db.session.execute(
         sa.select(Person.id).where(Person.employee_id == person)

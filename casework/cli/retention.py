@@ -55,7 +55,7 @@ def retention(ctx: click.Context, days: int, username: str | None) -> None:
 def retention_prepare(schedule: str, username: str, output: str | None) -> None:
     """Prepare a disposal batch of the series with schedule number SCHEDULE, and its
     certificate: every case of it eligible today and not under a legal hold."""
-    from casework.printing.documents import certificate_pdf
+    from casework.printing.certificate import certificate_pdf
     from casework.services import disposal
 
     batch = disposal.prepare_batch(_officer(username), schedule, certificate_pdf)

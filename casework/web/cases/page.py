@@ -8,7 +8,7 @@ from wtforms.fields.choices import SelectChoice
 from casework.api import printing
 from casework.models import Case, User, utcnow
 from casework.presenting.words import roles_in_words
-from casework.printing import documents, packet
+from casework.printing import packet, record
 from casework.services import (
     activity,
     denials,
@@ -144,5 +144,5 @@ def print_record(number: str) -> Response:
     user = actor()
     redacted = printing.flag(request.form, "redacted")
     return printing.pdf_response(
-        documents.case_record_pdf(user, number, redacted=redacted), download=True
+        record.case_record_pdf(user, number, redacted=redacted), download=True
     )

@@ -9,7 +9,7 @@ from casework.api.printing import pdf_response
 from casework.errors import InvalidFields, NotFound
 from casework.library import library
 from casework.models import Person, utcnow
-from casework.printing import documents
+from casework.printing import history
 from casework.services import directory, people
 from casework.web import Page
 from casework.web.actor import actor, require_role
@@ -96,4 +96,4 @@ def person(person_id: int) -> str:
 def print_history(person_id: int) -> Response:
     """The print button: the person's case history as a download (HR and the Director)."""
     user = actor()
-    return pdf_response(documents.employee_history_pdf(user, person_id), download=True)
+    return pdf_response(history.employee_history_pdf(user, person_id), download=True)

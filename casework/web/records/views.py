@@ -9,7 +9,7 @@ from flask import Response, flash, redirect, render_template, request, url_for
 from casework.errors import Refused
 from casework.http.downloads import file_response
 from casework.models import User
-from casework.printing.documents import certificate_pdf
+from casework.printing.certificate import certificate_pdf
 from casework.services import disposal, holds
 from casework.services.db import begin_write
 from casework.web import Page

@@ -11,7 +11,7 @@ from casework.api.printing import pdf_response
 from casework.library import library
 from casework.models import Case, utcnow
 from casework.presenting.words import local_date, role_label
-from casework.printing import documents
+from casework.printing.registry import account_registry_pdf
 from casework.services import listing
 from casework.services.definitions import workflow_of
 from casework.services.denials import Denial, denials
@@ -117,4 +117,4 @@ def registry() -> str:
 @bp.post("/registry.pdf")
 def print_registry() -> Response:
     """The print button: the account registry as a download."""
-    return pdf_response(documents.account_registry_pdf(actor()), download=True)
+    return pdf_response(account_registry_pdf(actor()), download=True)
