@@ -17,7 +17,7 @@ from test_pdf_records import pdf_text
 from casework.extensions import db
 from casework.library.authorities import DEFAULT_AUTHORITIES, load_authorities
 from casework.models import Case, Event, ReleasePacket
-from casework.printing.packet import cut_value, passage_pattern
+from casework.printing.withholding import cut_value, passage_pattern
 from casework.services.verification import verify_chains
 
 PATRON = "Zelda Quux-Patron"
