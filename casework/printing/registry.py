@@ -17,7 +17,7 @@ from casework.extensions import db
 from casework.library import library
 from casework.models import Case, DeniedAuthor, Event, User, utcnow
 from casework.presenting.words import file_date
-from casework.printing import content
+from casework.printing import accounts, content
 from casework.printing.cache import cached, document_key, keep
 from casework.printing.documents import (
     Printed,
@@ -66,7 +66,7 @@ def _registry_cases(actor: User, *, write: bool) -> list[tuple[Case, Workflow]]:
     return [(case, workflow_of(case)) for case in db.session.execute(stmt).scalars()]
 
 
-def _registry_facts(actor: User, cases: Sequence[tuple[Case, Workflow]]) -> content.Registry:
+def _registry_facts(actor: User, cases: Sequence[tuple[Case, Workflow]]) -> accounts.Registry:
     ids = [case.id for case, _ in cases]
     moderation = sa.orm.aliased(Case)
     denied: dict[int, list[tuple[DeniedAuthor, str]]] = {}
@@ -107,7 +107,7 @@ def _registry_facts(actor: User, cases: Sequence[tuple[Case, Workflow]]) -> cont
         case.id: [f"{f.watch.label}: {f.reason}" for f in flags(case, workflow_of(case), today)]
         for case in active
     }
-    return content.build_registry(
+    return accounts.build_registry(
         cases, denied, approvals, users, clock(), histories=histories, flagged=flagged
     )
 
@@ -115,7 +115,7 @@ def _registry_facts(actor: User, cases: Sequence[tuple[Case, Workflow]]) -> cont
 @dataclass(frozen=True)
 class RegistryPlan:
     cases: tuple[tuple[Case, Workflow], ...]
-    registry: content.Registry
+    registry: accounts.Registry
     #: (case, workflow, chain head printed) for each account case listed.
     heads: tuple[tuple[Case, Workflow, dict[str, Any]], ...]
     latest: datetime | None

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from flask import Flask, current_app, url_for
@@ -31,16 +31,6 @@ from casework.workflow import Workflow
 from casework.workflow.definition import FieldDef
 
 
-def _business_days_between(first: date, last: date) -> int:
-    """Business days after `first` up to and including `last` (0 when `last` is not later)."""
-    calendar = library().calendar
-    count, day = 0, first
-    while day < last:
-        day += timedelta(days=1)
-        count += calendar.is_business_day(day)
-    return count
-
-
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
@@ -57,11 +47,11 @@ def due_words(due: datetime | None, now: datetime) -> str:
     tz = library().tz
     today, day = now.astimezone(tz).date(), due.astimezone(tz).date()
     if due < now:
-        late = _business_days_between(day, today)
+        late = library().calendar.business_days_between(day, today)
         return f"{_plural(late, 'business day')} overdue" if late else "overdue"
     if day == today:
         return "due today"
-    ahead = _business_days_between(today, day)
+    ahead = library().calendar.business_days_between(today, day)
     if ahead > COUNT_DAYS_UP_TO:
         return f"due {local_date(due)}"
     return f"due in {_plural(ahead, 'business day')}" if ahead else f"due {local_date(due)}"
