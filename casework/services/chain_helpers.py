@@ -137,7 +137,7 @@ SHARED_FROM = 300_000
 #: About how many events a helper started ahead checks before the caller, which builds its
 #: application meanwhile (about 0.5 s longer than a helper takes to start, as it starts first),
 #: is ready: each helper takes that many more than it.
-AHEAD_EVENTS = 100_000
+AHEAD_EVENTS = 40_000
 
 
 def shares(low: int, high: int, processes: int, head_start: int) -> list[tuple[int, int]]:
