@@ -47,6 +47,26 @@ def audit_verify(records: tuple[tuple[str, str, str], ...], checkpoints: tuple[s
     (CASEWORK_WITNESS_DIR) and each given with --checkpoint. With --record, also check that
     each printed record's chain head is still in the trail.
     """
+    # Helpers start on their share of the events as soon as the database is known: from the
+    # environment, before anything else is imported; else once the application has read its
+    # settings, while it builds the rest.
+    helpers: list[Ahead] = []
+    early = _database_from_environment()
+    if early is not None:
+        helpers.append(_start_helpers(early))
+    try:
+        _audit_verify(records, checkpoints, helpers, early)
+    finally:
+        for ahead in helpers:
+            ahead.close()
+
+
+def _audit_verify(
+    records: tuple[tuple[str, str, str], ...],
+    checkpoints: tuple[str, ...],
+    helpers: list[Ahead],
+    early: str | None,
+) -> None:
     import time
 
     from casework.services.loading import normalize_number
@@ -69,24 +89,27 @@ def audit_verify(records: tuple[tuple[str, str, str], ...], checkpoints: tuple[s
                 param_hint="--record",
             )
         printed.append((clean, int(seq), digest.strip().lower()))
-    # Helpers start on their share of the events as soon as the database is known, while this
-    # process builds the rest of the application.
-    helpers: list[Ahead] = []
-    try:
-        app = make_app(web=False, configured=lambda app: helpers.append(_start_helpers(app)))
-        with app_session(app, write=False):
-            try:
-                outside = list(witness_notes(checkpoints))
-            except (OSError, UnicodeDecodeError) as exc:
-                fail(f"cannot read a checkpoint: {exc}")
-            started = time.perf_counter()
-            result = verify_chains(log_outside=outside, ahead=helpers[0] if helpers else None)
-            logged = result.log_report or LogReport()
-            problems = [check_printed_head(*record) for record in printed]
-            seconds = time.perf_counter() - started
-    finally:
-        for ahead in helpers:
-            ahead.close()
+
+    def configured(app: Flask) -> None:
+        address = str(app.config["SQLALCHEMY_DATABASE_URI"])
+        if early is None:
+            helpers.append(_start_helpers(address))
+        elif address != early:  # the application reads another database: not theirs to check
+            for ahead in helpers:
+                ahead.close()
+            helpers.clear()
+
+    app = make_app(web=False, configured=configured)
+    with app_session(app, write=False):
+        try:
+            outside = list(witness_notes(checkpoints))
+        except (OSError, UnicodeDecodeError) as exc:
+            fail(f"cannot read a checkpoint: {exc}")
+        started = time.perf_counter()
+        result = verify_chains(log_outside=outside, ahead=helpers[0] if helpers else None)
+        logged = result.log_report or LogReport()
+        problems = [check_printed_head(*record) for record in printed]
+        seconds = time.perf_counter() - started
     for broken in result.broken:
         click.echo(f"BROKEN {broken.case} event {broken.seq}: {broken.problem}")
     for found in logged.problems:
@@ -123,12 +146,27 @@ def audit_verify(records: tuple[tuple[str, str, str], ...], checkpoints: tuple[s
         sys.exit(1)
 
 
-def _start_helpers(app: Flask) -> Ahead:
+def _start_helpers(address: str) -> Ahead:
     """Helpers for `audit verify`, one per core beyond this one, started at once."""
     from casework.services.chain_helpers import start_helpers
 
     processes = min(os.cpu_count() or 1, 8)
-    return start_helpers(str(app.config["SQLALCHEMY_DATABASE_URI"]), processes)
+    return start_helpers(address, processes)
+
+
+def _database_from_environment() -> str | None:
+    """The database address as the application will read it from CASEWORK_DATABASE_URL
+    (its settings load each CASEWORK_ variable as JSON when it is JSON), or None when unset."""
+    import json
+
+    value: object = os.environ.get("CASEWORK_DATABASE_URL")
+    if not value:
+        return None
+    try:
+        value = json.loads(str(value))
+    except ValueError:
+        pass
+    return str(value) if isinstance(value, str) and value else None
 
 
 @audit.command("checkpoint")

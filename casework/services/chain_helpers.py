@@ -19,6 +19,7 @@ from casework.services.chains import (
     LeafRun,
     Run,
     add_parts,
+    event_ids,
     first_position,
     follow_range,
     read_heads,
@@ -134,9 +135,9 @@ def helper() -> None:
 #: From about this many events on, the check is shared among processes, one per core.
 SHARED_FROM = 300_000
 #: About how many events a helper started ahead checks before the caller, which builds its
-#: application meanwhile (about 0.4 s longer than a helper takes to start), is ready: each
-#: helper takes that many more than it.
-AHEAD_EVENTS = 60_000
+#: application meanwhile (about 0.5 s longer than a helper takes to start, as it starts first),
+#: is ready: each helper takes that many more than it.
+AHEAD_EVENTS = 40_000
 
 
 def shares(low: int, high: int, processes: int, head_start: int) -> list[tuple[int, int]]:
@@ -192,7 +193,7 @@ def ahead(connection: sa.Connection, task: Mapping[str, Any]) -> Run | None:
     one line, then followed; at the end, the checkpoint sizes come on stdin (the parts of the
     blocks they end in are read again), and the run goes out."""
     plan = task["ahead"]
-    low, high = connection.exec_driver_sql("SELECT min(id), max(id) FROM events").one()
+    low, high = event_ids(connection)
     if low is None or high - low < plan["shared_from"]:
         _announce(None)
         return None

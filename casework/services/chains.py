@@ -15,6 +15,7 @@ import json
 from collections.abc import Generator, Iterator, Mapping
 from contextlib import closing
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
 from casework.logcheck import mth
@@ -98,11 +99,10 @@ def follow(
     #: of its leaves' entries]
     chains: dict[int, list[Any]] = {}
     suspects: set[int] = set()
-    literals: dict[Any, str] = {None: "null"}
+    literals = _Literals({None: "null"})
     sha256 = hashlib.sha256
     fromhex = bytes.fromhex
     if leaves is not None:
-        prefixes = {case_id: f"\0case\n{head[0]}/".encode() for case_id, head in heads.items()}
         pending = leaves.pending
         waiting = leaves.waiting
     for rows in batches:
@@ -123,7 +123,11 @@ def follow(
         ) in rows:
             chain = chains.get(case_id)
             if leaves is not None:
-                prefix = chain[5] if chain is not None else prefixes.get(case_id)
+                if chain is not None:
+                    prefix = chain[5]
+                else:
+                    head = heads.get(case_id)
+                    prefix = None if head is None else f"\0case\n{head[0]}/".encode()
                 if prefix is None:
                     leaves.sound = False  # an event of no case: the reference walk names it
                 else:
@@ -163,19 +167,17 @@ def follow(
                 or prev != chain[3]
                 or type(at) is not str
                 or len(at) != 26
-                or at[10:11] != " "
+                or at[10] != " "
             ):
                 suspects.add(case_id)
                 del chains[case_id]
                 continue
             try:
                 text = (
-                    f'{{"action":{literals.get(action) or _literal(literals, action)},'
-                    f'"actor":{literals.get(actor) or _literal(literals, actor)},'
+                    f'{{"action":{literals[action]},"actor":{literals[actor]},'
                     f'"at":"{at[:10]}T{at[11:]}Z","case":{chain[4]},"data":{data_json},'
-                    f'"from":{literals.get(from_state) or _literal(literals, from_state)},'
-                    f'"prev":"{prev}","seq":{seq},'
-                    f'"to":{literals.get(to_state) or _literal(literals, to_state)}}}'
+                    f'"from":{literals[from_state]},"prev":"{prev}","seq":{seq},'
+                    f'"to":{literals[to_state]}}}'
                 )
             except TypeError:  # a value of a kind the engine never writes (SQLite keeps any)
                 text = ""
@@ -251,20 +253,26 @@ class LeafReader:
             if not rows:
                 self.more = False
                 break
-            for row_id, digest, is_case in rows:
-                buffer.append(digest)
-                if is_case:
-                    want = pending.pop(row_id, None)
-                    if want is None:
-                        waiting[row_id] = digest
-                    elif want != digest:
-                        self.sound = False
-                    else:
-                        self.matched += 1
-                    if row_id > last_row:
-                        last_row = row_id
+            row_ids, digests, kinds = zip(*rows, strict=True)
+            if not all(kinds):  # a leaf of another trail among them
+                self.last_row = last_row
+                self._read_each(rows)
+                last_row = self.last_row
+            else:
+                # Leaves of events only, as nearly always: matched in bulk.
+                buffer.extend(digests)
+                wanted = list(map(pending.pop, row_ids, repeat(None)))
+                if wanted == list(digests):
+                    self.matched += len(wanted)
                 else:
-                    self.others.append(self.start + len(buffer) - 1)
+                    for row_id, digest, want in zip(row_ids, digests, wanted, strict=True):
+                        if want is None:
+                            waiting[row_id] = digest
+                        elif want != digest:
+                            self.sound = False
+                        else:
+                            self.matched += 1
+                last_row = max(last_row, max(row_ids))
             whole = len(buffer) - len(buffer) % block
             for size in self.sizes:
                 if self.start < size <= self.start + whole:
@@ -274,6 +282,24 @@ class LeafReader:
             del buffer[:whole]
             self.start += whole
         self.last_row = last_row
+
+    def _read_each(self, rows: list[tuple[Any, ...]]) -> None:
+        """Leaves of case events and of other trails, one by one."""
+        pending, waiting, buffer = self.pending, self.waiting, self.buffer
+        for row_id, digest, is_case in rows:
+            buffer.append(digest)
+            if is_case:
+                want = pending.pop(row_id, None)
+                if want is None:
+                    waiting[row_id] = digest
+                elif want != digest:
+                    self.sound = False
+                else:
+                    self.matched += 1
+                if row_id > self.last_row:
+                    self.last_row = row_id
+            else:
+                self.others.append(self.start + len(buffer) - 1)
 
     def finish(self) -> None:
         """Read what is left, and hand back what this run could not match."""
@@ -305,12 +331,15 @@ class LeafReader:
         self.cursor.close()
 
 
-def _literal(cache: dict[Any, str], value: Any) -> str:
-    """`value` as JSON, remembered (actors, actions and states repeat; a few thousand at most)."""
-    text = json_string(value)
-    if len(cache) < 10_000:
-        cache[value] = text
-    return text
+class _Literals(dict[Any, str]):
+    """Values as JSON, each remembered once written (actors, actions and states repeat; a few
+    thousand at most): `literals[value]` is one lookup in the loop that follows the chains."""
+
+    def __missing__(self, value: Any) -> str:
+        text = json_string(value)  # TypeError for a value JSON cannot hold
+        if len(self) < 10_000:
+            self[value] = text
+        return text
 
 
 #: The columns `follow` reads, in its order, for a range of event ids (the driver's own SQL).
@@ -343,6 +372,15 @@ def stored_events(
             yield rows
     finally:
         cursor.close()
+
+
+def event_ids(connection: sa.Connection) -> tuple[Any, Any]:
+    """The lowest and the highest event id (None, None without events). Two lookups: SQLite
+    reads both ends of the key only when each is asked for alone, else the whole table."""
+    low, high = connection.exec_driver_sql(
+        "SELECT (SELECT min(id) FROM events), (SELECT max(id) FROM events)"
+    ).one()
+    return low, high
 
 
 def read_heads(connection: sa.Connection) -> dict[int, tuple[str, int, str]]:

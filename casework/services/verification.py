@@ -246,14 +246,19 @@ def _verify(
     outside: list[tuple[str, str]] | None = None,
     ahead: chain_helpers.Ahead | None = None,
 ) -> VerifyResult:
-    low, high = connection.execute(sa.select(sa.func.min(Event.id), sa.func.max(Event.id))).one()
+    low, high = chains.event_ids(connection)
     heads: dict[int, tuple[str, int, str]] = {}
     tasks: list[dict[str, Any]] | None = None
     runs: list[chains.Run] | None = None
+    #: How many events this snapshot holds, when counted.
+    total: int | None = None
     if ahead is not None:
         plans = ahead.plan()
-        if plans is not None and low is not None and outside is not None:
-            runs = _with_ahead(connection, ahead, plans, (low, high), batch, heads, outside)
+        if plans is not None and low is not None and high is not None and outside is not None:
+            total = connection.exec_driver_sql("SELECT count(*) FROM events").scalar_one()
+            runs = _with_ahead(connection, ahead, plans, (low, high, total), batch, heads, outside)
+            if runs is None:
+                total = None
         ahead.close()
 
     def here(ids: tuple[int, int]) -> chains.Run:
@@ -317,7 +322,7 @@ def _verify(
         checked = None
         if runs and all(run.leaves is not None for run in runs):  # read alongside the events
             checked = settle([run.leaves for run in runs if run.leaves is not None])
-        result.log_report = verify_log(connection, outside, checked)
+        result.log_report = verify_log(connection, outside, checked, events=total)
     return result
 
 
@@ -325,7 +330,7 @@ def _with_ahead(
     connection: sa.Connection,
     ahead: chain_helpers.Ahead,
     plans: list[dict[str, Any]],
-    ids: tuple[int, int],
+    ids: tuple[int, int, int],
     batch: int,
     heads: dict[int, tuple[str, int, str]],
     outside: list[tuple[str, str]],
@@ -335,8 +340,10 @@ def _with_ahead(
     the positions around theirs. None when their shares do not fit this snapshot (then the
     check is shared anew). A helper's snapshot is a moment older than this one: a share that
     holds events here it did not see (written, on PostgreSQL, with ids taken before its moment
-    but committed after) is followed again here."""
-    low, high = ids
+    but committed after) is followed again here.
+
+    `ids`: the lowest and highest event id and the number of events in this snapshot."""
+    low, high, total = ids
     size = log_size(connection)
     first = plans[0]
     if first["ids"][0] <= low:
@@ -363,9 +370,12 @@ def _with_ahead(
     theirs = ahead.collect(sizes)
     for n, plan in enumerate(plans):
         start, last = plan["ids"]
-        here = connection.execute(
-            sa.select(sa.func.count()).where(Event.id >= start, Event.id <= last)
-        ).scalar_one()
+        if len(plans) == 1:  # the events here that are not this process's are in its share
+            here = total - mine.events - after_them.events
+        else:
+            here = connection.execute(
+                sa.select(sa.func.count()).where(Event.id >= start, Event.id <= last)
+            ).scalar_one()
         if here != theirs[n].events:  # written while it started: its share again, in this snapshot
             theirs[n] = chains.follow_range(
                 connection, (start, last), batch, heads, task(tuple(plan["positions"]))

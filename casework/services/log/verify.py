@@ -52,6 +52,8 @@ def verify_log(
     connection: sa.Connection,
     outside: Iterable[tuple[str, str]] = (),
     checked: Checked | None = None,
+    *,
+    events: int | None = None,
 ) -> LogReport:
     """Check the whole log in the connection's snapshot.
 
@@ -65,13 +67,14 @@ def verify_log(
     `checked` is what `verification.verify_chains` found reading the leaves alongside the events, in
     helper processes: when it holds for this snapshot (every position once, every case leaf
     its event's, as many as there are events), the leaves are not read again here. Otherwise
-    they are, one by one in position order, and each problem is named.
+    they are, one by one in position order, and each problem is named. `events`: how many
+    events the snapshot holds, when the caller has counted them in it.
     """
     report = LogReport()
     problems = report.problems
     others: dict[str, dict[int, tuple[str, bytes]]] = {}
     tree: Merkle
-    if checked is not None and _holds(connection, checked):
+    if checked is not None and _holds(connection, checked, events):
         report.size = checked.size
         for at, kind, row_id, ref, digest in checked.others:
             _check_other(connection, at, kind, row_id, ref, bytes.fromhex(digest), others, problems)
@@ -97,11 +100,12 @@ def verify_log(
     return report
 
 
-def _holds(connection: sa.Connection, checked: Checked) -> bool:
+def _holds(connection: sa.Connection, checked: Checked, events: int | None) -> bool:
     """Whether what the helpers found is the whole log of this snapshot, and sound."""
     if not checked.sound:
         return False
-    events = connection.exec_driver_sql("SELECT count(*) FROM events").scalar_one()
+    if events is None:
+        events = connection.exec_driver_sql("SELECT count(*) FROM events").scalar_one()
     last = connection.exec_driver_sql("SELECT max(position) FROM log_leaves").scalar_one()
     return bool(
         events == checked.matched
