@@ -176,3 +176,36 @@ def test_a_separation_date_is_set_on_the_person_page(app, cast):
     with app.app_context():
         assert db.session.get(Person, person_id).separated_on.isoformat() == "2026-11-30"
     assert page.status_code == 200
+
+
+def _statements_of_a_sweep(app):
+    """How many SQL statements one sweep runs."""
+    ran: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        ran.append(statement)
+
+    with app.app_context():
+        sa.event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            sweep_deadlines(datetime.now(UTC))
+            db.session.commit()
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", count)
+    return len(ran)
+
+
+def test_unchanged_accounts_cost_the_sweep_no_statement_each(app, api, cast):
+    """The watch reads each administrator once a sweep and every account's last verdict in one
+    read: three times the accounts, none of them changed, run the same statements."""
+    for _ in range(2):
+        _active_account(api, ["social", "staff"])
+    with app.app_context():
+        find_user("staff").active = False  # each account flagged, then unchanged
+        db.session.commit()
+    assert sum("needs new administrators" in line for line in _sweep(app)) == 2
+    few = _statements_of_a_sweep(app)
+    for _ in range(4):
+        _active_account(api, ["social", "staff"])
+    assert sum("needs new administrators" in line for line in _sweep(app)) == 4
+    assert _statements_of_a_sweep(app) == few

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 
@@ -28,7 +28,13 @@ from casework.services.definitions import workflow_of
 from casework.services.firing import fire
 from casework.services.loading import load_case
 from casework.services.users import SYSTEM_USERNAME, system_user
-from casework.services.watches import record_flags
+from casework.services.watches import (
+    Standings,
+    changes_due,
+    last_flags_in,
+    record_flags,
+    verdicts,
+)
 from casework.workflow import Workflow
 from casework.workflow.definition import Deadline
 
@@ -213,34 +219,67 @@ def _act(found: Overdue, system: User, now: datetime) -> SweepAction | None:
 
 def sweep_watches(system: User, now: datetime) -> list[SweepAction]:
     """Run every workflow's watches over the cases in their states; record each flag raised or
-    cleared on its case, and tell the watch's roles of each one raised."""
+    cleared on its case, and tell the watch's roles of each one raised.
+
+    The cases are read a batch at a time, the users they name once for the whole sweep and the
+    verdicts last recorded in one read a workflow; only a case whose verdict changed is loaded
+    for writing, and judged again under its lock, so an unchanged case costs no statement.
+    """
     today = now.astimezone(library().tz).date()
+    standings = Standings(today)
     actions = []
     for workflow in library().workflows:
         states = {w.state for w in workflow.watches}
         if not states:
             continue
-        numbers = (
+        recorded = last_flags_in(workflow, states)
+        ids = (
             db.session.execute(
-                sa.select(Case.number)
+                sa.select(Case.id)
                 .where(Case.workflow_key == workflow.key, Case.state.in_(states))
                 .order_by(Case.id)
             )
             .scalars()
             .all()
         )
-        for number in numbers:
-            case, definition, _ = load_case(system, number, write=True)
-            for watch, reason in record_flags(case, definition, system.username, now, today):
-                told: list[str] = []
-                if reason is not None:
-                    kind = watch.notification
-                    users = people_to_tell(kind.key, case, definition, watch.roles)
-                    queue(kind, case, definition, users, at=now, facts={"flag": reason})
-                    told = [u.username for u in users]
-                what = "flag" if reason is not None else "clear"
-                detail = f"{watch.label.lower()}" + (f" ({reason})" if reason else "")
-                actions.append(SweepAction(number, what, detail, told=tuple(told)))
+        for start in range(0, len(ids), WATCH_BATCH):
+            batch = db.session.execute(
+                sa.select(Case).where(Case.id.in_(ids[start : start + WATCH_BATCH]))
+            ).scalars()
+            changed = [
+                case.number
+                for case in batch
+                if changes_due(
+                    case,
+                    workflow,
+                    verdicts(case, workflow, today, standings),
+                    recorded.get(case.id, {}),
+                )
+            ]
+            for number in changed:
+                actions += _record_watches(system, number, now, today, standings)
+    return actions
+
+
+#: Cases read at a time by the watches' sweep.
+WATCH_BATCH = 500
+
+
+def _record_watches(
+    system: User, number: str, now: datetime, today: date, standings: Standings
+) -> list[SweepAction]:
+    case, definition, _ = load_case(system, number, write=True)
+    actions = []
+    for watch, reason in record_flags(case, definition, system.username, now, today, standings):
+        told: list[str] = []
+        if reason is not None:
+            kind = watch.notification
+            users = people_to_tell(kind.key, case, definition, watch.roles)
+            queue(kind, case, definition, users, at=now, facts={"flag": reason})
+            told = [u.username for u in users]
+        what = "flag" if reason is not None else "clear"
+        detail = f"{watch.label.lower()}" + (f" ({reason})" if reason else "")
+        actions.append(SweepAction(number, what, detail, told=tuple(told)))
     return actions
 
 

@@ -34,7 +34,7 @@ from casework.services.activity import record_access
 from casework.services.db import begin_write
 from casework.services.definitions import workflow_of
 from casework.services.registry import account_histories
-from casework.services.watches import flags
+from casework.services.watches import Standings, flags
 from casework.workflow import Workflow
 
 REGISTRY_WORKFLOW = "account"
@@ -103,8 +103,11 @@ def _registry_facts(actor: User, cases: Sequence[tuple[Case, Workflow]]) -> acco
     today = now.astimezone(library().tz).date()
     active = [case for case, _ in cases if case.state == "active"]
     histories = account_histories(case.id for case in active)
+    standings = Standings(today)
     flagged = {
-        case.id: [f"{f.watch.label}: {f.reason}" for f in flags(case, workflow_of(case), today)]
+        case.id: [
+            f"{f.watch.label}: {f.reason}" for f in flags(case, workflow_of(case), today, standings)
+        ]
         for case in active
     }
     return accounts.build_registry(

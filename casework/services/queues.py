@@ -15,7 +15,7 @@ from casework.services import listing
 from casework.services.access import visible_clause
 from casework.services.definitions import workflow_of
 from casework.services.history import waiting_on_others
-from casework.services.watches import flags
+from casework.services.watches import Standings, flags
 
 #: Cases looked at for a queue the search cannot filter (watches, cases waiting for others):
 #: such sets are small.
@@ -77,11 +77,14 @@ def _flagged(user: User, queue: Queue, now: datetime) -> list[Case]:
     """The visible cases of the queue's state that its watch flags now (at most a page's worth
     are looked at: watches are for small sets, such as active accounts)."""
     f = listing.parse_filter({**queue.filters, "per_page": str(LOOKED_AT)})
-    today = now.astimezone(library().tz).date()
+    standings = Standings(now.astimezone(library().tz).date())
     return [
         case
         for case in listing.list_cases(user, f, now=now).items
-        if any(flag.watch.key == queue.watch for flag in flags(case, workflow_of(case), today))
+        if any(
+            flag.watch.key == queue.watch
+            for flag in flags(case, workflow_of(case), standings.today, standings)
+        )
     ]
 
 

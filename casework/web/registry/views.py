@@ -17,7 +17,7 @@ from casework.services.definitions import workflow_of
 from casework.services.denials import Denial, denials
 from casework.services.directory import display_names
 from casework.services.registry import account_histories
-from casework.services.watches import UserStanding, flags, standing_of
+from casework.services.watches import Standings, UserStanding, flags
 from casework.web.actor import actor
 from casework.web.display import case_rows
 from casework.web.registry.blueprint import bp
@@ -77,9 +77,8 @@ def registry() -> str:
     names = display_names(n for c in active.items for n in c.fields.get("administrators") or [])
     histories = account_histories(ids)
     today = now.astimezone(library().tz).date()
-    standing = standing_of(
-        (n for c in active.items for n in c.fields.get("administrators") or []), today
-    )
+    standings = Standings(today)
+    standing = standings.of(n for c in active.items for n in c.fields.get("administrators") or [])
     accounts = [
         Account(
             case=c,
@@ -93,7 +92,9 @@ def registry() -> str:
                 for n in c.fields.get("administrators") or []
             ],
             denied=denied.get(c.number, []),
-            flags=[f"{f.watch.label}: {f.reason}" for f in flags(c, workflow_of(c), today)],
+            flags=[
+                f"{f.watch.label}: {f.reason}" for f in flags(c, workflow_of(c), today, standings)
+            ],
             last_review=histories[c.id].last_review,
             review_due=c.due_at,
             overdue=c.is_overdue(now),
