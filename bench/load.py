@@ -525,7 +525,7 @@ def main() -> None:
                         db, connections, args.duration, args.raw_processes, log=log_leaves
                     )
                     raw["casework_over_raw"] = round(
-                        figures["requests_per_s"] / raw["transactions_per_s"], 3
+                        figures["requests_per_s"] / max(raw["transactions_per_s"], 0.1), 3
                     )
                     label = "raw_core_with_log" if log_leaves else "raw_core"
                     runs[f"{label}_c{connections}"] = raw
