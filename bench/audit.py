@@ -1,6 +1,6 @@
 """`casework audit verify` on 1M events: events checked per second; checkpoints and proofs.
 
-    python bench/audit.py [--cases 100000] [--events 1000000] [--runs 3] [--skip PART]
+    python bench/audit.py [--scale 1 | --cases 100000 --events 1000000] [--runs 3] [--skip PART]
 
 On the seeded database (bench/seed.py builds it first if needed), `--runs` times each:
 - verify: the chain check alone (`services.verification.verify_chains`, what
@@ -36,18 +36,18 @@ from bench import harness, seed
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--cases", type=int, default=100_000)
-    parser.add_argument("--events", type=int, default=1_000_000)
+    seed.add_size_arguments(parser)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument(
         "--skip", action="append", default=[], choices=["verify", "checkpoint", "command"]
     )
     args = parser.parse_args()
+    cases, events = seed.size(args)
 
     from casework.extensions import db as sql
     from casework.services.verification import verify_chains
 
-    db = seed.ensure(args.cases, args.events)
+    db = seed.ensure(cases, events)
     app = harness.make_app(db)
     figures: dict[str, object] = {"runs": args.runs}
     with harness.app_context(app):
@@ -68,7 +68,7 @@ def main() -> None:
             figures["events_per_s"] = round(events / statistics.median(seconds))
 
     if "checkpoint" not in args.skip:
-        figures.update(checkpoints(app, args.runs, args.events, cases))
+        figures.update(checkpoints(app, args.runs, events, cases))
 
     if "command" not in args.skip:
         figures.update(command(db, args.runs, events))

@@ -1,7 +1,7 @@
 """The app under `gunicorn -w 2` on loopback, with a realistic mix of requests, driven by wrk.
 
     python bench/load.py [--connections 16 64] [--transitions-connections 16] [--duration 30]
-                         [--workers 2]
+                         [--workers 2] [--raw-core] [--scale 1 | --cases 100000 --events 1000000]
 
 On a copy of the seeded database (bench/seed.py: 100k cases, 1M events; PostgreSQL: the seeded
 schema itself), it starts `gunicorn -w 2 wsgi:app` (`--workers`) on 127.0.0.1, signs a librarian
@@ -15,7 +15,12 @@ connections runs wrk for `--duration` seconds with this mix:
   each on a complaint no other connection is moving, with the version it has now.
 
 Then, for BENCH.md's target (API transitions over HTTP), a run for each of
-`--transitions-connections` (16 by default) that sends transitions only.
+`--transitions-connections` (16 by default) that sends transitions only. With `--raw-core`, each
+is followed by what the database server allows with as many connections: bench/transitions.py's
+raw SQLAlchemy Core transaction (lock the case row, insert the event, the versioned update,
+commit) in `--raw-processes` processes of threads, one connection each, for as long; once with
+the log's leaves written in each transaction as the engine writes them (its head row updated:
+a lock every transition holds until it commits) and once without.
 
 Each wrk thread keeps its own complaints and their versions, so a transition is never stale: any
 409 is an error. Prints one JSON line: per number of connections, requests per second, latency
@@ -347,6 +352,114 @@ def run_wrk(
     return figures
 
 
+#: Complaints each raw Core connection moves in turn (never two connections the same).
+RAW_CASES_PER_CONNECTION = 50
+
+
+def raw_core(
+    db: harness.Database, connections: int, duration: int, processes: int, *, log: bool
+) -> dict[str, Any]:
+    """What the database server allows: bench/transitions.py's raw SQLAlchemy Core transaction
+    (the case row locked, the event inserted, the versioned update, commit) from `connections`
+    connections at once, in `processes` processes of threads, for `duration` seconds.
+
+    With `log`, each transaction also makes its event a leaf of the log as the engine does (the
+    log's head row updated, the leaf inserted); without it, the leaves are written after the
+    run, so the database stays one that `casework audit verify` passes.
+    """
+    import multiprocessing
+
+    import sqlalchemy as sa
+
+    from casework.extensions import db as sql
+    from casework.models import Case
+    from casework.services.log.leaves import write_leaves
+
+    app = harness.make_app(db)
+    with harness.app_context(app):
+        numbers = list(
+            sql.session.execute(
+                sa.select(Case.number)
+                .where(Case.workflow_key == "complaint", Case.state.in_(("engaged", "resolved")))
+                .order_by(Case.id)
+                .limit(RAW_CASES_PER_CONNECTION * connections)
+            ).scalars()
+        )
+    assert len(numbers) == RAW_CASES_PER_CONNECTION * connections, "not enough complaints"
+    own = [numbers[k::connections] for k in range(connections)]
+    parts = [own[p::processes] for p in range(processes) if own[p::processes]]
+    start = time.time() + 2 + 0.1 * connections  # every process connected by then
+    context = multiprocessing.get_context("fork")
+    with context.Pool(len(parts)) as pool:
+        done = pool.starmap(_raw_process, [(db.url, part, start, duration, log) for part in parts])
+    latencies = sorted(ms for d in done for ms in d["latencies_ms"])
+    unlogged = [leaf for d in done for leaf in d["unlogged"]]
+    if unlogged:
+        engine = sa.create_engine(db.url)
+        with engine.begin() as conn:
+            write_leaves(conn, unlogged)
+        engine.dispose()
+    seconds = max(d["ended"] for d in done) - start
+    return {
+        "connections": connections,
+        "processes": len(parts),
+        "log_leaves_in_transaction": log,
+        "transactions": len(latencies),
+        "seconds": round(seconds, 2),
+        "transactions_per_s": round(len(latencies) / seconds, 1),
+        "p50_ms": round(latencies[len(latencies) // 2], 2) if latencies else None,
+        "p99_ms": round(latencies[int(len(latencies) * 0.99)], 2) if latencies else None,
+        "errors": sum(d["errors"] for d in done),
+    }
+
+
+def _raw_process(
+    url: str, own: list[list[str]], start: float, duration: int, log: bool
+) -> dict[str, Any]:
+    """One process of `raw_core`: a thread and a connection for each list of complaints."""
+    import threading
+
+    import sqlalchemy as sa
+
+    from bench.transitions import RawCore
+
+    engine = sa.create_engine(url, pool_size=len(own), max_overflow=0)
+    connected = [engine.connect() for _ in own]
+    for conn in connected:
+        conn.close()
+    unlogged: list[tuple[str, int, str, bytes]] | None = None if log else []
+    raw = RawCore(engine, log=log, unlogged=unlogged)
+    latencies: list[list[float]] = [[] for _ in own]
+    errors = [0] * len(own)
+
+    def work(k: int) -> None:
+        numbers = own[k]
+        time.sleep(max(0.0, start - time.time()))
+        i = 0
+        while time.time() < start + duration:
+            began = time.perf_counter()
+            try:
+                raw.transact(numbers[i % len(numbers)])
+            except Exception:  # counted: the figure is the errors, not their cause
+                errors[k] += 1
+            latencies[k].append((time.perf_counter() - began) * 1000)
+            i += 1
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(len(own))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    ended = time.time()
+    engine.dispose()
+    return {
+        "latencies_ms": [ms for mine in latencies for ms in mine],
+        "errors": sum(errors),
+        "unlogged": unlogged or [],
+        "ended": ended,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--connections", type=int, nargs="*", default=[16, 64])
@@ -360,16 +473,25 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=30)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--threads", type=int, default=1, help="wrk threads")
-    parser.add_argument("--cases", type=int, default=100_000)
-    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument(
+        "--raw-core",
+        action="store_true",
+        help="after each transitions-only run, raw SQLAlchemy Core's transaction from as many "
+        "connections for as long, with the log's leaves and without (what the server allows)",
+    )
+    parser.add_argument(
+        "--raw-processes", type=int, default=2, help="processes the raw Core connections share"
+    )
+    seed.add_size_arguments(parser)
     args = parser.parse_args()
+    cases, events = seed.size(args)
     if shutil.which("wrk") is None:
         sys.exit("wrk is needed (Debian: apt-get install wrk)")
 
-    seeded = seed.ensure(args.cases, args.events)
+    seeded = seed.ensure(cases, events)
     db = seeded
     if seeded.path is not None:  # a copy, so the seeded database stays as it was built
-        db = harness.database(f"load-{args.cases}-{args.events}")
+        db = harness.database(f"load-{cases}-{events}")
         seeded.copy_to(db)
     port = free_port()
     work = Path(tempfile.mkdtemp(prefix="casework-load-"))
@@ -396,6 +518,18 @@ def main() -> None:
             name = f"c{connections}" if mix == "mix" else f"transitions_only_c{connections}"
             runs[name] = figures
             print(f"{name}: {figures}", file=sys.stderr)
+            if args.raw_core and mix == "transitions":
+                wait_until_quiet(db)
+                for log_leaves in (True, False):
+                    raw = raw_core(
+                        db, connections, args.duration, args.raw_processes, log=log_leaves
+                    )
+                    raw["casework_over_raw"] = round(
+                        figures["requests_per_s"] / max(raw["transactions_per_s"], 0.1), 3
+                    )
+                    label = "raw_core_with_log" if log_leaves else "raw_core"
+                    runs[f"{label}_c{connections}"] = raw
+                    print(f"{label}_c{connections}: {raw}", file=sys.stderr)
     finally:
         server.send_signal(signal.SIGTERM)
         try:
@@ -415,8 +549,8 @@ def main() -> None:
         {
             "server": f"gunicorn -w {args.workers} (sync workers), 127.0.0.1",
             "generator": f"wrk -t{args.threads}, {args.duration} s per run",
-            "cases": args.cases,
-            "events": args.events,
+            "cases": cases,
+            "events": events,
             "mix": "30% search pages, 15% API lists, 25% case pages, 20% API cases, "
             "10% API transitions; transitions_only_*: API transitions alone",
             "runs": runs,

@@ -1,6 +1,9 @@
 """A large Casework database for the benchmarks, built quickly with bulk Core inserts.
 
-    python bench/seed.py [--cases 100000] [--events 1000000] [--fresh]
+    python bench/seed.py [--scale 1 | --cases 100000 --events 1000000] [--fresh]
+
+`--scale N` is N times the standard size (100,000 cases and 1,000,000 events a scale);
+`--cases` and `--events` set either number on their own.
 
 Users of every role (the demo's, plus more librarians and 150 members of staff), people, and
 `--cases` cases of the four workflows over the last six years, with `--events` audit events in
@@ -12,7 +15,9 @@ and each case row carries its chain head, version, state, deadline and search te
 
 The database is a SQLite file in the benchmarks' folder, or a schema when CASEWORK_DATABASE_URL
 names PostgreSQL; it is built under a temporary name and renamed when complete, and the other
-benchmarks reuse it. Prints one JSON line: what was made, how long it took, and its size.
+benchmarks reuse it. Rows are made and inserted a thousand cases at a time, with only a few
+such parts in memory at once, so ten million events take no more memory than one million.
+Prints one JSON line: what was made, how long it took, its size and its bytes per case.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ import argparse
 import random
 import sys
 import time
+from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -78,6 +85,30 @@ CAST = [
 ]
 STAFF_USERS = 150
 OTHER_PEOPLE = 60
+
+
+#: The standard size, `--scale 1`: the other benchmarks' targets are set at it.
+CASES_PER_SCALE = 100_000
+EVENTS_PER_SCALE = 1_000_000
+
+
+def add_size_arguments(parser: argparse.ArgumentParser) -> None:
+    """`--scale`, `--cases` and `--events`, as every script on the seeded database takes them."""
+    parser.add_argument(
+        "--scale",
+        type=int,
+        default=1,
+        help=f"{CASES_PER_SCALE:,} cases and {EVENTS_PER_SCALE:,} events a scale (default 1)",
+    )
+    parser.add_argument("--cases", type=int, help="cases (default: by --scale)")
+    parser.add_argument("--events", type=int, help="events (default: by --scale)")
+
+
+def size(args: argparse.Namespace) -> tuple[int, int]:
+    """The cases and events the parsed size arguments ask for."""
+    cases = args.cases if args.cases is not None else args.scale * CASES_PER_SCALE
+    events = args.events if args.events is not None else args.scale * EVENTS_PER_SCALE
+    return cases, events
 
 
 def database(cases: int, events: int) -> harness.Database:
@@ -401,16 +432,24 @@ class Part:
 
 
 def plan(
-    cases: int, events: int, now: datetime, tz: Any, chunk: int
-) -> tuple[list[Part], dict[tuple[str, int], int]]:
-    """Split the work into parts, numbering the cases in opening order as the engine would."""
+    cases: int,
+    events: int,
+    now: datetime,
+    tz: Any,
+    chunk: int,
+    counters: dict[tuple[str, int], int],
+) -> Iterator[Part]:
+    """The work in parts, numbering the cases in opening order as the engine would.
+
+    Parts are made as they are asked for; `counters` holds the last number of each prefix and
+    year given so far (complete once every part has been made).
+    """
     rng = random.Random(SEED)
     keys, weights = list(MIX), list(MIX.values())
     prefixes = {"complaint": "CMP", "moderation": "MOD", "violation": "VIO", "account": "ACC"}
     counts = _per_case_events(rng, cases, events)
-    counters: dict[tuple[str, int], int] = {}
-    parts: list[Part] = []
     rows: list[tuple[datetime, str, str, int]] = []
+    index = 0
     first_case = first_event = 1
     for i, created in enumerate(_creation_times(rng, cases, now)):
         key = rng.choices(keys, weights)[0]
@@ -425,11 +464,11 @@ def plan(
             )
         )
         if len(rows) == chunk or i == cases - 1:
-            parts.append(Part(len(parts), first_case, first_event, rows))
+            yield Part(index, first_case, first_event, rows)
+            index += 1
             first_case += len(rows)
             first_event += sum(r[3] for r in rows)
             rows = []
-    return parts, counters
 
 
 SEED = 20_261_123
@@ -546,6 +585,25 @@ def write_part(
     return case_rows, event_rows, leaf_rows
 
 
+def _insert(
+    conn: Any,
+    rows: tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]],
+    base: int,
+) -> tuple[int, int]:
+    """Insert one part's cases, events and leaves in a transaction; return how many."""
+    from casework.services.audit import CASES, EVENTS
+    from casework.services.log import LEAVES
+
+    case_rows, event_rows, leaf_rows = rows
+    with conn.begin():
+        conn.execute(CASES.insert(), case_rows)
+        conn.execute(EVENTS.insert(), event_rows)
+        for leaf in leaf_rows:
+            leaf["position"] += base
+        conn.execute(LEAVES.insert(), leaf_rows)
+    return len(case_rows), len(event_rows)
+
+
 def build(db: harness.Database, cases: int, events: int, *, chunk: int = 1000) -> dict[str, Any]:
     """Build the database under a temporary name, then give it its final one.
 
@@ -559,9 +617,8 @@ def build(db: harness.Database, cases: int, events: int, *, chunk: int = 1000) -
     from casework.extensions import db as sql
     from casework.library import library
     from casework.models import CaseCounter
-    from casework.services.audit import CASES, EVENTS
     from casework.services.db import WRITE_OPTION, refresh_statistics
-    from casework.services.log import HEAD, LEAVES
+    from casework.services.log import HEAD
 
     started = time.perf_counter()
     partial = harness.database(f"{db.name}-partial")
@@ -573,7 +630,8 @@ def build(db: harness.Database, cases: int, events: int, *, chunk: int = 1000) -
         sql.session.commit()
         # Making the users wrote administration events: the case events' leaves follow theirs.
         base = sql.session.execute(sa.select(HEAD.c.size)).scalar_one()
-        parts, counters = plan(cases, events, now, library().tz, chunk)
+        counters: dict[tuple[str, int], int] = {}
+        parts = plan(cases, events, now, library().tz, chunk, counters)
         sql.session.remove()
         engine = sql.engine
         engine.dispose()
@@ -592,15 +650,21 @@ def build(db: harness.Database, cases: int, events: int, *, chunk: int = 1000) -
                 driver.execute("PRAGMA synchronous=OFF")
                 driver.execute("PRAGMA cache_size=-200000")
             conn = conn.execution_options(**{WRITE_OPTION: True})
-            for case_rows, event_rows, leaf_rows in pool.imap(write_part, parts):
-                with conn.begin():
-                    conn.execute(CASES.insert(), case_rows)
-                    conn.execute(EVENTS.insert(), event_rows)
-                    for leaf in leaf_rows:
-                        leaf["position"] += base
-                    conn.execute(LEAVES.insert(), leaf_rows)
-                made_cases += len(case_rows)
-                made_events += len(event_rows)
+            # A few parts ahead of the inserts, no more: the rows of parts made faster than
+            # they are inserted would otherwise pile up here.
+            pending: deque[Any] = deque()
+            for part in parts:
+                pending.append(pool.apply_async(write_part, (part,)))
+                if len(pending) < 2 * workers:
+                    continue
+                made = _insert(conn, pending.popleft().get(), base)
+                made_cases += made[0]
+                made_events += made[1]
+                progress.update(made_cases, f"cases, {made_events:,} events")
+            while pending:
+                made = _insert(conn, pending.popleft().get(), base)
+                made_cases += made[0]
+                made_events += made[1]
                 progress.update(made_cases, f"cases, {made_events:,} events")
             progress.close()
             with conn.begin():
@@ -617,8 +681,12 @@ def build(db: harness.Database, cases: int, events: int, *, chunk: int = 1000) -
                         f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                         f"(SELECT max(id) FROM {table}))"
                     )
-                # What autovacuum would soon do after such a load: statistics, visibility map.
-                conn.exec_driver_sql("VACUUM ANALYZE cases, events, users, user_roles, people")
+                # What autovacuum would soon do after such a load: statistics, visibility map
+                # (every table of the schema, for a server whose autovacuum is off).
+                tables = conn.exec_driver_sql(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+                ).scalars()
+                conn.exec_driver_sql("VACUUM ANALYZE " + ", ".join(f'"{t}"' for t in tables))
         else:
             # What the sweep does every few minutes: the planner's statistics.
             refresh_statistics()
@@ -635,23 +703,30 @@ def build(db: harness.Database, cases: int, events: int, *, chunk: int = 1000) -
         "seconds": round(finished - started, 1),
         "insert_seconds": round(inserted - started, 1),
         "events_per_s": round(made_events / (inserted - started)),
-        "size_mb": round(db.size_bytes() / 2**20),
+        **_size(db, made_cases),
     }
+
+
+def _size(db: harness.Database, cases: int) -> dict[str, int]:
+    """The database's size on disk (SQLite: the file; PostgreSQL: the schema's tables with their
+    indexes and TOAST), in all and per case."""
+    size = db.size_bytes()
+    return {"size_mb": round(size / 2**20), "bytes_per_case": round(size / max(cases, 1))}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--cases", type=int, default=100_000)
-    parser.add_argument("--events", type=int, default=1_000_000)
+    add_size_arguments(parser)
     parser.add_argument("--fresh", action="store_true", help="build again even if it exists")
     args = parser.parse_args()
-    if args.events < 2 * args.cases:
+    cases, events = size(args)
+    if events < 2 * cases:
         parser.error("--events must be at least twice --cases")
-    db = database(args.cases, args.events)
+    db = database(cases, events)
     if db.exists() and not args.fresh:
-        harness.report("seed", {"reused": True, "database": db.name}, db)
+        harness.report("seed", {"reused": True, "database": db.name, **_size(db, cases)}, db)
         return
-    figures = build(db, args.cases, args.events)
+    figures = build(db, cases, events)
     harness.report("seed", {"database": db.name, **figures}, db)
 
 

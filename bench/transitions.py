@@ -133,23 +133,36 @@ class RawCore:
     """The same statements as SQLAlchemy Core, with the same hash chain.
 
     Each transaction is `engine.begin()` (a pooled connection, taken and given back), as a
-    request would do it in an application written with Core alone.
+    request would do it in an application written with Core alone. `engine` is the app's unless
+    given. With `log`, each transaction also makes its event a leaf of the whole-database log
+    as the engine does at commit (the log's head row updated, the leaf inserted); with a list
+    as `unlogged`, the leaves are put there instead, to be written later.
     """
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        engine: Any = None,
+        *,
+        log: bool = False,
+        unlogged: list[tuple[str, int, str, bytes]] | None = None,
+    ) -> None:
         import sqlalchemy as sa
 
         from casework.extensions import db as sql
         from casework.services.audit import CASES, EVENTS
         from casework.services.db import WRITE_OPTION
 
-        engine = sql.engine
+        engine = sql.engine if engine is None else engine
         self.engine = engine.execution_options(**{WRITE_OPTION: True})
+        self.log = log
+        self.unlogged = unlogged
         select = sa.select(CASES).where(CASES.c.number == sa.bindparam("number"))
         if engine.dialect.name != "sqlite":
             select = select.with_for_update()
         self.select = select
         self.insert = EVENTS.insert()
+        if log or unlogged is not None:
+            self.insert = self.insert.returning(EVENTS.c.id)
         self.update = (
             CASES.update()
             .where(CASES.c.id == sa.bindparam("_id"), CASES.c.version == sa.bindparam("_version"))
@@ -171,58 +184,71 @@ class RawCore:
         )
 
     def run(self, numbers: list[str]) -> None:
+        for number in numbers:
+            self.transact(number)
+
+    def transact(self, number: str) -> None:
+        """One transition of case `number`, in a transaction of its own."""
         from casework.models import utcnow
         from casework.services.audit import canonical_json, event_hash
+        from casework.services.log.leaves import case_leaf, write_leaves
 
-        for number in numbers:
-            with self.engine.begin() as conn:
-                case = conn.execute(self.select, {"number": number}).one()
-                trigger, dest = NEXT[case.state]
-                now = utcnow()
-                seq = case.head_seq + 1
-                data_json = canonical_json({"fields": FIELDS[trigger], "trigger": trigger})
-                digest = event_hash(
-                    case.number,
-                    seq,
-                    now,
-                    "librarian",
-                    "transition",
-                    case.state,
-                    dest,
-                    data_json,
-                    case.head_hash,
-                )
-                conn.execute(
-                    self.insert,
-                    {
-                        "case_id": case.id,
-                        "seq": seq,
-                        "at": now,
-                        "actor": "librarian",
-                        "action": "transition",
-                        "from_state": case.state,
-                        "to_state": dest,
-                        "data_json": data_json,
-                        "prev_hash": case.head_hash,
-                        "hash": digest,
-                    },
-                )
-                moved = conn.execute(
-                    self.update,
-                    {
-                        "_id": case.id,
-                        "_version": case.version,
-                        "state": dest,
-                        "version": case.version + 1,
-                        "updated_at": now,
-                        "state_entered_at": now,
-                        "due_at": None,
-                        "closed_at": now if dest == "resolved" else None,
-                        "head_seq": seq,
-                        "head_hash": digest,
-                    },
-                )
-                assert moved.rowcount == 1
+        with self.engine.begin() as conn:
+            case = conn.execute(self.select, {"number": number}).one()
+            trigger, dest = NEXT[case.state]
+            now = utcnow()
+            seq = case.head_seq + 1
+            data_json = canonical_json({"fields": FIELDS[trigger], "trigger": trigger})
+            digest = event_hash(
+                case.number,
+                seq,
+                now,
+                "librarian",
+                "transition",
+                case.state,
+                dest,
+                data_json,
+                case.head_hash,
+            )
+            inserted = conn.execute(
+                self.insert,
+                {
+                    "case_id": case.id,
+                    "seq": seq,
+                    "at": now,
+                    "actor": "librarian",
+                    "action": "transition",
+                    "from_state": case.state,
+                    "to_state": dest,
+                    "data_json": data_json,
+                    "prev_hash": case.head_hash,
+                    "hash": digest,
+                },
+            )
+            event_id = inserted.scalar_one() if self.log or self.unlogged is not None else 0
+            moved = conn.execute(
+                self.update,
+                {
+                    "_id": case.id,
+                    "_version": case.version,
+                    "state": dest,
+                    "version": case.version + 1,
+                    "updated_at": now,
+                    "state_entered_at": now,
+                    "due_at": None,
+                    "closed_at": now if dest == "resolved" else None,
+                    "head_seq": seq,
+                    "head_hash": digest,
+                },
+            )
+            assert moved.rowcount == 1
+            if self.log or self.unlogged is not None:
+                leaf = ("case", event_id, *case_leaf(case.number, seq, digest))
+                if self.log:
+                    write_leaves(conn, [leaf])
+                else:
+                    assert self.unlogged is not None
+                    self.unlogged.append(leaf)
 
 
 def check(numbers: list[str]) -> dict[str, Any]:
