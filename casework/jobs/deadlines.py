@@ -24,7 +24,7 @@ from casework.notifications.rules import OVERDUE, OVERDUE_KIND
 from casework.presenting.words import local_time
 from casework.services.audit import append_event, format_at
 from casework.services.db import begin_write, is_sqlite
-from casework.services.definitions import workflow_of
+from casework.services.definitions import definition_by_digest
 from casework.services.firing import fire
 from casework.services.loading import load_case
 from casework.services.users import SYSTEM_USERNAME, system_user
@@ -108,7 +108,12 @@ def take_sweep_lock() -> None:
 
 
 def overdue_cases(now: datetime) -> list[Overdue]:
-    """Open cases whose deadline has passed by `now`, the longest overdue first."""
+    """Open cases past their deadline that the sweep has still to act on, the longest overdue
+    first: those not yet reminded, and those whose rule fires a transition.
+
+    Which ones is decided on a few columns of each overdue case; only those are then read
+    whole, a batch at a time (a sweep every few minutes finds nearly all of them reminded).
+    """
     handled = (
         sa.select(Event.id)
         .where(
@@ -119,17 +124,31 @@ def overdue_cases(now: datetime) -> list[Overdue]:
         .exists()
     )
     rows = db.session.execute(
-        sa.select(Case, handled)
+        sa.select(Case.id, Case.definition_digest, Case.state, handled)
         .where(Case.due_at < now, Case.closed_at.is_(None))
         .order_by(Case.due_at, Case.id)
     )
+    wanted: list[tuple[int, Workflow, Deadline, bool]] = []
+    for case_id, digest, state, done in rows:
+        workflow = definition_by_digest(digest)
+        rule = workflow.states[state].deadline
+        if rule is not None and (rule.on_overdue or not done):
+            wanted.append((case_id, workflow, rule, bool(done)))
     found = []
-    for case, done in rows:
-        workflow = workflow_of(case)
-        rule = workflow.states[case.state].deadline
-        if rule is not None:
-            found.append(Overdue(case, workflow, rule, bool(done)))
+    for start in range(0, len(wanted), OVERDUE_BATCH):
+        batch = wanted[start : start + OVERDUE_BATCH]
+        cases = {
+            case.id: case
+            for case in db.session.execute(
+                sa.select(Case).where(Case.id.in_([case_id for case_id, *_ in batch]))
+            ).scalars()
+        }
+        found += [Overdue(cases[i], workflow, rule, done) for i, workflow, rule, done in batch]
     return found
+
+
+#: Overdue cases read whole at a time.
+OVERDUE_BATCH = 500
 
 
 def reminder_recipients(
@@ -283,7 +302,7 @@ def _record_watches(
     return actions
 
 
-def _preview(item: Overdue) -> SweepAction | None:
+def _preview(item: Overdue) -> SweepAction:
     """What `_act` would do, without doing it."""
     case, workflow, rule = item.case, item.workflow, item.rule
     if rule.on_overdue:
@@ -298,8 +317,6 @@ def _preview(item: Overdue) -> SweepAction | None:
         return SweepAction(
             case.number, "fire", item.describe(), rule.on_overdue, tuple(told), dry_run=True
         )
-    if item.handled:
-        return None
     told = [u.username for u in reminder_recipients(item)]
     return SweepAction(case.number, "remind", item.describe(), told=tuple(told), dry_run=True)
 
@@ -317,12 +334,7 @@ def sweep_deadlines(now: datetime, *, dry_run: bool = False) -> list[SweepAction
     if not dry_run:
         actions.extend(sweep_watches(system, now))
     for found in overdue_cases(now):
-        if dry_run:
-            action = _preview(found)
-        elif found.handled and not found.rule.on_overdue:
-            continue
-        else:
-            action = _act(found, system, now)
+        action = _preview(found) if dry_run else _act(found, system, now)
         if action is not None:
             actions.append(replace(action, confidential=found.workflow.access.confidential))
     return actions

@@ -49,18 +49,18 @@ def store_definition(workflow: Workflow) -> None:
 
 
 def workflow_of(case: Case) -> Workflow:
-    """The definition a case lives under (the version it was opened with).
+    """The definition a case lives under (the version it was opened with)."""
+    return definition_by_digest(case.definition_digest)
 
-    The registry holds it by digest; a version the running app has not loaded is parsed from the
-    text the database stored.
-    """
+
+def definition_by_digest(digest: str) -> Workflow:
+    """The definition with this digest. The registry holds it by digest; a version the running
+    app has not loaded is parsed from the text the database stored."""
 
     def stored_text() -> str:
         text: str = db.session.execute(
-            sa.select(WorkflowDefinition.source_text).where(
-                WorkflowDefinition.digest == case.definition_digest
-            )
+            sa.select(WorkflowDefinition.source_text).where(WorkflowDefinition.digest == digest)
         ).scalar_one()
         return text
 
-    return library().workflows.definition(case.definition_digest, stored_text)
+    return library().workflows.definition(digest, stored_text)
