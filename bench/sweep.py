@@ -11,8 +11,9 @@ planner's statistics; rolled back, so the database stays as seeded.
 The seeded cases were never swept: every overdue one is waiting for its first reminder or
 escalation, which a sweep every few minutes would have given long ago. So first, in the same
 transaction and untimed, the cases are brought to where such sweeps leave them: an `overdue`
-event on each overdue case whose rule reminds, and no deadline left on each whose rule fires a
-transition (it has moved on). The timed sweep is then the routine one, over every open case.
+event on each overdue case whose rule reminds, no deadline left on each whose rule fires a
+transition (it has moved on), and each watch's flag recorded where it flags a case. The timed
+sweep is then the routine one, over every open case.
 With `--backlog`, instead, the first sweep over the never-swept cases (every reminder and
 escalation at once: minutes at 1M cases) is timed, then the sweep again.
 
@@ -46,8 +47,10 @@ def settle(now: datetime) -> dict[str, int]:
     import sqlalchemy as sa
 
     from casework.extensions import db as sql
+    from casework.jobs.deadlines import sweep_watches
     from casework.library import library
     from casework.services.audit import CASES, EVENTS
+    from casework.services.users import system_user
 
     overdue = sa.and_(CASES.c.closed_at.is_(None), CASES.c.due_at < now)
     firing = [
@@ -76,7 +79,10 @@ def settle(now: datetime) -> dict[str, int]:
     sql.session.execute(EVENTS.insert().from_select(columns, marker))
     # The trail's next event (a watch's flag) follows the marker.
     sql.session.execute(CASES.update().where(overdue).values(head_seq=CASES.c.head_seq + 1))
-    return {"moved_on": moved, "reminded": reminded}
+    # And every watch's verdict as the last sweep recorded it (the flags raised so far).
+    sql.session.expire_all()
+    flagged = len(sweep_watches(system_user(), now))
+    return {"moved_on": moved, "reminded": reminded, "flagged": flagged}
 
 
 def main() -> None:
