@@ -19,6 +19,7 @@ from casework.errors import CaseworkError
 from casework.extensions import db
 from casework.library import library
 from casework.models import Case, Event, User
+from casework.models.event import REMINDED
 from casework.notifications.outbox import may_be_told, people_to_tell, queue, told_about
 from casework.notifications.rules import OVERDUE, OVERDUE_KIND
 from casework.presenting.words import local_time
@@ -118,7 +119,7 @@ def overdue_cases(now: datetime) -> list[Overdue]:
         sa.select(Event.id)
         .where(
             Event.case_id == Case.id,
-            Event.action == "overdue",
+            sa.text(f"events.{REMINDED}"),
             Event.at >= Case.state_entered_at,
         )
         .exists()

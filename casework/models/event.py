@@ -11,10 +11,34 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from casework.models.base import Base
 
+#: The marks the sweep leaves on a case and looks for on its next run: a reminder sent in the
+#: case's state, and a watch's flag raised or cleared. Written out, not bound, so that the
+#: partial indexes below serve the queries that use them (SQLite proves a partial index usable
+#: only from the query's own text).
+REMINDED = "action = 'overdue'"
+FLAGGED = "action IN ('flagged', 'flag_cleared')"
+
 
 class Event(Base):
     __tablename__ = "events"
-    __table_args__ = (sa.UniqueConstraint("case_id", "seq"),)
+    __table_args__ = (
+        sa.UniqueConstraint("case_id", "seq"),
+        # The sweep looks these up on every overdue case and every watched case.
+        sa.Index(
+            "ix_events_reminded",
+            "case_id",
+            "at",
+            postgresql_where=sa.text(REMINDED),
+            sqlite_where=sa.text(REMINDED),
+        ),
+        sa.Index(
+            "ix_events_flags",
+            "case_id",
+            "seq",
+            postgresql_where=sa.text(FLAGGED),
+            sqlite_where=sa.text(FLAGGED),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id"))

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from casework.extensions import db
 from casework.models import Case, Event, Person, User
+from casework.models.event import FLAGGED
 from casework.services.audit import append_event
 from casework.workflow import Workflow
 from casework.workflow.definition import WatchDef
@@ -94,7 +95,8 @@ def flags(
 
 #: What a case's last recorded verdict of each watch was: watch key -> the event's action and data.
 LastFlags = Mapping[str, Mapping[str, Any]]
-FLAG_ACTIONS = ("flagged", "flag_cleared")
+#: Written out (`models.event.FLAGGED`), so that the partial index of flags serves it.
+FLAG_EVENTS = sa.text(f"events.{FLAGGED}")
 
 
 def _last_flags(rows: Iterable[tuple[str, str]]) -> dict[str, dict[str, Any]]:
@@ -110,7 +112,7 @@ def last_flags(case: Case) -> dict[str, dict[str, Any]]:
     return _last_flags(
         db.session.execute(
             sa.select(Event.action, Event.data_json)
-            .where(Event.case_id == case.id, Event.action.in_(FLAG_ACTIONS))
+            .where(Event.case_id == case.id, FLAG_EVENTS)
             .order_by(Event.seq)
         ).all()
     )
@@ -126,7 +128,7 @@ def last_flags_in(
         .where(
             Case.workflow_key == workflow.key,
             Case.state.in_(list(states)),
-            Event.action.in_(FLAG_ACTIONS),
+            FLAG_EVENTS,
         )
         .order_by(Event.case_id, Event.seq)
     ).all()
