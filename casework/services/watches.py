@@ -109,6 +109,7 @@ def _last_flags(rows: Iterable[tuple[str, str]]) -> dict[str, dict[str, Any]]:
 
 
 def last_flags(case: Case) -> dict[str, dict[str, Any]]:
+    """The case's last recorded verdict of each watch, by watch key."""
     return _last_flags(
         db.session.execute(
             sa.select(Event.action, Event.data_json)
