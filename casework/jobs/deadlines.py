@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import datetime
 
 import sqlalchemy as sa
 
@@ -130,8 +130,11 @@ def overdue_cases(now: datetime) -> list[Overdue]:
         .order_by(Case.due_at, Case.id)
     )
     wanted: list[tuple[int, Workflow, Deadline, bool]] = []
+    definitions: dict[str, Workflow] = {}
     for case_id, digest, state, done in rows:
-        workflow = definition_by_digest(digest)
+        workflow = definitions.get(digest)
+        if workflow is None:
+            workflow = definitions[digest] = definition_by_digest(digest)
         rule = workflow.states[state].deadline
         if rule is not None and (rule.on_overdue or not done):
             wanted.append((case_id, workflow, rule, bool(done)))
@@ -245,8 +248,7 @@ def sweep_watches(system: User, now: datetime) -> list[SweepAction]:
     verdicts last recorded in one read a workflow; only a case whose verdict changed is loaded
     for writing, and judged again under its lock, so an unchanged case costs no statement.
     """
-    today = now.astimezone(library().tz).date()
-    standings = Standings(today)
+    standings = Standings(now.astimezone(library().tz).date())
     actions = []
     for workflow in library().workflows:
         states = {w.state for w in workflow.watches}
@@ -272,12 +274,12 @@ def sweep_watches(system: User, now: datetime) -> list[SweepAction]:
                 if changes_due(
                     case,
                     workflow,
-                    verdicts(case, workflow, today, standings),
+                    verdicts(case, workflow, standings),
                     recorded.get(case.id, {}),
                 )
             ]
             for number in changed:
-                actions += _record_watches(system, number, now, today, standings)
+                actions += _record_watches(system, number, now, standings)
     return actions
 
 
@@ -286,11 +288,11 @@ WATCH_BATCH = 500
 
 
 def _record_watches(
-    system: User, number: str, now: datetime, today: date, standings: Standings
+    system: User, number: str, now: datetime, standings: Standings
 ) -> list[SweepAction]:
     case, definition, _ = load_case(system, number, write=True)
     actions = []
-    for watch, reason in record_flags(case, definition, system.username, now, today, standings):
+    for watch, reason in record_flags(case, definition, system.username, now, standings):
         told: list[str] = []
         if reason is not None:
             kind = watch.notification

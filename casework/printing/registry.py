@@ -105,9 +105,7 @@ def _registry_facts(actor: User, cases: Sequence[tuple[Case, Workflow]]) -> acco
     histories = account_histories(case.id for case in active)
     standings = Standings(today)
     flagged = {
-        case.id: [
-            f"{f.watch.label}: {f.reason}" for f in flags(case, workflow_of(case), today, standings)
-        ]
+        case.id: [f"{f.watch.label}: {f.reason}" for f in flags(case, workflow_of(case), standings)]
         for case in active
     }
     return accounts.build_registry(

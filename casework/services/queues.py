@@ -81,10 +81,7 @@ def _flagged(user: User, queue: Queue, now: datetime) -> list[Case]:
     return [
         case
         for case in listing.list_cases(user, f, now=now).items
-        if any(
-            flag.watch.key == queue.watch
-            for flag in flags(case, workflow_of(case), standings.today, standings)
-        )
+        if any(flag.watch.key == queue.watch for flag in flags(case, workflow_of(case), standings))
     ]
 
 

@@ -78,12 +78,11 @@ def standing_of(usernames: Iterable[str], today: date) -> dict[str, UserStanding
     }
 
 
-def flags(
-    case: Case, workflow: Workflow, today: date, standings: Standings | None = None
-) -> list[Flag]:
-    """The watches of the case's state that flag it now (`standings` shared among many cases)."""
+def flags(case: Case, workflow: Workflow, standings: Standings) -> list[Flag]:
+    """The watches of the case's state that flag it now, on the day of `standings` (which many
+    cases may share)."""
     found = []
-    watched = _Watched(case, standings or Standings(today))
+    watched = _Watched(case, standings)
     for watch in workflow.watches:
         if watch.state != case.state:
             continue
@@ -158,11 +157,9 @@ def changes_due(
     return changes
 
 
-def verdicts(
-    case: Case, workflow: Workflow, today: date, standings: Standings | None = None
-) -> dict[str, str]:
+def verdicts(case: Case, workflow: Workflow, standings: Standings) -> dict[str, str]:
     """Each watch that flags the case now, by key, with its reason."""
-    return {flag.watch.key: flag.reason for flag in flags(case, workflow, today, standings)}
+    return {flag.watch.key: flag.reason for flag in flags(case, workflow, standings)}
 
 
 def record_flags(
@@ -170,12 +167,11 @@ def record_flags(
     workflow: Workflow,
     actor: str,
     now: datetime,
-    today: date,
-    standings: Standings | None = None,
+    standings: Standings,
 ) -> list[tuple[WatchDef, str | None]]:
     """Record on the case each watch whose verdict changed since it was last recorded: raised
     (with its reason) or cleared. Returns the changes; raised ones are to be told."""
-    current = verdicts(case, workflow, today, standings)
+    current = verdicts(case, workflow, standings)
     changes = changes_due(case, workflow, current, last_flags(case))
     for watch, reason in changes:
         if reason is not None:

@@ -92,9 +92,7 @@ def registry() -> str:
                 for n in c.fields.get("administrators") or []
             ],
             denied=denied.get(c.number, []),
-            flags=[
-                f"{f.watch.label}: {f.reason}" for f in flags(c, workflow_of(c), today, standings)
-            ],
+            flags=[f"{f.watch.label}: {f.reason}" for f in flags(c, workflow_of(c), standings)],
             last_review=histories[c.id].last_review,
             review_due=c.due_at,
             overdue=c.is_overdue(now),
