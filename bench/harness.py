@@ -166,14 +166,12 @@ def make_app(db: Database, **config: Any) -> Flask:
 def upgrade(db: Database) -> None:
     """Bring an existing database's schema up to this code's (as `casework db upgrade` does for
     an installation), so a database seeded before a migration is reused, not rebuilt."""
-    from flask_migrate import upgrade as upgrade_schema
-
     from casework.extensions import db as sql
-    from casework.paths import PACKAGE_DIR
+    from casework.extensions import upgrade_schema
 
     app = make_app(db)
     with app.app_context():
-        upgrade_schema(directory=str(PACKAGE_DIR / "migrations"))
+        upgrade_schema()
         sql.session.remove()
         sql.engine.dispose()
 
@@ -183,17 +181,15 @@ def migrate(db: Database) -> None:
     db.drop()
     if db.schema is not None:
         _execute_on_server(f'CREATE SCHEMA "{db.schema}"')
-    from flask_migrate import upgrade
-
     from casework.extensions import db as sql
+    from casework.extensions import upgrade_schema
     from casework.library import library
-    from casework.paths import PACKAGE_DIR
     from casework.services.definitions import store_definition
     from casework.services.users import system_user
 
     app = make_app(db)
     with app.app_context():
-        upgrade(directory=str(PACKAGE_DIR / "migrations"))
+        upgrade_schema()
         for workflow in library().workflows:
             store_definition(workflow)
         system_user()

@@ -334,11 +334,9 @@ def main() -> None:
     runs = args.runs
 
     import sqlalchemy as sa
-    from flask_migrate import upgrade
 
     from casework import create_app
-    from casework.extensions import db
-    from casework.paths import PACKAGE_DIR
+    from casework.extensions import db, upgrade_schema
 
     url = os.environ.get("CASEWORK_DATABASE_URL")
     schema = None
@@ -353,7 +351,7 @@ def main() -> None:
         url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='casework-bench-')) / 'bench.sqlite'}"
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench"})
     with app.app_context():
-        upgrade(directory=str(PACKAGE_DIR / "migrations"))
+        upgrade_schema()
     try:
         run(app, runs)
     finally:

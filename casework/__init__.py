@@ -92,10 +92,9 @@ def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
 def register_extensions(app: Flask) -> None:
     import casework.models  # noqa: F401  (every model on the metadata)
     import casework.notifications  # noqa: F401  (e-mail subscribes to the core's signals)
-    from casework.extensions import csrf, db, login_manager, migrate
+    from casework.extensions import csrf, db, login_manager
     from casework.http.identity import init_auth
     from casework.monitoring import metrics
-    from casework.paths import PACKAGE_DIR
     from casework.services.db import configure_engine
 
     # First of the request hooks, so its after-request hook runs last and sees the final status.
@@ -103,7 +102,6 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     with app.app_context():
         configure_engine(db.engine, float(app.config["LOCK_TIMEOUT"]))
-    migrate.init_app(app, db, directory=str(PACKAGE_DIR / "migrations"), render_as_batch=True)
     login_manager.init_app(app)
     init_auth(app)
     csrf.init_app(app)

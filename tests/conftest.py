@@ -59,13 +59,11 @@ BASE_CONFIG: dict[str, Any] = {
 
 
 def _migrate(url: str) -> None:
-    from flask_migrate import upgrade
-
-    from casework.paths import PACKAGE_DIR
+    from casework.extensions import upgrade_schema
 
     app = create_app({**BASE_CONFIG, "DATABASE_URL": url})
     with app.app_context():
-        upgrade(directory=str(PACKAGE_DIR / "migrations"))
+        upgrade_schema()
         db.session.remove()
         db.engine.dispose()
 

@@ -16,8 +16,9 @@ from casework.services.verification import verify_chains
 
 
 @pytest.fixture
-def interleaved(api):
-    """Four cases whose events alternate in storage, so every chain crosses every run."""
+def interleaved(app, api):
+    """Four cases whose events alternate in storage, so every chain crosses every run, with
+    leaves of the administration trail among theirs in the log."""
     numbers = [
         api.open("librarian", "complaint", summary=f"Complaint {i}", channel="email")["number"]
         for i in range(4)
@@ -25,8 +26,20 @@ def interleaved(api):
     for step in range(3):
         for number in numbers:
             api.post(f"/cases/{number}/notes", "librarian", json={"text": f"Note {step} «ok»"})
+        end_sessions(app, "staff")
     api.ok("librarian", numbers[0], "engage", response="Answered")
     return numbers
+
+
+def end_sessions(app, username):
+    """An event of the administration trail: an administrator ends a user's sessions."""
+    from casework.services.users import end_user_sessions, find_user
+
+    with app.app_context():
+        user = find_user(username)
+        assert user is not None
+        end_user_sessions("admin", user)
+        db.session.commit()
 
 
 def case_id(app, number):

@@ -44,21 +44,18 @@ def test_a_database_made_by_an_earlier_release_upgrades_with_its_cases(
 ):
     """`casework init` on a database at an older revision: each migration in turn, data kept,
     and each can be undone. Events written before the log existed become its first leaves."""
-    from flask_migrate import downgrade, upgrade
-
+    from casework.extensions import downgrade_schema, upgrade_schema
     from casework.library import library
     from casework.models import Case, LogLeaf, User
-    from casework.paths import PACKAGE_DIR
     from casework.services.definitions import store_definition
     from casework.services.log import leaves
     from casework.services.log.verify import verify_log
     from casework.services.opening import open_case
     from casework.services.users import system_user
 
-    folder = str(PACKAGE_DIR / "migrations")
     app = make_app(DATABASE_URL=empty_database_url)
     with app.app_context():
-        upgrade(directory=folder, revision="0001")
+        upgrade_schema("0001")
         for workflow in library().workflows:
             store_definition(workflow)
         with monkeypatch.context() as earlier:
@@ -75,7 +72,7 @@ def test_a_database_made_by_an_earlier_release_upgrades_with_its_cases(
             db.session.commit()
         number = opened.number
         db.session.remove()
-        upgrade(directory=folder)
+        upgrade_schema()
         test_the_migrated_schema_matches_the_models(app)
         refs = db.session.execute(sa.select(LogLeaf.position, LogLeaf.ref)).all()
         assert [tuple(r) for r in refs] == [(0, f"{number}/1")]
@@ -85,8 +82,8 @@ def test_a_database_made_by_an_earlier_release_upgrades_with_its_cases(
             "received"
         )
         db.session.remove()
-        downgrade(directory=folder, revision="0001")
-        upgrade(directory=folder)
+        downgrade_schema("0001")
+        upgrade_schema()
         assert db.session.execute(sa.select(sa.func.count()).select_from(Case)).scalar() == 1
 
 
@@ -95,16 +92,13 @@ def test_tokens_issued_before_they_expired_get_a_name_and_the_default_expiry(
 ):
     from datetime import UTC, datetime, timedelta
 
-    from flask_migrate import upgrade
-
+    from casework.extensions import upgrade_schema
     from casework.models import ApiToken
-    from casework.paths import PACKAGE_DIR
 
-    folder = str(PACKAGE_DIR / "migrations")
     app = make_app(DATABASE_URL=empty_database_url)
     then = datetime(2026, 1, 5, 9, 0)
     with app.app_context():
-        upgrade(directory=folder, revision="0008")
+        upgrade_schema("0008")
         with db.engine.begin() as conn:
             for user_id, name in ((1, "ann"), (2, "bob")):
                 conn.execute(
@@ -123,7 +117,7 @@ def test_tokens_issued_before_they_expired_get_a_name_and_the_default_expiry(
                     ),
                     {"id": token_id, "user": user_id, "hash": f"{token_id:064d}", "at": then},
                 )
-        upgrade(directory=folder)
+        upgrade_schema()
         tokens = db.session.execute(sa.select(ApiToken).order_by(ApiToken.id)).scalars().all()
         assert [(t.user_id, t.name) for t in tokens] == [
             (1, "token 1"),

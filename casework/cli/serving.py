@@ -16,11 +16,9 @@ if TYPE_CHECKING:
 
 def prepare_database(app: Flask) -> list[str]:
     """Bring the schema up to date and store the workflow definitions; return what was done."""
-    from flask_migrate import upgrade
-
     from casework import config
+    from casework.extensions import upgrade_schema
     from casework.library import library
-    from casework.paths import PACKAGE_DIR
     from casework.services.db import refresh_statistics
     from casework.services.definitions import store_definition
     from casework.services.users import system_user
@@ -30,7 +28,7 @@ def prepare_database(app: Flask) -> list[str]:
         path = config.ensure_secret_key_file(app.instance_path)
         app.config["SECRET_KEY"] = path.read_text().strip()
         done.append(f"secret key: {path}")
-    upgrade(directory=str(PACKAGE_DIR / "migrations"))
+    upgrade_schema()
     done.append("database schema: up to date")
     for workflow in library().workflows:
         store_definition(workflow)

@@ -10,6 +10,7 @@ SQLAlchemy, so a helper starts quickly.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
 from collections.abc import Generator, Iterator, Mapping
@@ -70,6 +71,16 @@ class LeafRun:
     others: list[list[Any]] = field(default_factory=list)
 
 
+def _start(
+    case_id: int, seq: int, prev: str, heads: Mapping[int, tuple[str, int, str]]
+) -> list[Any]:
+    """A chain as `follow` keeps it, from the first of its events in a run."""
+    head = heads.get(case_id)
+    if head is None:
+        return [seq, prev, seq, prev, "", None, False]
+    return [seq, prev, seq, prev, json_string(head[0]), f"\0case\n{head[0]}/".encode(), True]
+
+
 def json_string(value: Any) -> str:
     """`value` as JSON, exactly as `json.dumps(value, ensure_ascii=False)` writes it."""
     if type(value) is str and value.isprintable() and '"' not in value and "\\" not in value:
@@ -96,15 +107,15 @@ def follow(
     """
     run = Run()
     #: case id -> [first seq, its prev_hash, next seq, last hash, the number as JSON, the start
-    #: of its leaves' entries]
+    #: of its leaves' entries (None for an event of no case), whether the chain still holds]
     chains: dict[int, list[Any]] = {}
     suspects: set[int] = set()
     literals = _Literals({None: "null"})
     sha256 = hashlib.sha256
     fromhex = bytes.fromhex
-    if leaves is not None:
-        pending = leaves.pending
-        waiting = leaves.waiting
+    matching = leaves is not None
+    pending: dict[int, bytes] = leaves.pending if leaves is not None else {}
+    waiting: dict[int, bytes] = leaves.waiting if leaves is not None else {}
     for rows in batches:
         run.events += len(rows)
         for (
@@ -122,74 +133,62 @@ def follow(
             erased,
         ) in rows:
             chain = chains.get(case_id)
-            if leaves is not None:
-                if chain is not None:
-                    prefix = chain[5]
+            if chain is None:
+                chain = chains[case_id] = _start(case_id, seq, prev, heads)
+                if not chain[6]:
+                    suspects.add(case_id)  # an event of no case: the reference walk names it
+            try:
+                raw = fromhex(digest)
+            except (TypeError, ValueError):  # the reference walk names it
+                raw = b""
+            if matching:
+                if chain[5] is None:
+                    leaves.sound = False  # type: ignore[union-attr] # an event of no case
                 else:
-                    head = heads.get(case_id)
-                    prefix = None if head is None else f"\0case\n{head[0]}/".encode()
-                if prefix is None:
-                    leaves.sound = False  # an event of no case: the reference walk names it
-                else:
-                    try:
-                        leaf = sha256(b"%b%d\n%b" % (prefix, seq, fromhex(digest))).digest()
-                    except (TypeError, ValueError):  # the reference walk names it
-                        leaf = b""
+                    leaf = sha256(b"%b%d\n%b" % (chain[5], seq, raw)).digest()
                     if waiting and (stored := waiting.pop(event_id, None)) is not None:
                         if stored != leaf:
-                            leaves.sound = False
+                            leaves.sound = False  # type: ignore[union-attr]
                         else:
-                            leaves.matched += 1
+                            leaves.matched += 1  # type: ignore[union-attr]
                     else:
                         pending[event_id] = leaf
-            if erased:
-                # Erased by a disposal: only the reference walk checks such a chain, by its links.
-                suspects.add(case_id)
-                chains.pop(case_id, None)
+            if not chain[6]:
                 continue
-            if chain is None:
-                head = heads.get(case_id)
-                if head is None or case_id in suspects:
-                    suspects.add(case_id)
-                    continue
-                chain = chains[case_id] = [
-                    seq,
-                    prev,
-                    seq,
-                    prev,
-                    json_string(head[0]),
-                    f"\0case\n{head[0]}/".encode(),
-                ]
+            # Erased by a disposal: only the reference walk checks such a chain, by its links.
             # The fast path reads a time as stored ("YYYY-MM-DD HH:MM:SS.ffffff"); any other
             # form is left to the full check, which parses it.
             if (
-                seq != chain[2]
+                erased
+                or seq != chain[2]
                 or prev != chain[3]
                 or type(at) is not str
                 or len(at) != 26
                 or at[10] != " "
             ):
                 suspects.add(case_id)
-                del chains[case_id]
+                chain[6] = False
                 continue
             try:
                 text = (
                     f'{{"action":{literals[action]},"actor":{literals[actor]},'
-                    f'"at":"{at[:10]}T{at[11:]}Z","case":{chain[4]},"data":{data_json},'
+                    f'"at":"{at.replace(" ", "T")}Z","case":{chain[4]},"data":{data_json},'
                     f'"from":{literals[from_state]},"prev":"{prev}","seq":{seq},'
                     f'"to":{literals[to_state]}}}'
                 )
             except TypeError:  # a value of a kind the engine never writes (SQLite keeps any)
                 text = ""
-            if not text or sha256(text.encode("utf-8")).hexdigest() != digest:
+            if not text or sha256(text.encode()).hexdigest() != digest:
                 suspects.add(case_id)
-                del chains[case_id]
+                chain[6] = False
                 continue
             chain[2] = seq + 1
             chain[3] = digest
-        if leaves is not None and rows:
-            leaves.read(rows[-1][10])
-    for case_id, (first, first_prev, after, last, _, _) in chains.items():
+        if matching and rows:
+            leaves.read(rows[-1][10])  # type: ignore[union-attr]
+    for case_id, (first, first_prev, after, last, _, _, holds) in chains.items():
+        if not holds:
+            continue
         _, head_seq, head_hash = heads[case_id]
         if first == 1 and first_prev == GENESIS and after - 1 == head_seq and last == head_hash:
             run.sound.append(case_id)
@@ -199,11 +198,15 @@ def follow(
     return run
 
 
-#: The leaves at a run of positions, in order: a case leaf's row id and hash, and whether it is
-#: a case's (the kind and ref of the few others are read apart, by position, in `finish`).
+#: The leaves at a run of positions, in order: each one's row id and hash. Which of them are
+#: leaves of other trails than cases is asked apart (`_OTHERS`: a few, found by the index on
+#: kind), and their kind and reference are read by position in `finish`.
 _LEAVES = (
-    "SELECT row_id, hash, kind = 'case' FROM log_leaves "
-    "WHERE position >= {0} AND position < {0} ORDER BY position"
+    "SELECT row_id, hash FROM log_leaves WHERE position >= {0} AND position < {0} ORDER BY position"
+)
+_OTHERS = (
+    "SELECT position FROM log_leaves WHERE (kind < 'case' OR kind > 'case') "
+    "AND +position >= {0} AND +position < {0}"  # by kind, not by reading every position
 )
 _OTHER_LEAF = "SELECT position, kind, row_id, ref, hash FROM log_leaves WHERE position = {0}"
 
@@ -234,14 +237,20 @@ class LeafReader:
         self.waiting: dict[int, bytes] = {}
         self.buffer: list[bytes] = []  # leaf hashes from the start of the current block
         self.start = low  # the position of buffer[0]
-        self.others: list[int] = []  # positions of leaves of other trails
         self.last_row = -1  # the largest row id of a case leaf read so far
         self.more = True
         self.connection = connection
         self.postgresql = connection.dialect.name == "postgresql"
+        mark = "%s" if self.postgresql else "?"
+        #: positions of the leaves of other trails, in order
+        self.others: list[int] = sorted(
+            position
+            for (position,) in connection.exec_driver_sql(_OTHERS.format(mark), (low, high))
+        )
+        self.next_other = self.others[0] if self.others else high
         driver: Any = connection.connection.driver_connection
         self.cursor = driver.cursor(name="casework_leaves") if self.postgresql else driver.cursor()
-        self.cursor.execute(_LEAVES.format("%s" if self.postgresql else "?"), (low, high))
+        self.cursor.execute(_LEAVES.format(mark), (low, high))
 
     def read(self, until: int | None) -> None:
         """Read leaves until one names a row id of at least `until` (None: to the end)."""
@@ -253,8 +262,9 @@ class LeafReader:
             if not rows:
                 self.more = False
                 break
-            row_ids, digests, kinds = zip(*rows, strict=True)
-            if not all(kinds):  # a leaf of another trail among them
+            row_ids, digests = zip(*rows, strict=True)
+            if self.next_other < self.start + len(buffer) + len(rows):
+                # A leaf of another trail among them.
                 self.last_row = last_row
                 self._read_each(rows)
                 last_row = self.last_row
@@ -286,20 +296,23 @@ class LeafReader:
     def _read_each(self, rows: list[tuple[Any, ...]]) -> None:
         """Leaves of case events and of other trails, one by one."""
         pending, waiting, buffer = self.pending, self.waiting, self.buffer
-        for row_id, digest, is_case in rows:
+        others = self.others
+        for row_id, digest in rows:
+            position = self.start + len(buffer)
             buffer.append(digest)
-            if is_case:
-                want = pending.pop(row_id, None)
-                if want is None:
-                    waiting[row_id] = digest
-                elif want != digest:
-                    self.sound = False
-                else:
-                    self.matched += 1
-                if row_id > self.last_row:
-                    self.last_row = row_id
+            if position == self.next_other:
+                later = bisect.bisect_right(others, position)
+                self.next_other = others[later] if later < len(others) else self.found.high
+                continue
+            want = pending.pop(row_id, None)
+            if want is None:
+                waiting[row_id] = digest
+            elif want != digest:
+                self.sound = False
             else:
-                self.others.append(self.start + len(buffer) - 1)
+                self.matched += 1
+            if row_id > self.last_row:
+                self.last_row = row_id
 
     def finish(self) -> None:
         """Read what is left, and hand back what this run could not match."""

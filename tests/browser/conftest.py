@@ -87,9 +87,7 @@ def site_database(
         path.write_bytes(Path(database_template).read_bytes())
         yield f"sqlite:///{path}"
         return
-    from flask_migrate import upgrade
-
-    from casework.paths import PACKAGE_DIR
+    from casework.extensions import upgrade_schema
 
     schema = f"cw_browser_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(PG_URL)
@@ -99,7 +97,7 @@ def site_database(
     url = f"{PG_URL}{separator}options={quote(f'-csearch_path={schema}')}"
     app = create_app({"SECRET_KEY": "x", "DATABASE_URL": url})
     with app.app_context():
-        upgrade(directory=str(PACKAGE_DIR / "migrations"))
+        upgrade_schema()
         db.session.remove()
         db.engine.dispose()
     yield url
