@@ -11,6 +11,7 @@ SQLAlchemy, so a helper starts quickly.
 from __future__ import annotations
 
 import bisect
+import gc
 import hashlib
 import json
 from collections.abc import Generator, Iterator, Mapping
@@ -444,17 +445,26 @@ def follow_range(
     log: Mapping[str, Any] | None = None,
 ) -> Run:
     """Follow the events with ids in `ids`; with `log` (positions, sizes, level), read and
-    match the log's leaves at those positions in the same pass (`LeafReader`)."""
+    match the log's leaves at those positions in the same pass (`LeafReader`).
+
+    Python's cycle collector is off meanwhile: nothing here makes a cycle, and each of its
+    full passes would walk every chain followed so far, again and again as they grow."""
+    collecting = gc.isenabled()
+    gc.disable()
     events = stored_events(connection, (ids[0], ids[1]), batch)
-    with closing(events):
-        if log is None:
-            return follow(events, heads)
-        found = LeafRun()
-        reader = LeafReader(connection, {**log, "batch": batch}, found)
-        try:
-            run = follow(events, heads, reader)
-            reader.finish()
-        finally:
-            reader.close()
-        run.leaves = found
-        return run
+    try:
+        with closing(events):
+            if log is None:
+                return follow(events, heads)
+            found = LeafRun()
+            reader = LeafReader(connection, {**log, "batch": batch}, found)
+            try:
+                run = follow(events, heads, reader)
+                reader.finish()
+            finally:
+                reader.close()
+            run.leaves = found
+            return run
+    finally:
+        if collecting:
+            gc.enable()
