@@ -46,25 +46,43 @@ def append_leaf(session: Session, kind: str, row_id: int, ref: str, data: bytes)
     session.info.setdefault(_PENDING, []).append(leaf)
 
 
+NO_HEAD = "the log has no head row: the database was not set up by its migrations"
+#: PostgreSQL: one leaf takes the next position in one statement (the head's row locked by it).
+_APPEND_ONE = (
+    "WITH head AS (UPDATE log_head SET size = size + 1 WHERE id = 1 RETURNING size - 1 AS at) "
+    "INSERT INTO log_leaves (position, kind, row_id, ref, hash) "
+    "SELECT at, %s, %s, %s, %s FROM head RETURNING position"
+)
+
+
 def write_leaves(connection: sa.Connection, leaves: list[tuple[str, int, str, bytes]]) -> int:
     """Give `leaves` (kind, row id, ref, leaf hash) the next positions; return the first.
 
     Updating `log_head` locks its row until the transaction ends: on PostgreSQL concurrent
-    writers queue here, on SQLite they already hold the database's write lock. Two statements
-    on the driver's own cursor, in the transaction already begun: this runs at every commit
+    writers queue here, on SQLite they already hold the database's write lock. On the driver's
+    own cursor: one statement for one leaf on PostgreSQL, else one for the size and one for the
+    leaves, in the transaction already begun: this runs at every commit
     that wrote an event, and needs none of SQLAlchemy's statement handling.
     """
-    mark = "%s" if connection.dialect.name == "postgresql" else "?"
+    postgresql = connection.dialect.name == "postgresql"
+    mark = "%s" if postgresql else "?"
     driver: Any = connection.connection.driver_connection
     cursor = driver.cursor()
     try:
+        if postgresql and len(leaves) == 1:
+            # One round trip while the row is locked, not two: writers queue on it.
+            cursor.execute(_APPEND_ONE, leaves[0])
+            found = cursor.fetchone()
+            if found is None:
+                raise LogError(NO_HEAD)
+            return int(found[0])
         cursor.execute(
             f"UPDATE log_head SET size = size + {mark} WHERE id = 1 RETURNING size",  # nosec B608 # a placeholder
             (len(leaves),),
         )
         found = cursor.fetchone()
         if found is None:
-            raise LogError("the log has no head row: the database was not set up by its migrations")
+            raise LogError(NO_HEAD)
         first = int(found[0]) - len(leaves)
         insert = (
             "INSERT INTO log_leaves (position, kind, row_id, ref, hash) "  # nosec B608 # placeholders
@@ -89,6 +107,11 @@ def write_leaves(connection: sa.Connection, leaves: list[tuple[str, int, str, by
 def _write_pending(session: Session) -> None:
     if session.in_nested_transaction():
         return  # a savepoint released: its leaves wait for the transaction's commit
+    if not session.info.get(_PENDING):
+        return
+    # What is still unwritten goes first (the session flushes only after this hook), so that the
+    # log's lock, held to the end of the commit, covers the leaves and the commit alone.
+    session.flush()
     pending: list[_Leaf] | None = session.info.pop(_PENDING, None)
     if pending:
         write_leaves(session.connection(), [(p.kind, p.row_id, p.ref, p.hash) for p in pending])
