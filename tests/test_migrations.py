@@ -31,10 +31,10 @@ def test_a_fresh_database_is_at_the_single_head(app):
     from alembic.config import Config
     from alembic.script import ScriptDirectory
 
-    from casework.paths import PACKAGE_DIR
+    from casework.extensions import MIGRATIONS
 
     config = Config()
-    config.set_main_option("script_location", str(PACKAGE_DIR / "migrations"))
+    config.set_main_option("script_location", MIGRATIONS)
     assert heads == tuple(ScriptDirectory.from_config(config).get_heads())
     assert len(heads) == 1
 

@@ -7,9 +7,8 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from casework.extensions import db
+from casework.extensions import MIGRATIONS, db
 from casework.models import LogCheckpoint, OutboxMessage, SweepRun, utcnow
-from casework.paths import PACKAGE_DIR
 
 
 @functools.lru_cache(maxsize=1)
@@ -19,7 +18,7 @@ def schema_head() -> str | None:
     from alembic.script import ScriptDirectory
 
     config = Config()
-    config.set_main_option("script_location", str(PACKAGE_DIR / "migrations"))
+    config.set_main_option("script_location", MIGRATIONS)
     return ScriptDirectory.from_config(config).get_current_head()
 
 

@@ -138,14 +138,14 @@ def follow(
                 chain = chains[case_id] = _start(case_id, seq, prev, heads)
                 if not chain[6]:
                     suspects.add(case_id)  # an event of no case: the reference walk names it
-            try:
-                raw = fromhex(digest)
-            except (TypeError, ValueError):  # the reference walk names it
-                raw = b""
             if matching:
                 if chain[5] is None:
                     leaves.sound = False  # type: ignore[union-attr] # an event of no case
                 else:
+                    try:
+                        raw = fromhex(digest)
+                    except (TypeError, ValueError):  # the reference walk names it
+                        raw = b""
                     leaf = sha256(b"%b%d\n%b" % (chain[5], seq, raw)).digest()
                     if waiting and (stored := waiting.pop(event_id, None)) is not None:
                         if stored != leaf:
@@ -248,7 +248,7 @@ class LeafReader:
             position
             for (position,) in connection.exec_driver_sql(_OTHERS.format(mark), (low, high))
         )
-        self.next_other = self.others[0] if self.others else high
+        self.next_other = self.others[0] if self.others else found.high
         driver: Any = connection.connection.driver_connection
         self.cursor = driver.cursor(name="casework_leaves") if self.postgresql else driver.cursor()
         self.cursor.execute(_LEAVES.format(mark), (low, high))

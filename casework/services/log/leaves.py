@@ -61,8 +61,8 @@ def write_leaves(connection: sa.Connection, leaves: list[tuple[str, int, str, by
     Updating `log_head` locks its row until the transaction ends: on PostgreSQL concurrent
     writers queue here, on SQLite they already hold the database's write lock. On the driver's
     own cursor: one statement for one leaf on PostgreSQL, else one for the size and one for the
-    leaves, in the transaction already begun: this runs at every commit
-    that wrote an event, and needs none of SQLAlchemy's statement handling.
+    leaves, in the transaction already begun: this runs at every commit that wrote an event,
+    and needs none of SQLAlchemy's statement handling.
     """
     postgresql = connection.dialect.name == "postgresql"
     mark = "%s" if postgresql else "?"
