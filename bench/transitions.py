@@ -11,9 +11,12 @@ turn) on each set, alternating rounds so that both meet the same machine load:
   the versioned update and the hash-chained audit event), commit, and the session's end;
 - raw: SQLAlchemy Core doing the same statements, each transaction in `engine.begin()`: select
   the case row for update, hash and insert the event, update the case where its version and
-  head are unchanged, commit.
+  head are unchanged, make the event a leaf of the whole-database log (its head row updated,
+  the leaf inserted, as the engine does at commit), commit;
+- raw without the log: the same, without the leaf's two statements (the statements of the
+  engine before it had the log, to compare with earlier figures).
 
-The engine also runs a third set with the log's leaves not written (a switch of this script,
+The engine also runs a set with the log's leaves not written (a switch of this script,
 `EngineWithoutLog`), in the same rounds: the log's cost is the ratio of the two rates.
 
 RSS is read before and after the engine's transitions (after a short warm-up). Prints one JSON
@@ -278,30 +281,35 @@ def main() -> None:
         parser.error("--transitions must be a multiple of --cases")
 
     db = harness.database("transitions")
-    numbers = build(db, 3 * args.cases + 3 * args.warmup)
+    numbers = build(db, 4 * args.cases + 4 * args.warmup)
     engine_cases, raw_cases = numbers[: args.cases], numbers[args.cases : 2 * args.cases]
     unlogged_cases = numbers[2 * args.cases : 3 * args.cases]
-    warmup = numbers[3 * args.cases :]
+    bare_cases = numbers[3 * args.cases : 4 * args.cases]
+    warmup = numbers[4 * args.cases :]
     app = harness.make_app(db)
     per_case = args.transitions // args.cases
     order_engine = engine_cases * per_case
     order_raw = raw_cases * per_case
     order_unlogged = unlogged_cases * per_case
+    order_bare = bare_cases * per_case
     chunk = args.transitions // args.rounds
 
     with harness.app_context(app):
-        engine, raw, unlogged = Engine(), RawCore(), EngineWithoutLog()
+        engine, raw, unlogged = Engine(), RawCore(log=True), EngineWithoutLog()
+        bare = RawCore()
         # Warm-up: statement caches, the first connection, the machine's first firing.
         engine.run(warmup[: args.warmup])
         raw.run(warmup[args.warmup : 2 * args.warmup])
-        unlogged.run(warmup[2 * args.warmup :])
+        unlogged.run(warmup[2 * args.warmup : 3 * args.warmup])
+        bare.run(warmup[3 * args.warmup :])
         gc.collect()
         rss_before = harness.rss_bytes()
         objects_before = len(gc.get_objects())
         engine_seconds, raw_seconds, ratios = 0.0, 0.0, []
         engine_cpu, raw_cpu = 0.0, 0.0
         unlogged_seconds, log_ratios = 0.0, []
-        progress = harness.Progress("transitions", 3 * args.transitions)
+        bare_seconds, bare_ratios = 0.0, []
+        progress = harness.Progress("transitions", 4 * args.transitions)
         for r in range(args.rounds):
             part_engine = order_engine[r * chunk : (r + 1) * chunk]
             part_raw = order_raw[r * chunk : (r + 1) * chunk]
@@ -316,12 +324,17 @@ def main() -> None:
             started = time.perf_counter()
             unlogged.run(order_unlogged[r * chunk : (r + 1) * chunk])
             took_unlogged = time.perf_counter() - started
+            started = time.perf_counter()
+            bare.run(order_bare[r * chunk : (r + 1) * chunk])
+            took_bare = time.perf_counter() - started
+            bare_seconds += took_bare
+            bare_ratios.append(took_bare / took_engine)
             engine_seconds += took_engine
             raw_seconds += took_raw
             unlogged_seconds += took_unlogged
             ratios.append(took_raw / took_engine)
             log_ratios.append(took_unlogged / took_engine)
-            progress.update(3 * (r + 1) * chunk)
+            progress.update(4 * (r + 1) * chunk)
         progress.close()
         gc.collect()
         rss_after = harness.rss_bytes()
@@ -341,6 +354,10 @@ def main() -> None:
             "raw_core_per_s": round(raw_rate),
             "ratio": round(engine_rate / raw_rate, 3),
             "ratio_median_of_rounds": round(statistics.median(ratios), 3),
+            # Raw Core without the log's two statements (the engine's statements before the log).
+            "raw_core_without_log_per_s": round(args.transitions / bare_seconds),
+            "ratio_to_raw_without_log": round(bare_seconds / engine_seconds, 3),
+            "ratio_to_raw_without_log_median_of_rounds": round(statistics.median(bare_ratios), 3),
             # The whole-database log's cost: the engine's rate with it over the rate without.
             "engine_without_log_per_s": round(args.transitions / unlogged_seconds),
             "with_log_ratio": round(unlogged_seconds / engine_seconds, 3),

@@ -96,8 +96,9 @@ def case_json(loaded: LoadedCase, user: User, now: datetime | None = None) -> di
     ]
     body["chain_head"] = {"seq": case.head_seq, "hash": case.head_hash}
     body["retention"] = case_eligibility(case, workflow).describe()
-    body["holds"] = [hold_json(h) for h in case_holds(case.id)]
-    body["on_hold"] = any(h.lifted_at is None for h in case_holds(case.id))
+    holds = case_holds(case.id)
+    body["holds"] = [hold_json(h) for h in holds]
+    body["on_hold"] = any(h.lifted_at is None for h in holds)
     available, blocked = [], []
     for offer in offers(user, loaded):
         t = offer.transition

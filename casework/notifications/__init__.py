@@ -7,12 +7,13 @@ from typing import TYPE_CHECKING, Any
 from casework.signals import administration_recorded, event_appended
 
 if TYPE_CHECKING:
-    from casework.models import Case, Event
+    from casework.models import Case
+    from casework.services.audit import AppendedEvent
     from casework.workflow import Workflow
 
 
 @event_appended.connect
-def notify(case: Case, *, workflow: Workflow, event: Event) -> None:
+def notify(case: Case, *, workflow: Workflow, event: AppendedEvent) -> None:
     """Queue the e-mails an event calls for, in the event's own transaction.
 
     Called for every creation and transition; the case's own workflow definition says whether

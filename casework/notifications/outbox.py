@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from flask import current_app
 
 from casework.extensions import db
-from casework.models import Case, Event, OutboxMessage, User
+from casework.models import Case, OutboxMessage, User
 from casework.models.user import ADDRESS
 from casework.notifications.render import render_mail
 from casework.notifications.rules import Kind, kinds
@@ -20,6 +20,9 @@ from casework.services.access import case_access
 from casework.services.acting import holders_of
 from casework.services.users import SYSTEM_USERNAME
 from casework.workflow import Workflow
+
+if TYPE_CHECKING:
+    from casework.services.audit import AppendedEvent
 
 
 def optouts(user: User) -> set[str]:
@@ -162,7 +165,7 @@ def actor_name(username: str) -> str:
     return staff_titles([username])[username]
 
 
-def queue_for_event(kind: Kind, case: Case, workflow: Workflow, event: Event) -> None:
+def queue_for_event(kind: Kind, case: Case, workflow: Workflow, event: AppendedEvent) -> None:
     """Queue a notification of `kind` about an event to everyone it is for."""
     recipients = people_to_tell(kind.key, case, workflow, kind.roles, exclude=event.actor)
     if not recipients:

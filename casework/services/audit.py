@@ -7,7 +7,7 @@ import functools
 import hashlib
 import json
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -18,7 +18,7 @@ from casework.errors import Conflict
 from casework.extensions import db
 from casework.models import Case, Event, utcnow
 from casework.services import chains
-from casework.services.db import WROTE
+from casework.services.db import WROTE, execute_on_driver
 from casework.services.log import CASE, leaves
 
 
@@ -61,6 +61,24 @@ def event_hash(
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+class AppendedEvent(NamedTuple):
+    """An event as `append_event` wrote it (the row's columns, and its data as given): what the
+    caller and the notifications read of it, without an ORM object to build."""
+
+    id: int
+    case_id: int
+    seq: int
+    at: datetime
+    actor: str
+    action: str
+    from_state: str | None
+    to_state: str | None
+    data_json: str
+    prev_hash: str
+    hash: str
+    data: dict[str, Any]
+
+
 def append_event(
     case: Case,
     actor: str,
@@ -71,16 +89,17 @@ def append_event(
     to_state: str | None = None,
     at: datetime | None = None,
     changes: dict[str, Any] | None = None,
-) -> Event:
+) -> AppendedEvent:
     """Append an event to a case's chain and move the case's chain head, with `changes` to the case.
 
     Two statements in the caller's transaction: the event's INSERT, and one UPDATE of the case row
     that moves its head (and applies `changes`) only if the head is still the one this event
     follows. The caller holds the case for writing (begin_write, then a locked load). The case
-    object is updated to match; the returned event is not attached to the session.
+    object is updated to match; the event comes back as written, not as an ORM object.
     """
     at = at or utcnow()
-    data_json = canonical_json(data or {})
+    data = data or {}
+    data_json = canonical_json(data)
     prev_hash = case.head_hash
     seq = case.head_seq + 1
     digest = event_hash(
@@ -99,17 +118,17 @@ def append_event(
         "hash": digest,
     }
     values = {**(changes or {}), "head_seq": seq, "head_hash": digest}
-    # Plain SQL on the session's connection: the statements are built once and reused, and the
-    # case object is brought up to date below instead of by the ORM's unit of work.
+    # Plain SQL on the session's connection's driver: the statements are compiled once, and
+    # the case object is brought up to date below instead of by the ORM's unit of work.
     session = db.session()
     connection = session.connection()
-    inserted = connection.execute(INSERT_EVENT, row).inserted_primary_key
+    _, inserted = execute_on_driver(connection, INSERT_EVENT, row, keys=EVENT_COLUMNS)
     assert inserted is not None  # nosec B101 # one row inserted: its key comes back
     event_id = inserted[0]
-    moved = connection.execute(
-        _move_head(tuple(sorted(values))), {**values, "_id": case.id, "_seq": seq - 1}
+    moved, _ = execute_on_driver(
+        connection, _move_head(tuple(sorted(values))), {**values, "_id": case.id, "_seq": seq - 1}
     )
-    if moved.rowcount != 1:
+    if moved != 1:
         raise ChainMoved(f"{case.number} gained an event while this one was being written.")
     for name, value in values.items():
         set_committed_value(case, name, value)
@@ -118,7 +137,20 @@ def append_event(
     # The event is a leaf of the one log too, placed when this transaction commits.
     ref = f"{case.number}/{seq}"
     leaves.append_leaf(session, CASE, event_id, ref, bytes.fromhex(digest))
-    return Event(id=event_id, **row)
+    return AppendedEvent(
+        event_id,
+        case.id,
+        seq,
+        at,
+        actor,
+        action,
+        from_state,
+        to_state,
+        data_json,
+        prev_hash,
+        digest,
+        data,
+    )
 
 
 #: Cases whose rows were changed by plain SQL in the current transaction (see append_event).
@@ -182,7 +214,20 @@ def _forget_written(session: Session) -> None:
 
 EVENTS = cast(sa.Table, Event.__table__)
 CASES = cast(sa.Table, Case.__table__)
-INSERT_EVENT = EVENTS.insert()
+#: The columns an event is written with, and the statement writing them (its id returned).
+EVENT_COLUMNS = (
+    "case_id",
+    "seq",
+    "at",
+    "actor",
+    "action",
+    "from_state",
+    "to_state",
+    "data_json",
+    "prev_hash",
+    "hash",
+)
+INSERT_EVENT = EVENTS.insert().returning(EVENTS.c.id)
 
 
 @functools.lru_cache(maxsize=64)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 import time
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, SessionTransaction
 
@@ -129,6 +131,52 @@ def _begin_immediate(driver: sqlite3.Connection, wait_ms: int) -> None:
             pause = min(pause * 2, LONGEST_PAUSE_S)
     finally:
         driver.execute(f"PRAGMA busy_timeout={wait_ms}")
+
+
+@functools.lru_cache(maxsize=128)
+def _driver_form(
+    statement: sa.Insert | sa.Update, dialect: Dialect, keys: tuple[str, ...] | None
+) -> tuple[str, tuple[str, ...], tuple[Callable[[Any], Any] | None, ...], bool]:
+    """The statement compiled for `dialect` once: its text, its parameters' names in order, each
+    parameter's bind processor (its column type's, as SQLAlchemy would apply it), and whether
+    the driver takes them by position."""
+    compiled = statement.compile(dialect=dialect, column_keys=list(keys) if keys else None)
+    names = tuple(compiled.positiontup or compiled.binds)
+    processors = tuple(compiled.binds[name].type.bind_processor(dialect) for name in names)
+    return compiled.string, names, processors, compiled.positional
+
+
+def execute_on_driver(
+    connection: Connection,
+    statement: sa.Insert | sa.Update,
+    params: dict[str, Any],
+    *,
+    keys: tuple[str, ...] | None = None,
+) -> tuple[int, tuple[Any, ...] | None]:
+    """Run an INSERT or UPDATE straight on the driver's cursor, in the connection's transaction:
+    (rows changed, the first row it returns). For the statements every audit event runs.
+
+    The statement is compiled once per dialect (an INSERT for the columns `keys`) and each
+    value goes through its column type's bind processor, as SQLAlchemy's own execution would
+    do; what that execution adds around a statement (its events, result objects) costs more
+    than the statement itself here. A driver error is raised as SQLAlchemy's.
+    """
+    dialect = connection.dialect
+    text, names, processors, positional = _driver_form(statement, dialect, keys)
+    values = [
+        value if process is None else process(value)
+        for value, process in zip(map(params.__getitem__, names), processors, strict=True)
+    ]
+    driver: Any = connection.connection.driver_connection
+    cursor = driver.cursor()
+    try:
+        cursor.execute(text, values if positional else dict(zip(names, values, strict=True)))
+        row = cursor.fetchone() if cursor.description else None
+        return cursor.rowcount, row
+    except dialect.loaded_dbapi.Error as exc:
+        raise DBAPIError.instance(text, params, exc, dialect.loaded_dbapi.Error) from exc
+    finally:
+        cursor.close()
 
 
 def is_sqlite() -> bool:

@@ -35,16 +35,19 @@ def holds_in_force(case_id: int) -> list[LegalHold]:
     )
 
 
+#: Every hold of one case, the newest first, with who placed and lifted each (built once:
+#: every case page and every case the API returns asks).
+_CASE_HOLDS = (
+    sa.select(LegalHold)
+    .where(LegalHold.case_id == sa.bindparam("case_id"))
+    .options(selectinload(LegalHold.placed_by), selectinload(LegalHold.lifted_by))
+    .order_by(LegalHold.placed_at.desc(), LegalHold.id.desc())
+)
+
+
 def case_holds(case_id: int) -> list[LegalHold]:
     """Every hold the case has had, the newest first."""
-    return list(
-        db.session.execute(
-            sa.select(LegalHold)
-            .where(LegalHold.case_id == case_id)
-            .options(selectinload(LegalHold.placed_by), selectinload(LegalHold.lifted_by))
-            .order_by(LegalHold.placed_at.desc(), LegalHold.id.desc())
-        ).scalars()
-    )
+    return list(db.session.execute(_CASE_HOLDS, {"case_id": case_id}).scalars())
 
 
 def on_hold() -> sa.ColumnElement[bool]:

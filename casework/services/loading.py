@@ -26,7 +26,7 @@ from casework.services.access import (
 )
 from casework.services.db import begin_write
 from casework.services.definitions import workflow_of
-from casework.services.tombstone import refuse_if_disposed
+from casework.services.tombstone import DISPOSED, refuse_disposed
 from casework.workflow import Workflow
 from casework.workflow.fields import CASE_NUMBER
 
@@ -91,15 +91,16 @@ def load_case(
         person_id = person_id_of(actor) if workflow.access.subject_field else None
         stmt = _load_statement(workflow.digest, access_roles(actor), person_id is not None, write)
         params.update(user_id=actor.id, person_id=person_id)
-    case = db.session.execute(stmt, params).scalar_one_or_none()
-    if case is None:
+    row = db.session.execute(stmt, params).one_or_none()
+    if row is None:
         raise not_found(clean)
+    case, disposed = row
     workflow = workflow_of(case)
     access = SYSTEM_ACCESS if system else case_access(actor, case, workflow)
     if access is NO_ACCESS:
         raise not_found(clean)
-    if not tombstones:
-        refuse_if_disposed(case)
+    if disposed and not tombstones:
+        refuse_disposed(case)
     if shows and access.full and not system and workflow.access.record_views:
         reads.owe_view(actor, case)
     return LoadedCase(case, workflow, access)
@@ -117,8 +118,9 @@ def view_case(actor: User, number: Any) -> LoadedCase:
 @functools.lru_cache(maxsize=512)
 def _load_statement(
     digest: str, roles: frozenset[str] | None, has_person: bool, write: bool
-) -> sa.Select[Any]:
-    """The statement loading one case by number for a holder of `roles` (None: the system).
+) -> sa.Select[Case, bool]:
+    """The statement loading one case by number for a holder of `roles` (None: the system),
+    with whether it was disposed of.
 
     Built once per workflow definition and role set; the number and the user's ids are bound
     parameters. The condition names workflows by key, so the current definition of the case's
@@ -126,7 +128,7 @@ def _load_statement(
     """
     # Pages and the API show the reporter's and assignee's names, not their roles.
     people = [lazyload(c).lazyload(User.role_rows) for c in (Case.reporter, Case.assignee)]
-    stmt = sa.select(Case).where(Case.number == sa.bindparam("number")).options(*people)
+    stmt = sa.select(Case, DISPOSED).where(Case.number == sa.bindparam("number")).options(*people)
     if roles is not None:
         stmt = stmt.where(bound_visibility((digest,), roles, has_person))
     if write:

@@ -56,17 +56,13 @@ def gone(case: Case, disposal: CaseDisposal) -> Gone:
     )
 
 
-#: Whether a case was disposed of: one lookup of the key, its statement compiled once.
-_DISPOSED = sa.select(sa.literal(1)).where(CaseDisposal.case_id == sa.bindparam("case_id"))
+#: Whether the case was disposed of: a column of the statement that loads it (`loading`), so
+#: that opening a case asks no second question; only a disposed case has its tombstone read.
+DISPOSED = sa.exists().where(CaseDisposal.case_id == Case.id).correlate(Case).label("disposed")
 
 
-def refuse_if_disposed(case: Case) -> None:
-    """`Gone` with the tombstone, for a case whose content was destroyed.
-
-    Every case that is opened asks this: the question goes to the connection, and only a case
-    that was disposed of has its tombstone read."""
-    if db.session.connection().execute(_DISPOSED, {"case_id": case.id}).first() is None:
-        return
+def refuse_disposed(case: Case) -> None:
+    """`Gone` with the tombstone of a case that `DISPOSED` found disposed of."""
     disposal = disposal_of(case.id)
     if disposal is not None:
         raise gone(case, disposal)
