@@ -285,6 +285,65 @@ def test_a_rolled_back_savepoint_leaves_no_stale_chain_head(app, api, cast):
         assert verify_chains().ok
 
 
+def test_an_event_the_database_refuses_raises_its_error_and_keeps_nothing(app, api, cast):
+    """The event's statements run on the driver: what the database refuses still comes back as
+    SQLAlchemy's error, and the transaction keeps nothing of the event."""
+    from sqlalchemy.exc import IntegrityError
+
+    from casework.services.activity import add_note
+    from casework.services.audit import append_event
+    from casework.services.loading import load_case
+
+    number = api.open("librarian", "complaint", summary="Twice", channel="email")["number"]
+    with app.app_context():
+        user = cast.user("librarian")
+        loaded = load_case(user, number, write=True)
+        case = loaded.case
+        # Event 2 already taken, behind the head's back: the next event's number is refused.
+        db.session.execute(
+            sa.insert(Event).values(
+                case_id=case.id,
+                seq=2,
+                at=case.updated_at,
+                actor="librarian",
+                action="note",
+                data_json="{}",
+                prev_hash=case.head_hash,
+                hash="0" * 64,
+            )
+        )
+        with pytest.raises(IntegrityError):
+            append_event(case, "librarian", "note", {"text": "Refused"})
+        db.session.rollback()
+        loaded = load_case(user, number, write=True)
+        add_note(user, loaded, "The note that stays")
+        db.session.commit()
+        events = db.session.execute(
+            sa.select(Event.seq, Event.data_json).where(Event.case_id == loaded.case.id)
+        ).all()
+        assert [seq for seq, _ in events] == [1, 2]
+        assert events[-1][1] == '{"text":"The note that stays"}'
+        assert verify_chains().ok
+
+
+def test_an_appended_event_comes_back_as_written(app, api, cast):
+    from casework.services.audit import append_event
+    from casework.services.loading import load_case
+
+    number = api.open("librarian", "complaint", summary="Echo", channel="email")["number"]
+    with app.app_context():
+        user = cast.user("librarian")
+        loaded = load_case(user, number, write=True)
+        written = append_event(loaded.case, "librarian", "note", {"text": "Héllo"})
+        db.session.commit()
+        stored = db.session.get(Event, written.id)
+        assert stored is not None
+        for name in ("case_id", "seq", "at", "actor", "action", "data_json", "prev_hash", "hash"):
+            assert getattr(stored, name) == getattr(written, name), name
+        assert written.data == {"text": "Héllo"} == stored.data
+        assert loaded.case.head_seq == written.seq and loaded.case.head_hash == written.hash
+
+
 def printed_head(api, number):
     """The chain head a printed record shows: (event number, hash)."""
     from test_pdf_records import get_pdf, pdf_text, squeezed
