@@ -1,5 +1,6 @@
 """The JSON API endpoints: load, then authorize, then act; the request's end commits (or, where
-the answer shows what was written, `commit_now` before it is built)."""
+the answer shows what was written, `commit_and_answer` or `commit_now` commits around building
+it)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from casework.errors import BadRequest, Forbidden, InvalidFields, NotFound
 from casework.extensions import csrf
 from casework.http.downloads import file_response
 from casework.http.identity import api_user
-from casework.http.transaction import commit_now
+from casework.http.transaction import commit_and_answer, commit_now
 from casework.library import library
 from casework.models import User, utcnow
 from casework.presenting.diagram import render_svg
@@ -171,6 +172,7 @@ def open_case() -> tuple[Response, int]:
     actor = user()
     data = body(("workflow",), ("fields",))
     case = opening.open_case(actor, data["workflow"], data.get("fields"), limited=True)
+    # Committed first on every database: the new number's counter stays locked until then.
     commit_now()
     workflow = definitions.workflow_of(case)
     loaded = loading.LoadedCase(case, workflow, case_access(actor, case, workflow))
@@ -212,8 +214,7 @@ def fire_transition(number: str) -> Response:
     data = body(("trigger", "version"), ("fields",))
     loaded = loading.load_case(actor, number, write=True)
     firing.fire(actor, loaded, data["trigger"], data["version"], data.get("fields"))
-    commit_now()
-    return jsonify(case_json(loaded, actor))
+    return jsonify(commit_and_answer(lambda: case_json(loaded, actor)))
 
 
 @bp.post("/cases/<number>/notes")
@@ -292,8 +293,7 @@ def assign(number: str) -> Response:
     data = body(("username",))
     loaded = loading.load_case(actor, number, write=True)
     activity.assign(actor, loaded, data["username"])
-    commit_now()
-    return jsonify(case_json(loaded, actor))
+    return jsonify(commit_and_answer(lambda: case_json(loaded, actor)))
 
 
 @bp.post("/cases/<number>/links")
@@ -302,8 +302,7 @@ def add_link(number: str) -> tuple[Response, int]:
     data = body(("number",))
     loaded = loading.load_case(actor, number, write=True)
     activity.link(actor, loaded, data["number"])
-    commit_now()
-    return created(case_json(loaded, actor))
+    return created(commit_and_answer(lambda: case_json(loaded, actor)))
 
 
 @bp.post("/cases/<number>/attachments")
