@@ -251,6 +251,27 @@ def test_a_rolled_back_savepoint_takes_its_leaf_with_it(app, history):
     assert after[:-1] == before and after[-1][0] == len(before)
 
 
+def test_a_leaf_the_database_refuses_is_answered_as_a_conflict_and_saves_nothing(app, api):
+    """The leaf is written on the driver at commit: what the database refuses there (here its
+    position, already taken behind the head's back) still answers as any refused commit does,
+    never as a server error, and nothing of the request is kept."""
+    number = api.open("librarian", "complaint", summary="Taken", channel="email")["number"]
+    with app.app_context():
+        db.session.execute(
+            sa.text(
+                "INSERT INTO log_leaves (position, kind, row_id, ref, hash) "
+                "SELECT size, 'case', 0, 'taken', :hash FROM log_head"
+            ),
+            {"hash": bytes(32)},
+        )
+        db.session.commit()
+    refused = api.post(f"/cases/{number}/notes", "librarian", json={"text": "Not kept"})
+    assert refused.status_code == 409, refused.get_json()
+    assert "nothing was saved" in refused.get_json()["error"]["message"]
+    events = api.get(f"/cases/{number}/events", "librarian").get_json()["items"]
+    assert [e["action"] for e in events] == ["created"]
+
+
 def test_a_checkpoint_is_signed_stored_filed_mailed_and_proven_consistent(
     app, api, history, signed
 ):

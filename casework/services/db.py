@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import sqlalchemy as sa
@@ -159,22 +160,33 @@ def execute_on_driver(
     The statement is compiled once per dialect (an INSERT for the columns `keys`) and each
     value goes through its column type's bind processor, as SQLAlchemy's own execution would
     do; what that execution adds around a statement (its events, result objects) costs more
-    than the statement itself here. A driver error is raised as SQLAlchemy's.
+    than the statement itself here. A driver error is raised as SQLAlchemy's (`driver_cursor`).
     """
-    dialect = connection.dialect
-    text, names, processors, positional = _driver_form(statement, dialect, keys)
+    text, names, processors, positional = _driver_form(statement, connection.dialect, keys)
     values = [
         value if process is None else process(value)
         for value, process in zip(map(params.__getitem__, names), processors, strict=True)
     ]
+    with driver_cursor(connection) as cursor:
+        cursor.execute(text, values if positional else dict(zip(names, values, strict=True)))
+        row = cursor.fetchone() if cursor.description else None
+        return int(cursor.rowcount), row
+
+
+@contextlib.contextmanager
+def driver_cursor(connection: Connection) -> Iterator[Any]:
+    """A cursor of the connection's driver, in the transaction already begun, for statements
+    that every write runs and that need none of SQLAlchemy's handling (`execute_on_driver`, the
+    log's leaves). It is closed after, and what the database refuses is raised as SQLAlchemy's
+    error, as SQLAlchemy's own execution would raise it: callers and the request's commit
+    (`http.transaction`) tell a conflict or a busy database from a fault by those errors."""
+    base: type[Exception] = connection.dialect.loaded_dbapi.Error
     driver: Any = connection.connection.driver_connection
     cursor = driver.cursor()
     try:
-        cursor.execute(text, values if positional else dict(zip(names, values, strict=True)))
-        row = cursor.fetchone() if cursor.description else None
-        return cursor.rowcount, row
-    except dialect.loaded_dbapi.Error as exc:
-        raise DBAPIError.instance(text, params, exc, dialect.loaded_dbapi.Error) from exc
+        yield cursor
+    except base as exc:
+        raise DBAPIError.instance(None, None, exc, base) from exc
     finally:
         cursor.close()
 

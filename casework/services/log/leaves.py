@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
 from casework.logcheck import entry, leaf_hash
+from casework.services.db import driver_cursor
 from casework.services.log import LogError
 
 #: Leaves waiting for their transaction's commit, in `Session.info`.
@@ -60,15 +60,14 @@ def write_leaves(connection: sa.Connection, leaves: list[tuple[str, int, str, by
 
     Updating `log_head` locks its row until the transaction ends: on PostgreSQL concurrent
     writers queue here, on SQLite they already hold the database's write lock. On the driver's
-    own cursor: one statement for one leaf on PostgreSQL, else one for the size and one for the
-    leaves, in the transaction already begun: this runs at every commit that wrote an event,
-    and needs none of SQLAlchemy's statement handling.
+    own cursor (`driver_cursor`: what the database refuses comes back as SQLAlchemy's error):
+    one statement for one leaf on PostgreSQL, else one for the size and one for the leaves, in
+    the transaction already begun: this runs at every commit that wrote an event, and needs
+    none of SQLAlchemy's statement handling.
     """
     postgresql = connection.dialect.name == "postgresql"
     mark = "%s" if postgresql else "?"
-    driver: Any = connection.connection.driver_connection
-    cursor = driver.cursor()
-    try:
+    with driver_cursor(connection) as cursor:
         if postgresql and len(leaves) == 1:
             # One round trip while the row is locked, not two: writers queue on it.
             cursor.execute(_APPEND_ONE, leaves[0])
@@ -98,8 +97,6 @@ def write_leaves(connection: sa.Connection, leaves: list[tuple[str, int, str, by
                     for n, (kind, row_id, ref, digest) in enumerate(leaves)
                 ],
             )
-    finally:
-        cursor.close()
     return first
 
 
