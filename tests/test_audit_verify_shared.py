@@ -179,3 +179,44 @@ def test_a_share_a_helper_started_ahead_did_not_see_whole_is_followed_again(
         db.session.rollback()
     assert result.ok and result.events == 17
     assert walks == [], "the share was followed again with its leaves, not walked"
+
+
+def test_times_written_shorter_are_followed_at_once_and_a_changed_one_is_named(app, api, cast):
+    """PostgreSQL writes a time on a whole second, or on a round fraction of one, without its
+    trailing zeros: the fast path completes it rather than handing every such case to the
+    reference walk; a time moved to another round value is still named."""
+    from datetime import UTC, datetime
+
+    from casework.services import chains
+    from casework.services.audit import append_event
+    from casework.services.loading import load_case
+
+    number = api.open("librarian", "complaint", summary="Round times", channel="email")["number"]
+    with app.app_context():
+        loaded = load_case(cast.user("librarian"), number, write=True)
+        for at in (datetime(2026, 3, 1, 9, 30), datetime(2026, 3, 1, 9, 31, 5, 500000)):
+            at = at.replace(tzinfo=UTC)
+            append_event(loaded.case, "librarian", "note", {"text": "On time"}, at=at)
+        db.session.commit()
+    ids = {"a": case_id(app, number)}
+
+    def followed():
+        with app.app_context(), db.engine.connect() as connection, connection.begin():
+            heads = chains.read_heads(connection)
+            return chains.follow_range(connection, (1, 10**9), 5000, heads)
+
+    run = followed()
+    assert run.suspects == [] and ids["a"] in run.sound
+    assert verdicts(app, 1) == (3, [])
+    # The same moment written shorter (as SQLite would keep it) is the same event to both walks.
+    same = "UPDATE events SET at = '2026-03-01 09:31:05.5' WHERE case_id = :a AND seq = 3"
+    tamper(app, (same, ids))
+    assert followed().suspects == []
+    assert verdicts(app, 1) == (3, [])
+    tamper(
+        app, ("UPDATE events SET at = '2026-03-01 09:31:05.5' WHERE case_id = :a AND seq = 2", ids)
+    )
+    assert followed().suspects == [ids["a"]]
+    assert verdicts(app, 1)[1] == [
+        (number, 2, "content does not match its hash (the event was changed)")
+    ]

@@ -14,6 +14,7 @@ import bisect
 import gc
 import hashlib
 import json
+import re
 from collections.abc import Generator, Iterator, Mapping
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -99,9 +100,9 @@ def follow(
     `heads` gives each case's number, head sequence and head hash; each row ends with the
     event's id and whether it was erased. The hash text is built as
     `audit.event_hash` builds it; the time must come as stored by SQLite (`YYYY-MM-DD
-    HH:MM:SS.ffffff`). Whatever does not check out here is reported as a suspect, never judged:
-    a hash that matches the text built here also matches the engine's, so a chain accepted here
-    is one the reference walk accepts.
+    HH:MM:SS.ffffff`), its trailing zeros may be left out. Whatever does not check out here is
+    reported as a suspect, never judged: a hash that matches the text built here also matches
+    the engine's, so a chain accepted here is one the reference walk accepts.
 
     With `leaves`, each event's leaf hash is computed from its case number, sequence and hash in
     the same pass and matched with the log's leaves, read alongside (`LeafReader`).
@@ -112,6 +113,7 @@ def follow(
     chains: dict[int, list[Any]] = {}
     suspects: set[int] = set()
     literals = _Literals({None: "null"})
+    lines = _Lines()
     sha256 = hashlib.sha256
     fromhex = bytes.fromhex
     matching = leaves is not None
@@ -146,7 +148,7 @@ def follow(
                         raw = fromhex(digest)
                     except (TypeError, ValueError):  # the reference walk names it
                         raw = b""
-                    leaf = sha256(b"%b%d\n%b" % (chain[5], seq, raw)).digest()
+                    leaf = sha256(chain[5] + lines[seq] + raw).digest()
                     if waiting and (stored := waiting.pop(event_id, None)) is not None:
                         if stored != leaf:
                             leaves.sound = False  # type: ignore[union-attr]
@@ -156,17 +158,13 @@ def follow(
                         pending[event_id] = leaf
             if not chain[6]:
                 continue
-            # Erased by a disposal: only the reference walk checks such a chain, by its links.
-            # The fast path reads a time as stored ("YYYY-MM-DD HH:MM:SS.ffffff"); any other
-            # form is left to the full check, which parses it.
-            if (
-                erased
-                or seq != chain[2]
-                or prev != chain[3]
-                or type(at) is not str
-                or len(at) != 26
-                or at[10] != " "
-            ):
+            # The fast path reads a time as SQLite stores it ("YYYY-MM-DD HH:MM:SS.ffffff");
+            # PostgreSQL's text leaves out trailing zeros, put back here. Any other form is
+            # left to the full check, which parses it. Erased by a disposal: only the
+            # reference walk checks such a chain, by its links.
+            if type(at) is not str or len(at) != 26:
+                at = _full_time(at)
+            if erased or seq != chain[2] or prev != chain[3] or at is None or at[10] != " ":
                 suspects.add(case_id)
                 chain[6] = False
                 continue
@@ -250,7 +248,12 @@ class LeafReader:
         )
         self.next_other = self.others[0] if self.others else found.high
         driver: Any = connection.connection.driver_connection
-        self.cursor = driver.cursor(name="casework_leaves") if self.postgresql else driver.cursor()
+        # PostgreSQL: the hashes as bytes, not as hex text both ends would convert.
+        self.cursor = (
+            driver.cursor(name="casework_leaves", binary=True)
+            if self.postgresql
+            else driver.cursor()
+        )
         self.cursor.execute(_LEAVES.format(mark), (low, high))
 
     def read(self, until: int | None) -> None:
@@ -356,13 +359,35 @@ class _Literals(dict[Any, str]):
         return text
 
 
+#: A time as text, its fraction of a second shortened or left out (PostgreSQL's `at::text`).
+_SHORT_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,5})?")
+
+
+def _full_time(value: Any) -> str | None:
+    """A time in the stored form, all six digits of its microseconds written; None when it is
+    not a time with at most six."""
+    if type(value) is not str or not _SHORT_TIME.fullmatch(value):
+        return None
+    return value.ljust(26, "0") if len(value) > 19 else f"{value}.000000"
+
+
+class _Lines(dict[Any, bytes]):
+    """An event's sequence as the line of its leaf's entry (`b"7\n"`), each written once."""
+
+    def __missing__(self, seq: Any) -> bytes:
+        line = b"%d\n" % seq  # TypeError for a value that is no number, as the entry's own
+        if len(self) < 10_000:
+            self[seq] = line
+        return line
+
+
 #: The columns `follow` reads, in its order, for a range of event ids (the driver's own SQL).
 _SQLITE_EVENTS = (
     "SELECT case_id, seq, at, actor, action, from_state, to_state, data_json, prev_hash, hash, "
     "id, erased_at IS NOT NULL FROM events WHERE id BETWEEN ? AND ?"
 )
 _POSTGRESQL_EVENTS = (
-    "SELECT case_id, seq, to_char(at, 'YYYY-MM-DD HH24:MI:SS.US'), actor, action, from_state, "
+    "SELECT case_id, seq, at::text, actor, action, from_state, "
     "to_state, data_json, prev_hash, hash, id, erased_at IS NOT NULL FROM events "
     "WHERE id BETWEEN %s AND %s"
 )
@@ -373,11 +398,13 @@ def stored_events(
 ) -> Generator[list[tuple[Any, ...]]]:
     """The events with ids in `ids` (both included), in storage order, `batch` rows at a time.
 
-    Read with the driver's own cursor, in the connection's transaction; the time comes as text
-    in SQLite's storage format on either database.
+    Read with the driver's own cursor, in the connection's transaction; the time comes as text:
+    as SQLite stores it, or as PostgreSQL writes it in its ISO style (which `follow` completes).
     """
     postgresql = connection.dialect.name == "postgresql"
     driver: Any = connection.connection.driver_connection
+    if postgresql:  # the style is the server's setting: the ISO one for this transaction
+        driver.execute("SET LOCAL datestyle TO 'ISO'")
     # PostgreSQL: a server-side cursor, so the rows are never all held in memory at once.
     cursor = driver.cursor(name="casework_chains") if postgresql else driver.cursor()
     try:
