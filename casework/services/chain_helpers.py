@@ -29,6 +29,15 @@ if TYPE_CHECKING:  # imported where it is used, so that `start_helpers` starts t
     import sqlalchemy as sa
 
 
+#: What a helper process runs: `helper`, then it leaves at once, as multiprocessing's children
+#: do (`os._exit`), its run written and flushed: the interpreter's teardown would only collect
+#: and free its objects one by one while the caller waits for it to end.
+HELPER_CODE = (
+    "import os, sys; from casework.services.chain_helpers import helper; helper(); "
+    "sys.stdout.flush(); os._exit(0)"
+)
+
+
 def in_helpers(
     address: str,
     ranges: list[tuple[int, int]],
@@ -44,7 +53,7 @@ def in_helpers(
     comes back as JSON on stdout. With `log`, each range also reads the log's leaves at the
     positions given there (see `LeafReader`).
     """
-    code = "from casework.services.chain_helpers import helper; helper()"
+    code = HELPER_CODE
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
     helpers: list[subprocess.Popen[bytes]] = []
     try:
@@ -163,7 +172,7 @@ def start_helpers(
     chooses its share of the events and of the log in its own snapshot and starts on it
     (`ahead`). The caller takes what is left (`Ahead.plan`) and gives them the checkpoint sizes
     (`Ahead.collect`); what they find is settled in the caller's snapshot as any helper's is."""
-    code = "from casework.services.chain_helpers import helper; helper()"
+    code = HELPER_CODE
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
     found = Ahead()
     for index in range(1, processes):
