@@ -38,6 +38,15 @@ HELPER_CODE = (
 )
 
 
+def _spawn() -> subprocess.Popen[bytes]:
+    """A helper process: this interpreter on `HELPER_CODE`, with this one's import path; its
+    task goes in on stdin, its findings come out on stdout."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    return subprocess.Popen(  # nosec B603 # this interpreter, a fixed command, no shell
+        [sys.executable, "-c", HELPER_CODE], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env
+    )
+
+
 def in_helpers(
     address: str,
     ranges: list[tuple[int, int]],
@@ -53,14 +62,10 @@ def in_helpers(
     comes back as JSON on stdout. With `log`, each range also reads the log's leaves at the
     positions given there (see `LeafReader`).
     """
-    code = HELPER_CODE
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
     helpers: list[subprocess.Popen[bytes]] = []
     try:
         for n, ids in enumerate(ranges[1:], start=1):
-            process = subprocess.Popen(  # nosec B603 # this interpreter, a fixed command, no shell
-                [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env
-            )
+            process = _spawn()
             helpers.append(process)
             task = {"address": address, "ids": ids, "batch": batch}
             if log is not None:
@@ -172,13 +177,9 @@ def start_helpers(
     chooses its share of the events and of the log in its own snapshot and starts on it
     (`ahead`). The caller takes what is left (`Ahead.plan`) and gives them the checkpoint sizes
     (`Ahead.collect`); what they find is settled in the caller's snapshot as any helper's is."""
-    code = HELPER_CODE
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
     found = Ahead()
     for index in range(1, processes):
-        process = subprocess.Popen(  # nosec B603 # this interpreter, a fixed command, no shell
-            [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env
-        )
+        process = _spawn()
         found.processes.append(process)
         task = {
             "address": address,

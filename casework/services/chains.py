@@ -15,7 +15,7 @@ import gc
 import hashlib
 import json
 import re
-from collections.abc import Generator, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from contextlib import closing
 from dataclasses import dataclass, field
 from itertools import repeat
@@ -112,8 +112,8 @@ def follow(
     #: of its leaves' entries (None for an event of no case), whether the chain still holds]
     chains: dict[int, list[Any]] = {}
     suspects: set[int] = set()
-    literals = _Literals({None: "null"})
-    lines = _Lines()
+    literals = _Written(json_string, {None: "null"})  # TypeError for what JSON cannot hold
+    lines = _Written(_line)
     sha256 = hashlib.sha256
     fromhex = bytes.fromhex
     matching = leaves is not None
@@ -348,12 +348,17 @@ class LeafReader:
         self.cursor.close()
 
 
-class _Literals(dict[Any, str]):
-    """Values as JSON, each remembered once written (actors, actions and states repeat; a few
-    thousand at most): `literals[value]` is one lookup in the loop that follows the chains."""
+class _Written(dict[Any, Any]):
+    """Values as `write` writes them, each remembered once written (actors, actions, states and
+    sequence numbers repeat; a few thousand at most): `written[value]` is one lookup in the loop
+    that follows the chains."""
 
-    def __missing__(self, value: Any) -> str:
-        text = json_string(value)  # TypeError for a value JSON cannot hold
+    def __init__(self, write: Callable[[Any], Any], known: dict[Any, Any] | None = None):
+        super().__init__(known or {})
+        self.write = write
+
+    def __missing__(self, value: Any) -> Any:
+        text = self.write(value)
         if len(self) < 10_000:
             self[value] = text
         return text
@@ -371,14 +376,10 @@ def _full_time(value: Any) -> str | None:
     return value.ljust(26, "0") if len(value) > 19 else f"{value}.000000"
 
 
-class _Lines(dict[Any, bytes]):
-    """An event's sequence as the line of its leaf's entry (`b"7\n"`), each written once."""
-
-    def __missing__(self, seq: Any) -> bytes:
-        line = b"%d\n" % seq  # TypeError for a value that is no number, as the entry's own
-        if len(self) < 10_000:
-            self[seq] = line
-        return line
+def _line(seq: Any) -> bytes:
+    """An event's sequence as the line of its leaf's entry (`b"7\n"`); TypeError for a value
+    that is no number, as the entry's own formatting raises."""
+    return b"%d\n" % seq
 
 
 #: The columns `follow` reads, in its order, for a range of event ids (the driver's own SQL).
