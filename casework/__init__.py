@@ -131,3 +131,19 @@ def register_request_transaction(app: Flask) -> None:
     from casework.http import transaction
 
     transaction.register(app)
+
+
+def settle() -> None:
+    """Leave the objects the application holds once built out of the cycle collector's passes,
+    for a process that serves it from then on.
+
+    They live as long as the process (modules, settings, mappers, routes, templates: about
+    130,000 objects), yet every full pass of the collector walks them all again: about 70 ms,
+    paid by whichever request is running, every few dozen requests that build many objects
+    (a list of 200 cases). Frozen, a pass walks only what requests made since. In a server
+    that forks its workers, call it before the fork, so the workers share the frozen objects.
+    """
+    import gc
+
+    gc.collect()
+    gc.freeze()

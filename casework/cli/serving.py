@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from casework import settle
 from casework.cli.base import app_session, main, make_app
 
 if TYPE_CHECKING:
@@ -123,6 +124,7 @@ def demo(host: str, port: int, fresh: bool, no_serve: bool) -> None:
         f'Try the API:\n  curl -H "Authorization: Bearer {director.token}" {base}/api/v1/cases\n'
     )
     if not no_serve:
+        settle()
         app.run(host=host, port=port, threaded=True, use_reloader=False)
 
 
@@ -155,6 +157,7 @@ def serve(host: str, port: int, workers: int) -> None:
     os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="casework-metrics-"))
     app = make_app()
     log_format = str(app.config.get("LOG_FORMAT") or "text")
+    settle()  # before the workers are forked, so they share what it froze
 
     def child_exit(server: Any, worker: Any) -> None:
         from prometheus_client import multiprocess

@@ -8,6 +8,7 @@ from casework.models.case import (
     Case,
     CaseCounter,
     CaseLink,
+    CaseTally,
     DeniedAuthor,
     WorkflowDefinition,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "CaseCounter",
     "CaseDisposal",
     "CaseLink",
+    "CaseTally",
     "DeniedAuthor",
     "DisposalBatch",
     "Event",

@@ -58,6 +58,9 @@ class Case(Base):
         ),
         sa.Index("ix_cases_due", "due_at", *VISIBILITY_COLUMNS),
         sa.Index("ix_cases_visibility", *VISIBILITY_COLUMNS),
+        # A person's cases (their history), and what lists leave out of the tallies for a reader
+        # who is the subject of some cases of a workflow they otherwise see whole.
+        sa.Index("ix_cases_subject", "subject_person_id", "workflow_key", "state"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -75,7 +78,7 @@ class Case(Base):
     fields_json: Mapped[str] = mapped_column(sa.Text, default="{}")
     #: Copied from the workflow's access rules, so lists can filter without reading definitions.
     confidential: Mapped[bool] = mapped_column(default=False, index=True)
-    subject_person_id: Mapped[int | None] = mapped_column(sa.ForeignKey("people.id"), index=True)
+    subject_person_id: Mapped[int | None] = mapped_column(sa.ForeignKey("people.id"))
     reporter_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     assignee_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     #: Copies of intake fields that lists show and filter on.
@@ -131,6 +134,22 @@ class CaseCounter(Base):
     prefix: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
     year: Mapped[int] = mapped_column(primary_key=True)
     last: Mapped[int] = mapped_column(default=0)
+
+
+class CaseTally(Base):
+    """How many cases there are of each workflow, state, branch, assigned or not, and open or
+    closed: kept by the database's own triggers in the transaction that opens a case or changes
+    any of these (migration 0016), so that a list counts these few rows, not a case at a time."""
+
+    __tablename__ = "case_tallies"
+
+    workflow_key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    state: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    #: The case's branch; empty when it has none.
+    branch: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
+    unassigned: Mapped[bool] = mapped_column(primary_key=True)
+    open: Mapped[bool] = mapped_column(primary_key=True)
+    cases: Mapped[int] = mapped_column(sa.BigInteger, default=0)
 
 
 class DeniedAuthor(Base):

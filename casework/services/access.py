@@ -161,10 +161,21 @@ def visible_parts(
     workflows: Iterable[Workflow] | None = None,
 ) -> list[ColumnElement[bool]]:
     """`visible_clause` as conditions no case meets two of (see `visibility_parts`)."""
+    return visible_reach(user, person_id, receipts=receipts, workflows=workflows).parts()
+
+
+def visible_reach(
+    user: User,
+    person_id: int | None = None,
+    *,
+    receipts: bool = True,
+    workflows: Iterable[Workflow] | None = None,
+) -> Reach:
+    """What `user` may see, as a `Reach`."""
     chosen = list(library().workflows if workflows is None else workflows)
     if person_id is None and any(w.access.subject_field for w in chosen):
         person_id = person_id_of(user)
-    return visibility_parts(access_roles(user), user.id, person_id, chosen, receipts=receipts)
+    return reach(access_roles(user), user.id, person_id, chosen, receipts=receipts)
 
 
 @functools.lru_cache(maxsize=512)
@@ -209,23 +220,64 @@ def visibility_parts(
     *,
     receipts: bool = True,
 ) -> list[ColumnElement[bool]]:
-    """`visibility` as conditions on different workflows: no case meets two of them.
+    """`visibility` as conditions no case meets two of (see `Reach.parts`)."""
+    return reach(roles, user_id, person_id, workflows, receipts=receipts).parts()
 
-    Workflows seen whole come first, in one `IN` an index answers; a count is the sum of the
-    counts of the parts, each read from an index range.
+
+@dataclass(frozen=True)
+class Reach:
+    """What a holder of some roles may see, in three kinds of part that no case meets two of:
+    workflows seen whole, workflows seen whole but for the cases about the holder, and
+    narrower conditions (what they reported, what they stand in for).
+
+    Lists count the first two kinds from the tallies the database keeps (`CaseTally`), and
+    only the narrower parts case by case.
     """
-    parts: list[ColumnElement[bool]] = []
+
+    whole: tuple[str, ...]
+    #: Workflows seen whole except the cases whose subject is `person_id`.
+    but_own: tuple[str, ...]
+    person_id: Any
+    narrower: tuple[ColumnElement[bool], ...]
+
+    def parts(self) -> list[ColumnElement[bool]]:
+        """The reach as SQL conditions on `Case`: workflows seen whole first, in one `IN` an
+        index answers; a count is the sum of the counts of the parts, each an index range."""
+        parts: list[ColumnElement[bool]] = []
+        if len(self.whole) == 1:  # as when one case is loaded: plain SQL, no list to expand
+            parts.append(Case.workflow_key == self.whole[0])
+        elif self.whole:
+            parts.append(Case.workflow_key.in_(self.whole))
+        for key in self.but_own:
+            parts.append(sa.and_(Case.workflow_key == key, not_about(self.person_id)))
+        return parts + list(self.narrower)
+
+
+def not_about(person_id: Any) -> ColumnElement[bool]:
+    """SQL condition on `Case`: not a case whose subject is `person_id`."""
+    return sa.or_(Case.subject_person_id.is_(None), Case.subject_person_id != person_id)
+
+
+def reach(
+    roles: frozenset[str],
+    user_id: Any,
+    person_id: Any,
+    workflows: Iterable[Workflow],
+    *,
+    receipts: bool = True,
+) -> Reach:
+    """The `Reach` of a holder of `roles`; the ids may be values or bind parameters.
+
+    `person_id` is the holder's person record (None when they have none).
+    """
+    narrower: list[ColumnElement[bool]] = []
     whole: list[str] = []
+    but_own: list[str] = []
     for workflow in workflows:
         rules = workflow.access
         in_workflow = Case.workflow_key == workflow.key
         subject_rule = rules.subject_field is not None and person_id is not None
-        if subject_rule:
-            not_subject: ColumnElement[bool] = sa.or_(
-                Case.subject_person_id.is_(None), Case.subject_person_id != person_id
-            )
-        else:
-            not_subject = sa.true()
+        not_subject = not_about(person_id) if subject_rule else sa.true()
         readers = roles & set(rules.readers)
         # Reader roles held only while acting, that have deputies for cases about their holders.
         acting = {r for r in readers if ACTING + r in roles and r in rules.stand_in}
@@ -238,10 +290,10 @@ def visibility_parts(
             not_about_holders = sa.or_(
                 Case.subject_person_id.is_(None), Case.subject_person_id.not_in(holders)
             )
-            parts.append(sa.and_(in_workflow, not_subject, not_about_holders))
+            narrower.append(sa.and_(in_workflow, not_subject, not_about_holders))
             # What they reported about a holder stays theirs to see, as it would be unnamed.
             if rules.reporter_reads or (receipts and rules.confidential and rules.reporter_receipt):
-                parts.append(
+                narrower.append(
                     sa.and_(
                         in_workflow,
                         not_subject,
@@ -251,10 +303,7 @@ def visibility_parts(
                 )
             continue
         if readers:
-            if subject_rule:
-                parts.append(sa.and_(in_workflow, not_subject))
-            else:
-                whole.append(workflow.key)
+            (but_own if subject_rule else whole).append(workflow.key)
             continue
         clauses: list[ColumnElement[bool]] = []
         for role, deputy in rules.stand_in.items():
@@ -274,12 +323,8 @@ def visibility_parts(
         if receipts and rules.confidential and rules.reporter_receipt:
             clauses.append(sa.and_(in_workflow, not_subject, Case.reporter_id == user_id))
         if clauses:
-            parts.append(sa.or_(*clauses) if len(clauses) > 1 else clauses[0])
-    if len(whole) == 1:  # as when one case is loaded: plain SQL, no list to expand each time
-        parts.insert(0, Case.workflow_key == whole[0])
-    elif whole:
-        parts.insert(0, Case.workflow_key.in_(whole))
-    return parts
+            narrower.append(sa.or_(*clauses) if len(clauses) > 1 else clauses[0])
+    return Reach(tuple(whole), tuple(but_own), person_id, tuple(narrower))
 
 
 def readable_by(user: User) -> sa.Select[Any]:

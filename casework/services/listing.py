@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import collections
 import functools
 import json
 import operator
@@ -18,8 +19,8 @@ from sqlalchemy.sql.elements import ColumnElement
 from casework.errors import InvalidFields
 from casework.extensions import db
 from casework.library import library
-from casework.models import Case, CaseDisposal, Person, User, utcnow
-from casework.services.access import visible_clause, visible_parts
+from casework.models import Case, CaseDisposal, CaseTally, Person, User, utcnow
+from casework.services.access import Reach, visible_clause, visible_reach
 from casework.services.db import is_sqlite
 from casework.services.holds import on_hold
 from casework.services.loading import normalize_number
@@ -257,32 +258,50 @@ def _receipts(f: CaseFilter) -> bool:
 
 def _filters(user: User, f: CaseFilter, now: datetime) -> list[ColumnElement[bool]]:
     """The conditions of the filters alone (visibility apart)."""
+    on_cases, _ = _tallied_filters(f)
+    return on_cases + _other_filters(user, f, now)
+
+
+def _tallied_filters(f: CaseFilter) -> tuple[list[ColumnElement[bool]], list[ColumnElement[bool]]]:
+    """The filters `CaseTally` counts by (workflow, state, branch, unassigned, open), as
+    conditions on cases and as the same conditions on the tallies."""
+    on_cases: list[ColumnElement[bool]] = []
+    on_tallies: list[ColumnElement[bool]] = []
+    if f.workflow:
+        on_cases.append(Case.workflow_key == f.workflow)
+        on_tallies.append(CaseTally.workflow_key == f.workflow)
+    if f.state:
+        on_cases.append(Case.state == f.state)
+        on_tallies.append(CaseTally.state == f.state)
+    if f.branch:
+        on_cases.append(Case.branch == f.branch)
+        on_tallies.append(CaseTally.branch == f.branch)
+    if f.assignee == "none":
+        on_cases.append(Case.assignee_id.is_(None))
+        on_tallies.append(CaseTally.unassigned.is_(True))
+    if f.open:
+        on_cases.append(Case.closed_at.is_(None))
+        on_tallies.append(CaseTally.open.is_(True))
+    return on_cases, on_tallies
+
+
+def _other_filters(user: User, f: CaseFilter, now: datetime) -> list[ColumnElement[bool]]:
+    """The conditions of every filter `CaseTally` does not count by."""
     tz = library().tz
     conditions: list[ColumnElement[bool]] = []
-    if f.workflow:
-        conditions.append(Case.workflow_key == f.workflow)
-    if f.state:
-        conditions.append(Case.state == f.state)
-    if f.assignee:
-        if f.assignee == "none":
-            conditions.append(Case.assignee_id.is_(None))
-        else:
-            # The id itself, not a subquery: with it the planner reads the assignee's own index
-            # in list order instead of the whole list, looking for their cases.
-            assignee_id = (
-                user.id
-                if f.assignee == "me"
-                else db.session.execute(
-                    sa.select(User.id).where(User.username == f.assignee.lower())
-                ).scalar_one_or_none()
-            )
-            conditions.append(
-                Case.assignee_id == assignee_id if assignee_id is not None else sa.false()
-            )
-    if f.branch:
-        conditions.append(Case.branch == f.branch)
-    if f.open:
-        conditions.append(Case.closed_at.is_(None))
+    if f.assignee and f.assignee != "none":
+        # The id itself, not a subquery: with it the planner reads the assignee's own index
+        # in list order instead of the whole list, looking for their cases.
+        assignee_id = (
+            user.id
+            if f.assignee == "me"
+            else db.session.execute(
+                sa.select(User.id).where(User.username == f.assignee.lower())
+            ).scalar_one_or_none()
+        )
+        conditions.append(
+            Case.assignee_id == assignee_id if assignee_id is not None else sa.false()
+        )
     if f.overdue is True:
         conditions.append(Case.due_at < now)
     elif f.overdue is False:
@@ -373,21 +392,14 @@ def list_cases(user: User, f: CaseFilter, *, now: datetime | None = None) -> Cas
     page's ids over the index alone before loading the rows.
     """
     now = now or utcnow()
-    parts = visible_parts(user, receipts=_receipts(f))
-    filters = _filters(user, f, now)
+    seen = visible_reach(user, receipts=_receipts(f))
+    parts = seen.parts()
+    on_cases, on_tallies = _tallied_filters(f)
+    narrowed = _other_filters(user, f, now)
+    filters = on_cases + narrowed
     conditions = [sa.or_(*parts) if parts else sa.false(), *filters]
     column, descending = SORTS[f.sort]
-    # The count of each part of what the user may see, added up: each part is an index range,
-    # where the whole would be a scan of every case.
-    counts = [
-        sa.select(sa.func.count()).select_from(Case).where(part, *filters).scalar_subquery()
-        for part in parts
-    ]
-    total = (
-        db.session.execute(sa.select(functools.reduce(operator.add, counts))).scalar_one()
-        if counts
-        else 0
-    )
+    total = _count(seen, filters, on_tallies if not narrowed else None)
     # Cases without a due date go last in a list by due date; an overdue list has none, and
     # its plain order is the due-date index's own, read only as far as the page.
     nulls_last = f.sort == "due_at" and f.overdue is not True
@@ -429,6 +441,44 @@ def list_cases(user: User, f: CaseFilter, *, now: datetime | None = None) -> Cas
     return CasePage(items, total, f.page, f.per_page, next_cursor)
 
 
+def _count(
+    seen: Reach, filters: list[ColumnElement[bool]], on_tallies: list[ColumnElement[bool]] | None
+) -> int:
+    """How many cases of `seen` match `filters`, in one statement.
+
+    With `on_tallies` (the same filters on `CaseTally`, when it counts by every one of them) the
+    workflows seen whole come from the tallies' few rows instead of an index entry a case, less
+    the cases about the user where they see a workflow but those, and each narrower part is
+    counted from an index range of its own."""
+
+    def count(*where: ColumnElement[bool]) -> Any:
+        return sa.select(sa.func.count()).select_from(Case).where(*where, *filters)
+
+    counts: list[Any] = []
+    if on_tallies is None:
+        # Narrowed by a filter with an index of its own (a due date, an assignee, words): one
+        # pass over that range, where a count a part would read it again for each part.
+        parts = seen.parts()
+        if parts:
+            counts.append(count(sa.or_(*parts)).scalar_subquery())
+    else:
+        if seen.whole or seen.but_own:
+            tallied = sa.func.coalesce(sa.func.sum(CaseTally.cases), 0)
+            within = CaseTally.workflow_key.in_(seen.whole + seen.but_own)
+            counts.append(
+                sa.select(sa.cast(tallied, sa.BigInteger))
+                .where(within, *on_tallies)
+                .scalar_subquery()
+            )
+        if seen.but_own:
+            about = Case.subject_person_id == seen.person_id
+            counts.append(-count(Case.workflow_key.in_(seen.but_own), about).scalar_subquery())
+        counts += [count(part).scalar_subquery() for part in seen.narrower]
+    if not counts:
+        return 0
+    return int(db.session.execute(sa.select(functools.reduce(operator.add, counts))).scalar_one())
+
+
 def _orders(
     column: Any, descending: bool, *, nulls_last: bool
 ) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
@@ -460,10 +510,25 @@ def _after(
 
 
 def count_by_state(user: User) -> dict[tuple[str, str], int]:
-    """Counts of visible cases per (workflow, state)."""
-    rows = db.session.execute(
-        sa.select(Case.workflow_key, Case.state, sa.func.count())
-        .where(visible_clause(user))
-        .group_by(Case.workflow_key, Case.state)
-    )
-    return {(w, s): n for w, s, n in rows}
+    """Counts of visible cases per (workflow, state): for the workflows seen whole, from the
+    tallies the database keeps (`CaseTally`), less the cases about the user where they see a
+    workflow but those; the narrower parts counted case by case."""
+    seen = visible_reach(user)
+    found: collections.Counter[tuple[str, str]] = collections.Counter()
+    by_state = (Case.workflow_key, Case.state)
+    if seen.whole or seen.but_own:
+        tallies = (
+            sa.select(CaseTally.workflow_key, CaseTally.state, sa.func.sum(CaseTally.cases))
+            .where(CaseTally.workflow_key.in_(seen.whole + seen.but_own))
+            .group_by(CaseTally.workflow_key, CaseTally.state)
+        )
+        found.update({(w, s): int(n) for w, s, n in db.session.execute(tallies)})
+    if seen.but_own:
+        about = sa.select(*by_state, sa.func.count()).where(
+            Case.workflow_key.in_(seen.but_own), Case.subject_person_id == seen.person_id
+        )
+        found.subtract({(w, s): n for w, s, n in db.session.execute(about.group_by(*by_state))})
+    if seen.narrower:
+        rest = sa.select(*by_state, sa.func.count()).where(sa.or_(*seen.narrower))
+        found.update({(w, s): n for w, s, n in db.session.execute(rest.group_by(*by_state))})
+    return {key: n for key, n in found.items() if n}

@@ -1,0 +1,171 @@
+"""The tallies of cases (per workflow, state, branch, assigned or not, open or closed) that lists
+and the dashboard count from: kept by the database in the transaction that opens or changes a
+case, whoever writes it, and never counting more than the reader may see."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import sqlalchemy as sa
+
+from casework.extensions import db
+from casework.models import Case, CaseTally
+from casework.services.access import visible_clause
+from casework.services.listing import count_by_state
+from tests.test_visibility import report
+
+Key = tuple[str, str, str, bool, bool]
+
+
+def kept_tallies(app: Any) -> dict[Key, int]:
+    with app.app_context():
+        rows = db.session.execute(sa.select(CaseTally)).scalars()
+        kept = {
+            (r.workflow_key, r.state, r.branch, r.unassigned, r.open): r.cases
+            for r in rows
+            if r.cases
+        }
+        db.session.rollback()
+    return kept
+
+
+def real_tallies(app: Any) -> dict[Key, int]:
+    key = (
+        Case.workflow_key,
+        Case.state,
+        sa.func.coalesce(Case.branch, ""),
+        Case.assignee_id.is_(None),
+        Case.closed_at.is_(None),
+    )
+    with app.app_context():
+        rows = db.session.execute(sa.select(*key, sa.func.count()).group_by(*key)).all()
+        db.session.rollback()
+    return {(w, s, b, bool(u), bool(o)): n for w, s, b, u, o, n in rows}
+
+
+def listed(api: Any, user: str, query: str) -> tuple[int, list[str]]:
+    """A list's `total`, and the numbers of every case its pages hold, walked by cursor."""
+    body = api.get(f"/cases?per_page=2{query}", user).get_json()
+    total, numbers = body["total"], [c["number"] for c in body["items"]]
+    while body.get("next_cursor"):
+        body = api.get(f"/cases?per_page=2&cursor={body['next_cursor']}{query}", user).get_json()
+        assert body["total"] == total
+        numbers += [c["number"] for c in body["items"]]
+    return total, numbers
+
+
+def test_the_tallies_follow_cases_opened_moved_assigned_closed_and_written_by_hand(app, api, cast):
+    main, branch = "Main Library", "Lucasville Branch"
+    complaints = [
+        api.open("librarian", "complaint", summary="Noise", channel="phone", branch=main),
+        api.open("librarian", "complaint", summary="Lights", channel="phone", branch=branch),
+        api.open("librarian", "complaint", summary="Wifi", channel="phone"),
+    ]
+    violation = report(api, cast)
+    assert (
+        kept_tallies(app)
+        == real_tallies(app)
+        == {
+            ("complaint", "received", main, True, True): 1,
+            ("complaint", "received", branch, True, True): 1,
+            ("complaint", "received", "", True, True): 1,
+            ("violation", "reported", "", True, True): 1,
+        }
+    )
+    first, second, third = (c["number"] for c in complaints)
+    api.ok("librarian", first, "engage", response="Explained.")
+    api.ok("librarian", first, "resolve", resolution="Quieter now.")
+    api.ok("director", violation["number"], "inspect", cause="Report.", findings="Seen.")
+    assigned = api.post(f"/cases/{second}/assignee", "librarian", json={"username": "librarian"})
+    assert assigned.status_code == 200, assigned.get_json()
+    # A stale version is refused, and nothing it began is counted.
+    stale = api.fire("librarian", third, "engage", 0, response="Again.")
+    assert stale.status_code == 409
+    assert kept_tallies(app) == real_tallies(app)
+    kept = kept_tallies(app)
+    assert kept[("complaint", "resolved", main, True, False)] == 1
+    assert kept[("complaint", "received", branch, False, True)] == 1
+    assert ("complaint", "received", branch, True, True) not in kept
+    # A change rolled back is not counted.
+    with app.app_context():
+        db.session.execute(sa.update(Case).where(Case.number == third).values(state="engaged"))
+        db.session.rollback()
+    assert kept_tallies(app) == real_tallies(app)
+    # Rows changed by SQL of their own (an import, a repair) are counted too.
+    with app.app_context():
+        db.session.execute(
+            sa.update(Case)
+            .where(Case.number == third)
+            .values(state="engaged", branch=branch, assignee_id=None)
+        )
+        db.session.commit()
+    assert kept_tallies(app) == real_tallies(app)
+    assert kept_tallies(app)[("complaint", "engaged", branch, True, True)] == 1
+
+
+def test_every_total_is_the_number_of_cases_the_pages_hold(app, api, cast):
+    """Lists take `total` from the tallies, less what the reader may not see (the cases about
+    them, for one); it must be exactly what the pages hold, for every reader and filter."""
+    cast.add_user("director2", "director")
+    for i, branch in enumerate(("Main Library", "Lucasville Branch", "Main Library")):
+        api.open("librarian", "complaint", summary=f"Noise {i}", channel="phone", branch=branch)
+    engaged = api.open("librarian", "complaint", summary="Lights", channel="phone")
+    api.ok("librarian", engaged["number"], "engage", response="Explained.")
+    api.post(f"/cases/{engaged['number']}/assignee", "librarian", json={"username": "librarian"})
+    resolved = api.open("librarian", "complaint", summary="Wifi", channel="phone")
+    api.ok("librarian", resolved["number"], "escalate", reason="Director.")
+    api.ok("director", resolved["number"], "resolve", resolution="Fixed.")
+    about = {"director": "director2", "hr": "director", "staff": "staff2", "staff2": "staff2"}
+    for subject in ("olive", "hr", "director", "staff", "librarian"):
+        case = report(api, cast, subject=subject, reporter=about.get(subject, "staff"))
+        if subject == "olive":
+            api.ok("director", case["number"], "inspect", cause="Report.", findings="Seen.")
+    report(api, cast, subject="olive", reporter="staff2")
+    readers = ("director", "director2", "hr", "librarian", "social", "staff", "staff2", "trustee")
+    for user, query in itertools.product(
+        (*readers, "admin"),
+        (
+            "",
+            "&sort=created_at",
+            "&workflow=complaint",
+            "&workflow=violation",
+            "&state=reported",
+            "&workflow=violation&state=reported",
+            "&workflow=complaint&state=engaged",
+            "&workflow=moderation",
+            "&sort=-updated_at",
+            "&branch=Main+Library",
+            "&branch=Lucasville+Branch&workflow=complaint",
+            "&assignee=none",
+            "&assignee=none&state=engaged",
+            "&assignee=librarian",
+            "&open=1",
+            "&open=1&workflow=violation",
+            "&open=1&branch=Main+Library&assignee=none",
+            "&overdue=0",
+        ),
+    ):
+        total, numbers = listed(api, user, query)
+        assert len(numbers) == len(set(numbers)) == total, (user, query)
+    # The Director sees every case but the one about them; the subject of one sees the others.
+    assert listed(api, "director", "")[0] == 10
+    assert listed(api, "director", "&workflow=violation")[0] == 5
+    assert listed(api, "director", "&open=1")[0] == 9
+    assert listed(api, "director", "&assignee=none&workflow=complaint")[0] == 4
+    assert listed(api, "director", "&branch=Main+Library")[0] == 2
+    assert listed(api, "hr", "&workflow=violation")[0] == 5
+    assert listed(api, "librarian", "")[0] == 5
+    # The dashboard's counts per state, against a count of every case the reader may see.
+    with app.app_context():
+        for user in (*readers, "admin"):
+            reader = cast.user(user)
+            every = db.session.execute(
+                sa.select(Case.workflow_key, Case.state, sa.func.count())
+                .where(visible_clause(reader))
+                .group_by(Case.workflow_key, Case.state)
+            )
+            assert count_by_state(reader) == {(w, s): n for w, s, n in every}, user
+        director = count_by_state(cast.user("director"))
+        assert director[("violation", "reported")] == 4
+        assert director[("complaint", "engaged")] == 1
