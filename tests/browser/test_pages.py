@@ -165,7 +165,8 @@ def test_a_case_prints_cleanly(site, tab: Tab) -> None:
 def test_social_media_team_pages(tab: Tab) -> None:
     """Accounts over time and access appeals: the registry's flag and review, an appeal's pages."""
     from casework.extensions import db
-    from casework.models import Person
+    from casework.library import library
+    from casework.models import Person, utcnow
 
     site = tab.site
     account = site.open_case(
@@ -181,9 +182,9 @@ def test_social_media_team_pages(tab: Tab) -> None:
     site.fire("social", account, "approve")
     site.fire("social", account, "activate")
     staff = site.person_id("Terry Brooks")
-    with site.app.app_context():  # the second administrator left the library
+    with site.app.app_context():  # the second administrator left the library today
         person = db.session.get(Person, staff)
-        person.separated_on = person.created_at.date()
+        person.separated_on = utcnow().astimezone(library().tz).date()
         db.session.commit()
     post = site.open_case(
         "social",
