@@ -1,6 +1,7 @@
 """Case lists and full-text search on 100k cases and 1M events: server time per request.
 
     python bench/queries.py [--scale 1 | --cases 100000 --events 1000000] [--repeat 30] [--plans]
+                            [--skip list | --skip search]
 
 On the seeded database (bench/seed.py builds it first if needed), each scenario (a filter, a
 sort, a page reached by number or by keyset cursor, a search) is requested `--repeat` times as
@@ -8,12 +9,14 @@ several users (the Director sees every case; a librarian every case but violatio
 staff also the receipts of what they reported), after a warm-up. Two times are taken:
 
 - api: the whole `GET /api/v1/cases?...` request handled in this process (token check, the
-  visible-cases COUNT, the page's ids, the rows, JSON), which is the server time of a request;
+  count of the visible cases, the page's ids, the rows, JSON), which is the server time of a
+  request; the application is settled first, as a server settles it (`casework.settle`);
 - query: `listing.list_cases` alone (the SQL).
 
-`--plans` also prints each scenario's query plan to stderr; `--skip search` (or `list`) leaves
-that kind out. Prints one JSON line: p50 and p95 per
-scenario (milliseconds), the overall p95 of lists and of searches, and the machine.
+`--plans` also prints each scenario's plain count and page ids' query plans to stderr (a list
+narrowed by nothing the tallies do not count by takes its count from them instead);
+`--skip search` (or `list`) leaves that kind out. Prints one JSON line: p50 and p95 per scenario
+(milliseconds), the overall p95 of lists and of searches, and the machine.
 """
 
 from __future__ import annotations

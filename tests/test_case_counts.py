@@ -5,24 +5,27 @@ case, whoever writes it, and never counting more than the reader may see."""
 from __future__ import annotations
 
 import itertools
+from datetime import timedelta
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from casework.extensions import db
-from casework.models import Case, CaseTally
+from casework.models import Case, CaseTally, utcnow
+from casework.services import listing
 from casework.services.access import visible_clause
 from casework.services.listing import count_by_state
 from tests.test_visibility import report
 
-Key = tuple[str, str, str, bool, bool]
+Key = tuple[str, str, str, bool, bool, bool]
 
 
 def kept_tallies(app: Any) -> dict[Key, int]:
     with app.app_context():
         rows = db.session.execute(sa.select(CaseTally)).scalars()
         kept = {
-            (r.workflow_key, r.state, r.branch, r.unassigned, r.open): r.cases
+            (r.workflow_key, r.state, r.branch, r.unassigned, r.open, r.due): r.cases
             for r in rows
             if r.cases
         }
@@ -37,11 +40,19 @@ def real_tallies(app: Any) -> dict[Key, int]:
         sa.func.coalesce(Case.branch, ""),
         Case.assignee_id.is_(None),
         Case.closed_at.is_(None),
+        Case.due_at.is_not(None),
     )
     with app.app_context():
         rows = db.session.execute(sa.select(*key, sa.func.count()).group_by(*key)).all()
         db.session.rollback()
-    return {(w, s, b, bool(u), bool(o)): n for w, s, b, u, o, n in rows}
+    return {(w, s, b, bool(u), bool(o), bool(d)): n for w, s, b, u, o, d, n in rows}
+
+
+def without_due(tallies: dict[Key, int]) -> dict[tuple[str, str, str, bool, bool], int]:
+    found: dict[tuple[str, str, str, bool, bool], int] = {}
+    for key, n in tallies.items():
+        found[key[:5]] = found.get(key[:5], 0) + n
+    return found
 
 
 def listed(api: Any, user: str, query: str) -> tuple[int, list[str]]:
@@ -63,16 +74,13 @@ def test_the_tallies_follow_cases_opened_moved_assigned_closed_and_written_by_ha
         api.open("librarian", "complaint", summary="Wifi", channel="phone"),
     ]
     violation = report(api, cast)
-    assert (
-        kept_tallies(app)
-        == real_tallies(app)
-        == {
-            ("complaint", "received", main, True, True): 1,
-            ("complaint", "received", branch, True, True): 1,
-            ("complaint", "received", "", True, True): 1,
-            ("violation", "reported", "", True, True): 1,
-        }
-    )
+    assert kept_tallies(app) == real_tallies(app)
+    assert without_due(kept_tallies(app)) == {
+        ("complaint", "received", main, True, True): 1,
+        ("complaint", "received", branch, True, True): 1,
+        ("complaint", "received", "", True, True): 1,
+        ("violation", "reported", "", True, True): 1,
+    }
     first, second, third = (c["number"] for c in complaints)
     api.ok("librarian", first, "engage", response="Explained.")
     api.ok("librarian", first, "resolve", resolution="Quieter now.")
@@ -83,7 +91,7 @@ def test_the_tallies_follow_cases_opened_moved_assigned_closed_and_written_by_ha
     stale = api.fire("librarian", third, "engage", 0, response="Again.")
     assert stale.status_code == 409
     assert kept_tallies(app) == real_tallies(app)
-    kept = kept_tallies(app)
+    kept = without_due(kept_tallies(app))
     assert kept[("complaint", "resolved", main, True, False)] == 1
     assert kept[("complaint", "received", branch, False, True)] == 1
     assert ("complaint", "received", branch, True, True) not in kept
@@ -101,10 +109,17 @@ def test_the_tallies_follow_cases_opened_moved_assigned_closed_and_written_by_ha
         )
         db.session.commit()
     assert kept_tallies(app) == real_tallies(app)
-    assert kept_tallies(app)[("complaint", "engaged", branch, True, True)] == 1
+    assert without_due(kept_tallies(app))[("complaint", "engaged", branch, True, True)] == 1
+    # A due date set or cleared moves the case between tallies too.
+    for due in (None, utcnow() - timedelta(days=3)):
+        with app.app_context():
+            db.session.execute(sa.update(Case).where(Case.number == third).values(due_at=due))
+            db.session.commit()
+        assert kept_tallies(app) == real_tallies(app)
 
 
-def test_every_total_is_the_number_of_cases_the_pages_hold(app, api, cast):
+@pytest.mark.parametrize("probe", [listing.OVERDUE_PROBE, 1])
+def test_every_total_is_the_number_of_cases_the_pages_hold(app, api, cast, monkeypatch, probe):
     """Lists take `total` from the tallies, less what the reader may not see (the cases about
     them, for one); it must be exactly what the pages hold, for every reader and filter."""
     cast.add_user("director2", "director")
@@ -122,6 +137,15 @@ def test_every_total_is_the_number_of_cases_the_pages_hold(app, api, cast):
         if subject == "olive":
             api.ok("director", case["number"], "inspect", cause="Report.", findings="Seen.")
     report(api, cast, subject="olive", reporter="staff2")
+    # Some deadlines passed, one is days away: an overdue list counts one side of now or, past
+    # the probe, the other (with a probe of 1, every overdue list takes the second way).
+    monkeypatch.setattr(listing, "OVERDUE_PROBE", probe)
+    with app.app_context():
+        numbers = db.session.execute(sa.select(Case.number).order_by(Case.id)).scalars().all()
+        for number, days in zip(numbers, (-3, -1, 2, -5, -2, -40, 1, -7), strict=False):
+            moved = sa.update(Case).where(Case.number == number)
+            db.session.execute(moved.values(due_at=utcnow() + timedelta(days=days)))
+        db.session.commit()
     readers = ("director", "director2", "hr", "librarian", "social", "staff", "staff2", "trustee")
     for user, query in itertools.product(
         (*readers, "admin"),
@@ -144,6 +168,10 @@ def test_every_total_is_the_number_of_cases_the_pages_hold(app, api, cast):
             "&open=1&workflow=violation",
             "&open=1&branch=Main+Library&assignee=none",
             "&overdue=0",
+            "&overdue=1",
+            "&overdue=1&workflow=violation",
+            "&overdue=1&branch=Main+Library&open=1",
+            "&overdue=1&assignee=librarian",
         ),
     ):
         total, numbers = listed(api, user, query)
@@ -156,6 +184,7 @@ def test_every_total_is_the_number_of_cases_the_pages_hold(app, api, cast):
     assert listed(api, "director", "&branch=Main+Library")[0] == 2
     assert listed(api, "hr", "&workflow=violation")[0] == 5
     assert listed(api, "librarian", "")[0] == 5
+    assert listed(api, "director", "&overdue=1")[0] == 5
     # The dashboard's counts per state, against a count of every case the reader may see.
     with app.app_context():
         for user in (*readers, "admin"):

@@ -137,9 +137,10 @@ class CaseCounter(Base):
 
 
 class CaseTally(Base):
-    """How many cases there are of each workflow, state, branch, assigned or not, and open or
-    closed: kept by the database's own triggers in the transaction that opens a case or changes
-    any of these (migration 0016), so that a list counts these few rows, not a case at a time."""
+    """How many cases there are of each workflow, state, branch, assigned or not, open or closed,
+    and with a due date or without: kept by the database's own triggers in the transaction that
+    opens a case or changes any of these (migration 0016), so that a list counts these few rows,
+    not a case at a time."""
 
     __tablename__ = "case_tallies"
 
@@ -149,6 +150,8 @@ class CaseTally(Base):
     branch: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
     unassigned: Mapped[bool] = mapped_column(primary_key=True)
     open: Mapped[bool] = mapped_column(primary_key=True)
+    #: Whether the case has a due date (the overdue ones are counted from the others).
+    due: Mapped[bool] = mapped_column(primary_key=True)
     cases: Mapped[int] = mapped_column(sa.BigInteger, default=0)
 
 

@@ -259,7 +259,7 @@ def _receipts(f: CaseFilter) -> bool:
 def _filters(user: User, f: CaseFilter, now: datetime) -> list[ColumnElement[bool]]:
     """The conditions of the filters alone (visibility apart)."""
     on_cases, _ = _tallied_filters(f)
-    return on_cases + _other_filters(user, f, now)
+    return on_cases + _due_filters(f, now) + _other_filters(user, f, now)
 
 
 def _tallied_filters(f: CaseFilter) -> tuple[list[ColumnElement[bool]], list[ColumnElement[bool]]]:
@@ -285,8 +285,17 @@ def _tallied_filters(f: CaseFilter) -> tuple[list[ColumnElement[bool]], list[Col
     return on_cases, on_tallies
 
 
+def _due_filters(f: CaseFilter, now: datetime) -> list[ColumnElement[bool]]:
+    """The condition of the overdue filter, if given."""
+    if f.overdue is True:
+        return [Case.due_at < now]
+    if f.overdue is False:
+        return [sa.or_(Case.due_at.is_(None), Case.due_at >= now)]
+    return []
+
+
 def _other_filters(user: User, f: CaseFilter, now: datetime) -> list[ColumnElement[bool]]:
-    """The conditions of every filter `CaseTally` does not count by."""
+    """The conditions of every filter but those `CaseTally` counts by and the overdue one."""
     tz = library().tz
     conditions: list[ColumnElement[bool]] = []
     if f.assignee and f.assignee != "none":
@@ -302,10 +311,6 @@ def _other_filters(user: User, f: CaseFilter, now: datetime) -> list[ColumnEleme
         conditions.append(
             Case.assignee_id == assignee_id if assignee_id is not None else sa.false()
         )
-    if f.overdue is True:
-        conditions.append(Case.due_at < now)
-    elif f.overdue is False:
-        conditions.append(sa.or_(Case.due_at.is_(None), Case.due_at >= now))
     if f.opened_from:
         conditions.append(
             Case.created_at >= datetime.combine(f.opened_from, time(), tz).astimezone(UTC)
@@ -395,11 +400,17 @@ def list_cases(user: User, f: CaseFilter, *, now: datetime | None = None) -> Cas
     seen = visible_reach(user, receipts=_receipts(f))
     parts = seen.parts()
     on_cases, on_tallies = _tallied_filters(f)
+    due = _due_filters(f, now)
     narrowed = _other_filters(user, f, now)
-    filters = on_cases + narrowed
+    filters = on_cases + due + narrowed
     conditions = [sa.or_(*parts) if parts else sa.false(), *filters]
     column, descending = SORTS[f.sort]
-    total = _count(seen, filters, on_tallies if not narrowed else None)
+    if narrowed or f.overdue is False:
+        total = _sum(_count_narrowed(seen, filters))
+    elif f.overdue is True:
+        total = _count_overdue(seen, on_cases, on_tallies, now)
+    else:
+        total = _sum(_count_tallied(seen, on_cases, on_tallies))
     # Cases without a due date go last in a list by due date; an overdue list has none, and
     # its plain order is the due-date index's own, read only as far as the page.
     nulls_last = f.sort == "due_at" and f.overdue is not True
@@ -441,39 +452,72 @@ def list_cases(user: User, f: CaseFilter, *, now: datetime | None = None) -> Cas
     return CasePage(items, total, f.page, f.per_page, next_cursor)
 
 
-def _count(
-    seen: Reach, filters: list[ColumnElement[bool]], on_tallies: list[ColumnElement[bool]] | None
-) -> int:
-    """How many cases of `seen` match `filters`, in one statement.
+def _count_narrowed(seen: Reach, filters: list[ColumnElement[bool]]) -> list[Any]:
+    """How many cases of `seen` match `filters`, narrowed by a filter with an index of its own
+    (an assignee, dates, words): one pass over that range, where a count a part of what the
+    user may see would read it again for each part."""
+    parts = seen.parts()
+    if not parts:
+        return []
+    return [_counted(sa.or_(*parts), *filters)]
 
-    With `on_tallies` (the same filters on `CaseTally`, when it counts by every one of them) the
-    workflows seen whole come from the tallies' few rows instead of an index entry a case, less
-    the cases about the user where they see a workflow but those, and each narrower part is
-    counted from an index range of its own."""
 
-    def count(*where: ColumnElement[bool]) -> Any:
-        return sa.select(sa.func.count()).select_from(Case).where(*where, *filters)
-
+def _count_tallied(
+    seen: Reach, filters: list[ColumnElement[bool]], on_tallies: list[ColumnElement[bool]]
+) -> list[Any]:
+    """How many cases of `seen` match `filters`, which `CaseTally` counts by (`on_tallies` are
+    the same conditions on it): the workflows seen whole from the tallies' few rows instead of
+    an index entry a case, less the cases about the user where they see a workflow but those;
+    each narrower part from an index range of its own."""
     counts: list[Any] = []
-    if on_tallies is None:
-        # Narrowed by a filter with an index of its own (a due date, an assignee, words): one
-        # pass over that range, where a count a part would read it again for each part.
-        parts = seen.parts()
-        if parts:
-            counts.append(count(sa.or_(*parts)).scalar_subquery())
-    else:
-        if seen.whole or seen.but_own:
-            tallied = sa.func.coalesce(sa.func.sum(CaseTally.cases), 0)
-            within = CaseTally.workflow_key.in_(seen.whole + seen.but_own)
-            counts.append(
-                sa.select(sa.cast(tallied, sa.BigInteger))
-                .where(within, *on_tallies)
-                .scalar_subquery()
-            )
-        if seen.but_own:
-            about = Case.subject_person_id == seen.person_id
-            counts.append(-count(Case.workflow_key.in_(seen.but_own), about).scalar_subquery())
-        counts += [count(part).scalar_subquery() for part in seen.narrower]
+    if seen.whole or seen.but_own:
+        tallied = sa.func.coalesce(sa.func.sum(CaseTally.cases), 0)
+        within = CaseTally.workflow_key.in_(seen.whole + seen.but_own)
+        counts.append(
+            sa.select(sa.cast(tallied, sa.BigInteger)).where(within, *on_tallies).scalar_subquery()
+        )
+    if seen.but_own:
+        about = Case.subject_person_id == seen.person_id
+        counts.append(-_counted(Case.workflow_key.in_(seen.but_own), about, *filters))
+    return counts + [_counted(part, *filters) for part in seen.narrower]
+
+
+#: An overdue list counts its cases one by one up to this many; past it, it takes the cases not
+#: yet due from the tallied cases with a due date. A backlog of old deadlines is large where the
+#: cases still within theirs are few, and the other way round on a day of few overdue cases.
+OVERDUE_PROBE = 10_000
+
+
+def _count_overdue(
+    seen: Reach,
+    filters: list[ColumnElement[bool]],
+    on_tallies: list[ColumnElement[bool]],
+    now: datetime,
+) -> int:
+    """How many cases of `seen` match `filters` and are overdue at `now`, reading whichever
+    side of `now` holds fewer due dates (see `OVERDUE_PROBE`)."""
+    parts = seen.parts()
+    if not parts:
+        return 0
+    visible = sa.or_(*parts)
+    overdue = sa.select(Case.due_at).where(visible, *filters, Case.due_at < now)
+    probe = sa.select(sa.func.count()).select_from(overdue.limit(OVERDUE_PROBE).subquery())
+    found: int = db.session.execute(probe).scalar_one()
+    if found < OVERDUE_PROBE:
+        return found
+    with_due = _count_tallied(
+        seen, [*filters, Case.due_at.is_not(None)], [*on_tallies, CaseTally.due.is_(True)]
+    )
+    return _sum([*with_due, -_counted(visible, *filters, Case.due_at >= now)])
+
+
+def _counted(*where: ColumnElement[bool]) -> Any:
+    """The number of cases that meet every condition, as a scalar subquery."""
+    return sa.select(sa.func.count()).select_from(Case).where(*where).scalar_subquery()
+
+
+def _sum(counts: list[Any]) -> int:
+    """The sum of scalar subqueries, in one statement (one snapshot of the database)."""
     if not counts:
         return 0
     return int(db.session.execute(sa.select(functools.reduce(operator.add, counts))).scalar_one())

@@ -1,5 +1,5 @@
 """How many cases there are of each workflow, state, branch, assigned or not, open or closed,
-kept by the database.
+with a due date or without, kept by the database.
 
 Every list answers with how many cases match in all. For a list of the whole collection that was
 a count of an index entry per case the reader may see: 5-8 ms at 100,000 cases on PostgreSQL,
@@ -31,20 +31,20 @@ depends_on = None
 #: What a case is counted by, from its row (`OLD` or `NEW`).
 KEY = (
     "{row}.workflow_key, {row}.state, coalesce({row}.branch, ''), "
-    "{row}.assignee_id IS NULL, {row}.closed_at IS NULL"
+    "{row}.assignee_id IS NULL, {row}.closed_at IS NULL, {row}.due_at IS NOT NULL"
 )
-COLUMNS = "workflow_key, state, branch, unassigned, open"
+COLUMNS = "workflow_key, state, branch, unassigned, open, due"
 #: Adds each row's count to its tally (one statement: a moved case's two rows). SQLite's
 #: triggers may not name the table's row, as PostgreSQL must.
 ADD = """INSERT INTO case_tallies ({columns}, cases) VALUES {rows}
          ON CONFLICT ({columns}) DO UPDATE SET cases = {table}cases + excluded.cases"""
 OPENED = f"({KEY.format(row='NEW')}, 1)"
 MOVED = f"({KEY.format(row='OLD')}, -1), ({KEY.format(row='NEW')}, 1)"
-WATCHED = "workflow_key, state, branch, assignee_id, closed_at"
+WATCHED = "workflow_key, state, branch, assignee_id, closed_at, due_at"
 #: Whether an update changed what the case is counted by.
 CHANGED = " OR ".join(
     f"(OLD.{column} IS NULL) <> (NEW.{column} IS NULL)"
-    if column in ("assignee_id", "closed_at")
+    if column in ("assignee_id", "closed_at", "due_at")
     else f"OLD.{column} IS DISTINCT FROM NEW.{column}"
     for column in WATCHED.split(", ")
 )
@@ -88,9 +88,16 @@ def upgrade():
         sa.Column('branch', sa.String(length=200), nullable=False),
         sa.Column('unassigned', sa.Boolean(), nullable=False),
         sa.Column('open', sa.Boolean(), nullable=False),
+        sa.Column('due', sa.Boolean(), nullable=False),
         sa.Column('cases', sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint(
-            'workflow_key', 'state', 'branch', 'unassigned', 'open', name=op.f('pk_case_tallies')
+            'workflow_key',
+            'state',
+            'branch',
+            'unassigned',
+            'open',
+            'due',
+            name=op.f('pk_case_tallies'),
         ),
     )
     # A reader who is the subject of cases of a workflow they see whole gets the tally less
