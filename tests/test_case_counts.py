@@ -118,7 +118,7 @@ def test_the_tallies_follow_cases_opened_moved_assigned_closed_and_written_by_ha
         assert kept_tallies(app) == real_tallies(app)
 
 
-@pytest.mark.parametrize("probe", [listing.OVERDUE_PROBE, 1])
+@pytest.mark.parametrize("probe", [listing.OVERDUE_PROBE, 3, 1])
 def test_every_total_is_the_number_of_cases_the_pages_hold(app, api, cast, monkeypatch, probe):
     """Lists take `total` from the tallies, less what the reader may not see (the cases about
     them, for one); it must be exactly what the pages hold, for every reader and filter."""
@@ -137,8 +137,10 @@ def test_every_total_is_the_number_of_cases_the_pages_hold(app, api, cast, monke
         if subject == "olive":
             api.ok("director", case["number"], "inspect", cause="Report.", findings="Seen.")
     report(api, cast, subject="olive", reporter="staff2")
-    # Some deadlines passed, one is days away: an overdue list counts one side of now or, past
-    # the probe, the other (with a probe of 1, every overdue list takes the second way).
+    # Some deadlines passed, two are days away. An overdue list counts the overdue cases up to the
+    # probe; past it, the cases not yet due, up to the probe, and takes them from the tallies.
+    # With a probe of 3 the Director's overdue list takes the tallies' way, with a probe of 1
+    # both sides are past it and the overdue cases are counted one by one after all.
     monkeypatch.setattr(listing, "OVERDUE_PROBE", probe)
     with app.app_context():
         numbers = db.session.execute(sa.select(Case.number).order_by(Case.id)).scalars().all()

@@ -482,10 +482,10 @@ def _count_tallied(
     return counts + [_counted(part, *filters) for part in seen.narrower]
 
 
-#: An overdue list counts its cases one by one up to this many; past it, it takes the cases not
-#: yet due from the tallied cases with a due date. A backlog of old deadlines is large where the
-#: cases still within theirs are few, and the other way round on a day of few overdue cases.
-OVERDUE_PROBE = 10_000
+#: An overdue list counts each side of now one by one up to this many, and reads only the side
+#: that holds fewer due dates in full: a backlog of old deadlines is large where the cases still
+#: within theirs are few, and the other way round on a day of few overdue cases.
+OVERDUE_PROBE = 2_000
 
 
 def _count_overdue(
@@ -494,21 +494,35 @@ def _count_overdue(
     on_tallies: list[ColumnElement[bool]],
     now: datetime,
 ) -> int:
-    """How many cases of `seen` match `filters` and are overdue at `now`, reading whichever
-    side of `now` holds fewer due dates (see `OVERDUE_PROBE`)."""
+    """How many cases of `seen` match `filters` and are overdue at `now`: those counted one by
+    one when they are fewer than `OVERDUE_PROBE`; else the tallied cases with a due date less
+    those not yet due, when these are fewer; else all the overdue ones, one by one."""
     parts = seen.parts()
     if not parts:
         return 0
     visible = sa.or_(*parts)
-    overdue = sa.select(Case.due_at).where(visible, *filters, Case.due_at < now)
-    probe = sa.select(sa.func.count()).select_from(overdue.limit(OVERDUE_PROBE).subquery())
-    found: int = db.session.execute(probe).scalar_one()
+    overdue = [visible, *filters, Case.due_at < now]
+    found = db.session.execute(sa.select(_up_to(OVERDUE_PROBE, *overdue))).scalar_one()
     if found < OVERDUE_PROBE:
-        return found
+        return int(found)
     with_due = _count_tallied(
         seen, [*filters, Case.due_at.is_not(None)], [*on_tallies, CaseTally.due.is_(True)]
     )
-    return _sum([*with_due, -_counted(visible, *filters, Case.due_at >= now)])
+    not_yet = _up_to(OVERDUE_PROBE, visible, *filters, Case.due_at >= now)
+    # Both in one statement, so that they are counted in one snapshot of the database.
+    everything, later = db.session.execute(
+        sa.select(functools.reduce(operator.add, with_due), not_yet)
+    ).one()
+    if later < OVERDUE_PROBE:
+        return int(everything) - int(later)
+    return _sum([_counted(*overdue)])
+
+
+def _up_to(bound: int, *where: ColumnElement[bool]) -> Any:
+    """How many cases meet every condition, counted no further than `bound`, as a scalar
+    subquery (the due date alone is read: the index on it answers)."""
+    found = sa.select(Case.due_at).where(*where).limit(bound).subquery()
+    return sa.select(sa.func.count()).select_from(found).scalar_subquery()
 
 
 def _counted(*where: ColumnElement[bool]) -> Any:
