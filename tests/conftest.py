@@ -17,10 +17,12 @@ from urllib.parse import quote
 
 import pytest
 import sqlalchemy as sa
+from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
 
 from casework import create_app
+from casework.cli import main
 from casework.extensions import db
 from casework.models import Case, Person, User
 from casework.services.people import create_person
@@ -281,3 +283,21 @@ def api_for(cast: Cast) -> Any:
         return Api(app.test_client(), cast)
 
     return build
+
+
+@pytest.fixture
+def cli(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The `casework` command line as a user runs it (its own app, from the environment): call
+    it with the arguments and the exit code expected; it returns what was printed."""
+    monkeypatch.setenv("CASEWORK_DATABASE_URL", database_url)
+    monkeypatch.setenv("CASEWORK_SECRET_KEY", "cli-test-key")
+    monkeypatch.setenv("CASEWORK_ARGON2_TIME_COST", "1")
+    monkeypatch.setenv("CASEWORK_ARGON2_MEMORY_KIB", "1024")
+
+    def run(*args: str, code: int = 0) -> str:
+        result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+        assert result.exit_code == code, result.output
+        output: str = result.output
+        return output
+
+    return run

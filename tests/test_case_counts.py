@@ -200,3 +200,36 @@ def test_every_total_is_the_number_of_cases_the_pages_hold(app, api, cast, monke
         director = count_by_state(cast.user("director"))
         assert director[("violation", "reported")] == 4
         assert director[("complaint", "engaged")] == 1
+
+
+def test_tallies_changed_behind_the_triggers_are_found_and_counted_again(app, api, cli):
+    """A database owner can change cases with the triggers off: `casework tallies` names each
+    tally that is wrong and exits 1; `--fix` counts them again, and lists agree once more."""
+    for summary in ("Noise", "Lights", "Wifi"):
+        api.open("librarian", "complaint", summary=summary, channel="phone")
+    assert "tallies: ok" in cli("tallies")
+    with app.app_context():  # as cases changed with the triggers off would leave them
+        db.session.execute(sa.delete(CaseTally))
+        db.session.add(
+            CaseTally(
+                workflow_key="complaint",
+                state="resolved",
+                branch="",
+                unassigned=True,
+                open=False,
+                due=False,
+                cases=2,
+            )
+        )
+        db.session.commit()
+    out = cli("tallies", code=1)
+    assert "complaint received (branch none, unassigned, open, with a due date): tallied 0, " in out
+    resolved = "complaint resolved (branch none, unassigned, closed, without a due date)"
+    assert f"{resolved}: tallied 2, counted 0" in out
+    assert "2 wrong" in out
+    assert api.get("/cases", "librarian").get_json()["total"] == 2
+    assert "counted again" in cli("tallies", "--fix")
+    assert kept_tallies(app) == real_tallies(app)
+    assert "tallies: ok" in cli("tallies")
+    total, numbers = listed(api, "librarian", "")
+    assert total == len(numbers) == 3

@@ -4,29 +4,10 @@ from __future__ import annotations
 
 import re
 
-import pytest
 import sqlalchemy as sa
-from click.testing import CliRunner
 
-from casework.cli import main
 from casework.extensions import db
 from casework.models import User
-
-
-@pytest.fixture
-def cli(database_url, monkeypatch, tmp_path):
-    monkeypatch.setenv("CASEWORK_DATABASE_URL", database_url)
-    monkeypatch.setenv("CASEWORK_SECRET_KEY", "cli-test-key")
-    monkeypatch.setenv("CASEWORK_ARGON2_TIME_COST", "1")
-    monkeypatch.setenv("CASEWORK_ARGON2_MEMORY_KIB", "1024")
-    runner = CliRunner()
-
-    def run(*args, code=0):
-        result = runner.invoke(main, list(args), catch_exceptions=False)
-        assert result.exit_code == code, result.output
-        return result.output
-
-    return run
 
 
 def test_help_lists_the_commands(cli):

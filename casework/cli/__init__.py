@@ -14,6 +14,7 @@ from casework.cli import (  # noqa: F401  (each adds its commands to `main`)
     retention,
     serving,
     sweep,
+    tallies,
     users,
 )
 from casework.cli.base import main
