@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import sqlalchemy as sa
-from test_cli import cli  # noqa: F401  (the command line, run as a user would)
 from webpages import Visitor
 
 from casework.extensions import db

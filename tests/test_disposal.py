@@ -9,7 +9,6 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 from test_canary_leaks import everything_seen, plant
-from test_cli import cli  # noqa: F401  (the fixture)
 
 from casework.errors import Refused
 from casework.extensions import db
