@@ -399,16 +399,22 @@ def list_cases(user: User, f: CaseFilter, *, now: datetime | None = None) -> Cas
     now = now or utcnow()
     seen = visible_reach(user, receipts=_receipts(f))
     parts = seen.parts()
+    visible = sa.or_(*parts) if parts else sa.false()
     on_cases, on_tallies = _tallied_filters(f)
     due = _due_filters(f, now)
     narrowed = _other_filters(user, f, now)
     filters = on_cases + due + narrowed
-    conditions = [sa.or_(*parts) if parts else sa.false(), *filters]
+    conditions = [visible, *filters]
     column, descending = SORTS[f.sort]
-    if narrowed or f.overdue is False:
-        total = _sum(_count_narrowed(seen, filters))
+    if not parts:
+        total = 0
+    elif narrowed or f.overdue is False:
+        # Narrowed by a filter with an index of its own (an assignee, dates, words): one pass
+        # over that range, where a count a part of what the user may see would read it again
+        # for each part.
+        total = _sum([_counted(visible, *filters)])
     elif f.overdue is True:
-        total = _count_overdue(seen, on_cases, on_tallies, now)
+        total = _count_overdue(seen, visible, on_cases, on_tallies, now)
     else:
         total = _sum(_count_tallied(seen, on_cases, on_tallies))
     # Cases without a due date go last in a list by due date; an overdue list has none, and
@@ -452,34 +458,46 @@ def list_cases(user: User, f: CaseFilter, *, now: datetime | None = None) -> Cas
     return CasePage(items, total, f.page, f.per_page, next_cursor)
 
 
-def _count_narrowed(seen: Reach, filters: list[ColumnElement[bool]]) -> list[Any]:
-    """How many cases of `seen` match `filters`, narrowed by a filter with an index of its own
-    (an assignee, dates, words): one pass over that range, where a count a part of what the
-    user may see would read it again for each part."""
-    parts = seen.parts()
-    if not parts:
-        return []
-    return [_counted(sa.or_(*parts), *filters)]
+def _tallied(
+    seen: Reach,
+    filters: list[ColumnElement[bool]],
+    on_tallies: list[ColumnElement[bool]],
+    *,
+    by_state: bool = False,
+) -> list[tuple[int, sa.Select[Any]]]:
+    """What a count of the cases of `seen` that match `filters` adds up, as (sign, statement):
+    each statement one count or, `by_state`, one per workflow and state. The workflows seen
+    whole come from `CaseTally`'s few rows (`on_tallies` are `filters` on it, which it must
+    count by) instead of an index entry a case; less the cases about the user where they see
+    a workflow but those; plus each narrower part, from an index range of its own."""
+    tally_key = (CaseTally.workflow_key, CaseTally.state) if by_state else ()
+    case_key = (Case.workflow_key, Case.state) if by_state else ()
+
+    def counted(*where: ColumnElement[bool]) -> sa.Select[Any]:
+        found = sa.select(*case_key, sa.func.count()).select_from(Case)
+        return found.where(*where, *filters).group_by(*case_key)
+
+    terms: list[tuple[int, sa.Select[Any]]] = []
+    if seen.whole or seen.but_own:
+        tallied = sa.cast(sa.func.coalesce(sa.func.sum(CaseTally.cases), 0), sa.BigInteger)
+        within = CaseTally.workflow_key.in_(seen.whole + seen.but_own)
+        terms.append(
+            (1, sa.select(*tally_key, tallied).where(within, *on_tallies).group_by(*tally_key))
+        )
+    if seen.but_own:
+        about = Case.subject_person_id == seen.person_id
+        terms.append((-1, counted(Case.workflow_key.in_(seen.but_own), about)))
+    return terms + [(1, counted(part)) for part in seen.narrower]
 
 
 def _count_tallied(
     seen: Reach, filters: list[ColumnElement[bool]], on_tallies: list[ColumnElement[bool]]
 ) -> list[Any]:
-    """How many cases of `seen` match `filters`, which `CaseTally` counts by (`on_tallies` are
-    the same conditions on it): the workflows seen whole from the tallies' few rows instead of
-    an index entry a case, less the cases about the user where they see a workflow but those;
-    each narrower part from an index range of its own."""
-    counts: list[Any] = []
-    if seen.whole or seen.but_own:
-        tallied = sa.func.coalesce(sa.func.sum(CaseTally.cases), 0)
-        within = CaseTally.workflow_key.in_(seen.whole + seen.but_own)
-        counts.append(
-            sa.select(sa.cast(tallied, sa.BigInteger)).where(within, *on_tallies).scalar_subquery()
-        )
-    if seen.but_own:
-        about = Case.subject_person_id == seen.person_id
-        counts.append(-_counted(Case.workflow_key.in_(seen.but_own), about, *filters))
-    return counts + [_counted(part, *filters) for part in seen.narrower]
+    """`_tallied`'s counts as scalar subqueries, those to take away negated, for `_sum`."""
+    return [
+        term.scalar_subquery() if sign > 0 else -term.scalar_subquery()
+        for sign, term in _tallied(seen, filters, on_tallies)
+    ]
 
 
 #: An overdue list counts each side of now one by one up to this many, and reads only the side
@@ -490,17 +508,15 @@ OVERDUE_PROBE = 2_000
 
 def _count_overdue(
     seen: Reach,
+    visible: ColumnElement[bool],
     filters: list[ColumnElement[bool]],
     on_tallies: list[ColumnElement[bool]],
     now: datetime,
 ) -> int:
-    """How many cases of `seen` match `filters` and are overdue at `now`: those counted one by
-    one when they are fewer than `OVERDUE_PROBE`; else the tallied cases with a due date less
-    those not yet due, when these are fewer; else all the overdue ones, one by one."""
-    parts = seen.parts()
-    if not parts:
-        return 0
-    visible = sa.or_(*parts)
+    """How many cases of `seen` (`visible`: its parts as one condition) match `filters` and are
+    overdue at `now`: those counted one by one when they are fewer than `OVERDUE_PROBE`; else
+    the tallied cases with a due date less those not yet due, when these are fewer; else all
+    the overdue ones, one by one."""
     overdue = [visible, *filters, Case.due_at < now]
     found = db.session.execute(sa.select(_up_to(OVERDUE_PROBE, *overdue))).scalar_one()
     if found < OVERDUE_PROBE:
@@ -568,25 +584,10 @@ def _after(
 
 
 def count_by_state(user: User) -> dict[tuple[str, str], int]:
-    """Counts of visible cases per (workflow, state): for the workflows seen whole, from the
-    tallies the database keeps (`CaseTally`), less the cases about the user where they see a
-    workflow but those; the narrower parts counted case by case."""
-    seen = visible_reach(user)
+    """Counts of visible cases per (workflow, state), added up as lists add up their `total`
+    (`_tallied`)."""
     found: collections.Counter[tuple[str, str]] = collections.Counter()
-    by_state = (Case.workflow_key, Case.state)
-    if seen.whole or seen.but_own:
-        tallies = (
-            sa.select(CaseTally.workflow_key, CaseTally.state, sa.func.sum(CaseTally.cases))
-            .where(CaseTally.workflow_key.in_(seen.whole + seen.but_own))
-            .group_by(CaseTally.workflow_key, CaseTally.state)
-        )
-        found.update({(w, s): int(n) for w, s, n in db.session.execute(tallies)})
-    if seen.but_own:
-        about = sa.select(*by_state, sa.func.count()).where(
-            Case.workflow_key.in_(seen.but_own), Case.subject_person_id == seen.person_id
-        )
-        found.subtract({(w, s): n for w, s, n in db.session.execute(about.group_by(*by_state))})
-    if seen.narrower:
-        rest = sa.select(*by_state, sa.func.count()).where(sa.or_(*seen.narrower))
-        found.update({(w, s): n for w, s, n in db.session.execute(rest.group_by(*by_state))})
+    for sign, term in _tallied(visible_reach(user), [], [], by_state=True):
+        for workflow, state, n in db.session.execute(term):
+            found[(workflow, state)] += sign * int(n)
     return {key: n for key, n in found.items() if n}
